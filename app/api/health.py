@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from app.deps import SessionDep
+from app.repositories import health as repo
+from app.services.geojson import json_response
+
+router = APIRouter(prefix="/api/v1", tags=["health"])
+
+
+@router.get("/health", summary="Liveness and database check (no token needed)")
+async def health(session: SessionDep) -> Response:
+    info = await repo.check(session)
+    return json_response({"status": "ok", "database": "ok", **info})

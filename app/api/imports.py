@@ -1,0 +1,49 @@
+"""Upload an ACLED or UCDP export: /api/v1/imports."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.db import libpq_url
+from app.deps import SettingsDep, require
+from app.domain import Role
+from app.localdb import resolve_url
+from app.services.auth import Principal
+from app.services.geojson import json_response
+from app.services.imports import import_file
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+
+
+@router.post("", status_code=201, summary="Import a UCDP GED (GeoJSON/CSV) or ACLED (CSV) export")
+async def create_import(
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
+    source: Annotated[str, Form(pattern="^(ucdp|acled)$")],
+    file: Annotated[UploadFile, File()],
+    status: Annotated[str, Form(pattern="^(entered|validated|approved)$")] = "approved",
+) -> Response:
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
+        shutil.copyfileobj(file.file, tmp)
+        path = Path(tmp.name)
+
+    def run() -> dict[str, object]:
+        with psycopg.connect(libpq_url(resolve_url(settings))) as conn:
+            return import_file(conn, source, path, status=status, actor=who.actor,
+                               h3_res=settings.h3_resolution,
+                               filename=file.filename or path.name).as_dict()
+
+    try:
+        summary = await run_in_threadpool(run)
+    finally:
+        path.unlink(missing_ok=True)
+    return json_response(summary, status=201)

@@ -1,0 +1,142 @@
+"""Incidents and their reports: /api/v1/incidents."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from starlette.responses import Response
+
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.domain import Category, Role, Status
+from app.errors import InvalidInput
+from app.repositories.incidents import IncidentFilter
+from app.schemas.incidents import (
+    IncidentCreate,
+    IncidentPage,
+    IncidentPublic,
+    IncidentUpdate,
+    ReportCreate,
+    StatusChange,
+)
+from app.services import geojson
+from app.services import incidents as svc
+from app.services.auth import Principal
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
+WRITERS = (Role.admin, Role.analyst, Role.operations)
+EDITORS = (Role.admin, Role.analyst)
+WORKFLOW = (Role.admin, Role.analyst)
+
+
+def _csv_enum(value: str | None, enum: type, name: str) -> list[str] | None:
+    if not value:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    allowed = {e.value for e in enum}
+    bad = [v for v in items if v not in allowed]
+    if bad:
+        raise InvalidInput(f"unknown {name}: {', '.join(bad)}",
+                           errors=[{"pointer": f"/query/{name}",
+                                    "detail": f"one of {', '.join(sorted(allowed))}"}])
+    return items
+
+
+@router.post("", status_code=201, summary="Record an incident with its first report")
+async def create_incident(
+    body: IncidentCreate, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*WRITERS))],
+) -> Response:
+    new_id = await svc.create(session, body, who, settings.h3_resolution)
+    return geojson.json_response({"id": str(new_id)}, status=201,
+                                 headers={"Location": f"/api/v1/incidents/{new_id}"})
+
+
+@router.get("", summary="List incidents (JSON page or GeoJSON FeatureCollection)",
+            responses={200: {"model": IncidentPage,
+                             "content": {"application/geo+json": {}}}})
+async def list_incidents(
+    request: Request, session: SessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
+    perpetrator: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
+    min_grade: Annotated[str | None, Query(pattern="^[abc]$")] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+    f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    lim = min(limit or settings.page_default, settings.page_max)
+    filt = IncidentFilter(
+        bbox=bbox, start=window[0], end=window[1],
+        categories=_csv_enum(category, Category, "category"),
+        perpetrator=perpetrator, statuses=_csv_enum(status, Status, "status"),
+        grades=svc.grades_at_least(min_grade) if min_grade else None,
+    )
+    as_geojson = geojson.wants_geojson(f, accept)
+    items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
+                                            with_count=as_geojson)
+    next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
+    if as_geojson:
+        feats = [geojson.point_feature(str(i["id"]), i["longitude"], i["latitude"],
+                                       {k: v for k, v in i.items()
+                                        if k not in ("longitude", "latitude", "id")})
+                 for i in items]
+        links = [{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}]
+        if next_url:
+            links.append({"rel": "next", "href": next_url, "type": geojson.GEOJSON})
+        return geojson.response(geojson.collection(
+            feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url))
+    return geojson.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+
+
+@router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True)
+async def get_incident(incident_id: uuid.UUID, session: SessionDep,
+                       who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
+    return geojson.json_response(await svc.read(session, incident_id, who))
+
+
+@router.patch("/{incident_id}", response_model=IncidentPublic)
+async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep,
+                         settings: SettingsDep,
+                         who: Annotated[Principal, Depends(require(*EDITORS))]) -> Response:
+    return geojson.json_response(await svc.update(session, incident_id, body, who,
+                                                  settings.h3_resolution))
+
+
+@router.post("/{incident_id}/reports", status_code=201,
+             summary="Add another source's report; the incident is re-graded")
+async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
+                     who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
+    return geojson.json_response(await svc.add_report(session, incident_id, body, who), status=201)
+
+
+async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,
+                      who: Principal, body: StatusChange | None) -> Response:
+    return geojson.json_response(await svc.transition(session, incident_id, target, who,
+                                                      body.comment if body else None))
+
+
+@router.post("/{incident_id}/validate", response_model=IncidentPublic)
+async def validate(incident_id: uuid.UUID, session: SessionDep,
+                   who: Annotated[Principal, Depends(require(*WORKFLOW))],
+                   body: StatusChange | None = None) -> Response:
+    return await _transition(incident_id, Status.validated, session, who, body)
+
+
+@router.post("/{incident_id}/approve", response_model=IncidentPublic)
+async def approve(incident_id: uuid.UUID, session: SessionDep,
+                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
+                  body: StatusChange | None = None) -> Response:
+    return await _transition(incident_id, Status.approved, session, who, body)
+
+
+@router.post("/{incident_id}/reject", response_model=IncidentPublic)
+async def reject(incident_id: uuid.UUID, session: SessionDep,
+                 who: Annotated[Principal, Depends(require(*WORKFLOW))],
+                 body: StatusChange | None = None) -> Response:
+    return await _transition(incident_id, Status.rejected, session, who, body)

@@ -1,0 +1,49 @@
+"""Engines and sessions. Built in the app lifespan (never at import time); one session per request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.localdb import resolve_url
+from app.settings import Settings
+
+
+def sync_url(url: str) -> str:
+    """SQLAlchemy URL for psycopg 3 (used for both the sync and the async engine)."""
+    for prefix in ("postgresql+psycopg://", "postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """Plain libpq URL for direct psycopg connections (COPY-based imports)."""
+    return "postgresql://" + sync_url(url)[len("postgresql+psycopg://"):]
+
+
+def make_async_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        sync_url(resolve_url(settings)),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def make_sync_engine(settings: Settings) -> Engine:
+    return create_engine(sync_url(resolve_url(settings)), pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with maker() as session:
+        yield session

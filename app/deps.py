@@ -1,0 +1,120 @@
+"""Annotated dependencies shared by routers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import Role
+from app.errors import Forbidden, InvalidInput, Unauthorized
+from app.repositories import tokens as token_repo
+from app.services.auth import Principal, hash_token
+from app.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def authenticate(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+    found = await token_repo.find_active(
+        session, hash_token(token.strip(), settings.token_pepper.get_secret_value())
+    )
+    if found is None:
+        raise Unauthorized("the token is unknown or revoked")
+    principal = Principal(id=str(found.id), name=found.name, role=Role(found.role))
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency: the caller must hold one of these roles. Each endpoint declares its roles."""
+
+    async def _check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(
+                f"the {principal.role.value} role may not use this endpoint "
+                f"(allowed: {', '.join(r.value for r in roles)})"
+            )
+        return principal
+
+    _check.roles = roles  # type: ignore[attr-defined]
+    return _check
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    parts = bbox.split(",")
+    err = [{"pointer": "/query/bbox", "detail": "minLon,minLat,maxLon,maxLat in WGS84"}]
+    if len(parts) != 4:
+        raise InvalidInput("bbox needs four numbers: minLon,minLat,maxLon,maxLat", errors=err)
+    try:
+        x1, y1, x2, y2 = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput("bbox values must be numbers", errors=err) from None
+    if any(math.isnan(v) or math.isinf(v) for v in (x1, y1, x2, y2)):
+        raise InvalidInput("bbox values must be finite", errors=err)
+    if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
+        raise InvalidInput("bbox is outside WGS84 bounds", errors=err)
+    if x1 > x2 or y1 > y2:
+        raise InvalidInput("bbox is inverted: min must not exceed max", errors=err)
+    return x1, y1, x2, y2
+
+
+def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None
+            ) -> tuple[float, float, float, float] | None:
+    return parse_bbox(bbox)
+
+
+BBox = Annotated[tuple[float, float, float, float] | None, Depends(BBoxDep)]
+
+
+def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """ISO date or datetime; a bare date means its start (or end, for upper bounds), in UTC."""
+    if value is None or value == "" or value == "..":
+        return None
+    err = [{"pointer": f"/query/{name}", "detail": "ISO 8601 date or date-time"}]
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} is not an ISO 8601 date or date-time", errors=err) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def time_window(
+    start: Annotated[str | None, Query(description="ISO date or date-time (inclusive)")] = None,
+    end: Annotated[str | None, Query(description="ISO date or date-time (inclusive)")] = None,
+) -> tuple[datetime | None, datetime | None]:
+    s = parse_instant(start, "start")
+    e = parse_instant(end, "end", end_of_day=True)
+    if s and e and e < s:
+        raise InvalidInput("end is before start",
+                           errors=[{"pointer": "/query/end", "detail": "must not be before start"}])
+    return s, e
+
+
+TimeWindow = Annotated[tuple[datetime | None, datetime | None], Depends(time_window)]

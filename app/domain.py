@@ -1,0 +1,66 @@
+"""Domain vocabularies shared by models, schemas, services and importers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    killing = "killing"
+    injury = "injury"
+    abduction = "abduction"
+    sexual_violence = "sexual_violence"
+    looting_destruction = "looting_destruction"
+    displacement = "displacement"
+    attack_on_peacekeepers = "attack_on_peacekeepers"
+    threat_intimidation = "threat_intimidation"
+    armed_group_presence = "armed_group_presence"
+    other = "other"
+
+
+class PerpetratorType(StrEnum):
+    state_force = "state_force"
+    non_state_armed_group = "non_state_armed_group"
+    community_militia = "community_militia"
+    criminal = "criminal"
+    unknown = "unknown"
+
+
+class Status(StrEnum):
+    entered = "entered"
+    validated = "validated"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Section(StrEnum):
+    jmac = "jmac"
+    u2_military = "u2_military"
+    civil_affairs = "civil_affairs"  # includes the community alert network
+    human_rights = "human_rights"
+    police = "police"
+    military_observers = "military_observers"
+    humanitarian_partner = "humanitarian_partner"
+    open_source = "open_source"
+    other = "other"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    analyst = "analyst"
+    operations = "operations"
+    partner = "partner"
+    integration = "integration"
+
+
+RELIABILITY = ("A", "B", "C", "D", "E", "F")  # A completely reliable … E unreliable, F cannot be judged
+CREDIBILITY = (1, 2, 3, 4, 5, 6)  # 1 confirmed … 5 improbable, 6 cannot be judged
+GRADES = ("a", "b", "c")
+GRADE_RANK = {"a": 3, "b": 2, "c": 1}
+
+# Allowed workflow transitions: target status -> statuses it may come from.
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.validated: (Status.entered,),
+    Status.approved: (Status.validated,),
+    Status.rejected: (Status.entered, Status.validated),
+}

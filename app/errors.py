@@ -1,0 +1,148 @@
+"""RFC 9457 problem+json errors. A DomainError carries its own status and a user-safe detail;
+anything unexpected becomes a 500 that never echoes internals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("kinga.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:kinga:problem:"
+
+
+class DomainError(Exception):
+    status = 400
+    kind = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        status: int | None = None,
+        kind: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        if status is not None:
+            self.status = status
+        if kind is not None:
+            self.kind = kind
+        if title is not None:
+            self.title = title
+
+
+class NotFound(DomainError):
+    status, kind, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status, kind, title = 409, "conflict", "Conflict"
+
+
+class Unauthorized(DomainError):
+    status, kind, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, kind, title = 403, "forbidden", "Forbidden for this role"
+
+
+class InvalidInput(DomainError):
+    status, kind, title = 422, "validation", "Invalid input"
+
+
+class PayloadTooLarge(DomainError):
+    status, kind, title = 413, "payload-too-large", "Request body too large"
+
+
+class ServiceUnavailable(DomainError):
+    status, kind, title = 503, "unavailable", "Service temporarily unavailable"
+
+
+def problem_response(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    # FastAPI locations start with where the value came from: body, query, path, header.
+    parts = [str(p) for p in loc]
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        out.append({"pointer": _pointer(tuple(err.get("loc", ()))), "detail": str(err.get("msg"))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            exc.status, exc.kind, exc.title, exc.detail,
+            instance=request.url.path, errors=exc.errors, headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = validation_errors(exc)
+        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5])
+        return problem_response(
+            422, "validation", "Invalid input", detail, instance=request.url.path, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        kinds = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+        return problem_response(
+            exc.status_code, kinds.get(exc.status_code, "http-error"),
+            str(exc.detail) if exc.status_code != 404 else "Not found",
+            str(exc.detail), instance=request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+        if isinstance(exc, OperationalError | InterfaceError) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return problem_response(
+                503, "unavailable", "Service temporarily unavailable",
+                "The database is unreachable; retry later.", instance=request.url.path,
+                headers={"Retry-After": "2"},
+            )
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(
+            500, "internal", "Internal error",
+            "An unexpected error occurred; it has been logged.", instance=request.url.path,
+        )

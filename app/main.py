@@ -1,0 +1,53 @@
+"""Application factory. Settings, engine and pool live on app.state, built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import health, imports, incidents
+from app.db import make_async_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.middleware import BodyLimit
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """Kinga (Swahili: prevention, protection) stores graded, geolocated incidents
+against civilians and turns them into threat layers, warnings and patrol plans for UN
+peacekeeping missions. Authenticate with `Authorization: Bearer <token>`
+(`kinga token create --role ROLE --name NAME`)."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_async_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="Kinga", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes,
+                       large_paths={"/api/v1/imports": settings.max_import_bytes})
+    for module in (health, incidents, imports):
+        app.include_router(module.router)
+    return app
+
+
+logging.basicConfig(level=logging.INFO)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn app.main:app` asks for this; building it lazily keeps imports side-effect free.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

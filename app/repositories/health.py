@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def check(session: AsyncSession) -> dict[str, Any]:
+    row = (await session.execute(text(
+        "SELECT postgis_lib_version() AS postgis, (SELECT count(*) FROM incident) AS incidents"
+    ))).mappings().one()
+    return {"postgis": row["postgis"], "incidents": int(row["incidents"])}

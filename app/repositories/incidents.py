@@ -1,0 +1,128 @@
+"""Incident and report persistence. The only place incident SQL is built."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Incident, Report
+
+SCALAR_COLUMNS = [c for c in Incident.__table__.columns if c.name != "location"]
+INCIDENT_COLUMNS = [
+    *SCALAR_COLUMNS,
+    func.ST_X(Incident.location).label("longitude"),
+    func.ST_Y(Incident.location).label("latitude"),
+]
+REPORT_COLUMNS = list(Report.__table__.columns)
+
+
+@dataclass
+class IncidentFilter:
+    bbox: tuple[float, float, float, float] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    categories: list[str] | None = None
+    perpetrator: str | None = None
+    statuses: list[str] | None = None
+    grades: list[str] | None = None
+
+
+def point(lon: float, lat: float) -> Any:
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def _where(stmt: Select[Any], f: IncidentFilter) -> Select[Any]:
+    conds = []
+    if f.bbox is not None:
+        conds.append(Incident.location.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
+    if f.start is not None:
+        conds.append(Incident.occurred_start >= f.start)
+    if f.end is not None:
+        conds.append(Incident.occurred_start <= f.end)
+    if f.categories:
+        conds.append(Incident.category.in_(f.categories))
+    if f.statuses:
+        conds.append(Incident.status.in_(f.statuses))
+    if f.grades:
+        conds.append(Incident.quality_grade.in_(f.grades))
+    if f.perpetrator:
+        pattern = "%" + f.perpetrator.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Joined with a separator no name contains, so a match never spans two names.
+        conds.append(func.array_to_string(Incident.perpetrators, "\x1f").ilike(pattern))
+    return stmt.where(and_(*conds)) if conds else stmt
+
+
+async def insert_incident(session: AsyncSession, values: dict[str, Any], lon: float, lat: float,
+                          report: dict[str, Any]) -> uuid.UUID:
+    new_id = (await session.execute(
+        insert(Incident).values(**values, location=point(lon, lat)).returning(Incident.id)
+    )).scalar_one()
+    await session.execute(insert(Report).values(**report, incident_id=new_id))
+    return new_id
+
+
+async def get(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False
+              ) -> dict[str, Any] | None:
+    stmt = select(*INCIDENT_COLUMNS).where(Incident.id == incident_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def reports_for(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    stmt = (select(*REPORT_COLUMNS).where(Report.incident_id.in_(ids))
+            .order_by(Report.received_at, Report.id))
+    for row in (await session.execute(stmt)).mappings():
+        out[row["incident_id"]].append(dict(row))
+    return out
+
+
+async def page(session: AsyncSession, f: IncidentFilter, *, limit: int,
+               after: tuple[datetime, uuid.UUID] | None) -> list[dict[str, Any]]:
+    stmt = _where(select(*INCIDENT_COLUMNS), f)
+    if after is not None:
+        stmt = stmt.where(tuple_(Incident.occurred_start, Incident.id) < tuple_(*after))
+    stmt = stmt.order_by(Incident.occurred_start.desc(), Incident.id.desc()).limit(limit)
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def count(session: AsyncSession, f: IncidentFilter) -> int:
+    stmt = _where(select(func.count()).select_from(Incident), f)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def update_incident(session: AsyncSession, incident_id: uuid.UUID, values: dict[str, Any],
+                          lonlat: tuple[float, float] | None = None) -> None:
+    vals = dict(values)
+    if lonlat is not None:
+        vals["location"] = point(*lonlat)
+    vals["updated_at"] = func.now()
+    await session.execute(update(Incident).where(Incident.id == incident_id).values(**vals))
+
+
+async def add_report(session: AsyncSession, incident_id: uuid.UUID, report: dict[str, Any]) -> uuid.UUID:
+    return (await session.execute(
+        insert(Report).values(**report, incident_id=incident_id).returning(Report.id)
+    )).scalar_one()
+
+
+async def find_recent_near(session: AsyncSession, lon: float, lat: float, radius_m: float,
+                           since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Incidents within radius_m of a point and a time range (used by alert triage)."""
+    geog = func.geography
+    stmt = (select(*INCIDENT_COLUMNS,
+                   func.ST_Distance(geog(Incident.location), geog(point(lon, lat))).label("distance_m"))
+            .where(func.ST_DWithin(geog(Incident.location), geog(point(lon, lat)), radius_m),
+                   Incident.occurred_start >= since, Incident.occurred_start <= until,
+                   or_(Incident.status != "rejected"))
+            .order_by("distance_m").limit(50))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]

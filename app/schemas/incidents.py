@@ -1,0 +1,159 @@
+"""Request and response models for incidents and reports (Create / Update / Public families)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from app.domain import Category, PerpetratorType, Section
+
+Reliability = Literal["A", "B", "C", "D", "E", "F"]
+Count = Field(default=0, ge=0, le=10_000_000)
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    section: Section
+    source_name: str | None = Field(default=None, max_length=200)
+    source_reliability: Reliability
+    information_credibility: int = Field(ge=1, le=6)
+    source_count: int = Field(default=1, ge=1, le=1000)
+    received_at: AwareDatetime | None = None
+    narrative: str | None = Field(default=None, max_length=20_000)
+    reporter_ref: str | None = Field(default=None, max_length=500,
+                                     description="Protected: visible to analysts only")
+
+
+class _Victims(BaseModel):
+    fatalities_low: int | None = Field(default=None, ge=0, le=10_000_000)
+    fatalities_best: int = Count
+    fatalities_high: int | None = Field(default=None, ge=0, le=10_000_000)
+    injured: int = Count
+    crsv_survivors: int = Count
+    children_affected: int = Count
+    displaced: int = Count
+
+    @model_validator(mode="after")
+    def _fatality_order(self) -> _Victims:
+        lo, best, hi = self.fatalities_low, self.fatalities_best, self.fatalities_high
+        if lo is not None and lo > best:
+            raise ValueError("fatalities_low must not exceed fatalities_best")
+        if hi is not None and hi < best:
+            raise ValueError("fatalities_high must not be below fatalities_best")
+        return self
+
+
+class IncidentCreate(_Victims):
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_start: AwareDatetime
+    occurred_end: AwareDatetime | None = None
+    time_precision: int = Field(default=1, ge=1, le=5, description="1 exact day … 5 over a month")
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    location_precision: int = Field(default=1, ge=1, le=7)
+    location_radius_m: int = Field(default=0, ge=0, le=2_000_000)
+    place_name: str | None = Field(default=None, max_length=200)
+    admin1: str | None = Field(default=None, max_length=200)
+    admin2: str | None = Field(default=None, max_length=200)
+    category: Category
+    subcategory: str | None = Field(default=None, max_length=200)
+    perpetrators: list[str] = Field(default_factory=list, max_length=20)
+    perpetrator_type: PerpetratorType = PerpetratorType.unknown
+    narrative: str | None = Field(default=None, max_length=20_000)
+    report: ReportCreate
+
+    @model_validator(mode="after")
+    def _time_order(self) -> IncidentCreate:
+        if self.occurred_end is not None and self.occurred_end < self.occurred_start:
+            raise ValueError("occurred_end must not be before occurred_start")
+        return self
+
+
+class IncidentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_start: AwareDatetime | None = None
+    occurred_end: AwareDatetime | None = None
+    time_precision: int | None = Field(default=None, ge=1, le=5)
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    location_precision: int | None = Field(default=None, ge=1, le=7)
+    location_radius_m: int | None = Field(default=None, ge=0, le=2_000_000)
+    place_name: str | None = Field(default=None, max_length=200)
+    category: Category | None = None
+    subcategory: str | None = Field(default=None, max_length=200)
+    perpetrators: list[str] | None = Field(default=None, max_length=20)
+    perpetrator_type: PerpetratorType | None = None
+    fatalities_low: int | None = Field(default=None, ge=0)
+    fatalities_best: int | None = Field(default=None, ge=0)
+    fatalities_high: int | None = Field(default=None, ge=0)
+    injured: int | None = Field(default=None, ge=0)
+    crsv_survivors: int | None = Field(default=None, ge=0)
+    children_affected: int | None = Field(default=None, ge=0)
+    displaced: int | None = Field(default=None, ge=0)
+    narrative: str | None = Field(default=None, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> IncidentUpdate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude must be changed together")
+        return self
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ReportPublic(BaseModel):
+    id: UUID
+    section: Section
+    source_reliability: Reliability
+    information_credibility: int
+    source_count: int
+    received_at: datetime
+    narrative: str | None = None
+    source_name: str | None = Field(default=None, description="analysts only")
+    reporter_ref: str | None = Field(default=None, description="analysts only")
+
+
+class IncidentPublic(BaseModel):
+    """Fields a role may not see are absent from the response, not null."""
+
+    id: UUID
+    occurred_start: datetime
+    occurred_end: datetime | None
+    time_precision: int
+    latitude: float
+    longitude: float
+    location_precision: int
+    precision_scheme: str
+    location_radius_m: int
+    h3_cell: str
+    category: Category
+    subcategory: str | None
+    perpetrator_type: PerpetratorType
+    perpetrators: list[str] | None = Field(default=None, description="not for partners")
+    fatalities_low: int | None
+    fatalities_best: int
+    fatalities_high: int | None
+    injured: int
+    crsv_survivors: int
+    children_affected: int
+    displaced: int
+    narrative: str | None = Field(default=None, description="not for partners")
+    status: str
+    quality_grade: Literal["a", "b", "c"]
+    independent_sources: int
+    reports: list[ReportPublic] | None = Field(default=None, description="not for partners")
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentPublic]
+    next: str | None
+    numberReturned: int  # noqa: N815 (OGC spelling)

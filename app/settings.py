@@ -1,0 +1,53 @@
+"""Service configuration: one env prefix (KINGA_), secrets as SecretStr, no defaults in production."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEV_PEPPER = "kinga-development-pepper"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINGA_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # When unset, the project's own local PostGIS cluster under data_dir is used.
+    database_url: SecretStr | None = None
+    data_dir: Path = PROJECT_ROOT / ".data"
+    geodata_dir: Path = PROJECT_ROOT / "geodata"
+    db_port: int = 54329
+    db_name: str = "kinga"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_size: int = 10
+
+    # Mixed into token hashes; a stolen token table is useless without it.
+    token_pepper: SecretStr = SecretStr(DEV_PEPPER)
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_import_bytes: int = Field(default=200_000_000, ge=1024)
+    page_default: int = 100
+    page_max: int = 1000
+
+    # Every incident is indexed once, at this fine resolution; coarser cells derive from it.
+    h3_resolution: int = Field(default=9, ge=4, le=12)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "production":
+            if self.token_pepper.get_secret_value() == DEV_PEPPER:
+                raise ValueError("KINGA_TOKEN_PEPPER must be set to a secret value in production")
+            if self.database_url is None:
+                raise ValueError("KINGA_DATABASE_URL must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

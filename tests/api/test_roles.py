@@ -1,0 +1,78 @@
+"""Every endpoint declares its roles: 401 without a token, 403 for roles that may not, and the
+right fields for roles that may (need to know)."""
+
+import pytest
+
+from tests.conftest import incident_body
+
+ROLES = ["admin", "analyst", "operations", "partner", "integration"]
+BODY = incident_body()
+
+# (method, path template, body, roles allowed)
+ENDPOINTS = [
+    ("POST", "/api/v1/incidents", BODY, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/incidents", None, {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/incidents/{id}", None, {"admin", "analyst", "operations", "partner"}),
+    ("PATCH", "/api/v1/incidents/{id}", {"injured": 1}, {"admin", "analyst"}),
+    ("POST", "/api/v1/incidents/{id}/reports",
+     {"section": "police", "source_reliability": "C", "information_credibility": 3},
+     {"admin", "analyst", "operations"}),
+    ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
+    ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
+    ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
+]
+
+
+async def _approved_incident(client, auth):
+    iid = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
+    await client.post(f"/api/v1/incidents/{iid}/validate", headers=auth("analyst"))
+    await client.post(f"/api/v1/incidents/{iid}/approve", headers=auth("admin"))
+    return iid
+
+
+async def _call(client, method, path, body, headers):
+    if path == "/api/v1/imports":
+        files = {"file": ("x.csv", b"event_id_cnty,event_date\n", "text/csv")}
+        return await client.post(path, data={"source": "acled"}, files=files, headers=headers)
+    return await client.request(method, path, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+@pytest.mark.parametrize("method,path,body,allowed", ENDPOINTS,
+                         ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+async def test_role_matrix(client, auth, role, method, path, body, allowed):
+    iid = await _approved_incident(client, auth)
+    if path.endswith(("/validate", "/reject")):
+        iid = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
+    headers = auth(role) if role else {}
+    r = await _call(client, method, path.format(id=iid), body, headers)
+    if role is None:
+        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    elif role not in allowed:
+        assert r.status_code == 403, r.text
+        assert r.json()["type"] == "urn:kinga:problem:forbidden"
+    else:
+        assert r.status_code in (200, 201), r.text
+
+
+async def test_a_revoked_or_unknown_token_is_refused(client):
+    r = await client.get("/api/v1/incidents", headers={"Authorization": "Bearer kinga_nope"})
+    assert r.status_code == 401
+
+
+async def test_fields_follow_the_role(client, auth):
+    iid = await _approved_incident(client, auth)
+    entered = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
+    analyst = (await client.get(f"/api/v1/incidents/{iid}", headers=auth("analyst"))).json()
+    ops = (await client.get(f"/api/v1/incidents/{iid}", headers=auth("operations"))).json()
+    partner = (await client.get(f"/api/v1/incidents/{iid}", headers=auth("partner"))).json()
+    assert analyst["reports"][0]["reporter_ref"] == "CAN focal point 17"
+    assert "reporter_ref" not in ops["reports"][0] and "source_name" not in ops["reports"][0]
+    assert ops["perpetrators"] == ["Unknown armed men"]
+    for hidden in ("narrative", "perpetrators", "reports", "created_by"):
+        assert hidden not in partner
+    assert "Unknown armed men" not in str(partner) and "focal point" not in str(partner)
+    # partners see approved incidents only, in reads and in lists
+    assert (await client.get(f"/api/v1/incidents/{entered}", headers=auth("partner"))).status_code == 404
+    listed = (await client.get("/api/v1/incidents", headers=auth("partner"))).json()["items"]
+    assert [i["id"] for i in listed] == [iid]

@@ -1,0 +1,107 @@
+"""Test harness: a real PostGIS (the project's local cluster, or KINGA_DATABASE_URL's server), a
+fresh test database migrated once per session, and every table emptied after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from app import localdb
+from app.db import libpq_url
+from app.domain import Role
+from app.main import create_app
+from app.services.cli_support import create_token
+from app.settings import PROJECT_ROOT, Settings
+
+TEST_DB = os.environ.get("KINGA_TEST_DB", "kinga_test")
+KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, rest = url.rpartition("/")
+    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
+    return f"{base}/{name}{query}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    base = Settings()
+    base_url = localdb.resolve_url(base)
+    localdb.ensure_database(libpq_url(_with_db(base_url, "postgres")), TEST_DB, fresh=True)
+    url = _with_db(base_url, TEST_DB)
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
+    command.upgrade(cfg, "heads")
+    return Settings(database_url=url, environment="test", max_body_bytes=200_000)
+
+
+@pytest.fixture(scope="session")
+def db_url(settings: Settings) -> str:
+    assert settings.database_url is not None
+    return libpq_url(settings.database_url.get_secret_value())
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(db_url) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    uses_db = "settings" in request.fixturenames
+    url = request.getfixturevalue("db_url") if uses_db else None
+    yield
+    if url is None:
+        return
+    with psycopg.connect(url, autocommit=True) as c:
+        tables = [r[0] for r in c.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+            if r[0] not in KEEP_TABLES]
+        if tables:
+            c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://kinga.test") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def tokens(settings: Settings) -> dict[str, str]:
+    return {r.value: create_token(settings, r, f"test-{r.value}") for r in Role}
+
+
+@pytest.fixture(scope="session")
+def auth(tokens: dict[str, str]) -> Callable[[str], dict[str, str]]:
+    def _auth(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[role]}"}
+    return _auth
+
+
+def incident_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "occurred_start": "2024-03-02T21:00:00Z", "latitude": 4.39, "longitude": 18.56,
+        "category": "killing", "fatalities_best": 2, "perpetrators": ["Unknown armed men"],
+        "narrative": "Two men killed at the market.",
+        "report": {"section": "civil_affairs", "source_reliability": "B",
+                   "information_credibility": 2, "reporter_ref": "CAN focal point 17"},
+    }
+    body.update(over)
+    return body
