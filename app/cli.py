@@ -133,6 +133,20 @@ def serve(reload: bool = False) -> None:
     uvicorn.run("app.main:app", host=settings.host, port=settings.port, reload=reload)
 
 
+def _register_extensions() -> None:
+    import importlib
+    import pkgutil
+
+    import app.cli_ext
+
+    for mod in sorted(pkgutil.iter_modules(app.cli_ext.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"app.cli_ext.{mod.name}")
+        module.register(cli, import_cli)
+
+
+_register_extensions()
+
+
 def main() -> None:
     cli()
 

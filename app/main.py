@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import health, imports, incidents
+import importlib
+import pkgutil
+
+import app.api
 from app.db import make_async_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodyLimit
@@ -38,9 +41,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes,
                        large_paths={"/api/v1/imports": settings.max_import_bytes})
-    for module in (health, incidents, imports):
-        app.include_router(module.router)
+    for module in api_modules():
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+        if hasattr(module, "install"):  # static files, extra middleware
+            module.install(app)
     return app
+
+
+def api_modules() -> list[object]:
+    """Every router module under app/api, in name order (one module per resource)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(app.api.__path__))
+    return [importlib.import_module(f"app.api.{n}") for n in names]
 
 
 logging.basicConfig(level=logging.INFO)

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     # Every incident is indexed once, at this fine resolution; coarser cells derive from it.
     h3_resolution: int = Field(default=9, ge=4, le=12)
 
+    # --- hotspots and threat scoring (issue 3) ---
+
+    # --- alerts, warnings, responses (issue 4) ---
+
+    # --- bases, patrol plans, footprint (issue 5) ---
+
+    # --- forecasts (issue 6) ---
+
+    # --- map page (issue 7) ---
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production":

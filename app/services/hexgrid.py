@@ -34,3 +34,15 @@ def parent_int(cell: int, res: int) -> int:
 def cell_radius_m(res: int) -> float:
     """Average circumradius of a cell at this resolution (hexagon edge = circumradius)."""
     return float(h3.average_hexagon_edge_length(res, unit="m"))
+
+
+def cell_polygon(cell: str) -> dict[str, object]:
+    """RFC 7946 Polygon of an H3 cell: lon/lat order, closed ring, counter-clockwise exterior.
+
+    h3 returns the boundary counter-clockwise in (lat, lng); swapping to (lng, lat) keeps it CCW
+    in lon/lat space. Cells that cross the antimeridian are split by callers that need it (the
+    hotspot layer owns that case and its tests).
+    """
+    ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
+    ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": [ring]}

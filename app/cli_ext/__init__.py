@@ -1,0 +1,1 @@
+"""CLI extensions: every module here exposes `register(cli, import_cli)` and adds its commands."""
