@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     # --- bases, patrol plans, footprint (issue 5) ---
 
     # --- forecasts (issue 6) ---
+    forecast_default_method: str = "etas"
+    # Scale (e-folding time) of the exponential-decay baseline, in days.
+    forecast_decay_scale_days: float = Field(default=180.0, gt=0)
+    forecast_horizon_days: dict[str, int] = {"4weeks": 28, "quarter": 91}
+    # Events located more coarsely than this (UCDP where_prec >= 4: province, country) carry no
+    # cell-level signal; they are left out of forecasting and backtests (docs/forecast.md).
+    forecast_max_location_radius_m: int = Field(default=50_000, ge=0)
+    forecast_country_iso: str = "CAF"
+    forecast_partner_max_res: int = Field(default=6, ge=4, le=9)
+    forecast_backtest_max_origins: int = Field(default=80, ge=1)
+    forecast_layer_limit: int = Field(default=2000, ge=1)
 
     # --- map page (issue 7) ---
 

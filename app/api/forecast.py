@@ -1,0 +1,131 @@
+"""Threat forecasts per H3 cell and their backtest: /api/v1/forecast."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from app.deps import BBox, SessionDep, SettingsDep, parse_instant, require
+from app.domain import Role
+from app.errors import Forbidden, InvalidInput
+from app.services import forecast as svc
+from app.services import geojson
+from app.services.auth import Principal
+from app.services.hexgrid import cell_polygon
+
+router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
+
+READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
+BACKTESTERS = (Role.admin, Role.analyst)
+
+
+@router.get(
+    "",
+    summary="Forecast per H3 cell: expected incidents and harm, P(at least one)",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def forecast(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    bbox: BBox,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    res: Annotated[int, Query(description="H3 resolution 4-9")] = 6,
+    as_of: Annotated[
+        str | None, Query(description="forecast origin (ISO date/date-time); default now")
+    ] = None,
+    horizon_days: Annotated[
+        int, Query(description="days ahead (28 = four weeks, 91 = a quarter)")
+    ] = 28,
+    method: Annotated[
+        str | None,
+        Query(
+            description="etas, count, decay, last_90d, last_365d, "
+            "history; default: the shipped model"
+        ),
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, description="most likely cells first")] = None,
+) -> Response:
+    origin = parse_instant(as_of, "as_of") or datetime.now(UTC)
+    partner = who.role == Role.partner
+    if partner and res > settings.forecast_partner_max_res:
+        raise Forbidden(
+            f"partners see forecasts at res {settings.forecast_partner_max_res} or coarser",
+            errors=[
+                {"pointer": "/query/res", "detail": f"at most {settings.forecast_partner_max_res}"}
+            ],
+        )
+    cells = await svc.forecast_layer(
+        session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner
+    )
+    total = len(cells)
+    cells = cells[: min(limit or settings.forecast_layer_limit, settings.forecast_layer_limit)]
+    feats = [
+        {
+            "type": "Feature",
+            "id": c["cell"],
+            "geometry": cell_polygon(c["cell"]),
+            "properties": {k: v for k, v in c.items() if k != "cell"},
+        }
+        for c in cells
+    ]
+    return geojson.response(
+        geojson.collection(
+            feats,
+            numberMatched=total,
+            numberReturned=len(feats),
+            as_of=origin.isoformat(),
+            horizon_days=horizon_days,
+            method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
+            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}],
+        )
+    )
+
+
+def _methods(value: str | None) -> list[str] | None:
+    return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+@router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)")
+async def backtest(
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*BACKTESTERS))],
+    start: Annotated[str, Query(description="first origin on or after this date")],
+    end: Annotated[str, Query(description="last origin on or before this date")],
+    res: Annotated[int, Query()] = 6,
+    horizon: Annotated[str, Query(description="quarter or 4weeks")] = "quarter",
+    methods: Annotated[
+        str | None, Query(description="comma-separated; baselines always run")
+    ] = None,
+) -> Response:
+    s, e = parse_instant(start, "start"), parse_instant(end, "end")
+    if s is None or e is None:
+        raise InvalidInput(
+            "start and end are required", errors=[{"pointer": "/query/start", "detail": "ISO date"}]
+        )
+    periods, chosen = svc.backtest_plan(
+        res, horizon, s.date(), e.date(), _methods(methods), settings
+    )
+    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings)
+    key = (
+        res,
+        horizon,
+        periods[0][0],
+        periods[-1][0],
+        tuple(chosen),
+        stamp,
+        settings.forecast_decay_scale_days,
+        settings.forecast_max_location_radius_m,
+    )
+    result = svc.cached_backtest(key)
+    if result is None:
+        result = await anyio.to_thread.run_sync(
+            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings)
+        )
+        svc.store_backtest(key, result)
+    return geojson.json_response(result)

@@ -1,0 +1,211 @@
+"""Forward-looking threat forecasts per H3 cell, and their honest rolling-origin backtest.
+
+`forecast_layer` is the entry point other features use (patrol plans, footprint reviews).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import h3
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import DomainError, InvalidInput
+from app.repositories import forecast as repo
+from app.services.forecast import backtest as bt
+from app.services.forecast import methods as M
+from app.services.forecast.features import domain_cells, event_frame, to_days
+from app.settings import Settings
+
+MIN_RES, MAX_RES = 4, 9
+DOMAIN_ENUM_MAX_RES = 7  # finer domains are counted from res 7 (7 children per cell)
+
+
+class NoData(DomainError):
+    status, kind, title = 404, "no-forecast-data", "No data to forecast from"
+
+
+class BeforeHistory(DomainError):
+    status, kind, title = 422, "forecast-before-history", "Forecast origin precedes all incidents"
+
+
+def _bad(detail: str, name: str) -> InvalidInput:
+    return InvalidInput(detail, errors=[{"pointer": f"/query/{name}", "detail": detail}])
+
+
+def check_request(res: int, horizon_days: int, method: str | None) -> str | None:
+    if not MIN_RES <= res <= MAX_RES:
+        raise _bad(f"res must be between {MIN_RES} and {MAX_RES}", "res")
+    if horizon_days <= 0:
+        raise _bad("horizon_days must be a positive number of days", "horizon_days")
+    if horizon_days > 366:
+        raise _bad("horizon_days may be at most 366", "horizon_days")
+    if method is not None and method not in M.METHODS:
+        raise _bad(f"method must be one of {', '.join(M.METHODS)}", "method")
+    return method
+
+
+def domain_size(settings: Settings, res: int) -> int:
+    path = str(settings.geodata_dir / "naturalearth-countries.geojson")
+    if res <= DOMAIN_ENUM_MAX_RES:
+        return len(domain_cells(path, settings.forecast_country_iso, res))
+    return len(domain_cells(path, settings.forecast_country_iso, DOMAIN_ENUM_MAX_RES)) * 7 ** (
+        res - DOMAIN_ENUM_MAX_RES
+    )
+
+
+def _in_bbox(cells: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    x1, y1, x2, y2 = bbox
+    out = np.zeros(len(cells), bool)
+    for i, c in enumerate(cells):
+        lat, lng = h3.cell_to_latlng(h3.int_to_str(int(c)))
+        out[i] = x1 <= lng <= x2 and y1 <= lat <= y2
+    return out
+
+
+async def forecast_layer(
+    session: AsyncSession,
+    res: int,
+    as_of: datetime,
+    horizon_days: int,
+    settings: Settings,
+    method: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    approved_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Forecast for [as_of, as_of + horizon_days) per cell, highest expected incidents first.
+
+    Only incidents strictly before `as_of` are read. Cells far from any past incident are left
+    out; they share the model's small uniform background (see docs/forecast.md).
+    `approved_only` trains on approved incidents alone (what partners may know of).
+    """
+    method = check_request(res, horizon_days, method) or settings.forecast_default_method
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    first, _last, _coarse = await repo.span(session, settings.forecast_max_location_radius_m)
+    if first is None:
+        raise NoData("there are no incidents to forecast from")
+    if as_of <= first:
+        raise BeforeHistory(
+            f"as_of must be after the first incident ({first.date().isoformat()})",
+            errors=[
+                {"pointer": "/query/as_of", "detail": "must be after the first recorded incident"}
+            ],
+        )
+    rows = await repo.events(
+        session,
+        res,
+        max_radius_m=settings.forecast_max_location_radius_m,
+        before=as_of,
+        statuses=["approved"] if approved_only else None,
+    )
+    ev = event_frame(rows)
+    if bbox is not None and not _in_bbox(ev["cell"].to_numpy(), bbox).any():
+        raise NoData(
+            "no incident before as_of lies in this area; nothing to forecast from",
+            errors=[{"pointer": "/query/bbox", "detail": "no incidents in this area"}],
+        )
+    if ev.empty:
+        raise NoData("no incident located precisely enough lies before as_of")
+    params = M.Params(
+        n_domain=domain_size(settings, res), decay_scale_days=settings.forecast_decay_scale_days
+    )
+    fc = M.compute(method, ev, to_days(as_of), float(horizon_days), params)
+    keep = np.ones(len(fc.cells), bool) if bbox is None else _in_bbox(fc.cells, bbox)
+    order = np.argsort(-fc.expected_incidents[keep], kind="stable")
+    cells = fc.cells[keep][order]
+    ei, eh, p = (a[keep][order] for a in (fc.expected_incidents, fc.expected_harm, fc.p_incident))
+    return [
+        {
+            "cell": h3.int_to_str(int(c)),
+            "resolution": res,
+            "expected_incidents": round(float(ei[i]), 6),
+            "expected_harm": round(float(eh[i]), 4),
+            "p_incident": round(float(p[i]), 6),
+            "method": method,
+        }
+        for i, c in enumerate(cells)
+    ]
+
+
+_BACKTEST_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+BACKTEST_MAX_RES = DOMAIN_ENUM_MAX_RES
+
+
+def backtest_plan(
+    res: int, horizon: str, start: date, end: date, methods: list[str] | None, settings: Settings
+) -> tuple[list[tuple[datetime, datetime]], list[str]]:
+    """Validate a backtest request; return its periods and the methods to score."""
+    if not MIN_RES <= res <= BACKTEST_MAX_RES:
+        raise _bad(f"backtest res must be between {MIN_RES} and {BACKTEST_MAX_RES}", "res")
+    if horizon not in settings.forecast_horizon_days:
+        raise _bad(f"horizon must be one of {', '.join(settings.forecast_horizon_days)}", "horizon")
+    if end < start:
+        raise _bad("end is before start", "end")
+    chosen = methods or list(M.METHODS)
+    bad = [m for m in chosen if m not in M.METHODS]
+    if bad:
+        raise _bad(f"unknown method(s) {', '.join(bad)}; one of {', '.join(M.METHODS)}", "methods")
+    periods = bt.origins(start, end, horizon)
+    if not periods:
+        raise _bad("no forecast origin lies between start and end", "start")
+    if len(periods) > settings.forecast_backtest_max_origins:
+        raise _bad(
+            f"{len(periods)} origins; at most {settings.forecast_backtest_max_origins} "
+            "per backtest (narrow start/end)",
+            "start",
+        )
+    # Baselines always run beside the models.
+    chosen = list(dict.fromkeys([*chosen, *M.BASELINES]))
+    return periods, chosen
+
+
+async def load_backtest_events(
+    session: AsyncSession, res: int, end: datetime, settings: Settings
+) -> tuple[Any, tuple[int, str]]:
+    rows = await repo.events(
+        session, res, max_radius_m=settings.forecast_max_location_radius_m, before=end
+    )
+    return event_frame(rows), await repo.fingerprint(session)
+
+
+def run_backtest(
+    ev: Any,
+    res: int,
+    horizon: str,
+    periods: list[tuple[datetime, datetime]],
+    methods: list[str],
+    settings: Settings,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Pure: score `methods` over `periods` on the events given (CPU-bound; run off the loop)."""
+    path = str(settings.geodata_dir / "naturalearth-countries.geojson")
+    domain = domain_cells(path, settings.forecast_country_iso, res)
+    params = M.Params(n_domain=len(domain), decay_scale_days=settings.forecast_decay_scale_days)
+    fns = {m: (lambda e, o, h, m=m: M.compute(m, e, o, h, params)) for m in methods}
+    result = bt.run(ev, domain, periods, fns, progress=progress)
+    best_baseline = max(M.BASELINES, key=lambda m: result["methods"][m]["pai_1pct"] or 0)
+    return {
+        "res": res,
+        "horizon": horizon,
+        "start": periods[0][0].date().isoformat(),
+        "end": periods[-1][1].date().isoformat(),
+        "area": settings.forecast_country_iso,
+        "max_location_radius_m": settings.forecast_max_location_radius_m,
+        "decay_scale_days": settings.forecast_decay_scale_days,
+        "best_baseline": best_baseline,
+        **result,
+    }
+
+
+def cached_backtest(key: tuple[Any, ...]) -> dict[str, Any] | None:
+    return _BACKTEST_CACHE.get(key)
+
+
+def store_backtest(key: tuple[Any, ...], result: dict[str, Any]) -> None:
+    if len(_BACKTEST_CACHE) >= 32:
+        _BACKTEST_CACHE.pop(next(iter(_BACKTEST_CACHE)))
+    _BACKTEST_CACHE[key] = result
