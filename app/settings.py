@@ -43,6 +43,27 @@ class Settings(BaseSettings):
     # --- alerts, warnings, responses (issue 4) ---
 
     # --- bases, patrol plans, footprint (issue 5) ---
+    # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
+    # distance is stretched by a detour factor (tracks are not straight). Reach = speed x hours /
+    # detour, times the rainy-season factor in rainy months (CAR: May-October).
+    patrol_speed_kmh: dict[str, float] = {"road": 25.0, "foot": 4.0, "air": 180.0}
+    patrol_max_travel_hours: dict[str, float] = {"road": 3.0, "foot": 2.0, "air": 1.5}
+    patrol_detour_factor: dict[str, float] = {"road": 1.4, "foot": 1.2, "air": 1.0}
+    rainy_season_months: list[int] = [5, 6, 7, 8, 9, 10]
+    rainy_season_speed_factor: dict[str, float] = {"road": 0.6, "foot": 0.8, "air": 1.0}
+    # Default daily patrol capacity when a base gives none: one road patrol per this many troops.
+    troops_per_road_patrol: int = Field(default=150, ge=1)
+    troops_per_foot_patrol: int = Field(default=325, ge=1)
+    patrol_res: int = Field(default=7, ge=4, le=9)
+    footprint_res: int = Field(default=6, ge=4, le=9)
+    patrol_window_days: int = Field(default=90, ge=7, le=3650)
+    patrol_ongoing_days: int = Field(default=14, ge=1)  # incidents this recent = ongoing violence
+    patrol_violation_days: int = Field(default=30, ge=1)  # violations this recent: investigate
+    patrol_tie_tolerance: float = Field(default=0.05, ge=0, le=0.5)  # "near-equal" for seeded plans
+    patrol_time_window_hours: int = Field(default=6, ge=2, le=24)
+    mission_utc_offset_hours: int = 1  # CAR is UTC+1; time windows are given in local time
+    solver_time_limit_s: float = Field(default=20.0, gt=0)
+    footprint_candidates: int = Field(default=50, ge=1, le=500)
 
     # --- forecasts (issue 6) ---
     forecast_default_method: str = "etas"
