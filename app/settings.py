@@ -39,6 +39,27 @@ class Settings(BaseSettings):
     h3_resolution: int = Field(default=9, ge=4, le=12)
 
     # --- hotspots and threat scoring (issue 3) ---
+    # Formula and reasons: docs/scoring.md. Recency: weight = exp(-age_days / scale).
+    threat_decay_scale_days: float = Field(default=30.0, gt=0)
+    # Score = 100 * (1 - exp(-harm / saturation)); CRSV saturates on its own, smaller scale.
+    threat_saturation: float = Field(default=12.0, gt=0)
+    threat_crsv_saturation: float = Field(default=2.0, gt=0)
+    # Lower bounds of medium, high, critical (score 0-100).
+    threat_level_thresholds: tuple[float, float, float] = (25.0, 50.0, 75.0)
+    threat_status_weight: dict[str, float] = {"approved": 1.0, "validated": 0.8, "entered": 0.5}
+    threat_grade_weight: dict[str, float] = {"a": 1.0, "b": 0.8, "c": 0.5}
+    # An event counts at a resolution only if its location radius <= this many cell edge lengths.
+    threat_precision_edges: float = Field(default=2.0, gt=0)
+    # Emerging hot spots: Gi* neighbours = H3 ring k; FDR level for Gi* and Mann-Kendall.
+    hotspot_ring_k: int = Field(default=1, ge=1, le=3)
+    hotspot_alpha: float = Field(default=0.05, gt=0, lt=1)
+    # Optional per-cell vulnerability multipliers (CSV cell,multiplier in geodata/); None = 1.0.
+    vulnerability_layer: str | None = None
+    # Partner policy (need to share): coarse cells, small counts suppressed, no perpetrators.
+    partner_max_res: int = Field(default=6, ge=4, le=9)
+    partner_min_count: int = Field(default=3, ge=1)
+    partner_hide_perpetrators: bool = True
+    partner_approved_only: bool = True
 
     # --- alerts, warnings, responses (issue 4) ---
 

@@ -7,6 +7,8 @@ the digits below the parent's resolution with 7. The same expression runs in SQL
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import h3
 
 RES_SHIFT = 52
@@ -36,13 +38,36 @@ def cell_radius_m(res: int) -> float:
     return float(h3.average_hexagon_edge_length(res, unit="m"))
 
 
+@lru_cache(maxsize=262_144)
 def cell_polygon(cell: str) -> dict[str, object]:
-    """RFC 7946 Polygon of an H3 cell: lon/lat order, closed ring, counter-clockwise exterior.
+    """RFC 7946 geometry of an H3 cell: lon/lat order, closed ring, counter-clockwise exterior.
 
     h3 returns the boundary counter-clockwise in (lat, lng); swapping to (lng, lat) keeps it CCW
-    in lon/lat space. Cells that cross the antimeridian are split by callers that need it (the
-    hotspot layer owns that case and its tests).
+    in lon/lat space. A cell that crosses the antimeridian becomes a MultiPolygon of its two
+    halves, cut at +/-180 (RFC 7946 section 3.1.9). Pentagons need nothing special (h3 gives
+    their distortion vertices too). Cells are immutable, so the result is cached: callers must
+    not modify it.
     """
-    ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
-    ring.append(ring[0])
-    return {"type": "Polygon", "coordinates": [ring]}
+    ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
+    if max(p[0] for p in ring) - min(p[0] for p in ring) > 180:
+        return _split_antimeridian(ring)
+    coords = [[lng, lat] for lng, lat in ring]
+    coords.append(coords[0])
+    return {"type": "Polygon", "coordinates": [coords]}
+
+
+def _split_antimeridian(ring: list[tuple[float, float]]) -> dict[str, object]:
+    from shapely.geometry import Polygon, box
+    from shapely.geometry.polygon import orient
+
+    shifted = Polygon([(lng + 360 if lng < 0 else lng, lat) for lng, lat in ring])
+    west = shifted.intersection(box(0, -90, 180, 90))
+    east = shifted.intersection(box(180, -90, 360, 90))
+    parts = []
+    for part, dx in ((west, 0.0), (east, -360.0)):
+        if part.is_empty or part.geom_type != "Polygon":
+            continue
+        part = orient(part, sign=1.0)
+        coords = [[x + dx, y] for x, y in part.exterior.coords]
+        parts.append([coords])
+    return {"type": "MultiPolygon", "coordinates": parts}

@@ -1,0 +1,93 @@
+"""Threat layer: /api/v1/hotspots (GeoJSON), /{cell} (detail), /tiles/{z}/{x}/{y}.mvt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.domain import Role
+from app.schemas.hotspots import HotspotCollection, HotspotDetail
+from app.services import geojson, tiles
+from app.services.auth import Principal
+from app.services.hexgrid import cell_polygon
+from app.services.hotspots import HotspotQuery, cell_detail, layer_meta, threat_layer
+
+router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"])
+
+READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
+
+
+def split_csv(value: str | None) -> list[str] | None:
+    items = [v.strip() for v in (value or "").split(",") if v.strip()]
+    return items or None
+
+
+def hotspot_query(
+    bbox: BBox, window: TimeWindow,
+    as_of: Annotated[str | None, Query(description="window end: ISO date or date-time")] = None,
+    window_days: Annotated[int, Query(ge=1, le=36_600)] = 90,
+    category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
+    perpetrator: Annotated[str | None, Query(max_length=200)] = None,
+    min_level: Annotated[str | None, Query(pattern="^(low|medium|high|critical)$")] = None,
+    min_grade: Annotated[str | None, Query(pattern="^[abc]$")] = None,
+    pattern: Annotated[bool, Query(description="compute emerging hot-spot classes")] = True,
+) -> HotspotQuery:
+    """Query parameters shared by the layer, the tiles and the OGC hotspot collection
+    (resolution is added by each endpoint; the service validates the rest)."""
+    return HotspotQuery(
+        as_of=parse_instant(as_of, "as_of", end_of_day=True), window_days=window_days,
+        start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
+        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern)
+
+
+QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
+
+
+def feature(cell: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "id": cell["cell"], "geometry": cell_polygon(cell["cell"]),
+            "properties": cell}
+
+
+@router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
+            responses={200: {"model": HotspotCollection,
+                             "content": {geojson.GEOJSON: {}}}})
+async def hotspots(
+    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
+) -> Response:
+    q.res, q.role = res, who.role
+    cells = await threat_layer(session, q, settings)
+    return geojson.response(geojson.collection([feature(c) for c in cells],
+                                               numberReturned=len(cells), **layer_meta(q)))
+
+
+@router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
+            response_class=Response,
+            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
+async def hotspot_tile(
+    z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    tiles.check_tile(z, x, y)
+    res = tiles.res_for_zoom(z)
+    if who.role == Role.partner:
+        res = min(res, settings.partner_max_res)
+    bounds = tiles.tile_bbox(z, x, y)
+    q.res, q.role, q.bbox = res, who.role, bounds
+    cells = await threat_layer(session, q, settings)
+    return Response(tiles.encode(cells, z, x, y), media_type=tiles.MVT_MEDIA_TYPE,
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
+            response_model=HotspotDetail)
+async def hotspot_detail(
+    cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    q.role = who.role
+    return geojson.json_response(await cell_detail(session, cell, q, settings))

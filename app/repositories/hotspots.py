@@ -1,0 +1,174 @@
+"""Per-cell aggregation of incidents for the threat layer: one indexed pass, GROUP BY the parent
+cell computed by bit arithmetic on the stored res-9 index (no spatial join).
+
+The SQL is built from fixed fragments only; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Incident
+from app.repositories.incidents import INCIDENT_COLUMNS
+from app.services.scoring import WeightSpec
+
+PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
+          "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
+AGE_DAYS = "(extract(epoch FROM (CAST(:end AS timestamptz) - i.occurred_start)) / 86400.0)"
+CRED = ("(CASE i.status WHEN 'approved' THEN CAST(:w_approved AS float8) "
+        "WHEN 'validated' THEN CAST(:w_validated AS float8) ELSE CAST(:w_entered AS float8) END"
+        " * CASE i.quality_grade WHEN 'a' THEN CAST(:g_a AS float8) "
+        "WHEN 'b' THEN CAST(:g_b AS float8) ELSE CAST(:g_c AS float8) END)")
+HARM = ("(1.0 + :h_fat * i.fatalities_best + :h_inj * i.injured + :h_child * i.children_affected"
+        " + :h_disp * ln(1.0 + i.displaced))")
+CRSV = "greatest(i.crsv_survivors, CASE WHEN i.category = :crsv_cat THEN 1 ELSE 0 END)"
+
+
+@dataclass
+class CellFilter:
+    res: int
+    start: datetime
+    end: datetime
+    max_radius_m: float
+    statuses: list[str]
+    step_days: int = 7
+    bbox: tuple[float, float, float, float] | None = None
+    categories: list[str] | None = None
+    perpetrator: str | None = None
+    grades: list[str] | None = None
+    cells: list[int] | None = None  # restrict to these parent cells (detail)
+
+
+def _where(f: CellFilter, params: dict[str, Any]) -> str:
+    conds = ["i.occurred_start >= :start", "i.occurred_start <= :end",
+             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)"]
+    params.update(start=f.start, end=f.end, max_radius=f.max_radius_m, statuses=f.statuses)
+    if f.bbox is not None:
+        conds.append("i.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
+        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+    if f.categories:
+        conds.append("i.category = ANY(:categories)")
+        params["categories"] = f.categories
+    if f.grades:
+        conds.append("i.quality_grade = ANY(:grades)")
+        params["grades"] = f.grades
+    if f.perpetrator:
+        escaped = f.perpetrator.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append("array_to_string(i.perpetrators, E'\\x1f') ILIKE :perp")
+        params["perp"] = f"%{escaped}%"
+    if f.cells:
+        conds.append(f"({PARENT}) = ANY(:cells)")
+        params["cells"] = f.cells
+    return " AND ".join(conds)
+
+
+def _params(f: CellFilter, spec: WeightSpec) -> dict[str, Any]:
+    sw, gw = spec.status_weight, spec.grade_weight
+    return {
+        "res": f.res, "scale": spec.decay_scale_days, "step": f.step_days,
+        "w_approved": sw.get("approved", 0.0), "w_validated": sw.get("validated", 0.0),
+        "w_entered": sw.get("entered", 0.0),
+        "g_a": gw.get("a", 0.0), "g_b": gw.get("b", 0.0), "g_c": gw.get("c", 0.0),
+        "h_fat": spec.harm_fatality, "h_inj": spec.harm_injured, "h_child": spec.harm_children,
+        "h_disp": spec.harm_displaced_log, "crsv_cat": spec.crsv_category,
+    }
+
+
+async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, steps: int,
+                    with_series: bool, with_perpetrators: bool) -> list[dict[str, Any]]:
+    """One row per parent cell: counts, credible decayed sums, the trend numerator, the top
+    categories and perpetrators, and (with_series) the per-step credible counts as two arrays."""
+    params = _params(f, spec)
+    params["steps"] = steps
+    where = _where(f, params)
+    series = (", array_agg(s.ago ORDER BY s.ago) AS series_ago, array_agg(s.cw ORDER BY s.ago) "
+              "AS series_w" if with_series else "")
+    perps = ("""
+, perp AS (
+    SELECT cell, jsonb_agg(jsonb_build_object('name', name, 'incidents', n)
+                           ORDER BY n DESC, name) AS top_perpetrators
+    FROM (SELECT cell, name, n, row_number() OVER (PARTITION BY cell ORDER BY n DESC, name) AS rk
+          FROM (SELECT ev.cell, p.name, count(*) AS n
+                FROM ev, unnest(ev.perpetrators) AS p(name) GROUP BY 1, 2) x) y
+    WHERE rk <= 3 GROUP BY cell)""" if with_perpetrators else "")
+    perp_join = "LEFT JOIN perp USING (cell)" if with_perpetrators else ""
+    perp_col = ", perp.top_perpetrators" if with_perpetrators else ""
+    perp_src = ", i.perpetrators" if with_perpetrators else ""
+    sql = f"""
+WITH ev AS (
+    SELECT {PARENT} AS cell, i.category{perp_src}, i.fatalities_best AS fat,
+           i.crsv_survivors AS crsv,
+           {CRED} AS c, exp(-{AGE_DAYS} / :scale) AS d, {HARM} AS h, {CRSV} AS s,
+           least(floor({AGE_DAYS} / :step)::int, CAST(:steps AS int) - 1) AS ago
+    FROM incident i WHERE {where}
+), st AS (
+    SELECT cell, ago, count(*) AS n, sum(c) AS cw, sum(c * d) AS lk, sum(c * d * h) AS hm,
+           sum(c * d * s) AS cs, sum(fat) AS fat, sum(crsv) AS crsv
+    FROM ev GROUP BY cell, ago
+), cells AS (
+    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
+           sum(s.crsv)::int AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
+           sum(s.cs) AS crsv_harm,
+           sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - (CAST(:steps AS int) - 1) / 2.0))
+               AS trend_num
+           {series}
+    FROM st s GROUP BY s.cell
+), cat AS (
+    SELECT cell, jsonb_agg(jsonb_build_object('category', category, 'incidents', n)
+                           ORDER BY n DESC, category) AS top_categories
+    FROM (SELECT cell, category, count(*) AS n,
+                 row_number() OVER (PARTITION BY cell ORDER BY count(*) DESC, category) AS rk
+          FROM ev GROUP BY cell, category) x
+    WHERE rk <= 3 GROUP BY cell
+){perps}
+SELECT cells.*, cat.top_categories{perp_col}
+FROM cells LEFT JOIN cat USING (cell) {perp_join}
+"""
+    result = await session.execute(text(sql), params)
+    return [dict(r) for r in result.mappings()]
+
+
+async def contributing_incidents(session: AsyncSession, f: CellFilter, *, limit: int
+                                 ) -> list[dict[str, Any]]:
+    """The incidents behind the cells in f.cells, newest first, as incident rows."""
+    params: dict[str, Any] = {"res": f.res}
+    where = _where(f, params)
+    params["limit"] = limit
+    sql = (f"SELECT i.id FROM incident i WHERE {where} "
+           "ORDER BY i.occurred_start DESC, i.id DESC LIMIT :limit")
+    ids = [r[0] for r in (await session.execute(text(sql), params))]
+    if not ids:
+        return []
+    stmt = (select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))
+            .order_by(Incident.occurred_start.desc(), Incident.id.desc()))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def breakdown(session: AsyncSession, f: CellFilter) -> dict[str, list[dict[str, Any]]]:
+    """Every category and every perpetrator name in the cells of f.cells, with counts."""
+    params: dict[str, Any] = {"res": f.res}
+    where = _where(f, params)
+    cats = await session.execute(text(
+        f"SELECT i.category, count(*)::int AS incidents FROM incident i WHERE {where} "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"), params)
+    perps = await session.execute(text(
+        f"SELECT p.name, count(*)::int AS incidents FROM incident i, unnest(i.perpetrators) "
+        f"AS p(name) WHERE {where} GROUP BY 1 ORDER BY 2 DESC, 1"), params)
+    return {"categories": [dict(r) for r in cats.mappings()],
+            "perpetrators": [dict(r) for r in perps.mappings()]}
+
+
+async def weekly_series(session: AsyncSession, f: CellFilter) -> list[dict[str, Any]]:
+    """Per week (date_trunc week) counts and harm for the cells in f.cells."""
+    params: dict[str, Any] = {"res": f.res}
+    where = _where(f, params)
+    sql = f"""
+SELECT date_trunc('week', i.occurred_start) AS week, count(*)::int AS incidents,
+       sum(i.fatalities_best)::int AS fatalities, sum(i.crsv_survivors)::int AS crsv
+FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
+    return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]

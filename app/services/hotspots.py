@@ -1,0 +1,278 @@
+"""The threat layer: per-H3-cell threat scores for a time window, with trend and emerging
+hot-spot pattern, tailored to the caller's role. Every other feature (warnings, patrol planning,
+the map) reads threats through `threat_layer`.
+
+No caching: each call is one indexed aggregation over the incident table, so a new incident
+shows in the next response.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import GRADE_RANK, Category, Role, Status
+from app.errors import Forbidden, InvalidInput
+from app.repositories import hotspots as repo
+from app.services import emerging, scoring
+from app.services.hexgrid import cell_radius_m, to_str
+from app.settings import Settings
+
+MIN_RES, MAX_RES = 4, 9
+LEVEL_RANK = {lvl: i for i, lvl in enumerate(scoring.LEVELS)}
+
+
+@dataclass
+class HotspotQuery:
+    res: int = 6                       # 4..9
+    as_of: datetime | None = None      # window end; None = now
+    window_days: int = 90
+    start: datetime | None = None      # if given with end, overrides as_of/window_days
+    end: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    categories: list[str] | None = None
+    perpetrator: str | None = None
+    min_level: str | None = None       # low|medium|high|critical
+    min_grade: str | None = None       # a|b|c
+    role: Role = Role.analyst          # partner => sanitised per settings policy
+    with_pattern: bool = True          # emerging hot-spot classes (costly); False for fast callers
+
+
+@dataclass
+class Window:
+    start: datetime
+    end: datetime
+    step_days: int
+    steps: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _bad(pointer: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail, errors=[{"pointer": f"/query/{pointer}", "detail": detail}])
+
+
+def validate(q: HotspotQuery, settings: Settings) -> None:
+    """Refuse what cannot be answered (422) or may not be seen by this role (403)."""
+    if not MIN_RES <= q.res <= MAX_RES:
+        raise _bad("res", f"res must be between {MIN_RES} and {MAX_RES}")
+    if q.window_days < 1 or q.window_days > 36_600:
+        raise _bad("window_days", "window_days must be between 1 and 36600")
+    if (q.start is None) != (q.end is None):
+        raise _bad("start" if q.start is None else "end", "give both start and end, or neither")
+    if q.start and q.end and q.end < q.start:
+        raise _bad("end", "end is before start")
+    known = {c.value for c in Category}
+    bad = [c for c in q.categories or [] if c not in known]
+    if bad:
+        raise _bad("category", f"unknown category: {', '.join(bad)}")
+    if q.min_level is not None and q.min_level not in LEVEL_RANK:
+        raise _bad("min_level", "min_level must be one of low, medium, high, critical")
+    if q.min_grade is not None and q.min_grade not in GRADE_RANK:
+        raise _bad("min_grade", "min_grade must be one of a, b, c")
+    if q.role == Role.partner and q.res > settings.partner_max_res:
+        raise Forbidden(f"partners may read resolutions up to {settings.partner_max_res}")
+    if q.role not in (Role.admin, Role.analyst, Role.operations, Role.partner):
+        raise Forbidden(f"the {q.role.value} role may not read threat layers")
+
+
+def window(q: HotspotQuery) -> Window:
+    if q.start is not None and q.end is not None:
+        start, end = q.start, q.end
+    else:
+        end = q.as_of or datetime.now(UTC)
+        start = end - timedelta(days=q.window_days)
+    days = max((end - start).total_seconds() / 86400.0, 1e-9)
+    # Weekly steps up to a year; coarser beyond so a cell's series stays ~60 steps at most.
+    step = 7 if days <= 366 else max(30, math.ceil(days / 60))
+    steps = max(1, math.ceil(days / step))
+    return Window(start, end, step, steps)
+
+
+def _edge_degrees(res: int, lat: float) -> tuple[float, float]:
+    m = cell_radius_m(res)
+    return m / (111_320 * max(math.cos(math.radians(lat)), 0.01)), m / 110_540
+
+
+def _expanded(bbox: tuple[float, float, float, float], res: int, edges: float
+              ) -> tuple[float, float, float, float]:
+    dx, dy = _edge_degrees(res, max(abs(bbox[1]), abs(bbox[3])))
+    return (max(bbox[0] - edges * dx, -180), max(bbox[1] - edges * dy, -90),
+            min(bbox[2] + edges * dx, 180), min(bbox[3] + edges * dy, 90))
+
+
+def cell_filter(q: HotspotQuery, w: Window, settings: Settings, cells: list[int] | None = None
+                ) -> repo.CellFilter:
+    partner_approved = q.role == Role.partner and settings.partner_approved_only
+    statuses = ([Status.approved.value] if partner_approved else
+                [Status.entered.value, Status.validated.value, Status.approved.value])
+    grades = ([g for g, r in GRADE_RANK.items() if r >= GRADE_RANK[q.min_grade]]
+              if q.min_grade else None)
+    # Points in a cell that straddles the bbox edge lie within two edge lengths of the box.
+    bbox = _expanded(q.bbox, q.res, 2.0) if q.bbox else None
+    return repo.CellFilter(res=q.res, start=w.start, end=w.end,
+                           max_radius_m=scoring.max_radius_m(q.res, settings), statuses=statuses,
+                           step_days=w.step_days, bbox=bbox, categories=q.categories,
+                           perpetrator=q.perpetrator, grades=grades, cells=cells)
+
+
+@lru_cache(maxsize=4)
+def _vulnerability_table(path: str) -> dict[int, float]:
+    out: dict[int, float] = {}
+    with Path(path).open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            out[h3.str_to_int(row["cell"])] = float(row["multiplier"])
+    return out
+
+
+def vulnerability(cell: int, settings: Settings) -> float:
+    """Hook: per-cell multiplier from a CSV (cell,multiplier) in geodata/; 1.0 without one.
+    A multiplier given for a coarser cell applies to all its children."""
+    if not settings.vulnerability_layer:
+        return 1.0
+    table = _vulnerability_table(str(settings.geodata_dir / settings.vulnerability_layer))
+    res = h3.get_resolution(h3.int_to_str(cell))
+    for r in range(res, -1, -1):
+        found = table.get(h3.str_to_int(h3.cell_to_parent(h3.int_to_str(cell), r)))
+        if found is not None:
+            return found
+    return 1.0
+
+
+def _series(rows: list[dict[str, Any]], steps: int) -> np.ndarray:
+    m = np.zeros((len(rows), steps))
+    for r, row in enumerate(rows):
+        ago = np.asarray(row["series_ago"], dtype=np.int64)
+        m[r, steps - 1 - ago] = np.asarray(row["series_w"], dtype=np.float64)
+    return m
+
+
+def _in_bbox(cell: str, bbox: tuple[float, float, float, float], res: int) -> bool:
+    lat, lng = h3.cell_to_latlng(cell)
+    x1, y1, x2, y2 = _expanded(bbox, res, 1.0)
+    return x1 <= lng <= x2 and y1 <= lat <= y2
+
+
+def sanitise(cell: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    """Partner view: cells with fewer than the minimum count are dropped, small counts nulled,
+    perpetrators removed (need to share, not need to know)."""
+    floor = settings.partner_min_count
+    if cell["incidents"] < floor:
+        return None
+    for key in ("fatalities", "crsv"):
+        if 0 < (cell[key] or 0) < floor:
+            cell[key] = None
+    cell["top_categories"] = [c for c in cell["top_categories"] if c["incidents"] >= floor]
+    if settings.partner_hide_perpetrators:
+        cell["top_perpetrators"] = []
+    return cell
+
+
+async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
+                       ) -> list[dict[str, Any]]:
+    """Scored cells for the query, highest threat first (ties by cell)."""
+    validate(q, settings)
+    w = window(q)
+    partner = q.role == Role.partner
+    hide_perps = partner and settings.partner_hide_perpetrators
+    rows = await repo.cell_sums(session, cell_filter(q, w, settings), scoring.weight_spec(settings),
+                                steps=w.steps, with_series=q.with_pattern,
+                                with_perpetrators=not hide_perps)
+    patterns = (emerging.emerging_patterns([r["cell"] for r in rows], _series(rows, w.steps),
+                                           k=settings.hotspot_ring_k, alpha=settings.hotspot_alpha)
+                if q.with_pattern else [None] * len(rows))
+    floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
+    out = []
+    for row, pattern in zip(rows, patterns, strict=True):
+        cell = to_str(row["cell"])
+        if q.bbox is not None and not _in_bbox(cell, q.bbox, q.res):
+            continue
+        sums = scoring.CellSums(incidents=row["incidents"], fatalities=row["fatalities"],
+                                crsv=row["crsv"], likelihood=row["likelihood"], harm=row["harm"],
+                                crsv_harm=row["crsv_harm"], trend_num=row["trend_num"])
+        scored = scoring.score_cell(sums, settings, vulnerability(row["cell"], settings))
+        if LEVEL_RANK[scored["threat_level"]] < floor_rank:
+            continue
+        item: dict[str, Any] = {
+            "cell": cell, "resolution": q.res, **scored,
+            "incidents": sums.incidents, "fatalities": sums.fatalities, "crsv": sums.crsv,
+            "top_categories": row["top_categories"] or [],
+            "top_perpetrators": row.get("top_perpetrators") or [],
+            "trend": scoring.trend(sums.trend_num, w.steps, w.step_days),
+            "pattern": pattern,
+        }
+        if partner:
+            sanitised = sanitise(item, settings)
+            if sanitised is None:
+                continue
+            item = sanitised
+        out.append(item)
+    out.sort(key=lambda c: (-c["threat_score"], c["cell"]))
+    return out
+
+
+def layer_meta(q: HotspotQuery) -> dict[str, Any]:
+    w = window(q)
+    return {"resolution": q.res, "start": w.start.isoformat(), "end": w.end.isoformat(),
+            "step_days": w.step_days, "steps": w.steps}
+
+
+def parse_cell(cell: str) -> tuple[int, int]:
+    """An H3 cell string -> (integer index, resolution); 422 if it is not a valid cell."""
+    try:
+        valid = h3.is_valid_cell(cell)
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise InvalidInput("not a valid H3 cell index",
+                           errors=[{"pointer": "/path/cell",
+                                    "detail": "an H3 cell, e.g. 866a4a4a7ffffff"}])
+    return h3.str_to_int(cell), h3.get_resolution(cell)
+
+
+def _suppress(n: int | None, floor: int) -> int | None:
+    return None if n is not None and 0 < n < floor else n
+
+
+async def cell_detail(session: AsyncSession, cell: str, q: HotspotQuery, settings: Settings, *,
+                      incident_limit: int = 100) -> dict[str, Any]:
+    """One cell: its layer properties, weekly series, category/perpetrator breakdown and the
+    contributing incidents, as the caller's role allows."""
+    from app.repositories import incidents as incident_repo
+    from app.services.hexgrid import cell_polygon
+    from app.services.incidents import present
+
+    cell_int, res = parse_cell(cell)
+    q.res = res
+    layer = await threat_layer(session, q, settings)
+    props = next((c for c in layer if c["cell"] == cell), None)
+    f = cell_filter(q, window(q), settings, cells=[cell_int])
+    weekly = await repo.weekly_series(session, f)
+    parts = await repo.breakdown(session, f)
+    detail: dict[str, Any] = {"cell": cell, "resolution": res, "geometry": cell_polygon(cell),
+                              "properties": props, **layer_meta(q)}
+    if q.role == Role.partner:
+        floor = settings.partner_min_count
+        total = sum(w["incidents"] for w in weekly)
+        if total < floor:
+            weekly, parts = [], {"categories": [], "perpetrators": []}
+        detail["weekly"] = [{**w, **{k: _suppress(w[k], floor)
+                                     for k in ("incidents", "fatalities", "crsv")}} for w in weekly]
+        detail["categories"] = [c for c in parts["categories"] if c["incidents"] >= floor]
+        detail["perpetrators"] = [] if settings.partner_hide_perpetrators else [
+            p for p in parts["perpetrators"] if p["incidents"] >= floor]
+        detail["incidents"] = None
+        return detail
+    rows = await repo.contributing_incidents(session, f, limit=incident_limit)
+    reports = await incident_repo.reports_for(session, [r["id"] for r in rows])
+    detail.update(weekly=weekly, **parts,
+                  incidents=[present(r, reports.get(r["id"]), q.role) for r in rows])
+    return detail
