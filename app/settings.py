@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     mission_utc_offset_hours: int = 1  # CAR is UTC+1; time windows are given in local time
     solver_time_limit_s: float = Field(default=20.0, gt=0)
     footprint_candidates: int = Field(default=50, ge=1, le=500)
+    footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
 
     # --- forecasts (issue 6) ---
     forecast_default_method: str = "etas"

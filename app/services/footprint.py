@@ -18,9 +18,11 @@ import numpy as np
 
 from app.services.hexgrid import cell_polygon
 from app.services.milp import maximise
-from app.services.reach import coverage_sets, distance_matrix
+from app.services.reach import MODES, coverage_sets, distance_matrix
 
 HIGH_LEVELS = ("high", "critical")
+# Bases cover by ground (road, foot): aircraft are a mission-wide asset, not a base footprint.
+GROUND = ("road", "foot")
 RISING = ("increasing", "rising", "up")
 FALLING = ("decreasing", "falling", "down")
 
@@ -114,6 +116,7 @@ def review(
     p: int = 3,
     candidates: list[dict[str, Any]] | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
+    include_air: bool = False,
 ) -> dict[str, Any]:
     cells = sorted(cells, key=lambda c: c["cell"])
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
@@ -125,7 +128,9 @@ def review(
         if forecast is not None
         else None
     )
-    sets = coverage_sets(bases, centres, on, settings) if cells else [np.zeros(0, int)] * len(bases)
+    modes = MODES if include_air else GROUND
+    sets = (coverage_sets(bases, centres, on, settings, modes) if cells
+            else [np.zeros(0, int)] * len(bases))
     counts = covered_counts(len(cells), sets)
     total = float(w.sum())
     rows = [

@@ -87,17 +87,23 @@ def build_arcs(
     )
 
 
+# Preference among modes that all reach a cell: on foot into neighbourhoods and fields first,
+# then by road; aircraft only where the ground cannot reach.
+MODE_EFFORT = {"foot": 0.0, "road": 1.0, "air": 3.0}
+
+
 def arc_values(weights: np.ndarray, arcs: Arcs, seed: int | None, tolerance: float) -> np.ndarray:
     """Objective per arc: the cell's threat, seeded jitter of up to `tolerance` (so near-equal
     cells are picked unpredictably), minus a tie-breaker far below any threat difference that
-    prefers the quicker trip (road before air when both reach)."""
+    prefers foot over road over air, then the quicker trip."""
     w = weights.astype(float)
     if seed is not None and tolerance > 0:
         w = w * (1.0 + tolerance * np.random.default_rng(seed).random(len(w)))
     positive = w[w > 0]
-    eps = 1e-6 * (positive.min() if len(positive) else 1.0) / max(1, len(w))
-    scale = arcs.minutes.max() if len(arcs.minutes) else 1.0
-    return w[arcs.cell] - eps * arcs.minutes / max(scale, 1e-9)
+    eps = 1e-7 * (positive.min() if len(positive) else 1.0) / max(1, len(w))
+    scale = max(float(arcs.minutes.max()) if len(arcs.minutes) else 1.0, 1e-9)
+    effort = np.asarray([MODE_EFFORT[m] for _, m in arcs.slots] or [0.0])[arcs.slot]
+    return w[arcs.cell] - eps * (effort + arcs.minutes / scale)
 
 
 def solve_milp(

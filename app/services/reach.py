@@ -70,13 +70,18 @@ def distance_matrix(
 
 
 def base_reaches(
-    base: dict[str, Any], on: date, settings: Settings, *, any_capacity: bool = False
+    base: dict[str, Any],
+    on: date,
+    settings: Settings,
+    *,
+    any_capacity: bool = False,
+    modes: tuple[str, ...] = MODES,
 ) -> list[ModeReach]:
-    """The modes a base can patrol by (capacity > 0); `any_capacity` keeps road reach for a base
-    with no stated capacity (a candidate site or a post that still deters by presence)."""
+    """The modes (of `modes`) a base can patrol by (capacity > 0); `any_capacity` keeps road
+    reach for a base with none stated (a candidate site, or a post that deters by presence)."""
     out = [
         mode_reach(base, m, on, settings)
-        for m in MODES
+        for m in modes
         if int(base.get(f"{m}_patrols_per_day") or 0) > 0
     ]
     if not out and any_capacity:
@@ -85,13 +90,17 @@ def base_reaches(
 
 
 def coverage_sets(
-    bases: list[dict[str, Any]], cells: list[tuple[float, float]], on: date, settings: Settings
+    bases: list[dict[str, Any]],
+    cells: list[tuple[float, float]],
+    on: date,
+    settings: Settings,
+    modes: tuple[str, ...] = MODES,
 ) -> list[np.ndarray]:
     """For each base, the indices of the cells (lat, lon centres) within its longest reach."""
     dist = distance_matrix([(b["latitude"], b["longitude"]) for b in bases], cells)
     out = []
     for i, b in enumerate(bases):
-        reaches = base_reaches(b, on, settings, any_capacity=True)
+        reaches = base_reaches(b, on, settings, any_capacity=True, modes=modes)
         radius = max(r.reach_km for r in reaches)
         out.append(np.flatnonzero(dist[i] <= radius))
     return out
