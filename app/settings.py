@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     partner_approved_only: bool = True
 
     # --- alerts, warnings, responses (issue 4) ---
+    # Signed alert posts: X-Kinga-Timestamp may differ from server time by at most this (replay).
+    alert_signature_max_skew_s: int = Field(default=300, ge=1, le=3600)
+    alert_max_body_bytes: int = Field(default=65_536, ge=1024)
+    idempotency_ttl_hours: int = Field(default=48, ge=1)
+    # Triage: an alert corroborates an incident within this distance and time and above the score.
+    triage_radius_m: float = Field(default=5_000, gt=0)
+    triage_window_hours: float = Field(default=72, gt=0)
+    triage_link_score: float = Field(default=0.55, ge=0, le=1)
+    triage_text_threshold: float = Field(default=60, ge=0, le=100)
+    sms_collapse_minutes: float = Field(default=10, gt=0)
+    # Warning rules: N alerts in one H3 cell (at warning_area_res) within T hours.
+    warning_burst_alerts: int = Field(default=3, ge=2)
+    warning_burst_hours: float = Field(default=24, gt=0)
+    warning_area_res: int = Field(default=7, ge=4, le=9)
+    warning_ttl_hours: float = Field(default=72, gt=0)
+    warning_threat_levels: tuple[str, ...] = ("high", "critical")
+    cap_sender: str = "kinga@minusca.un.example"
+    # Outbound webhooks: private/loopback/link-local targets are refused unless allowed.
+    webhook_allow_private_targets: bool = False
+    webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
+    webhook_timeout_s: float = Field(default=5, gt=0)
 
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line

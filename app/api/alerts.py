@@ -1,0 +1,157 @@
+"""Alerts: intake from integrations (JSON, CAP 1.2, SMS gateway) and staff review."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from starlette.responses import Response
+
+from app.deps import SessionDep, SettingsDep, require
+from app.domain import Role
+from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
+from app.services import alert_review as review
+from app.services import alerts as svc
+from app.services import webhooks
+from app.services.auth import Principal
+from app.services.geojson import json_response
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+STAFF = (Role.admin, Role.analyst, Role.operations)
+BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "example": {
+                        "latitude": 4.39,
+                        "longitude": 18.56,
+                        "text": "Armed men threatened the market",
+                        "category": "threat_intimidation",
+                        "observed_at": "2024-03-02T21:00:00Z",
+                    },
+                }
+            },
+            "application/cap+xml": {
+                "schema": {"type": "string", "description": "OASIS CAP 1.2 alert"}
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "sender": {"type": "string"},
+                        "text": {"type": "string"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=BODY_DOC,
+    summary="Post an alert (integrations only; signed; safe to retry with Idempotency-Key)",
+)
+async def post_alert(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    who: Annotated[Principal, Depends(require(Role.integration))],
+    idempotency_key: Annotated[str | None, Header()] = None,
+    x_kinga_timestamp: Annotated[str | None, Header()] = None,
+    x_kinga_signature: Annotated[str | None, Header()] = None,
+) -> Response:
+    body = await request.body()
+    out = await svc.receive(
+        session,
+        settings,
+        who,
+        content_type=request.headers.get("content-type"),
+        body=body,
+        idempotency_key=idempotency_key,
+        timestamp=x_kinga_timestamp,
+        signature=x_kinga_signature,
+    )
+    if out.warning_ids:
+        background.add_task(
+            webhooks.deliver_in_background, request.app.state.sessionmaker, settings
+        )
+    headers = {"Location": f"/api/v1/alerts/{out.body['id']}"}
+    if out.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(out.body, status=out.status_code, headers=headers)
+
+
+@router.get("", summary="Alerts for review, newest first")
+async def list_alerts(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+    status: Annotated[
+        str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")
+    ] = None,
+    needs_location: bool | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> Response:
+    lim = min(limit or settings.page_default, settings.page_max)
+    items, nxt = await review.list_page(
+        session,
+        who,
+        statuses=status.split(",") if status else None,
+        needs_location=needs_location,
+        limit=lim,
+        cursor=cursor,
+    )
+    next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
+    return json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+
+
+@router.get("/{alert_id}")
+async def get_alert(
+    alert_id: uuid.UUID, session: SessionDep, who: Annotated[Principal, Depends(require(*STAFF))]
+) -> Response:
+    return json_response(await review.read(session, alert_id, who))
+
+
+@router.post("/{alert_id}/confirm", summary="Confirm a new alert (locating it if needed)")
+async def confirm(
+    alert_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+    body: AlertLocate | None = None,
+) -> Response:
+    return json_response(
+        await review.confirm(session, settings, alert_id, body or AlertLocate(), who)
+    )
+
+
+@router.post("/{alert_id}/merge", summary="Attach the alert to an incident as a report")
+async def merge(
+    alert_id: uuid.UUID,
+    body: AlertMerge,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+) -> Response:
+    return json_response(await review.merge(session, alert_id, body.incident_id, body.comment, who))
+
+
+@router.post("/{alert_id}/dismiss", summary="Dismiss a new alert (its own incident is rejected)")
+async def dismiss(
+    alert_id: uuid.UUID,
+    body: AlertDismiss,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+) -> Response:
+    return json_response(await review.dismiss(session, alert_id, body.reason, who))

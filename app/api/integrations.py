@@ -1,0 +1,65 @@
+"""Integrations (alert networks, partner systems, SMS gateways): admin only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from app.deps import SessionDep, SettingsDep, require
+from app.domain import Role
+from app.schemas.alerts import IntegrationCreate
+from app.services import integrations as svc
+from app.services.auth import Principal
+from app.services.geojson import json_response
+
+router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Register an integration; its token and signing secret are shown once",
+)
+async def create(
+    body: IntegrationCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+) -> Response:
+    new = await svc.create(
+        session,
+        name=body.name,
+        formats=list(body.formats),
+        pepper=settings.token_pepper.get_secret_value(),
+        actor=who.actor,
+        require_signature=body.require_signature,
+        section=body.section,
+        area_geojson=body.area,
+    )
+    return json_response(
+        {
+            "id": str(new.id),
+            "name": new.name,
+            "formats": new.formats,
+            "token": new.token,
+            "signing_secret": new.signing_secret,
+        },
+        status=201,
+    )
+
+
+@router.get("", summary="Registered integrations (no secrets)")
+async def listing(
+    session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]
+) -> Response:
+    return json_response({"items": await svc.listing(session)})
+
+
+@router.post("/{name}/revoke", summary="Revoke an integration and its token")
+async def revoke(
+    name: str, session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]
+) -> Response:
+    await svc.revoke(session, name, who.actor)
+    return json_response({"name": name, "revoked": True})

@@ -1,0 +1,55 @@
+"""Responses to warnings and the response metrics missions report upward."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from starlette.responses import Response
+
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.domain import Role
+from app.schemas.alerts import ResponseCreate
+from app.services import responses as svc
+from app.services import webhooks
+from app.services.auth import Principal
+from app.services.geojson import json_response
+
+router = APIRouter(prefix="/api/v1", tags=["responses"])
+
+RESPONDERS = (Role.admin, Role.analyst, Role.operations)
+
+
+@router.post(
+    "/warnings/{warning_id}/responses",
+    status_code=201,
+    summary="Record a response (acknowledges the warning; a real response marks it responded)",
+)
+async def add_response(
+    warning_id: uuid.UUID,
+    body: ResponseCreate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    who: Annotated[Principal, Depends(require(*RESPONDERS))],
+) -> Response:
+    out = await svc.record(session, warning_id, body, who, now=datetime.now(UTC))
+    background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
+    return json_response(out, status=201)
+
+
+@router.get(
+    "/response-metrics",
+    summary="Time to acknowledge / dispatch / arrive (median, p90), no-response share, "
+    "delay reasons, for warnings raised in the window",
+)
+async def metrics(
+    session: SessionDep,
+    bbox: BBox,
+    window: TimeWindow,
+    who: Annotated[Principal, Depends(require(*RESPONDERS))],
+) -> Response:
+    return json_response(await svc.compute(session, start=window[0], end=window[1], bbox=bbox))

@@ -1,0 +1,148 @@
+"""Warnings: GeoJSON list, Atom feed of CAP 1.2 alerts, lifecycle, webhook subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from starlette.responses import Response
+
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.domain import Role
+from app.errors import NotFound
+from app.repositories import warnings as repo
+from app.schemas.alerts import WarningStatusChange, WebhookCreate
+from app.services import cap, geojson, webhooks
+from app.services import warnings as svc
+from app.services.auth import Principal
+
+router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
+
+READERS = (Role.admin, Role.analyst, Role.operations)
+_STATUS = "(active|acknowledged|responded|closed|cancelled|expired)"
+STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
+
+
+@router.get(
+    "",
+    summary="Warnings as a GeoJSON FeatureCollection (areas are polygons)",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def list_warnings(
+    session: SessionDep,
+    settings: SettingsDep,
+    bbox: BBox,
+    window: TimeWindow,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    rows = await svc.listing(
+        session,
+        statuses=status.split(",") if status else None,
+        bbox=bbox,
+        start=window[0],
+        end=window[1],
+        limit=min(limit or settings.page_default, settings.page_max),
+        now=datetime.now(UTC),
+    )
+    feats = [svc.present(w) for w in rows]
+    return geojson.response(geojson.collection(feats, numberReturned=len(feats)))
+
+
+@router.get(
+    "/feed",
+    summary="Atom feed of CAP 1.2 alerts (one per warning)",
+    responses={200: {"content": {cap.ATOM_MEDIA: {}}}},
+)
+async def feed(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    now = datetime.now(UTC)
+    rows = await svc.listing(
+        session,
+        statuses=status.split(",") if status else None,
+        bbox=None,
+        start=None,
+        end=None,
+        now=now,
+        limit=min(limit or settings.page_default, settings.page_max),
+    )
+    body = cap.atom_feed(rows, self_url=str(request.url), sender=settings.cap_sender, now=now)
+    return Response(body, media_type=cap.ATOM_MEDIA)
+
+
+@router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now")
+async def scan(
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
+) -> Response:
+    raised = await svc.scan_hotspots(session, settings, now=datetime.now(UTC))
+    return geojson.json_response({"raised": [str(r) for r in raised]})
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    summary="Subscribe a URL to warning events; the signing secret is shown once",
+)
+async def subscribe(
+    body: WebhookCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+) -> Response:
+    return geojson.json_response(
+        await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor),
+        status=201,
+    )
+
+
+@router.get("/deliveries", summary="Webhook delivery log")
+async def deliveries(
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+    warning_id: uuid.UUID | None = None,
+) -> Response:
+    return geojson.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
+
+
+@router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses")
+async def get_warning(
+    warning_id: uuid.UUID,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    w = await repo.get(session, warning_id)
+    if w is None:
+        raise NotFound(f"no warning with id {warning_id}")
+    feat = svc.present(w)
+    feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
+    return geojson.response(feat)
+
+
+@router.post(
+    "/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)"
+)
+async def change_status(
+    warning_id: uuid.UUID,
+    body: WarningStatusChange,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    out = await svc.transition(
+        session, warning_id, body.status, who, body.comment, now=datetime.now(UTC)
+    )
+    background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
+    return geojson.response(out)

@@ -1,0 +1,254 @@
+"""Integrations, alerts, idempotency keys, warnings, responses and outbound webhooks (issue 4)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+ALERT_STATUSES = ("new", "linked", "dismissed")
+ALERT_FORMATS = ("json", "cap", "sms")
+WARNING_STATUSES = ("active", "acknowledged", "responded", "closed", "cancelled", "expired")
+RESPONSE_TYPES = (
+    "patrol",
+    "quick_reaction_force",
+    "civil_affairs_engagement",
+    "referral_to_partner",
+    "none",
+)
+DELAY_REASONS = (
+    "no_air_asset",
+    "road_or_access_denied",
+    "awaiting_authorisation",
+    "insufficient_troops",
+    "weather_season",
+    "other",
+)
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=sql_text("gen_random_uuid()")
+    )
+
+
+def _in(col: str, values: tuple[str, ...]) -> str:
+    return f"{col} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Integration(Base):
+    """A partner system or alert network allowed to post alerts with its own bearer token.
+
+    The signing secret is never stored: it is HMAC(token pepper, secret_salt), recomputed on
+    each request, so a copy of this table alone cannot forge signatures."""
+
+    __tablename__ = "integration"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    token_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_token.id"), unique=True)
+    secret_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    formats: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    require_signature: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
+    area: Mapped[Any | None] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    section: Mapped[str] = mapped_column(String(32), server_default="civil_affairs")
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    __tablename__ = "alert"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("integration.id"), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), server_default="new")
+    category: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)  # stored as received; never rendered as markup
+    language: Mapped[str | None] = mapped_column(String(35))
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    location: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    location_radius_m: Mapped[int] = mapped_column(Integer, server_default="0")
+    location_source: Mapped[str] = mapped_column(String(16))  # given, gazetteer, cap_area, none
+    h3_cell: Mapped[int | None] = mapped_column(BigInteger)
+    place_name: Mapped[str | None] = mapped_column(Text)
+    needs_location: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    reporter_contact: Mapped[str | None] = mapped_column(Text)  # protected: analysts only
+    sender_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the SMS sender
+    external_id: Mapped[str | None] = mapped_column(Text)  # CAP identifier
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # CAP area as GeoJSON
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    report_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    opened_incident: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    collapsed_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(_in("format", ALERT_FORMATS), name="format"),
+        Index("ix_alert_location", "location", postgresql_using="gist"),
+        Index("ix_alert_received", sql_text("received_at DESC"), sql_text("id DESC")),
+        Index("ix_alert_sender_recent", "sender_key", "received_at"),
+        Index("ix_alert_h3_cell", "h3_cell", "observed_at"),
+    )
+
+
+class IdempotencyKey(Base):
+    """One row per (integration, Idempotency-Key): the request's hash and the first response."""
+
+    __tablename__ = "idempotency_key"
+
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integration.id"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EarlyWarning(Base):
+    __tablename__ = "warning"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    rule: Mapped[str] = mapped_column(String(32))
+    # While a warning is open, the same rule and place do not raise another (partial unique index).
+    dedupe_key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="active")
+    area: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    h3_cell: Mapped[int | None] = mapped_column(BigInteger)
+    category: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    certainty: Mapped[str] = mapped_column(String(16))
+    headline: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    alert_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), server_default="{}"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(_in("status", WARNING_STATUSES), name="status"),
+        CheckConstraint(
+            _in("severity", ("Extreme", "Severe", "Moderate", "Minor", "Unknown")), name="severity"
+        ),
+        CheckConstraint(
+            _in("urgency", ("Immediate", "Expected", "Future", "Past", "Unknown")), name="urgency"
+        ),
+        CheckConstraint(
+            _in("certainty", ("Observed", "Likely", "Possible", "Unlikely", "Unknown")),
+            name="certainty",
+        ),
+        Index("ix_warning_area", "area", postgresql_using="gist"),
+        Index("ix_warning_created", "created_at"),
+        Index(
+            "uq_warning_open_dedupe",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=sql_text("status IN ('active', 'acknowledged', 'responded')"),
+        ),
+    )
+
+
+class WarningResponse(Base):
+    __tablename__ = "warning_response"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    warning_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("warning.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    delay_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    delay_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("type", RESPONSE_TYPES), name="type"),
+        CheckConstraint(
+            "delay_reasons <@ ARRAY[" + ", ".join(repr(r) for r in DELAY_REASONS) + "]::text[]",
+            name="delay_reasons",
+        ),
+    )
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    secret_salt: Mapped[bytes] = mapped_column(LargeBinary)  # secret = HMAC(pepper, salt)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """One row per (subscription, event); each attempt updates it and appends to `attempts`."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    warning_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warning.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempt_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ("pending", "delivered", "failed")), name="status"),
+        Index(
+            "ix_webhook_delivery_due",
+            "next_attempt_at",
+            postgresql_where=sql_text("status = 'pending'"),
+        ),
+    )
