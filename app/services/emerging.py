@@ -109,6 +109,9 @@ def _classify_one(hot: np.ndarray, cold: np.ndarray, trend_z: float, trend_p: fl
         if falling:
             return f"diminishing {kind} spot"
         return f"persistent {kind} spot"
+    # A history of the opposite kind wins over new/consecutive: the place has switched sides.
+    if cold[:-1].any():
+        return f"oscillating {kind} spot"
     if hot[:-1].sum() == 0:
         return f"new {kind} spot"
     run = t - 1
@@ -116,8 +119,6 @@ def _classify_one(hot: np.ndarray, cold: np.ndarray, trend_z: float, trend_p: fl
         run -= 1
     if t - run >= 2 and hot[:run].sum() == 0:
         return f"consecutive {kind} spot"
-    if cold[:-1].any():
-        return f"oscillating {kind} spot"
     return f"sporadic {kind} spot"
 
 
