@@ -1,11 +1,103 @@
-"""Placeholder; replaced by the gradient-boosted count model."""
+"""Gradient-boosted Poisson count model (LightGBM) on lagged cell, neighbour-ring, category and
+perpetrator features.
+
+Training rows are (cell, past origin) pairs: features from events before each past origin tau,
+target = incidents in [tau, tau + horizon). Every training target period ends at or before the
+forecast origin, so the model never learns from the period it forecasts. Rows cover the cells
+within one ring of any earlier event; all other cells share one floor rate.
+"""
 
 from __future__ import annotations
 
+import lightgbm as lgb
+import numpy as np
 import pandas as pd
 
-from app.services.forecast import baselines
-from app.services.forecast.features import Forecast
+from app.services.forecast.features import CATEGORIES, PERPETRATORS, Forecast, rings_around
+
+WINDOWS = (30.0, 91.0, 365.0, 730.0)
+MAX_TRAIN_ORIGINS = 32
+MIN_HISTORY_EVENTS = 30
+PARAMS = {
+    "objective": "poisson",
+    "learning_rate": 0.05,
+    "n_estimators": 150,
+    "num_leaves": 15,
+    "min_child_samples": 40,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "random_state": 7,
+    "n_jobs": 1,
+    "verbose": -1,
+}
+
+
+def _counts(
+    ev: pd.DataFrame, cells: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    sub = ev["cell"].to_numpy()[mask]
+    w = None if weights is None else weights[mask]
+    s = pd.Series(np.ones(len(sub)) if w is None else w, index=sub).groupby(level=0).sum()
+    return s.reindex(cells).fillna(0.0).to_numpy()
+
+
+def _ring_sum(values: pd.Series, cells: np.ndarray, d: int) -> np.ndarray:
+    """Sum of `values` (indexed by cell) over the cells exactly d rings away from each cell."""
+    r = rings_around(cells, d)
+    sel = r.dist == d
+    link = pd.DataFrame({"cell": r.source[sel], "nb": r.target[sel]})
+    link["v"] = values.reindex(link["nb"].to_numpy()).fillna(0.0).to_numpy()
+    return link.groupby("cell")["v"].sum().reindex(cells).fillna(0.0).to_numpy()
+
+
+def candidate_cells(past: pd.DataFrame) -> np.ndarray:
+    return np.unique(rings_around(past["cell"].to_numpy(), 1).target)
+
+
+def features(past: pd.DataFrame, tau: float, cells: np.ndarray) -> pd.DataFrame:
+    """Feature rows for `cells` from events strictly before tau."""
+    ev = past[past["t"] < tau]
+    t = ev["t"].to_numpy()
+    age = tau - t
+    out: dict[str, np.ndarray] = {}
+    for w in WINDOWS:
+        out[f"n_{int(w)}d"] = _counts(ev, cells, age <= w)
+    out["n_all"] = _counts(ev, cells, np.ones(len(ev), bool))
+    out["harm_decay_180"] = _counts(
+        ev, cells, np.ones(len(ev), bool), ev["harm"].to_numpy() * np.exp(-age / 180.0)
+    )
+    out["n_decay_180"] = _counts(ev, cells, np.ones(len(ev), bool), np.exp(-age / 180.0))
+    last = pd.Series(t, index=ev["cell"].to_numpy()).groupby(level=0).max()
+    out["days_since_last"] = np.minimum(tau - last.reindex(cells).fillna(-1e9).to_numpy(), 7300.0)
+    cat, perp = ev["category"].to_numpy(), ev["perpetrator_type"].to_numpy()
+    recent = age <= 365.0
+    for c in CATEGORIES[:2]:
+        out[f"n_365d_{c}"] = _counts(ev, cells, recent & (cat == c))
+    for p in PERPETRATORS:
+        out[f"n_365d_{p}"] = _counts(ev, cells, recent & (perp == p))
+    by_cell_365 = (
+        pd.Series(np.ones(int(recent.sum())), index=ev["cell"].to_numpy()[recent])
+        .groupby(level=0)
+        .sum()
+    )
+    by_cell_all = pd.Series(np.ones(len(ev)), index=ev["cell"].to_numpy()).groupby(level=0).sum()
+    by_cell_dec = (
+        pd.Series(np.exp(-age / 180.0), index=ev["cell"].to_numpy()).groupby(level=0).sum()
+    )
+    out["ring1_n_365d"] = _ring_sum(by_cell_365, cells, 1)
+    out["ring1_n_all"] = _ring_sum(by_cell_all, cells, 1)
+    out["ring1_n_decay_180"] = _ring_sum(by_cell_dec, cells, 1)
+    out["ring2_n_365d"] = _ring_sum(by_cell_365, cells, 2)
+    out["country_n_91d"] = np.full(len(cells), float((age <= 91.0).sum()))
+    out["country_n_365d"] = np.full(len(cells), float(recent.sum()))
+    return pd.DataFrame(out)
+
+
+def _target(past: pd.DataFrame, tau: float, end: float, cells: np.ndarray) -> np.ndarray:
+    t = past["t"].to_numpy()
+    return _counts(past, cells, (t >= tau) & (t < end))
 
 
 def forecast(
@@ -16,4 +108,41 @@ def forecast(
     harm_per_incident: pd.Series | None = None,
     default_harm: float = 0.0,
 ) -> Forecast:
-    return baselines.decay(past, origin, horizon, 180.0)
+    past = past[past["t"] < origin]
+    t0 = float(past["t"].min())
+    frames, targets, floors = [], [], []
+    for k in range(1, MAX_TRAIN_ORIGINS + 1):
+        tau = origin - k * horizon
+        hist = past[past["t"] < tau]
+        if len(hist) < MIN_HISTORY_EVENTS or tau - t0 < 365.0:
+            break
+        cells = candidate_cells(hist)
+        y = _target(past, tau, tau + horizon, cells)
+        in_window = ((past["t"] >= tau) & (past["t"] < tau + horizon)).sum()
+        floors.append((float(in_window - y.sum()), max(n_domain - len(cells), 1)))
+        frames.append(features(past, tau, cells))
+        targets.append(y)
+    cells = candidate_cells(past)
+    if not frames:  # too little history to learn from: fall back to the cell's own rate
+        rate = features(past, origin, cells)["n_365d"].to_numpy() / 365.0 * horizon
+        expected = rate
+        floor = 0.0
+    else:
+        model = lgb.LGBMRegressor(**PARAMS)
+        model.fit(pd.concat(frames, ignore_index=True), np.concatenate(targets))
+        expected = np.clip(model.predict(features(past, origin, cells)), 0.0, None)
+        floor = sum(f for f, _ in floors) / sum(n for _, n in floors)
+    hpi = (
+        harm_per_incident.reindex(cells).fillna(default_harm).to_numpy()
+        if harm_per_incident is not None
+        else np.full(len(cells), default_harm)
+    )
+    return Forecast(
+        "count",
+        cells,
+        expected,
+        expected * hpi,
+        expected.copy(),
+        floor_incidents=floor,
+        floor_harm=floor * default_harm,
+    )

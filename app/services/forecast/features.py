@@ -97,19 +97,29 @@ class Rings:
     dist: np.ndarray
 
 
+@lru_cache(maxsize=200_000)
+def _disk(cell: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    s = h3.int_to_str(cell)
+    cells: list[int] = []
+    dist: list[int] = []
+    for d in range(k + 1):
+        ring = h3.grid_ring(s, d)
+        cells.extend(h3.str_to_int(c) for c in ring)
+        dist.extend([d] * len(ring))
+    return np.array(cells, np.int64), np.array(dist, np.int64)
+
+
 def rings_around(sources: np.ndarray, k: int) -> Rings:
     """For each source cell, every cell within k rings of it and the ring distance."""
-    tgt: list[int] = []
-    src: list[int] = []
-    dist: list[int] = []
-    for s in np.unique(sources):
-        s_str = h3.int_to_str(int(s))
-        for d in range(k + 1):
-            ring = h3.grid_ring(s_str, d)
-            tgt.extend(h3.str_to_int(c) for c in ring)
-            src.extend([int(s)] * len(ring))
-            dist.extend([d] * len(ring))
-    return Rings(np.array(tgt, np.int64), np.array(src, np.int64), np.array(dist, np.int64))
+    uniq = np.unique(sources)
+    if len(uniq) == 0:
+        empty = np.array([], np.int64)
+        return Rings(empty, empty, empty)
+    disks = [_disk(int(s), k) for s in uniq]
+    tgt = np.concatenate([d[0] for d in disks])
+    dist = np.concatenate([d[1] for d in disks])
+    src = np.repeat(uniq, [len(d[0]) for d in disks])
+    return Rings(tgt, src, dist)
 
 
 def ring_sizes(k: int) -> np.ndarray:
