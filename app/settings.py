@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
 
     # --- forecasts (issue 6) ---
-    forecast_default_method: str = "etas"
+    # Shipped by the res-6 quarterly backtest 2014-2022 (docs/forecast.md): best PAI@1%.
+    forecast_default_method: str = "count"
     # Scale (e-folding time) of the exponential-decay baseline, in days.
     forecast_decay_scale_days: float = Field(default=180.0, gt=0)
     forecast_horizon_days: dict[str, int] = {"4weeks": 28, "quarter": 91}

@@ -77,7 +77,9 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         try:
             s, e = date.fromisoformat(start), date.fromisoformat(end)
             chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
-            periods, names = svc.backtest_plan(res, horizon, s, e, chosen, settings)
+            periods, names = svc.backtest_plan(
+                res, horizon, s, e, chosen, settings, limit_origins=False
+            )
         except (ValueError, DomainError) as exc:
             typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
             raise typer.Exit(code=2) from None

@@ -49,7 +49,7 @@ async def test_forecast_is_a_hexagon_feature_collection(client, auth, conn, meth
         p = f["properties"]
         assert set(p) >= {"expected_incidents", "expected_harm", "p_incident", "method"}
         assert 0 <= p["p_incident"] <= 1 and p["expected_incidents"] >= 0
-        assert p["method"] == (method or "etas")
+        assert p["method"] == (method or "count")
     e = [f["properties"]["expected_incidents"] for f in doc["features"]]
     assert e == sorted(e, reverse=True)
     towns = {h3.latlng_to_cell(lat, lng, 6) for lat, lng in TOWNS}

@@ -136,9 +136,17 @@ BACKTEST_MAX_RES = DOMAIN_ENUM_MAX_RES
 
 
 def backtest_plan(
-    res: int, horizon: str, start: date, end: date, methods: list[str] | None, settings: Settings
+    res: int,
+    horizon: str,
+    start: date,
+    end: date,
+    methods: list[str] | None,
+    settings: Settings,
+    *,
+    limit_origins: bool = True,
 ) -> tuple[list[tuple[datetime, datetime]], list[str]]:
-    """Validate a backtest request; return its periods and the methods to score."""
+    """Validate a backtest request; return its periods and the methods to score. The HTTP
+    endpoint limits the number of origins; the CLI (offline, with a progress bar) does not."""
     if not MIN_RES <= res <= BACKTEST_MAX_RES:
         raise _bad(f"backtest res must be between {MIN_RES} and {BACKTEST_MAX_RES}", "res")
     if horizon not in settings.forecast_horizon_days:
@@ -152,7 +160,7 @@ def backtest_plan(
     periods = bt.origins(start, end, horizon)
     if not periods:
         raise _bad("no forecast origin lies between start and end", "start")
-    if len(periods) > settings.forecast_backtest_max_origins:
+    if limit_origins and len(periods) > settings.forecast_backtest_max_origins:
         raise _bad(
             f"{len(periods)} origins; at most {settings.forecast_backtest_max_origins} "
             "per backtest (narrow start/end)",
