@@ -137,10 +137,13 @@ async def items(
             responses={200: {"content": {geojson.GEOJSON: {}}}})
 async def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
                settings: SettingsDep, who: Reader,
+               datetime: Annotated[str | None, Query(description="hotspots: the window")] = None,
                f: Annotated[str | None, Query(description="json or geojson")] = None) -> Response:
     cid = _collection_id(collection_id)
     _format(f, None)
-    feat = await svc.item(session, cid, feature_id, who=who, settings=settings)
+    start, end = svc.parse_datetime(datetime)
+    feat = await svc.item(session, cid, feature_id, who=who, settings=settings, start=start,
+                          end=end)
     base = f"{_base(request)}/collections/{cid}"
     feat["links"] = [_link(str(request.url), "self", geojson.GEOJSON),
                      _link(base, "collection", JSON)]

@@ -13,6 +13,8 @@ vectorised.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from h3.api import basic_int as h3i
 from scipy import sparse
@@ -25,13 +27,18 @@ PATTERNS = (*(f"{c} hot spot" for c in HOT_CLASSES), *(f"{c} cold spot" for c in
             NO_PATTERN)
 
 
+@lru_cache(maxsize=200_000)
+def _disk(cell: int, k: int) -> tuple[int, ...]:
+    return tuple(h3i.grid_disk(cell, k))  # the grid never changes: safe to cache
+
+
 def neighbour_matrix(cells: list[int], k: int) -> sparse.csr_matrix:
     """Binary weights: w_ij = 1 when j is within H3 ring k of i (i itself included: Gi*)."""
     index = {c: i for i, c in enumerate(cells)}
     rows: list[int] = []
     cols: list[int] = []
     for i, c in enumerate(cells):
-        for n in h3i.grid_disk(c, k):
+        for n in _disk(c, k):
             j = index.get(n)
             if j is not None:
                 rows.append(i)
@@ -94,45 +101,43 @@ def _mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return s, z, 2.0 * norm.sf(np.abs(z))
 
 
-def _classify_one(hot: np.ndarray, cold: np.ndarray, trend_z: float, trend_p: float,
-                  alpha: float, kind: str) -> str | None:
-    """Esri's definitions for one cell, from the side of `kind` ('hot' with hot bins)."""
-    t = hot.size
-    share = hot.sum() / t
-    if not hot[-1]:
-        return f"historical {kind} spot" if share >= 0.9 else None
-    rising = trend_p < alpha and (trend_z > 0 if kind == "hot" else trend_z < 0)
-    falling = trend_p < alpha and (trend_z < 0 if kind == "hot" else trend_z > 0)
-    if share >= 0.9:
-        if rising:
-            return f"intensifying {kind} spot"
-        if falling:
-            return f"diminishing {kind} spot"
-        return f"persistent {kind} spot"
-    # A history of the opposite kind wins over new/consecutive: the place has switched sides.
-    if cold[:-1].any():
-        return f"oscillating {kind} spot"
-    if hot[:-1].sum() == 0:
-        return f"new {kind} spot"
-    run = t - 1
-    while run > 0 and hot[run - 1]:
-        run -= 1
-    if t - run >= 2 and hot[:run].sum() == 0:
-        return f"consecutive {kind} spot"
-    return f"sporadic {kind} spot"
+def _side(same: np.ndarray, other: np.ndarray, rising: np.ndarray, falling: np.ndarray,
+          kind: str) -> np.ndarray:
+    """Esri's classes for one side ('hot': same = hot bins, other = cold bins), all cells at once;
+    '' where the side has no pattern. Conditions are checked in order (np.select)."""
+    t = same.shape[1]
+    final = same[:, -1]
+    mostly = same.sum(axis=1) >= 0.9 * t
+    rev = same[:, ::-1]
+    run = np.where(rev.all(axis=1), t, rev.argmin(axis=1))  # trailing run of `same` bins
+    before_run = same.sum(axis=1) - run > 0
+    conditions = [
+        ~final & mostly,
+        final & mostly & rising,
+        final & mostly & falling,
+        final & mostly,
+        # A history of the opposite kind wins over new/consecutive: the place switched sides.
+        final & other[:, :-1].any(axis=1),
+        final & ~same[:, :-1].any(axis=1),
+        final & (run >= 2) & ~before_run,
+        final,
+    ]
+    names = ["historical", "intensifying", "diminishing", "persistent", "oscillating", "new",
+             "consecutive", "sporadic"]
+    return np.select(conditions, [f"{n} {kind} spot" for n in names], default="")
 
 
 def classify(z: np.ndarray, sig: np.ndarray, alpha: float) -> list[str]:
-    """Pattern class per cell from its Gi* z-scores and their significance (cells x steps)."""
+    """Pattern class per cell from its Gi* z-scores and their significance (cells x steps).
+    The trend of clustering intensity is Mann-Kendall on each cell's z-score series."""
     hot = sig & (z > 0)
     cold = sig & (z < 0)
     _, mk_z, mk_p = mann_kendall(z)
-    out = []
-    for r in range(z.shape[0]):
-        label = (_classify_one(hot[r], cold[r], mk_z[r], mk_p[r], alpha, "hot")
-                 or _classify_one(cold[r], hot[r], mk_z[r], mk_p[r], alpha, "cold"))
-        out.append(label or NO_PATTERN)
-    return out
+    up, down = (mk_p < alpha) & (mk_z > 0), (mk_p < alpha) & (mk_z < 0)
+    hot_label = _side(hot, cold, up, down, "hot")
+    cold_label = _side(cold, hot, down, up, "cold")
+    out = np.where(hot_label != "", hot_label, np.where(cold_label != "", cold_label, NO_PATTERN))
+    return [str(x) for x in out]
 
 
 def emerging_patterns(cells: list[int], series: np.ndarray, *, k: int = 1,

@@ -51,7 +51,8 @@ def cell_polygon(cell: str) -> dict[str, object]:
     ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
     if max(p[0] for p in ring) - min(p[0] for p in ring) > 180:
         return _split_antimeridian(ring)
-    coords = [[lng, lat] for lng, lat in ring]
+    # 7 decimals (~1 cm) keep payloads small; rounding each vertex once keeps the ring closed.
+    coords = [[round(lng, 7), round(lat, 7)] for lng, lat in ring]
     coords.append(coords[0])
     return {"type": "Polygon", "coordinates": [coords]}
 

@@ -149,9 +149,13 @@ def vulnerability(cell: int, settings: Settings) -> float:
 
 def _series(rows: list[dict[str, Any]], steps: int) -> np.ndarray:
     m = np.zeros((len(rows), steps))
-    for r, row in enumerate(rows):
-        ago = np.asarray(row["series_ago"], dtype=np.int64)
-        m[r, steps - 1 - ago] = np.asarray(row["series_w"], dtype=np.float64)
+    if not rows:
+        return m
+    lengths = [len(row["series_ago"]) for row in rows]
+    r = np.repeat(np.arange(len(rows)), lengths)
+    ago = np.fromiter((a for row in rows for a in row["series_ago"]), dtype=np.int64)
+    w = np.fromiter((float(x) for row in rows for x in row["series_w"]), dtype=np.float64)
+    m[r, steps - 1 - ago] = w
     return m
 
 
@@ -159,6 +163,11 @@ def _in_bbox(cell: str, bbox: tuple[float, float, float, float], res: int) -> bo
     lat, lng = h3.cell_to_latlng(cell)
     x1, y1, x2, y2 = _expanded(bbox, res, 1.0)
     return x1 <= lng <= x2 and y1 <= lat <= y2
+
+
+def _top_categories(row: dict[str, Any]) -> list[dict[str, Any]]:
+    counts = [(-row[f"cat_{c}"], c) for c in repo.CATEGORY_COLUMNS if row[f"cat_{c}"]]
+    return [{"category": c, "incidents": -n} for n, c in sorted(counts)[:3]]
 
 
 def sanitise(cell: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
@@ -204,8 +213,10 @@ async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Setting
         item: dict[str, Any] = {
             "cell": cell, "resolution": q.res, **scored,
             "incidents": sums.incidents, "fatalities": sums.fatalities, "crsv": sums.crsv,
-            "top_categories": row["top_categories"] or [],
-            "top_perpetrators": row.get("top_perpetrators") or [],
+            "top_categories": _top_categories(row),
+            "top_perpetrators": [{"name": n, "incidents": c} for n, c in
+                                 zip(row.get("perp_names") or [], row.get("perp_counts") or [],
+                                     strict=True)],
             "trend": scoring.trend(sums.trend_num, w.steps, w.step_days),
             "pattern": pattern,
         }

@@ -87,17 +87,23 @@ async def items(session: AsyncSession, collection: str, *, role: Role, settings:
         return [_incident_feature(present(r, None, role) | {"longitude": r["longitude"],
                                                             "latitude": r["latitude"]})
                 for r in rows], matched
+    cells = await threat_layer(session, _hotspot_query(res, bbox, role, start, end), settings)
+    return [hotspot_feature(c) for c in cells[offset:offset + limit]], len(cells)
+
+
+def _hotspot_query(res: int, bbox: tuple[float, float, float, float] | None, role: Role,
+                   start: datetime | None, end: datetime | None) -> HotspotQuery:
     q = HotspotQuery(res=res, bbox=bbox, role=role, start=start, end=end)
     if start is not None and end is None:
         q.end = datetime.now(UTC)
     elif end is not None and start is None:  # the default window, ending there
         q.start, q.end, q.as_of = None, None, end
-    cells = await threat_layer(session, q, settings)
-    return [hotspot_feature(c) for c in cells[offset:offset + limit]], len(cells)
+    return q
 
 
 async def item(session: AsyncSession, collection: str, feature_id: str, *, who: Principal,
-               settings: Settings) -> dict[str, Any]:
+               settings: Settings, start: datetime | None = None, end: datetime | None = None
+               ) -> dict[str, Any]:
     role = who.role
     if collection == "incidents":
         try:
@@ -106,9 +112,9 @@ async def item(session: AsyncSession, collection: str, feature_id: str, *, who: 
             raise NotFound(f"no incident with id {feature_id}") from None
         return _incident_feature(await read(session, ident, who))
     _, res = parse_cell(feature_id)
-    cells = await threat_layer(session, HotspotQuery(res=res, role=role), settings)
+    cells = await threat_layer(session, _hotspot_query(res, None, role, start, end), settings)
     found = next((c for c in cells if c["cell"] == feature_id), None)
     if found is None:
-        raise NotFound(f"no hotspot {feature_id} in the last 90 days")
+        raise NotFound(f"no hotspot {feature_id} in this time window")
     return hotspot_feature(found)
 

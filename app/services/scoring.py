@@ -98,8 +98,12 @@ class CellSums:
 
 
 def level(score: float, thresholds: tuple[float, float, float]) -> str:
-    idx = sum(1 for t in thresholds if score >= t)
-    return LEVELS[idx]
+    medium, high, critical = thresholds
+    if score >= critical:
+        return "critical"
+    if score >= high:
+        return "high"
+    return "medium" if score >= medium else "low"
 
 
 def threat_score(harm: float, crsv_harm: float, settings: Settings,
