@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import NotFound
 from app.repositories import warnings as repo
@@ -84,8 +84,14 @@ async def scan(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
+    as_of: Annotated[str | None, Query(description="threat layer as of this date")] = None,
 ) -> Response:
-    raised = await svc.scan_hotspots(session, settings, now=datetime.now(UTC))
+    raised = await svc.scan_hotspots(
+        session,
+        settings,
+        now=datetime.now(UTC),
+        as_of=parse_instant(as_of, "as_of", end_of_day=True),
+    )
     return geojson.json_response({"raised": [str(r) for r in raised]})
 
 

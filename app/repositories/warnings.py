@@ -61,7 +61,10 @@ async def insert_or_join(
     if alert_id is not None:
         await session.execute(
             update(EarlyWarning)
-            .where(EarlyWarning.id == existing, ~EarlyWarning.alert_ids.any(alert_id))
+            .where(
+                EarlyWarning.id == existing,
+                func.array_position(EarlyWarning.alert_ids, alert_id).is_(None),
+            )
             .values(alert_ids=func.array_append(EarlyWarning.alert_ids, alert_id))
         )
     return existing, False

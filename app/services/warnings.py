@@ -182,11 +182,12 @@ async def evaluate_threat_layer(
                     f"Threat level {level} in cell {cell_str}",
                 )
             )
-        if pattern in ("new", "intensifying"):
+        kind = str(pattern or "").removesuffix(" hot spot")
+        if kind in ("new", "intensifying") and str(pattern).endswith("hot spot"):
             rules.append(
                 (
                     "emerging_pattern",
-                    "Severe" if pattern == "new" else "Moderate",
+                    "Severe" if kind == "new" else "Moderate",
                     "Future",
                     "Possible",
                     f"Emerging pattern ({pattern}) in cell {cell_str}",
@@ -213,17 +214,12 @@ async def evaluate_threat_layer(
 
 
 async def scan_hotspots(
-    session: AsyncSession, settings: Settings, *, now: datetime
+    session: AsyncSession, settings: Settings, *, now: datetime, as_of: datetime | None = None
 ) -> list[uuid.UUID]:
-    """Apply the hotspot rules when the hotspot module is installed (issue 3)."""
-    try:
-        from app.services import hotspots
-    except ImportError:
-        return []
-    query = hotspots.HotspotQuery() if hasattr(hotspots, "HotspotQuery") else None
-    layer = await hotspots.threat_layer(session, query, settings)
-    rows = layer.get("features", layer) if isinstance(layer, dict) else layer
-    cells = [r.get("properties", r) for r in rows]
+    """Apply the hotspot rules to the threat layer (issue 3) as of a date (default now)."""
+    from app.services.hotspots import HotspotQuery, threat_layer
+
+    cells = await threat_layer(session, HotspotQuery(as_of=as_of), settings)
     raised = await evaluate_threat_layer(session, settings, cells, now=now)
     await session.commit()
     return raised
