@@ -231,7 +231,8 @@ def _choose_sites(
     new_w = np.where(counts > 0, 0.0, w)
     chosen, status = mclp(new_w, sets, p, settings.solver_time_limit_s)
     # Report in order of marginal gain: the site adding most first, then the next given it.
-    left, out = new_w.copy(), []
+    left = new_w.copy()
+    out: list[dict[str, Any]] = []
     pending = list(chosen)
     while pending:
         j = max(pending, key=lambda j: (float(left[sets[j]].sum()), -j))

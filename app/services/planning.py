@@ -22,6 +22,13 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)
 
 
+def _bbox(area: Area) -> tuple[float, float, float, float] | None:
+    if not area.bbox:
+        return None
+    x1, y1, x2, y2 = area.bbox
+    return x1, y1, x2, y2
+
+
 def _bad(pointer: str, detail: str) -> InvalidInput:
     return InvalidInput(detail, errors=[{"pointer": pointer, "detail": detail}])
 
@@ -44,7 +51,7 @@ async def threat_cells(session: AsyncSession, area: Area, res: int, window_days:
         raise Conflict("the threat layer is not available in this deployment") from None
     q = HotspotQuery(res=res, as_of=end_of(area.as_of),
                      window_days=window_days,
-                     bbox=tuple(area.bbox) if area.bbox else None,  # type: ignore[arg-type]
+                     bbox=_bbox(area),
                      with_pattern=True, role=role)
     return await threat_layer(session, q, settings)
 
@@ -62,7 +69,7 @@ async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_da
     try:
         rows = await forecast_layer(session, res, end_of(area.as_of), horizon_days, settings,
                                     method=area.forecast_method,
-                                    bbox=tuple(area.bbox) if area.bbox else None)
+                                    bbox=_bbox(area))
     except DomainError as exc:
         # Re-point the forecaster's query-parameter errors at this request's body.
         for e in exc.errors:
@@ -104,7 +111,8 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
         window_days=window_days,
         ongoing_days=settings.patrol_ongoing_days, violation_days=settings.patrol_violation_days,
         utc_offset_hours=settings.mission_utc_offset_hours)
-    overrides = {(str(o.base_id), o.mode): o.patrols_per_day for o in body.capacity_overrides}
+    overrides: dict[tuple[str, str], int] = {
+        (str(o.base_id), o.mode): o.patrols_per_day for o in body.capacity_overrides}
     result = patrol_planning.make_plan(
         cells, profiles, [_base_dict(b) for b in bases], body.as_of, body.horizon_days, settings,
         overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast)
@@ -117,8 +125,7 @@ async def review(session: AsyncSession, body: FootprintReviewRequest, settings: 
                  role: Role) -> dict[str, Any]:
     await _check_history(session, body.as_of)
     res = body.res or settings.footprint_res
-    bbox = tuple(body.bbox) if body.bbox else None
-    bases = await base_repo.list_bases(session, as_of=body.as_of, bbox=bbox)  # type: ignore[arg-type]
+    bases = await base_repo.list_bases(session, as_of=body.as_of, bbox=_bbox(body))
     window_days = body.window_days or settings.footprint_window_days
     cells = await threat_cells(session, body, res, window_days, settings, role)
     forecast = await forecast_cells(session, body, res, body.horizon_days, settings)
