@@ -1,0 +1,66 @@
+"""The operations map page: `/map` (built assets in app/static/map, sources in frontend/).
+
+The page itself and its basemap need no token (they hold no mission data); the page asks for a
+token and calls the API with it, so every layer follows the token's role exactly as any other map
+client would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from app.deps import SettingsDep, require
+from app.domain import Role
+from app.errors import NotFound
+from app.services import geojson
+from app.services.auth import Principal
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "map"
+COUNTRIES = "naturalearth-countries.geojson"
+
+# The page may talk to this origin only: no tiles, fonts, CDNs or beacons anywhere else.
+# MapLibre builds its web worker from a blob: URL and sets inline styles on its DOM nodes.
+CSP = ("default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "
+       "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'none'")
+
+router = APIRouter(tags=["map"])
+
+
+@router.get("/map", include_in_schema=False)
+async def map_page() -> Response:
+    index = STATIC_DIR / "index.html"
+    if not index.is_file():
+        raise NotFound("the map page is not built (run `make frontend`)")
+    return FileResponse(index, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/map/countries.geojson", summary="Basemap: bundled Natural Earth country outlines",
+            response_class=Response, responses={200: {"content": {geojson.GEOJSON: {}}}})
+async def countries(settings: SettingsDep) -> Response:
+    path = settings.geodata_dir / COUNTRIES
+    if not path.is_file():
+        raise NotFound("the bundled country outlines are missing")
+    return FileResponse(path, media_type=geojson.GEOJSON,
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)")
+async def session_info(
+    who: Annotated[Principal, Depends(require(*Role))],
+) -> Response:
+    return geojson.json_response({"name": who.name, "role": who.role.value})
+
+
+def install(app: FastAPI) -> None:
+    """Serve the built JS/CSS under /map/assets (no directory listing)."""
+    app.mount("/map/assets", StaticFiles(directory=STATIC_DIR, check_dir=False),
+              name="map-assets")

@@ -1,0 +1,153 @@
+// The map's data layers: where each comes from, how it is drawn, and its legend.
+// Every loader resolves to a FeatureCollection, or null when its endpoint is not there (404).
+
+import { ApiError, getAllFeatures, getJson, postJson } from './api.js';
+import { addDays } from './geo.js';
+import { circleRing, toCollection } from './geo.js';
+import {
+  CATEGORIES, EFFECTS, NEUTRAL, SEVERITIES, THREAT_LEVELS, VIRIDIS, matchColour,
+} from './palette.js';
+
+const INCIDENT_PAGES = 5; // × 1000 features: a sane cap for one view
+const OPEN_WARNINGS = 'active,acknowledged,responded';
+
+function windowStart(ctx) { return addDays(ctx.asOf, 1 - ctx.windowDays); }
+
+// The reach ring drawn around a base: road reach, else foot, else a single `reach_km`; null if none
+// (partners are not given capacities or reach, so they see the bases without rings).
+export function reachKm(props) {
+  for (const key of ['road_reach_km', 'foot_reach_km', 'reach_km']) {
+    if (typeof props[key] === 'number' && props[key] > 0) return props[key];
+  }
+  return null;
+}
+
+function withRings(fc) {
+  const rings = [];
+  for (const f of fc.features) {
+    if (!f.geometry || f.geometry.type !== 'Point') continue;
+    const km = reachKm(f.properties || {});
+    if (km && km > 0) {
+      rings.push({ type: 'Feature', geometry: { type: 'Polygon', coordinates: [circleRing(f.geometry.coordinates, km)] },
+        properties: { ring_of: f.id ?? f.properties.id, reach_km: km } });
+    }
+  }
+  return { type: 'FeatureCollection', features: [...rings, ...fc.features] };
+}
+
+// A patrol plan for the horizon after as_of (plans are computed on request, not stored).
+// 422 means "no plan possible here" (e.g. no base active that day): an empty layer with a note.
+async function patrolPlan(ctx, signal) {
+  const body = { as_of: ctx.asOf, horizon_days: Math.min(ctx.horizonDays, 90),
+    window_days: Math.max(7, Math.min(ctx.windowDays, 3650)) };
+  try {
+    return await postJson('/api/v1/patrol-plans', { f: 'geojson' }, body, { signal });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422) return { type: 'FeatureCollection', features: [], note: err.message };
+    throw err;
+  }
+}
+
+export const LAYERS = [
+  {
+    id: 'forecast',
+    label: 'Forecast: chance of an incident',
+    defaultOn: false,
+    load: async (ctx, signal) => getJson('/api/v1/forecast', {
+      res: ctx.res, as_of: ctx.asOf, horizon_days: ctx.horizonDays,
+    }, { signal }),
+    mapLayers: [
+      { id: 'forecast-fill', type: 'fill', paint: {
+        'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'p_incident'], 0], ...VIRIDIS.flat()],
+        'fill-opacity': 0.55 } },
+    ],
+    legend: VIRIDIS.filter((_, i) => i % 2 === 0).map(([p, c]) => [`P(≥1 incident) ${Math.round(p * 100)} %`, c]),
+  },
+  {
+    id: 'hotspots',
+    label: 'Hotspots by threat level',
+    defaultOn: true,
+    source: { promoteId: 'cell' }, // MapLibre keeps only numeric feature ids; H3 cells are strings
+    load: async (ctx, signal) => getJson('/api/v1/hotspots', {
+      res: ctx.res, as_of: ctx.asOf, window_days: ctx.windowDays, category: ctx.category,
+      min_grade: ctx.minGrade, bbox: ctx.res >= 7 ? ctx.bbox : undefined,
+    }, { signal }),
+    mapLayers: [
+      { id: 'hotspots-fill', type: 'fill', paint: {
+        'fill-color': matchColour('threat_level', THREAT_LEVELS), 'fill-opacity': 0.7 } },
+      { id: 'hotspots-line', type: 'line', paint: { 'line-color': '#7f2704', 'line-width': 0.6, 'line-opacity': 0.6 } },
+    ],
+    clickLayers: ['hotspots-fill'],
+    legend: THREAT_LEVELS.map(([level, c]) => [level, c]),
+  },
+  {
+    id: 'patrols',
+    label: 'Patrol plan for the horizon (desired effect)',
+    defaultOn: false,
+    load: patrolPlan,
+    mapLayers: [
+      { id: 'patrols-fill', type: 'fill', paint: { 'fill-color': matchColour('desired_effect', EFFECTS), 'fill-opacity': 0.6 } },
+      { id: 'patrols-line', type: 'line', paint: { 'line-color': '#222', 'line-width': 1.2, 'line-dasharray': [2, 1] } },
+    ],
+    clickLayers: ['patrols-fill'],
+    legend: EFFECTS,
+  },
+  {
+    id: 'warnings',
+    label: 'Active warnings',
+    defaultOn: true,
+    load: async (_ctx, signal) => getAllFeatures('/api/v1/warnings', { status: OPEN_WARNINGS, limit: 1000 },
+      { signal, maxPages: 3 }),
+    mapLayers: [
+      { id: 'warnings-fill', type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': matchColour('severity', SEVERITIES), 'fill-opacity': 0.35 } },
+      { id: 'warnings-line', type: 'line', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'line-color': matchColour('severity', SEVERITIES), 'line-width': 2.5 } },
+      { id: 'warnings-point', type: 'circle', filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-color': matchColour('severity', SEVERITIES), 'circle-radius': 9,
+          'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    ],
+    clickLayers: ['warnings-fill', 'warnings-point'],
+    legend: SEVERITIES,
+  },
+  {
+    id: 'bases',
+    label: 'Bases and reach',
+    defaultOn: true,
+    load: async (ctx, signal) => {
+      const doc = await getJson('/api/v1/bases', { as_of: ctx.asOf, f: 'geojson' }, { signal });
+      return doc === null ? null : withRings(toCollection(doc));
+    },
+    mapLayers: [
+      { id: 'bases-ring', type: 'line', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'line-color': '#08519c', 'line-width': 1.2, 'line-dasharray': [3, 2] } },
+      { id: 'bases-point', type: 'circle', filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-color': '#08519c', 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
+    ],
+    clickLayers: ['bases-point'],
+    legend: [['base', '#08519c'], ['road reach (ring)', '#6baed6']],
+  },
+  {
+    id: 'incidents',
+    label: 'Incidents by category',
+    defaultOn: true,
+    source: { cluster: true, clusterRadius: 40, clusterMaxZoom: 11 },
+    load: async (ctx, signal) => getAllFeatures('/api/v1/incidents', {
+      f: 'geojson', bbox: ctx.bbox, start: windowStart(ctx), end: ctx.asOf, category: ctx.category,
+      min_grade: ctx.minGrade, limit: 1000,
+    }, { signal, maxPages: INCIDENT_PAGES }),
+    mapLayers: [
+      { id: 'incidents-cluster', type: 'circle', filter: ['has', 'point_count'], paint: {
+        'circle-color': ['step', ['get', 'point_count'], '#c6dbef', 10, '#6baed6', 50, '#2171b5', 200, '#08306b'],
+        'circle-radius': ['step', ['get', 'point_count'], 9, 10, 13, 50, 18, 200, 24],
+        'circle-stroke-color': '#08306b', 'circle-stroke-width': 1, 'circle-opacity': 0.85 } },
+      { id: 'incidents-point', type: 'circle', filter: ['!', ['has', 'point_count']], paint: {
+        'circle-color': matchColour('category', CATEGORIES), 'circle-radius': 5,
+        'circle-stroke-color': '#222', 'circle-stroke-width': 0.8 } },
+    ],
+    clickLayers: ['incidents-cluster', 'incidents-point'],
+    legend: [...CATEGORIES, ['cluster (size = count)', '#6baed6']],
+  },
+];
+
+export const NEUTRAL_COLOUR = NEUTRAL;

@@ -1,0 +1,339 @@
+// Kinga operations map: sign-in, time and filter controls, toggleable layers, details panel.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './style.css';
+import { ApiError, getJson, sameOrigin, session, setUnauthorizedHandler } from './api.js';
+import { $, append, clear, el, human } from './dom.js';
+import { addDays, featureCentre, isoDate } from './geo.js';
+import { LAYERS } from './layers.js';
+import { CATEGORIES } from './palette.js';
+import { closePanel, openPanel, renderCell, renderRecord, renderWarning } from './panel.js';
+
+// MapLibre's prebuilt bundle is loaded as its own script: re-minifying it breaks its worker.
+const { maplibregl } = window;
+const CAR_CENTRE = [20.9, 6.6];
+const PARTNER_MAX_RES = 6;
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const state = { role: null, name: null, enabled: {}, status: {}, data: {}, aborts: {}, res: null };
+
+const status = (text) => { $('status').textContent = text; };
+
+// ---------- map and basemap ----------
+
+const map = new maplibregl.Map({
+  container: 'map',
+  center: CAR_CENTRE,
+  zoom: 5.4,
+  minZoom: 3,
+  maxZoom: 13,
+  canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
+  attributionControl: { compact: true, customAttribution: 'Natural Earth · UCDP GED (CC BY 4.0)' },
+  style: {
+    version: 8,
+    sources: { countries: { type: 'geojson', data: new URL('/map/countries.geojson', window.location.origin).href } },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#dde6ea' } },
+      { id: 'countries-fill', type: 'fill', source: 'countries', paint: { 'fill-color': '#f6f4ee' } },
+      { id: 'countries-line', type: 'line', source: 'countries', paint: { 'line-color': '#8c8c8c', 'line-width': 1 } },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+map.on('error', (e) => status(`Map: ${e.error?.message ?? 'error'}`));
+const mapReady = new Promise((resolve) => map.on('load', resolve));
+
+function resForZoom(z) {
+  if (z < 5.5) return 4;
+  if (z < 7) return 5;
+  if (z < 8.5) return 6;
+  if (z < 10) return 7;
+  if (z < 11.5) return 8;
+  return 9;
+}
+
+function currentRes() {
+  const chosen = $('res').value;
+  const res = chosen === 'auto' ? resForZoom(map.getZoom()) : Number(chosen);
+  return state.role === 'partner' ? Math.min(res, PARTNER_MAX_RES) : res;
+}
+
+function viewBbox() {
+  const b = map.getBounds();
+  const c = (v, lim) => Math.max(-lim, Math.min(lim, v)).toFixed(4);
+  return [c(b.getWest(), 180), c(b.getSouth(), 90), c(b.getEast(), 180), c(b.getNorth(), 90)].join(',');
+}
+
+function context() {
+  return {
+    asOf: $('as-of').value, windowDays: Number($('window').value), horizonDays: Number($('horizon').value),
+    category: $('category').value, minGrade: $('min-grade').value, res: currentRes(), bbox: viewBbox(), role: state.role,
+  };
+}
+
+// ---------- layers ----------
+
+function setLayerStatus(def, value, note = '') {
+  state.status[def.id] = value;
+  const item = document.querySelector(`[data-layer="${def.id}"]`);
+  if (!item) return;
+  item.dataset.status = value;
+  item.querySelector('.note').textContent = note;
+  const box = item.querySelector('input');
+  const off = value === 'unavailable' || value === 'forbidden';
+  box.disabled = off;
+  box.setAttribute('aria-describedby', `note-${def.id}`);
+}
+
+function addMapLayers() {
+  for (const def of LAYERS) {
+    map.addSource(def.id, { type: 'geojson', data: EMPTY, ...(def.source || {}) });
+    for (const spec of def.mapLayers) {
+      map.addLayer({ ...spec, source: def.id, layout: { visibility: state.enabled[def.id] ? 'visible' : 'none' } });
+    }
+  }
+}
+
+function applyVisibility(def) {
+  const vis = state.enabled[def.id] && state.status[def.id] === 'ok' ? 'visible' : 'none';
+  for (const spec of def.mapLayers) map.setLayoutProperty(spec.id, 'visibility', vis);
+}
+
+async function loadLayer(def) {
+  if (!state.enabled[def.id] || !state.role) return;
+  state.aborts[def.id]?.abort();
+  const abort = new AbortController();
+  state.aborts[def.id] = abort;
+  setLayerStatus(def, 'loading', 'loading…');
+  try {
+    const fc = await def.load(context(), abort.signal);
+    if (abort.signal.aborted) return;
+    if (fc === null) {
+      state.data[def.id] = EMPTY;
+      map.getSource(def.id).setData(EMPTY);
+      setLayerStatus(def, 'unavailable', 'not available on this server yet');
+    } else {
+      state.data[def.id] = fc;
+      map.getSource(def.id).setData(fc);
+      const n = (fc.features || []).length;
+      const more = fc.truncated ? ` (first ${n.toLocaleString('en')} of ${fc.numberMatched ?? 'more'})` : '';
+      setLayerStatus(def, 'ok', fc.note && !n ? `none: ${fc.note}` : `${n.toLocaleString('en')} shown${more}`);
+    }
+  } catch (err) {
+    if (abort.signal.aborted || err.name === 'AbortError') return;
+    if (err instanceof ApiError && err.status === 403) setLayerStatus(def, 'forbidden', 'not available to your role');
+    else setLayerStatus(def, 'error', `could not load: ${err.message}`);
+  }
+  applyVisibility(def);
+  if (def.id === 'hotspots') renderTopCells();
+}
+
+function refresh(filter = () => true) {
+  state.res = currentRes();
+  $('res-now').textContent = `now: resolution ${state.res}`;
+  return Promise.all(LAYERS.filter(filter).map(loadLayer));
+}
+
+function buildLayerList() {
+  const list = clear($('layer-list'));
+  for (const def of LAYERS) {
+    state.enabled[def.id] = def.defaultOn;
+    const box = el('input', { type: 'checkbox', id: `layer-${def.id}`, checked: def.defaultOn });
+    box.addEventListener('change', () => {
+      state.enabled[def.id] = box.checked;
+      if (box.checked) loadLayer(def); else applyVisibility(def);
+    });
+    const legend = el('ul', { class: 'legend', 'aria-label': `${def.label} legend` });
+    for (const [label, colour] of def.legend) {
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = colour;
+      legend.append(el('li', {}, swatch, human(label)));
+    }
+    list.append(el('li', { dataset: { layer: def.id, status: 'idle' } },
+      el('div', { class: 'layer-row' }, box, el('label', { for: `layer-${def.id}`, text: def.label })),
+      el('span', { class: 'note', id: `note-${def.id}` }), legend));
+  }
+}
+
+function renderTopCells() {
+  const list = clear($('top-cells'));
+  const feats = [...(state.data.hotspots?.features || [])]
+    .sort((a, b) => (b.properties?.threat_score ?? 0) - (a.properties?.threat_score ?? 0)).slice(0, 8);
+  if (!feats.length) { list.append(el('li', { class: 'help', text: 'No hotspot cells in this window.' })); return; }
+  for (const f of feats) {
+    const p = f.properties || {};
+    const score = typeof p.threat_score === 'number' ? p.threat_score.toFixed(1) : '—';
+    list.append(el('li', {}, el('button', { type: 'button', class: 'linklike',
+      onclick: () => { map.easeTo({ center: featureCentre(f), duration: 400 }); openCell(f.id ?? p.cell); } },
+    `${human(p.threat_level ?? '?')} · score ${score} · ${p.incidents ?? '?'} incidents`)));
+  }
+}
+
+// ---------- details ----------
+
+function findFeature(layerId, id) {
+  return (state.data[layerId]?.features || []).find((f) => String(f.id ?? f.properties?.id) === String(id));
+}
+
+async function openCell(cell) {
+  const ctx = context();
+  const original = findFeature('hotspots', cell);
+  const params = { as_of: ctx.asOf, window_days: ctx.windowDays, category: ctx.category, min_grade: ctx.minGrade };
+  const url = sameOrigin(`/api/v1/hotspots/${encodeURIComponent(cell)}`, params);
+  try {
+    const detail = await getJson(url);
+    renderCell(cell, original?.properties || {}, detail, url);
+  } catch (err) {
+    openPanel(`Cell ${cell}`, el('p', { class: 'error', text: `Could not load the cell: ${err.message}` }));
+  }
+}
+
+async function openWarning(id, props) {
+  try {
+    const doc = await getJson(`/api/v1/warnings/${encodeURIComponent(id)}`);
+    const warning = { ...props, ...((doc && (doc.properties || doc)) || {}), id };
+    renderWarning(warning, Array.isArray(warning.responses) ? warning.responses : []);
+  } catch (err) {
+    openPanel('Warning', el('p', { class: 'error', text: `Could not load the warning: ${err.message}` }));
+  }
+}
+
+const CLICK_ORDER = ['incidents', 'warnings', 'bases', 'patrols', 'hotspots', 'forecast'];
+
+function clickable() {
+  return CLICK_ORDER.flatMap((id) => LAYERS.find((d) => d.id === id).clickLayers || [])
+    .filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') === 'visible');
+}
+
+async function onMapClick(e) {
+  const layers = clickable();
+  if (!layers.length) return;
+  const hits = map.queryRenderedFeatures(e.point, { layers });
+  hits.sort((a, b) => layers.indexOf(a.layer.id) - layers.indexOf(b.layer.id));
+  const hit = hits[0];
+  if (!hit) return;
+  const source = hit.layer.source;
+  if (hit.layer.id === 'incidents-cluster') {
+    const zoom = await map.getSource('incidents').getClusterExpansionZoom(hit.properties.cluster_id);
+    map.easeTo({ center: hit.geometry.coordinates, zoom });
+    return;
+  }
+  const id = hit.id ?? hit.properties.id ?? hit.properties.cell;
+  const original = findFeature(source, id);
+  const props = original?.properties || hit.properties;
+  if (source === 'hotspots') openCell(original?.id ?? props.cell ?? id);
+  else if (source === 'warnings') openWarning(original?.id ?? id, props);
+  else if (source === 'incidents') renderRecord(`Incident: ${human(props.category ?? '')}`, props, ['narrative']);
+  else if (source === 'bases') renderRecord(`Base: ${props.name ?? id}`, props);
+  else if (source === 'patrols') renderRecord(`Patrol task: ${human(props.desired_effect ?? '')}`, props, ['cells']);
+}
+
+// ---------- sign-in and controls ----------
+
+async function latestIncidentDate() {
+  try {
+    const page = await getJson('/api/v1/incidents', { limit: 1, f: 'json' });
+    const first = page?.items?.[0];
+    return first?.occurred_start ? String(first.occurred_start).slice(0, 10) : isoDate(new Date());
+  } catch {
+    return isoDate(new Date());
+  }
+}
+
+function signedOut(message = '') {
+  session.token = null;
+  state.role = null;
+  for (const a of Object.values(state.aborts)) a.abort();
+  $('controls').hidden = true;
+  $('signin').hidden = false;
+  $('signout').hidden = true;
+  $('who').textContent = '';
+  $('signin-error').textContent = message;
+  closePanel();
+  for (const def of LAYERS) {
+    state.status[def.id] = 'idle';
+    if (map.getSource(def.id)) { map.getSource(def.id).setData(EMPTY); applyVisibility(def); }
+  }
+}
+
+async function signIn(token) {
+  session.token = token;
+  let who;
+  try {
+    who = await getJson('/api/v1/map/session');
+  } catch (err) {
+    signedOut(err.status === 401 ? 'That token is unknown or revoked.' : `Sign-in failed: ${err.message}`);
+    return;
+  }
+  if (!who) { signedOut('This server has no map session endpoint.'); return; }
+  state.role = who.role;
+  state.name = who.name;
+  $('who').textContent = `${who.name} · ${who.role}`;
+  $('signin').hidden = true;
+  $('signout').hidden = false;
+  $('controls').hidden = false;
+  for (const opt of $('res').options) {
+    if (opt.value !== 'auto') opt.disabled = state.role === 'partner' && Number(opt.value) > PARTNER_MAX_RES;
+  }
+  if (!$('as-of').value) $('as-of').value = await latestIncidentDate();
+  await mapReady;
+  status(who.role === 'integration' ? 'The integration role may only post alerts; it sees no map layers.' : '');
+  await refresh();
+  document.body.dataset.ready = 'true';
+}
+
+function initControls() {
+  for (const [code] of CATEGORIES) $('category').append(el('option', { value: code, text: human(code) }));
+  const km = { 4: 22, 5: 8, 6: 3, 7: 1.2, 8: 0.5, 9: 0.2 };
+  for (let r = 4; r <= 9; r += 1) $('res').append(el('option', { value: r, text: `Resolution ${r} (~${km[r]} km)` }));
+  append($('res').parentElement, el('span', { id: 'res-now', class: 'help' }));
+
+  $('signin').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token').value.trim();
+    $('token').value = '';
+    if (token) signIn(token);
+  });
+  $('signout').addEventListener('click', () => signedOut('Signed out.'));
+  $('time').addEventListener('submit', (e) => { e.preventDefault(); closePanel(); refresh(); });
+  const step = (dir) => {
+    if (!$('as-of').value) return;
+    $('as-of').value = addDays($('as-of').value, dir * Number($('window').value));
+    closePanel();
+    refresh();
+  };
+  $('step-back').addEventListener('click', () => step(-1));
+  $('step-fwd').addEventListener('click', () => step(1));
+  for (const id of ['category', 'min-grade']) $(id).addEventListener('change', () => refresh());
+  $('res').addEventListener('change', () => refresh((d) => ['hotspots', 'forecast'].includes(d.id)));
+  $('panel-close').addEventListener('click', closePanel);
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !$('panel').hidden) closePanel(); });
+  setUnauthorizedHandler(() => signedOut('The token was refused; sign in again.'));
+}
+
+let moveTimer = null;
+function onMoveEnd() {
+  if (!state.role) return;
+  clearTimeout(moveTimer);
+  moveTimer = setTimeout(() => {
+    const resChanged = currentRes() !== state.res;
+    refresh((d) => d.id === 'incidents' || ((d.id === 'hotspots' || d.id === 'forecast') && (resChanged || currentRes() >= 7)));
+  }, 250);
+}
+
+buildLayerList();
+initControls();
+mapReady.then(() => {
+  addMapLayers();
+  map.on('click', onMapClick);
+  map.on('moveend', onMoveEnd);
+  map.on('mousemove', (e) => {
+    const layers = clickable();
+    const hit = layers.length && map.queryRenderedFeatures(e.point, { layers }).length;
+    map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  });
+});
+if (session.token) signIn(session.token);
+
+// For tests and for debugging from the console.
+window.kinga = { map, state, openCell, refresh };

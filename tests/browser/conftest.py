@@ -1,0 +1,195 @@
+"""Browser harness: the real service in a uvicorn subprocess on a free loopback port, against the
+test database, driven by Debian's headless Chromium through Playwright (no browser downloads)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from app.domain import Role
+from app.services.cli_support import create_token
+from app.services.imports import import_file
+from app.settings import PROJECT_ROOT, Settings
+
+CHROMIUM = os.environ.get("KINGA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    # WebGL through SwiftShader (software): MapLibre needs a GL context and there is no GPU.
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+]
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+VIEWPORT = {"width": 1366, "height": 768}
+STARTUP_DEADLINE_S = 60.0
+LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$")
+
+needs_chromium = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not "
+                                    "installed (make test runs scripts/install-chromium.sh)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """`uvicorn app.main:app` on 127.0.0.1:<free port>; yields its base URL once /health answers."""
+    assert settings.database_url is not None
+    port = _free_port()
+    env = {**os.environ, "KINGA_DATABASE_URL": settings.database_url.get_secret_value(),
+           "KINGA_ENVIRONMENT": "test"}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "server.log").open("wb")
+    # create_app() reads the settings from this environment; fixed argv, no shell.
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log,  # noqa: S603
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    try:
+        while True:  # readiness poll, not a timing assertion
+            if proc.poll() is not None:
+                pytest.fail(f"the service exited with {proc.returncode}; "
+                            f"see {ARTIFACTS / 'server.log'}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the service did not become ready")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def ucdp_events(db_url: str, settings: Settings) -> int:
+    """The bundled real UCDP CAR events (tables are emptied after every test, so per test)."""
+    with psycopg.connect(db_url) as c:
+        summary = import_file(c, "ucdp", settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson",
+                              actor="test:browser", h3_res=settings.h3_resolution)
+    return summary.inserted + summary.duplicates
+
+
+@pytest.fixture(scope="session")
+def role_token(settings: Settings) -> Any:
+    made: dict[Role, str] = {}
+
+    def _token(role: Role) -> str:
+        if role not in made:
+            name = f"browser-{role.value}-{uuid.uuid4().hex[:8]}"
+            made[role] = create_token(settings, role, name)
+        return made[role]
+    return _token
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+class PageLog:
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+
+    def foreign_requests(self) -> list[str]:
+        """Requests to anything but this machine's loopback (data:/blob: stay in the page)."""
+        out = []
+        for url in self.requests:
+            scheme, _, rest = url.partition(":")
+            if scheme in ("data", "blob", "about"):
+                continue
+            host = httpx.URL(url).host
+            if not LOOPBACK.match(host):
+                out.append(url)
+        return out
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A 1366×768 page; its requests and script errors are recorded; a screenshot on failure."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    log = PageLog()
+    pg.on("request", lambda r: log.requests.append(r.url))
+    pg.on("pageerror", lambda e: log.errors.append(str(e)))
+    pg.log = log
+    yield pg
+    failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False)
+                 for w in ("setup", "call"))
+    if failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    context.close()
+
+
+def sign_in(page: Any, base: str, token: str) -> None:
+    page.goto(f"{base}/map")
+    page.fill("#token", token)
+    page.press("#token", "Enter")
+    page.wait_for_selector("#controls:not([hidden])")
+
+
+def wait_layer(page: Any, layer: str, states: str = "ok,unavailable,error,forbidden") -> str:
+    sel = ",".join(f'[data-layer="{layer}"][data-status="{s}"]' for s in states.split(","))
+    page.wait_for_selector(sel, state="attached")
+    return str(page.get_attribute(f'[data-layer="{layer}"]', "data-status"))
+
+
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def map_idle(page: Any) -> None:
+    """Resolves once MapLibre has drawn everything it has (forces one frame, then waits idle)."""
+    page.evaluate("""() => new Promise((resolve) => {
+        const m = window.kinga.map; m.once('idle', resolve); m.triggerRepaint(); })""")
+
+
+def human(code: Any) -> str:
+    return str(code).replace("_", " ")
+
+
+def js_number(value: Any) -> str:
+    """The page's number formatting: integers as is, other numbers to one decimal."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return str(int(value))
