@@ -4,13 +4,14 @@ VENV ?= .venv
 KINGA := $(VENV)/bin/kinga
 PYTHON ?= python3
 
-.PHONY: run test setup venv db lint bench clean-db
+.PHONY: run test setup venv db lint bench clean-db frontend
 
 run: setup  ## set everything up, load the bundled real data, serve on 127.0.0.1:$KINGA_PORT (8000)
 	$(KINGA) seed
 	$(KINGA) serve
 
 test: setup  ## set everything up, then the whole test suite
+	bash scripts/install-chromium.sh
 	$(VENV)/bin/pytest
 
 setup: venv db
@@ -37,3 +38,6 @@ bench: setup  ## benchmarks (not part of the test run)
 clean-db:
 	-$(KINGA) db down
 	rm -rf .data
+
+frontend:  ## rebuild the /map page's assets (app/static/map, committed) from frontend/ with npm
+	cd frontend && npm ci --no-audit --no-fund && npm run build
