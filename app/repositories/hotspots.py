@@ -20,14 +20,17 @@ from app.services.scoring import WeightSpec
 
 PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
           "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
-AGE_DAYS = "(extract(epoch FROM (CAST(:end AS timestamptz) - i.occurred_start)) / 86400.0)"
+# date_part returns float8 (extract returns numeric, whose exp/ln are ~10x slower per row).
+AGE_DAYS = ("(date_part('epoch', CAST(:end AS timestamptz) - i.occurred_start)"
+            " / CAST(86400 AS float8))")
 CRED = ("(CASE i.status WHEN 'approved' THEN CAST(:w_approved AS float8) "
         "WHEN 'validated' THEN CAST(:w_validated AS float8) ELSE CAST(:w_entered AS float8) END"
         " * CASE i.quality_grade WHEN 'a' THEN CAST(:g_a AS float8) "
         "WHEN 'b' THEN CAST(:g_b AS float8) ELSE CAST(:g_c AS float8) END)")
-HARM = ("(1.0 + :h_fat * i.fatalities_best + :h_inj * i.injured + :h_child * i.children_affected"
-        " + :h_disp * ln(1.0 + i.displaced))")
-CRSV = "greatest(i.crsv_survivors, CASE WHEN i.category = :crsv_cat THEN 1 ELSE 0 END)"
+HARM = ("(CAST(1 AS float8) + CAST(:h_fat AS float8) * i.fatalities_best"
+        " + CAST(:h_inj AS float8) * i.injured + CAST(:h_child AS float8) * i.children_affected"
+        " + CAST(:h_disp AS float8) * ln(CAST(1 AS float8) + i.displaced))")
+CRSV = "greatest(i.crsv_survivors, CASE WHEN i.category = :crsv_cat THEN 1 ELSE 0 END)::float8"
 
 
 @dataclass
@@ -93,38 +96,44 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     params = _params(f, spec)
     params["steps"] = steps
     where = _where(f, params)
-    cat_st = "".join(f", count(*) FILTER (WHERE category = '{c}') AS cat_{c}"
-                     for c in CATEGORY_COLUMNS)
+    # Category -> small int once per row; integer FILTERs are ~5x cheaper than text compares.
+    cat_st = "".join(f", count(*) FILTER (WHERE k = {n}) AS cat_{c}"
+                     for n, c in enumerate(CATEGORY_COLUMNS, start=1))
+    cat_key = ("CASE i.category " + " ".join(f"WHEN '{c}' THEN {n}" for n, c in
+                                             enumerate(CATEGORY_COLUMNS, start=1)) + " END")
     cat_cells = "".join(f", sum(s.cat_{c})::int AS cat_{c}" for c in CATEGORY_COLUMNS)
     series = (", array_agg(s.ago) AS series_ago, array_agg(s.cw) AS series_w"
               if with_series else "")
-    perps = ("""
+    perps = (f"""
 , perp AS (
     SELECT cell, array_agg(name ORDER BY n DESC, name) AS perp_names,
            array_agg(n ORDER BY n DESC, name) AS perp_counts
     FROM (SELECT cell, name, n, row_number() OVER (PARTITION BY cell ORDER BY n DESC, name) AS rk
-          FROM (SELECT ev.cell, p.name, count(*)::int AS n
-                FROM ev, unnest(ev.perpetrators) AS p(name) GROUP BY 1, 2) x) y
+          FROM (SELECT {PARENT} AS cell, p.name, count(*)::int AS n
+                FROM incident i, unnest(i.perpetrators) AS p(name) WHERE {where}
+                GROUP BY 1, 2) x) y
     WHERE rk <= 3 GROUP BY cell)""" if with_perpetrators else "")
     perp_join = "LEFT JOIN perp USING (cell)" if with_perpetrators else ""
     perp_col = ", perp.perp_names, perp.perp_counts" if with_perpetrators else ""
-    perp_src = ", i.perpetrators" if with_perpetrators else ""
+    # Each part reads the window straight from the covering index (no materialised CTE: copying
+    # the window's rows once cost more than scanning the index twice).
     sql = f"""
-WITH ev AS (
-    SELECT {PARENT} AS cell, i.category{perp_src}, i.fatalities_best AS fat,
-           i.crsv_survivors AS crsv,
-           {CRED} AS c, exp(-{AGE_DAYS} / :scale) AS d, {HARM} AS h, {CRSV} AS s,
-           least(floor({AGE_DAYS} / :step)::int, CAST(:steps AS int) - 1) AS ago
-    FROM incident i WHERE {where}
-), st AS (
+WITH st AS (
     SELECT cell, ago, count(*) AS n, sum(c) AS cw, sum(c * d) AS lk, sum(c * d * h) AS hm,
            sum(c * d * s) AS cs, sum(fat) AS fat, sum(crsv) AS crsv{cat_st}
-    FROM ev GROUP BY cell, ago
+    FROM (SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
+                 i.crsv_survivors AS crsv,
+                 {CRED} AS c, exp(-{AGE_DAYS} / CAST(:scale AS float8)) AS d,
+                 {HARM} AS h, {CRSV} AS s,
+                 least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
+                       CAST(:steps AS int) - 1) AS ago
+          FROM incident i WHERE {where}) ev
+    GROUP BY cell, ago
 ), cells AS (
     SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
            sum(s.crsv)::int AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
            sum(s.cs) AS crsv_harm,
-           sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - (CAST(:steps AS int) - 1) / 2.0))
+           sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - (CAST(:steps AS int) - 1) / 2.0::float8))
                AS trend_num
            {cat_cells}{series}
     FROM st s GROUP BY s.cell
