@@ -36,11 +36,13 @@ async def create_import(
         shutil.copyfileobj(file.file, tmp)
         path = Path(tmp.name)
 
+    url = libpq_url(resolve_url(settings))
+
     def run() -> dict[str, object]:
-        with psycopg.connect(libpq_url(resolve_url(settings))) as conn:
+        with psycopg.connect(url) as conn:
             return import_file(conn, source, path, status=status, actor=who.actor,
-                               h3_res=settings.h3_resolution,
-                               filename=file.filename or path.name).as_dict()
+                               h3_res=settings.h3_resolution, filename=file.filename or path.name,
+                               connect=lambda: psycopg.connect(url)).as_dict()
 
     try:
         summary = await run_in_threadpool(run)

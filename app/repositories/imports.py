@@ -1,95 +1,136 @@
-"""Bulk import: COPY a batch into a temporary staging table, then one INSERT … SELECT that skips
-events already stored (idempotent on external_source + external_id) and one that adds their reports.
+"""Bulk import. Fast path: look up which of a batch's source ids are already stored, then binary
+COPY the new ones straight into `incident` and `report`. If a concurrent writer stored one of
+them in between (unique violation), the batch falls back to a staging table and
+`INSERT … ON CONFLICT DO NOTHING`, so imports stay idempotent on (external_source, external_id).
 Synchronous psycopg: COPY is the fastest path and imports run in a CLI or a worker thread."""
 
 from __future__ import annotations
 
 import json
+import struct
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg import errors
 
 from app.services.importers import ParsedEvent
 
-STAGING_DDL = """
+Batch = Sequence[tuple[ParsedEvent, str, int]]
+
+INCIDENT_FIELDS = [
+    ("id", "uuid"), ("external_source", "text"), ("external_id", "text"),
+    ("occurred_start", "timestamptz"), ("occurred_end", "timestamptz"),
+    ("time_precision", "int2"), ("location", "bytea"), ("location_precision", "int2"),
+    ("precision_scheme", "text"), ("location_radius_m", "int4"), ("h3_cell", "int8"),
+    ("place_name", "text"), ("admin1", "text"), ("admin2", "text"), ("category", "text"),
+    ("subcategory", "text"), ("perpetrators", "text[]"), ("perpetrator_type", "text"),
+    ("fatalities_low", "int4"), ("fatalities_best", "int4"), ("fatalities_high", "int4"),
+    ("injured", "int4"), ("crsv_survivors", "int4"), ("children_affected", "int4"),
+    ("displaced", "int4"), ("narrative", "text"), ("status", "text"), ("quality_grade", "text"),
+    ("independent_sources", "int2"), ("created_by", "text"), ("updated_by", "text"),
+]
+REPORT_FIELDS = [
+    ("incident_id", "uuid"), ("section", "text"), ("source_name", "text"),
+    ("source_reliability", "text"), ("information_credibility", "int2"), ("source_count", "int2"),
+    ("narrative", "text"), ("created_by", "text"),
+]
+_EWKB_POINT = struct.Struct("<BIIdd")  # little-endian, Point with SRID flag, SRID, x, y
+
+
+def _ewkb_point(lon: float, lat: float) -> bytes:
+    return _EWKB_POINT.pack(1, 0x20000001, 4326, lon, lat)
+
+
+def _cols(fields: list[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _ in fields)
+
+
+STAGING_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS import_staging (
-    external_id text, occurred_start timestamptz, occurred_end timestamptz, time_precision smallint,
-    lon double precision, lat double precision, location_precision smallint, precision_scheme text,
-    location_radius_m integer, h3_cell bigint, place_name text, admin1 text, admin2 text,
-    category text, subcategory text, perpetrators text[], perpetrator_type text,
-    fatalities_low integer, fatalities_best integer, fatalities_high integer, injured integer,
-    crsv_survivors integer, children_affected integer, displaced integer, narrative text,
-    section text, source_name text, source_reliability text, information_credibility smallint,
-    source_count smallint, report_narrative text, quality_grade text, independent_sources smallint
+    {", ".join(f"{n} {'geometry' if t == 'bytea' else t}" for n, t in INCIDENT_FIELDS)},
+    section text, source_name text, source_reliability text, information_credibility int2,
+    source_count int2, report_narrative text
 ) ON COMMIT DELETE ROWS
 """
 
-COLUMNS = (
-    "external_id, occurred_start, occurred_end, time_precision, lon, lat, location_precision, "
-    "precision_scheme, location_radius_m, h3_cell, place_name, admin1, admin2, category, "
-    "subcategory, perpetrators, perpetrator_type, fatalities_low, fatalities_best, fatalities_high, "
-    "injured, crsv_survivors, children_affected, displaced, narrative, section, source_name, "
-    "source_reliability, information_credibility, source_count, report_narrative, quality_grade, "
-    "independent_sources"
-)
-
-INSERT_INCIDENTS = """
+INSERT_FROM_STAGING = f"""
 WITH ins AS (
-    INSERT INTO incident (
-        external_source, external_id, occurred_start, occurred_end, time_precision, location,
-        location_precision, precision_scheme, location_radius_m, h3_cell, place_name, admin1, admin2,
-        category, subcategory, perpetrators, perpetrator_type, fatalities_low, fatalities_best,
-        fatalities_high, injured, crsv_survivors, children_affected, displaced, narrative, status,
-        quality_grade, independent_sources, created_by, updated_by)
-    SELECT DISTINCT ON (external_id)
-        %(source)s, external_id, occurred_start, occurred_end, time_precision,
-        ST_SetSRID(ST_MakePoint(lon, lat), 4326), location_precision, precision_scheme,
-        location_radius_m, h3_cell, place_name, admin1, admin2, category, subcategory, perpetrators,
-        perpetrator_type, fatalities_low, fatalities_best, fatalities_high, injured, crsv_survivors,
-        children_affected, displaced, narrative, %(status)s, quality_grade, independent_sources,
-        %(actor)s, %(actor)s
-    FROM import_staging
+    INSERT INTO incident ({_cols(INCIDENT_FIELDS)})
+    SELECT DISTINCT ON (external_id) {_cols(INCIDENT_FIELDS)} FROM import_staging
     ORDER BY external_id
     ON CONFLICT (external_source, external_id) DO NOTHING
-    RETURNING id, external_id
+    RETURNING id
 )
-INSERT INTO report (incident_id, section, source_name, source_reliability,
-                    information_credibility, source_count, received_at, narrative, created_by)
-SELECT DISTINCT ON (ins.id) ins.id, s.section, s.source_name, s.source_reliability,
-       s.information_credibility, s.source_count, now(), s.report_narrative, %(actor)s
-FROM ins JOIN import_staging s USING (external_id)
-ORDER BY ins.id
+INSERT INTO report ({_cols(REPORT_FIELDS)})
+SELECT s.id, s.section, s.source_name, s.source_reliability, s.information_credibility,
+       s.source_count, s.report_narrative, s.created_by
+FROM ins JOIN import_staging s USING (id)
 """
 
 
-def prepare(conn: psycopg.Connection[Any]) -> None:
-    conn.execute(STAGING_DDL)
+def _rows(batch: Batch, *, source: str, status: str, actor: str) -> list[tuple[Any, ...]]:
+    return [(
+        uuid.uuid4(), source, e.external_id, e.occurred_start, e.occurred_end, e.time_precision,
+        _ewkb_point(e.lon, e.lat), e.location_precision, e.precision_scheme, e.location_radius_m,
+        e.h3_cell, e.place_name, e.admin1, e.admin2, e.category, e.subcategory, e.perpetrators,
+        e.perpetrator_type, e.fatalities_low, e.fatalities_best, e.fatalities_high, e.injured,
+        e.crsv_survivors, e.children_affected, e.displaced, e.narrative, status, grade, n_sources,
+        actor, actor,
+    ) for e, grade, n_sources in batch]
 
 
-def load_batch(
-    conn: psycopg.Connection[Any],
-    batch: Sequence[tuple[ParsedEvent, str, int]],
-    *,
-    source: str,
-    status: str,
-    actor: str,
-) -> int:
-    """Stage and insert one batch in the current transaction; returns how many were new."""
+def _copy(cur: psycopg.Cursor[Any], table: str, fields: list[tuple[str, str]],
+          rows: Sequence[tuple[Any, ...]]) -> None:
+    with cur.copy(f"COPY {table} ({_cols(fields)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([t for _, t in fields])
+        for row in rows:
+            copy.write_row(row)
+
+
+def _already_stored(cur: psycopg.Cursor[Any], source: str, ids: list[str]) -> set[str]:
+    cur.execute("SELECT external_id FROM incident WHERE external_source = %s "
+                "AND external_id = ANY(%s)", (source, ids))
+    return {r[0] for r in cur.fetchall()}
+
+
+def load_batch(conn: psycopg.Connection[Any], batch: Batch, *, source: str, status: str,
+               actor: str) -> int:
+    """Store one batch in the current transaction; returns how many incidents were new."""
     with conn.cursor() as cur:
-        with cur.copy(f"COPY import_staging ({COLUMNS}) FROM STDIN") as copy:
-            for e, grade, n_sources in batch:
-                copy.write_row((
-                    e.external_id, e.occurred_start, e.occurred_end, e.time_precision, e.lon, e.lat,
-                    e.location_precision, e.precision_scheme, e.location_radius_m, e.h3_cell,
-                    e.place_name, e.admin1, e.admin2, e.category, e.subcategory, e.perpetrators,
-                    e.perpetrator_type, e.fatalities_low, e.fatalities_best, e.fatalities_high,
-                    e.injured, e.crsv_survivors, e.children_affected, e.displaced, e.narrative,
-                    e.section, e.source_name, e.source_reliability, e.information_credibility,
-                    e.source_count, e.report_narrative, grade, n_sources,
-                ))
-        cur.execute(INSERT_INCIDENTS, {"source": source, "status": status, "actor": actor})
-        return cur.rowcount
+        known = _already_stored(cur, source, [e.external_id for e, _, _ in batch])
+        fresh: dict[str, tuple[ParsedEvent, str, int]] = {}
+        for item in batch:
+            if item[0].external_id not in known:
+                fresh.setdefault(item[0].external_id, item)
+        if not fresh:
+            return 0
+        items = list(fresh.values())
+        rows = _rows(items, source=source, status=status, actor=actor)
+        reports = [(row[0], e.section, e.source_name, e.source_reliability,
+                    e.information_credibility, e.source_count, e.report_narrative, actor)
+                   for row, (e, _, _) in zip(rows, items, strict=True)]
+        try:
+            with conn.transaction():  # a savepoint: a race only undoes this attempt
+                _copy(cur, "incident", INCIDENT_FIELDS, rows)
+                _copy(cur, "report", REPORT_FIELDS, reports)
+            return len(rows)
+        except errors.UniqueViolation:
+            return _load_via_staging(cur, rows, items)
+
+
+def _load_via_staging(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]],
+                      items: list[tuple[ParsedEvent, str, int]]) -> int:
+    cur.execute(STAGING_DDL)
+    staged = [(*row, e.section, e.source_name, e.source_reliability, e.information_credibility,
+               e.source_count, e.report_narrative) for row, (e, _, _) in zip(rows, items, strict=True)]
+    fields = [*INCIDENT_FIELDS, ("section", "text"), ("source_name", "text"),
+              ("source_reliability", "text"), ("information_credibility", "int2"),
+              ("source_count", "int2"), ("report_narrative", "text")]
+    _copy(cur, "import_staging", fields, staged)
+    cur.execute(INSERT_FROM_STAGING)
+    return cur.rowcount
 
 
 def start_run(conn: psycopg.Connection[Any], *, source: str, filename: str, sha256: str,

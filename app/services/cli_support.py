@@ -44,9 +44,11 @@ def revoke_tokens(settings: Settings, name: str) -> int:
 
 def run_import(settings: Settings, source: str, path: Path, *, status: str = "approved",
                progress: bool = False, actor: str | None = None) -> ImportSummary:
+    url = libpq_url(resolve_url(settings))
     with connect(settings) as conn:
         return import_file(conn, source, path, status=status, actor=actor or f"import:{source}",
-                           h3_res=settings.h3_resolution, progress=progress)
+                           h3_res=settings.h3_resolution, progress=progress,
+                           connect=lambda: psycopg.connect(url))
 
 
 def seed_bundled(settings: Settings) -> Iterator[str]:

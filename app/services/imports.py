@@ -4,7 +4,12 @@ bad rows are reported with their reasons and never block the rest."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +60,16 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1024)
+def _single_report_grade(section: str, source_name: str | None, reliability: str,
+                         credibility: int, source_count: int) -> tuple[str, int]:
+    return grade([ReportGrade(section, source_name, reliability, credibility, source_count)])
+
+
 def graded(e: ParsedEvent) -> tuple[ParsedEvent, str, int]:
-    g, n = grade([ReportGrade(e.section, e.source_name, e.source_reliability,
-                              e.information_credibility, e.source_count)])
+    """An imported event has exactly one report; its grade follows the usual rule (memoised)."""
+    g, n = _single_report_grade(e.section, e.source_name, e.source_reliability,
+                                e.information_credibility, e.source_count)
     return e, g, n
 
 
@@ -72,7 +84,11 @@ def import_file(
     batch_size: int = 20_000,
     progress: bool = False,
     filename: str | None = None,
+    connect: Callable[[], psycopg.Connection[Any]] | None = None,
+    writers: int = 2,
 ) -> ImportSummary:
+    """Import a file. With `connect`, `writers` extra connections store batches in parallel
+    (the server then uses every core while this thread parses); without it, `conn` does."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}", errors=[{"pointer": "/source",
                            "detail": "one of ucdp, acled"}])
@@ -86,44 +102,76 @@ def import_file(
         raise InvalidInput(f"the file cannot be read as {source}: {exc}",
                            errors=[{"pointer": "/file", "detail": str(exc)}]) from None
 
-    repo.prepare(conn)
     run_id = repo.start_run(conn, source=source, filename=filename or path.name,
                             sha256=file_sha256(path), actor=actor)
     conn.commit()
     summary = ImportSummary(run_id=run_id, source=source)
-    batch: list[tuple[ParsedEvent, str, int]] = []
     bar = tqdm(desc=f"import {source}", unit=" rows", disable=not progress)
 
-    def flush() -> None:
-        if batch:
-            new = repo.load_batch(conn, batch, source=source, status=status, actor=actor)
-            conn.commit()
-            summary.inserted += new
-            summary.duplicates += len(batch) - new
+    # Parsing is Python work; storing is the database server's. Writer threads take finished
+    # batches while the next ones are parsed (psycopg releases the GIL while it waits), so parsing
+    # and storing overlap. Each writer commits its own batches; a batch is all-or-nothing.
+    local = threading.local()
+    opened: list[psycopg.Connection[Any]] = []
+    lock = threading.Lock()
+
+    def writer_conn() -> psycopg.Connection[Any]:
+        if connect is None:
+            return conn
+        if not hasattr(local, "conn"):
+            local.conn = connect()
+            with lock:
+                opened.append(local.conn)
+        return local.conn  # type: ignore[no-any-return]
+
+    def write(batch: list[tuple[ParsedEvent, str, int]]) -> tuple[int, int]:
+        c = writer_conn()
+        try:
+            new = repo.load_batch(c, batch, source=source, status=status, actor=actor)
+            c.commit()
+        except BaseException:
+            c.rollback()
+            raise
+        with lock:
             bar.update(len(batch))
-            batch.clear()
+        return new, len(batch) - new
 
-    def consume(item: tuple[int, ParsedEvent | Reject]) -> None:
-        summary.rows_read += 1
-        _, ev = item
-        if isinstance(ev, Reject):
-            summary.rejects.append(ev)
-        else:
-            batch.append(graded(ev))
-            if len(batch) >= batch_size:
-                flush()
+    n_writers = max(1, writers) if connect is not None else 1
+    pending: list[Future[tuple[int, int]]] = []
 
+    def collect(done: Future[tuple[int, int]]) -> None:
+        new, dup = done.result()
+        summary.inserted += new
+        summary.duplicates += dup
+
+    batch: list[tuple[ParsedEvent, str, int]] = []
     try:
-        if first is not None:
-            consume(first)
-            for item in rows:
-                consume(item)
-        flush()
-    except RowError as exc:
-        conn.rollback()
-        raise InvalidInput(f"the file cannot be read as {source}: {exc}") from None
+        with ThreadPoolExecutor(max_workers=n_writers, thread_name_prefix="import-writer") as pool:
+            try:
+                items = rows if first is None else chain([first], rows)
+                for _, ev in items:
+                    summary.rows_read += 1
+                    if isinstance(ev, Reject):
+                        summary.rejects.append(ev)
+                        continue
+                    batch.append(graded(ev))
+                    if len(batch) >= batch_size:
+                        pending.append(pool.submit(write, batch))
+                        batch = []
+                        while len(pending) > n_writers:  # bounded queue: memory stays flat
+                            collect(pending.pop(0))
+                if batch:
+                    pending.append(pool.submit(write, batch))
+                for fut in pending:
+                    collect(fut)
+            except RowError as exc:
+                for fut in pending:
+                    fut.exception()
+                raise InvalidInput(f"the file cannot be read as {source}: {exc}") from None
     finally:
         bar.close()
+        for c in opened:
+            c.close()
     repo.finish_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
                     duplicates=summary.duplicates,
                     rejects=[{"row": r.row, "external_id": r.external_id, "reason": r.reason}

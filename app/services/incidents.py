@@ -121,7 +121,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principal, *, limit: int,
-                    cursor: str | None, with_count: bool) -> tuple[list[dict[str, Any]], str | None, int | None]:
+                    cursor: str | None, with_count: bool
+                    ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     if who.role == Role.partner:
         f.statuses = [Status.approved.value]
     after = decode_cursor(cursor) if cursor else None

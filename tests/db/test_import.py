@@ -92,3 +92,20 @@ def test_unreadable_file_is_refused_and_writes_nothing(conn, tmp_path: Path):
     with pytest.raises(InvalidInput):
         import_file(conn, "ucdp", p, actor="test", h3_res=9)
     assert conn.execute("SELECT count(*) FROM import_run").fetchone()[0] == 0
+
+
+def test_a_concurrent_writer_falls_back_to_on_conflict(conn, monkeypatch):
+    """If another writer stores some ids between the lookup and the COPY, the batch still lands
+    once: the unique violation sends it through the staging table with ON CONFLICT DO NOTHING."""
+    from app.repositories import imports as repo
+    from app.services.importers import iter_ucdp
+    from app.services.imports import graded
+
+    events = [graded(e) for _, e in iter_ucdp(GED, 9)][:50]
+    assert repo.load_batch(conn, events[:20], source="ucdp", status="approved", actor="a") == 20
+    conn.commit()
+    monkeypatch.setattr(repo, "_already_stored", lambda cur, source, ids: set())
+    assert repo.load_batch(conn, events, source="ucdp", status="approved", actor="b") == 30
+    conn.commit()
+    assert conn.execute("SELECT count(*), count(DISTINCT external_id) FROM incident").fetchone() == (50, 50)
+    assert conn.execute("SELECT count(*) FROM report").fetchone()[0] == 50

@@ -79,3 +79,27 @@ def test_acled_malformed_csv_row_is_reported_and_the_rest_parsed(tmp_path: Path)
     assert not isinstance(out[0], Reject)
     assert isinstance(out[1], Reject) and "malformed" in out[1].reason
     assert isinstance(out[2], Reject) and "latitude" in out[2].reason
+
+
+def test_geojson_and_csv_exports_map_identically(tmp_path: Path):
+    import csv as _csv
+    import json
+
+    from app.services.importers import iter_ucdp
+    from app.settings import PROJECT_ROOT
+
+    ged = PROJECT_ROOT / "geodata" / "ucdp-ged-v23.1-caf.geojson"
+    feats = json.loads(ged.read_text())["features"][:300]
+    rows = [{**f["properties"], "longitude": f["geometry"]["coordinates"][0],
+             "latitude": f["geometry"]["coordinates"][1]} for f in feats]
+    p = tmp_path / "ged.csv"
+    with p.open("w", newline="") as fh:
+        w = _csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    gj = tmp_path / "ged.geojson"
+    gj.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    from_csv = [e for _, e in iter_ucdp(p, 9)]
+    from_geojson = [e for _, e in iter_ucdp(gj, 9)]
+    assert len(from_csv) == len(from_geojson) == 300
+    assert from_csv == from_geojson
