@@ -182,18 +182,23 @@ def densest_z8_tiles(url: str, count: int = 5) -> list[tuple[int, int, int]]:
 
 
 def freshness(client: httpx.Client) -> dict[str, Any]:
-    """Post an incident in an empty place; the very next layer response must contain it."""
+    """Post an incident; the very next layer response must count it (its cell gains one)."""
     lat, lon = 9.9, 15.1
     cell = h3.latlng_to_cell(lat, lon, 6)
     params = {"res": 6, "as_of": AS_OF.isoformat(), "window_days": 90, "bbox": "15.0,9.8,15.2,10.0"}
-    before = {f["id"] for f in client.get("/api/v1/hotspots", params=params).json()["features"]}
+
+    def count() -> int:
+        feats = client.get("/api/v1/hotspots", params=params).json()["features"]
+        return sum(f["properties"]["incidents"] for f in feats if f["id"] == cell)
+
+    before = count()
     body = {"occurred_start": (AS_OF - timedelta(days=1)).isoformat(), "latitude": lat,
             "longitude": lon, "category": "killing", "fatalities_best": 1,
             "report": {"section": "civil_affairs", "source_reliability": "B",
                        "information_credibility": 2}}
     client.post("/api/v1/incidents", json=body).raise_for_status()
-    after = {f["id"] for f in client.get("/api/v1/hotspots", params=params).json()["features"]}
-    return {"cell": cell, "absent_before": cell not in before, "present_after": cell in after}
+    after = count()
+    return {"cell": cell, "before": before, "after": after, "seen": after == before + 1}
 
 
 def main() -> None:
@@ -265,7 +270,8 @@ def report(out: dict[str, Any]) -> None:
           f"({naive['cells']} hexagons) -> speed-up {out['speedup']:.0f}x"
           + (" (lower bound)" if naive["timed_out"] else ""))
     f = out["freshness"]
-    print(f"new incident in next response: {f['absent_before'] and f['present_after']}")
+    print(f"new incident in next response: {f['seen']} "
+          f"({f['before']} -> {f['after']} in {f['cell']})")
 
 
 if __name__ == "__main__":
