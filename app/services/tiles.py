@@ -61,7 +61,8 @@ def _to_tile(coords: list[list[float]], z: int, x: int, y: int) -> np.ndarray:
 
 def _tile_geometry(cell: str, z: int, x: int, y: int) -> Any:
     geom = cell_polygon(cell)
-    polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+    coords: Any = geom["coordinates"]
+    polys = coords if geom["type"] == "MultiPolygon" else [coords]
     shapes = [Polygon(_to_tile(p[0], z, x, y)) for p in polys]
     shape = shapes[0] if len(shapes) == 1 else MultiPolygon(shapes)
     return clip_by_rect(shape, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
