@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import importlib
-import pkgutil
-
-import app.api
+import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
 from app.db import make_async_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodyLimit
@@ -51,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def api_modules() -> list[object]:
     """Every router module under app/api, in name order (one module per resource)."""
-    names = sorted(m.name for m in pkgutil.iter_modules(app.api.__path__))
+    names = sorted(m.name for m in pkgutil.iter_modules(api_package.__path__))
     return [importlib.import_module(f"app.api.{n}") for n in names]
 
 

@@ -49,12 +49,45 @@ def cell_polygon(cell: str) -> dict[str, object]:
     not modify it.
     """
     ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
-    if max(p[0] for p in ring) - min(p[0] for p in ring) > 180:
+    pole = _pole_inside(cell)
+    if pole:
+        return _around_pole(ring, pole)
+    # An edge crosses the antimeridian when consecutive vertices jump by more than 180 degrees of
+    # longitude; a wide cell (res 0-1 near the poles) can span > 180 degrees without crossing.
+    if any(abs(a[0] - b[0]) > 180 for a, b in zip(ring, ring[1:] + ring[:1], strict=True)):
         return _split_antimeridian(ring)
     # 7 decimals (~1 cm) keep payloads small; rounding each vertex once keeps the ring closed.
     coords = [[round(lng, 7), round(lat, 7)] for lng, lat in ring]
     coords.append(coords[0])
     return {"type": "Polygon", "coordinates": [coords]}
+
+
+def _pole_inside(cell: str) -> int:
+    """+1 / -1 when the cell contains the north / south pole (only a few coarse cells do)."""
+    res = h3.get_resolution(cell)
+    if h3.latlng_to_cell(90.0, 0.0, res) == cell:
+        return 1
+    if h3.latlng_to_cell(-90.0, 0.0, res) == cell:
+        return -1
+    return 0
+
+
+def _around_pole(ring: list[tuple[float, float]], pole: int) -> dict[str, object]:
+    """A cell around a pole wraps all longitudes once: cut it at the antimeridian and close the
+    ring along the pole's latitude. Counter-clockwise boundaries run east around the north pole
+    and west around the south pole, so the one step against that direction is the wrap."""
+    n = len(ring)
+    wrap = next(k for k in range(n)
+                if (ring[(k + 1) % n][0] < ring[k][0]) == (pole > 0))
+    seq = ring[wrap + 1:] + ring[:wrap + 1]
+    (x0, y0), (x1, y1) = seq[-1], seq[0]
+    x1u = x1 + 360 if pole > 0 else x1 - 360
+    edge = 180.0 if pole > 0 else -180.0
+    y_cross = y0 + (edge - x0) / (x1u - x0) * (y1 - y0)
+    top = 90.0 * pole
+    coords = [(-edge, y_cross), *seq, (edge, y_cross), (edge, top), (-edge, top), (-edge, y_cross)]
+    return {"type": "Polygon",
+            "coordinates": [[[round(x, 7), round(y, 7)] for x, y in coords]]}
 
 
 def _split_antimeridian(ring: list[tuple[float, float]]) -> dict[str, object]:

@@ -106,3 +106,12 @@ async def test_geojson_feature_collection(client, auth, how):
         assert f["geometry"]["coordinates"] == [18.56, 4.39]  # lon, lat order
         assert shape(f["geometry"]).is_valid
     assert any(link["rel"] == "next" for link in doc["links"])
+
+
+def test_uvicorn_target_is_the_application():
+    """`uvicorn app.main:app` (make run) must get a FastAPI app, not a module."""
+    from fastapi import FastAPI
+
+    import app.main
+
+    assert isinstance(app.main.app, FastAPI)
