@@ -52,6 +52,15 @@ def run_import(settings: Settings, source: str, path: Path, *, status: str = "ap
 
 
 def seed_bundled(settings: Settings) -> Iterator[str]:
+    """The bundled real data: UCDP GED CAR events and the Geo-PKO MINUSCA bases (idempotent)."""
+    from app.repositories.bases import import_rows
+    from app.services.bases import geopko_bases
+
     ged = settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson"
     summary = run_import(settings, "ucdp", ged, actor="seed")
     yield summary.render()
+    rows = geopko_bases(settings.geodata_dir / "geopko-minusca-deployments.csv",
+                        settings.troops_per_road_patrol, settings.troops_per_foot_patrol)
+    with connect(settings) as conn:
+        inserted = import_rows(conn, rows, actor="seed")
+    yield f"bases: {len(rows)} read, {inserted} inserted, {len(rows) - inserted} already present"

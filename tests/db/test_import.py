@@ -109,3 +109,14 @@ def test_a_concurrent_writer_falls_back_to_on_conflict(conn, monkeypatch):
     conn.commit()
     assert conn.execute("SELECT count(*), count(DISTINCT external_id) FROM incident").fetchone() == (50, 50)
     assert conn.execute("SELECT count(*) FROM report").fetchone()[0] == 50
+
+
+def test_seeding_the_bundled_data_twice_adds_nothing(settings, conn):
+    from app.services.cli_support import seed_bundled
+
+    list(seed_bundled(settings))
+    first = conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone()
+    assert first[0] == len(json.loads(GED.read_text())["features"]) and first[1] > 0
+    lines = list(seed_bundled(settings))
+    assert "inserted 0" in lines[0] and " 0 inserted" in lines[1]
+    assert conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone() == first
