@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     partner_min_count: int = Field(default=3, ge=1)
     partner_hide_perpetrators: bool = True
     partner_approved_only: bool = True
+    # In-process caches of layers, cell details and tiles, keyed on the data version (0005), so a
+    # write makes the next request recompute. Bounded by entries and by memory.
+    hotspot_cache_entries: int = Field(default=256, ge=1)
+    hotspot_cache_mb: int = Field(default=256, ge=1)
 
     # --- alerts, warnings, responses (issue 4) ---
     # Signed alert posts: X-Kinga-Timestamp may differ from server time by at most this (replay).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
@@ -12,8 +12,7 @@ from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services import geojson, tiles
 from app.services.auth import Principal
-from app.services.hexgrid import cell_polygon
-from app.services.hotspots import HotspotQuery, cell_detail, layer_meta, threat_layer
+from app.services.hotspots import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 
 router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"])
 
@@ -46,11 +45,6 @@ def hotspot_query(
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 
-def feature(cell: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "id": cell["cell"], "geometry": cell_polygon(cell["cell"]),
-            "properties": cell}
-
-
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
             responses={200: {"model": HotspotCollection,
                              "content": {geojson.GEOJSON: {}}}})
@@ -60,9 +54,7 @@ async def hotspots(
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
-    cells = await threat_layer(session, q, settings)
-    return geojson.response(geojson.collection([feature(c) for c in cells],
-                                               numberReturned=len(cells), **layer_meta(q)))
+    return Response(await layer_geojson(session, q, settings), media_type=geojson.GEOJSON)
 
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
@@ -78,8 +70,8 @@ async def hotspot_tile(
         res = min(res, settings.partner_max_res)
     bounds = tiles.tile_bbox(z, x, y)
     q.res, q.role, q.bbox = res, who.role, bounds
-    cells = await threat_layer(session, q, settings)
-    return Response(tiles.encode(cells, z, x, y), media_type=tiles.MVT_MEDIA_TYPE,
+    return Response(await layer_tile(session, q, z, x, y, settings),
+                    media_type=tiles.MVT_MEDIA_TYPE,
                     headers={"Cache-Control": "no-store"})
 
 
@@ -90,4 +82,5 @@ async def hotspot_detail(
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     q.role = who.role
-    return geojson.json_response(await cell_detail(session, cell, q, settings))
+    return Response(await cell_detail_json(session, cell, q, settings),
+                    media_type="application/json")

@@ -186,3 +186,12 @@ SELECT date_trunc('week', i.occurred_start) AS week, count(*)::int AS incidents,
        sum(i.fatalities_best)::int AS fatalities, sum(i.crsv_survivors)::int AS crsv
 FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
     return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
+
+
+async def data_version(session: AsyncSession) -> tuple[int, int] | None:
+    """(database oid, data version): moves on every write to incident or report (migration
+    0005). None if the version row is missing (then callers must not cache)."""
+    row = (await session.execute(text(
+        "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, "
+        "version FROM data_version WHERE id"))).first()
+    return None if row is None else (int(row[0]), int(row[1]))

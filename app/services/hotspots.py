@@ -2,8 +2,10 @@
 hot-spot pattern, tailored to the caller's role. Every other feature (warnings, patrol planning,
 the map) reads threats through `threat_layer`.
 
-No caching: each call is one indexed aggregation over the incident table, so a new incident
-shows in the next response.
+Cached, never stale: results are kept in bounded in-process LRU caches keyed on every query
+parameter, the role, the settings and the database's data version (migration 0005), which every
+write to `incident` or `report` moves. The version is read before the data, so a write is in the
+next response; a repeated request costs one version read and a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from typing import Any
 
 import h3
 import numpy as np
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, Category, Role, Status
 from app.errors import Forbidden, InvalidInput
 from app.repositories import hotspots as repo
 from app.services import emerging, scoring
-from app.services.hexgrid import cell_radius_m, to_str
+from app.services.geojson import collection
+from app.services.hexgrid import cell_polygon, cell_radius_m, to_str
+from app.services.layer_cache import LRU, weigh_bytes, weigh_cells
 from app.settings import Settings
 
 MIN_RES, MAX_RES = 4, 9
@@ -185,10 +190,75 @@ def sanitise(cell: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
     return cell
 
 
+# Scored cell lists (for other services) and serialised responses (layers, tiles, details).
+_CELLS: LRU[list[dict[str, Any]]] = LRU(64, 256 << 20, weigh_cells)
+_BYTES: LRU[bytes] = LRU(256, 256 << 20, weigh_bytes)
+_JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY
+
+
+async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings: Settings,
+                    *extra: Any) -> tuple[Any, ...] | None:
+    """Everything a result depends on, with the data version read now (before the data).
+    None (do not cache) if the database has no version row."""
+    version = await repo.data_version(session)
+    if version is None:
+        return None
+    for cache in (_CELLS, _BYTES):
+        cache.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
+    w = window(q)
+    return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
+            tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
+            q.with_pattern, *extra)
+
+
 async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
                        ) -> list[dict[str, Any]]:
-    """Scored cells for the query, highest threat first (ties by cell)."""
+    """Scored cells for the query, highest threat first (ties by cell). Cached per data version;
+    each call returns fresh (shallow-copied) dicts, so callers may change them."""
     validate(q, settings)
+    key = await cache_key(session, "cells", q, settings)
+    cells = _CELLS.get(key) if key is not None else None
+    if cells is None:
+        cells = await _threat_layer(session, q, settings)
+        if key is not None:
+            _CELLS.put(key, cells)
+    return [dict(c) for c in cells]
+
+
+async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settings) -> bytes:
+    """The layer as a serialised RFC 7946 FeatureCollection (the /api/v1/hotspots body)."""
+    validate(q, settings)
+    key = await cache_key(session, "geojson", q, settings)
+    body = _BYTES.get(key) if key is not None else None
+    if body is None:
+        cells = await _threat_layer(session, q, settings)
+        features = [{"type": "Feature", "id": c["cell"], "geometry": cell_polygon(c["cell"]),
+                     "properties": c} for c in cells]
+        body = orjson.dumps(collection(features, numberReturned=len(cells), **layer_meta(q)),
+                            default=str,
+                            option=_JSON_OPTS)
+        if key is not None:
+            _BYTES.put(key, body)
+    return body
+
+
+async def layer_tile(session: AsyncSession, q: HotspotQuery, z: int, x: int, y: int,
+                     settings: Settings) -> bytes:
+    """One Mapbox Vector Tile of the layer (q.bbox is the tile's bounds)."""
+    from app.services import tiles
+
+    validate(q, settings)
+    key = await cache_key(session, "tile", q, settings, z, x, y)
+    body = _BYTES.get(key) if key is not None else None
+    if body is None:
+        body = tiles.encode(await _threat_layer(session, q, settings), z, x, y)
+        if key is not None:
+            _BYTES.put(key, body)
+    return body
+
+
+async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
+                        ) -> list[dict[str, Any]]:
     w = window(q)
     partner = q.role == Role.partner
     hide_perps = partner and settings.partner_hide_perpetrators
@@ -287,3 +357,18 @@ async def cell_detail(session: AsyncSession, cell: str, q: HotspotQuery, setting
     detail.update(weekly=weekly, **parts,
                   incidents=[present(r, reports.get(r["id"]), q.role) for r in rows])
     return detail
+
+
+async def cell_detail_json(session: AsyncSession, cell: str, q: HotspotQuery, settings: Settings,
+                           *, incident_limit: int = 100) -> bytes:
+    """`cell_detail` serialised, cached per data version (reports are versioned too)."""
+    _, q.res = parse_cell(cell)
+    validate(q, settings)
+    key = await cache_key(session, "detail", q, settings, cell, incident_limit)
+    body = _BYTES.get(key) if key is not None else None
+    if body is None:
+        detail = await cell_detail(session, cell, q, settings, incident_limit=incident_limit)
+        body = orjson.dumps(detail, default=str, option=_JSON_OPTS)
+        if key is not None:
+            _BYTES.put(key, body)
+    return body
