@@ -67,7 +67,6 @@ export const LAYERS = [
     id: 'hotspots',
     label: 'Hotspots by threat level',
     defaultOn: true,
-    source: { promoteId: 'cell' }, // MapLibre keeps only numeric feature ids; H3 cells are strings
     load: async (ctx, signal) => getJson('/api/v1/hotspots', {
       res: ctx.res, as_of: ctx.asOf, window_days: ctx.windowDays, category: ctx.category,
       min_grade: ctx.minGrade, bbox: ctx.res >= 7 ? ctx.bbox : undefined,

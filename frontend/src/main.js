@@ -14,7 +14,9 @@ const { maplibregl } = window;
 const CAR_CENTRE = [20.9, 6.6];
 const PARTNER_MAX_RES = 6;
 const EMPTY = { type: 'FeatureCollection', features: [] };
-const state = { role: null, name: null, enabled: {}, status: {}, data: {}, aborts: {}, res: null };
+// MapLibre keeps only numeric feature ids, so each feature also carries its id as a property.
+const FID = '_fid';
+const state = { role: null, name: null, enabled: {}, status: {}, data: {}, index: {}, aborts: {}, res: null };
 
 const status = (text) => { $('status').textContent = text; };
 
@@ -87,7 +89,7 @@ function setLayerStatus(def, value, note = '') {
 
 function addMapLayers() {
   for (const def of LAYERS) {
-    map.addSource(def.id, { type: 'geojson', data: EMPTY, ...(def.source || {}) });
+    map.addSource(def.id, { type: 'geojson', data: EMPTY, promoteId: FID, ...(def.source || {}) });
     for (const spec of def.mapLayers) {
       map.addLayer({ ...spec, source: def.id, layout: { visibility: state.enabled[def.id] ? 'visible' : 'none' } });
     }
@@ -114,6 +116,12 @@ async function loadLayer(def) {
       setLayerStatus(def, 'unavailable', 'not available on this server yet');
     } else {
       state.data[def.id] = fc;
+      state.index[def.id] = new Map();
+      (fc.features || []).forEach((f, i) => {
+        const fid = String(f.id ?? i);
+        f.properties = { ...(f.properties || {}), [FID]: fid };
+        state.index[def.id].set(fid, f);
+      });
       map.getSource(def.id).setData(fc);
       const n = (fc.features || []).length;
       const more = fc.truncated ? ` (first ${n.toLocaleString('en')} of ${fc.numberMatched ?? 'more'})` : '';
@@ -171,18 +179,19 @@ function renderTopCells() {
 
 // ---------- details ----------
 
-function findFeature(layerId, id) {
-  return (state.data[layerId]?.features || []).find((f) => String(f.id ?? f.properties?.id) === String(id));
+function findFeature(layerId, fid) {
+  return state.index[layerId]?.get(String(fid));
 }
 
 async function openCell(cell) {
   const ctx = context();
-  const original = findFeature('hotspots', cell);
+  const original = findFeature('hotspots', cell);  // the layer's properties for this cell
   const params = { as_of: ctx.asOf, window_days: ctx.windowDays, category: ctx.category, min_grade: ctx.minGrade };
   const url = sameOrigin(`/api/v1/hotspots/${encodeURIComponent(cell)}`, params);
   try {
     const detail = await getJson(url);
-    renderCell(cell, original?.properties || {}, detail, url);
+    renderCell(cell, original?.properties || {}, detail, url,
+      { from: addDays(ctx.asOf, 1 - ctx.windowDays), to: ctx.asOf });
   } catch (err) {
     openPanel(`Cell ${cell}`, el('p', { class: 'error', text: `Could not load the cell: ${err.message}` }));
   }
@@ -218,11 +227,12 @@ async function onMapClick(e) {
     map.easeTo({ center: hit.geometry.coordinates, zoom });
     return;
   }
-  const id = hit.id ?? hit.properties.id ?? hit.properties.cell;
-  const original = findFeature(source, id);
-  const props = original?.properties || hit.properties;
-  if (source === 'hotspots') openCell(original?.id ?? props.cell ?? id);
-  else if (source === 'warnings') openWarning(original?.id ?? id, props);
+  const original = findFeature(source, hit.properties[FID]);
+  if (!original) return;
+  const props = original.properties;
+  const id = original.id ?? props.id;
+  if (source === 'hotspots') openCell(id ?? props.cell);
+  else if (source === 'warnings') openWarning(id, props);
   else if (source === 'incidents') renderRecord(`Incident: ${human(props.category ?? '')}`, props, ['narrative']);
   else if (source === 'bases') renderRecord(`Base: ${props.name ?? id}`, props);
   else if (source === 'patrols') renderRecord(`Patrol task: ${human(props.desired_effect ?? '')}`, props, ['cells']);

@@ -85,6 +85,25 @@ export function weeklySeries(detail) {
   });
 }
 
+// Empty weeks are absent from the API's series: fill them (same weekday as its weeks) over
+// [from, to], so the chart's time axis is the whole window.
+export function fillWeeks(points, from, to) {
+  if (!points.length || !from || !to) return points;
+  const day = 86400000;
+  const t = (iso) => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
+  const known = new Map(points.map((p) => [p.period, p.value]));
+  const anchor = t(points[0].period);
+  let first = anchor - Math.floor((anchor - t(from)) / (7 * day)) * 7 * day;
+  if (first > t(from)) first -= 7 * day;
+  const out = [];
+  for (let w = first; w <= t(to); w += 7 * day) {
+    const iso = new Date(w).toISOString().slice(0, 10);
+    out.push({ period: iso, value: known.get(iso) ?? 0 });
+  }
+  const covered = out.filter((p) => known.has(p.period)).length === points.length;
+  return covered ? out : points;
+}
+
 function contributing(incidents) {
   if (!Array.isArray(incidents) || !incidents.length) return null;
   const ol = el('ol', { class: 'incidents', dataset: { field: 'incidents' } });
@@ -98,11 +117,11 @@ function contributing(incidents) {
 
 // The layer's properties of a cell, completed by GET /api/v1/hotspots/{cell} (weekly series,
 // breakdowns, contributing incidents: whatever the caller's role is given).
-export function renderCell(cell, featureProps, detail, sourceUrl) {
+export function renderCell(cell, featureProps, detail, sourceUrl, span = {}) {
   const d = { ...featureProps, ...((detail && detail.properties) || {}) };
   const scored = d.threat_score !== undefined;
   const trend = d.trend && typeof d.trend === 'object' ? d.trend : null;
-  const series = detail ? weeklySeries(detail) : [];
+  const series = detail ? fillWeeks(weeklySeries(detail), span.from, span.to) : [];
   const categories = detail && Array.isArray(detail.categories) ? detail.categories : d.top_categories;
   const perpetrators = detail && Array.isArray(detail.perpetrators) ? detail.perpetrators : d.top_perpetrators;
   const content = [

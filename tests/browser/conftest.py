@@ -122,10 +122,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, f"rep_{rep.when}", rep)
 
 
+MAX_LOGGED = 5000  # a page in a request loop must not take the test process's memory with it
+
+
 class PageLog:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.dropped = 0
+
+    def request(self, url: str) -> None:
+        if len(self.requests) < MAX_LOGGED:
+            self.requests.append(url)
+        else:
+            self.dropped += 1
+
+    def error(self, text: str) -> None:
+        if len(self.errors) < MAX_LOGGED:
+            self.errors.append(text[:2000])
 
     def foreign_requests(self) -> list[str]:
         """Requests to anything but this machine's loopback (data:/blob: stay in the page)."""
@@ -146,8 +160,8 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = chromium.new_context(viewport=VIEWPORT)
     pg = context.new_page()
     log = PageLog()
-    pg.on("request", lambda r: log.requests.append(r.url))
-    pg.on("pageerror", lambda e: log.errors.append(str(e)))
+    pg.on("request", lambda r: log.request(r.url))
+    pg.on("pageerror", lambda e: log.error(str(e)))
     pg.log = log
     yield pg
     failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False)
@@ -156,6 +170,7 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
+    assert log.dropped == 0, f"the page made over {MAX_LOGGED} requests (a request loop?)"
 
 
 def sign_in(page: Any, base: str, token: str) -> None:
