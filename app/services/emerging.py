@@ -14,6 +14,7 @@ vectorised.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from h3.api import basic_int as h3i
@@ -33,18 +34,22 @@ def _disk(cell: int, k: int) -> tuple[int, ...]:
 
 
 def neighbour_matrix(cells: list[int], k: int) -> sparse.csr_matrix:
-    """Binary weights: w_ij = 1 when j is within H3 ring k of i (i itself included: Gi*)."""
-    index = {c: i for i, c in enumerate(cells)}
-    rows: list[int] = []
-    cols: list[int] = []
-    for i, c in enumerate(cells):
-        for n in _disk(c, k):
-            j = index.get(n)
-            if j is not None:
-                rows.append(i)
-                cols.append(j)
-    data = np.ones(len(rows), dtype=np.float64)
-    return sparse.csr_matrix((data, (rows, cols)), shape=(len(cells), len(cells)))
+    """Binary weights: w_ij = 1 when j is within H3 ring k of i (i itself included: Gi*).
+    Vectorised: every disk member is looked up in the sorted cell array at once."""
+    n = len(cells)
+    if n == 0:
+        return sparse.csr_matrix((0, 0))
+    disks = [_disk(c, k) for c in cells]
+    lengths = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
+    members = np.fromiter(chain.from_iterable(disks), dtype=np.int64, count=int(lengths.sum()))
+    rows = np.repeat(np.arange(n), lengths)
+    arr = np.asarray(cells, dtype=np.int64)
+    order = np.argsort(arr)
+    pos = np.minimum(np.searchsorted(arr[order], members), n - 1)
+    found = arr[order][pos] == members
+    cols = order[pos[found]]
+    data = np.ones(int(found.sum()), dtype=np.float64)
+    return sparse.csr_matrix((data, (rows[found], cols)), shape=(n, n))
 
 
 def gi_star(values: np.ndarray, w: sparse.csr_matrix) -> np.ndarray:
