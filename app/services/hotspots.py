@@ -123,10 +123,31 @@ def cell_filter(q: HotspotQuery, w: Window, settings: Settings, cells: list[int]
               if q.min_grade else None)
     # Points in a cell that straddles the bbox edge lie within two edge lengths of the box.
     bbox = _expanded(q.bbox, q.res, 2.0) if q.bbox else None
+    if bbox is not None and cells is None:
+        cells = _bbox_cells(tuple(q.bbox), q.res)  # type: ignore[arg-type]
+        bbox = None if cells is not None else bbox
     return repo.CellFilter(res=q.res, start=w.start, end=w.end,
                            max_radius_m=scoring.max_radius_m(q.res, settings), statuses=statuses,
                            step_days=w.step_days, bbox=bbox, categories=q.categories,
                            perpetrator=q.perpetrator, grades=grades, cells=cells)
+
+
+MAX_BBOX_CELLS = 20_000
+
+
+@lru_cache(maxsize=1024)
+def _bbox_cells(bbox: tuple[float, float, float, float], res: int) -> list[int] | None:
+    """The cells whose centre lies in the bbox widened by 1.5 edges (a superset of what
+    `_in_bbox` keeps), so the query groups only those cells' incidents straight from the covering
+    index (no heap visit for `location`). None (use the spatial filter) for very large boxes."""
+    x1, y1, x2, y2 = _expanded(bbox, res, 1.5)
+    if x2 - x1 > 90 or y2 - y1 > 60:
+        return None
+    shape = h3.LatLngPoly([(y1, x1), (y1, x2), (y2, x2), (y2, x1)])
+    found = h3.h3shape_to_cells(shape, res)
+    if not found or len(found) > MAX_BBOX_CELLS:
+        return None
+    return sorted(h3.str_to_int(c) for c in found)
 
 
 @lru_cache(maxsize=4)

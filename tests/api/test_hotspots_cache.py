@@ -123,3 +123,23 @@ async def test_the_caches_are_bounded(client, auth, conn, settings):
             assert len(hotspots._BYTES) <= 3
     finally:
         settings.hotspot_cache_entries = old
+
+
+async def test_a_bbox_layer_equals_the_whole_layer_within_the_bbox(client, auth, conn):
+    import random
+
+    rng = random.Random(9)  # noqa: S311 (test data)
+    for _ in range(60):
+        add(conn, 4.0 + rng.random() * 1.2, 18.0 + rng.random() * 1.2, days_ago=rng.random() * 80,
+            fat=rng.randint(0, 3))
+    whole = by_cell(await layer(client, auth, res=7, pattern="false"))
+    box = (18.3, 4.3, 18.9, 4.9)
+    part = by_cell(await layer(client, auth, res=7, pattern="false",
+                               bbox=",".join(map(str, box))))
+    assert part  # the box holds data
+    for cell, props in part.items():
+        assert props == whole[cell]
+    lat_lng = {c: h3.cell_to_latlng(c) for c in whole}
+    inside = {c for c, (lat, lng) in lat_lng.items()
+              if box[0] <= lng <= box[2] and box[1] <= lat <= box[3]}
+    assert inside <= set(part)
