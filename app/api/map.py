@@ -7,18 +7,21 @@ client would.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from app.deps import SettingsDep, require
+from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
+from app.services import bases as bases_svc
 from app.services import geojson
 from app.services.auth import Principal
+from app.services.reach import base_reaches
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "map"
 COUNTRIES = "naturalearth-countries.geojson"
@@ -58,6 +61,25 @@ async def session_info(
     who: Annotated[Principal, Depends(require(*Role))],
 ) -> Response:
     return geojson.json_response({"name": who.name, "role": who.role.value})
+
+
+@router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)")
+async def bases_reach(
+    session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations,
+                                              Role.partner))],
+    as_of: Annotated[date | None, Query(description="the date (rainy season shrinks reach)")] = None,
+) -> Response:
+    """`{base id: {mode: km}}` for the road and foot modes each base has capacity for, as the
+    planner computes them (speeds, detours, rainy season, per-base overrides). Partners are not
+    given capacities, so they get no reach."""
+    on = as_of or date.today()
+    rows = await bases_svc.listing(session, who, as_of=on, kinds=None, bbox=None, sort="name")
+    reach = {str(b["id"]): {r.mode: round(r.reach_km, 2)
+                            for r in base_reaches(b, on, settings, modes=("road", "foot"))}
+             for b in rows}
+    return geojson.json_response({"as_of": on.isoformat(),
+                                  "bases": {k: v for k, v in reach.items() if v}})
 
 
 def install(app: FastAPI) -> None:

@@ -13,24 +13,18 @@ const OPEN_WARNINGS = 'active,acknowledged,responded';
 
 function windowStart(ctx) { return addDays(ctx.asOf, 1 - ctx.windowDays); }
 
-// The reach ring drawn around a base: road reach, else foot, else a single `reach_km`; null if none
-// (partners are not given capacities or reach, so they see the bases without rings).
-export function reachKm(props) {
-  for (const key of ['road_reach_km', 'foot_reach_km', 'reach_km']) {
-    if (typeof props[key] === 'number' && props[key] > 0) return props[key];
-  }
-  return null;
-}
-
-function withRings(fc) {
+// One dashed ring per base at its longest ground (road or foot) reach, as the planner computes it
+// (GET /api/v1/map/reach). Partners are not given capacities, so they see bases without rings.
+async function withRings(fc, asOf, signal) {
+  const reach = await getJson('/api/v1/map/reach', { as_of: asOf }, { signal }).catch(() => null);
+  const byBase = (reach && reach.bases) || {};
   const rings = [];
   for (const f of fc.features) {
-    if (!f.geometry || f.geometry.type !== 'Point') continue;
-    const km = reachKm(f.properties || {});
-    if (km && km > 0) {
-      rings.push({ type: 'Feature', geometry: { type: 'Polygon', coordinates: [circleRing(f.geometry.coordinates, km)] },
-        properties: { ring_of: f.id ?? f.properties.id, reach_km: km } });
-    }
+    const modes = byBase[String(f.id)];
+    if (!modes || !f.geometry || f.geometry.type !== 'Point') continue;
+    const [mode, km] = Object.entries(modes).sort((a, b) => b[1] - a[1])[0];
+    rings.push({ type: 'Feature', geometry: { type: 'Polygon', coordinates: [circleRing(f.geometry.coordinates, km)] },
+      properties: { ring_of: String(f.id), mode, reach_km: km } });
   }
   return { type: 'FeatureCollection', features: [...rings, ...fc.features] };
 }
@@ -86,7 +80,7 @@ export const LAYERS = [
     load: patrolPlan,
     mapLayers: [
       { id: 'patrols-fill', type: 'fill', paint: { 'fill-color': matchColour('desired_effect', EFFECTS), 'fill-opacity': 0.6 } },
-      { id: 'patrols-line', type: 'line', paint: { 'line-color': '#222', 'line-width': 1.2, 'line-dasharray': [2, 1] } },
+      { id: 'patrols-line', type: 'line', paint: { 'line-color': matchColour('desired_effect', EFFECTS), 'line-width': 2.5 } },
     ],
     clickLayers: ['patrols-fill'],
     legend: EFFECTS,
@@ -115,7 +109,7 @@ export const LAYERS = [
     defaultOn: true,
     load: async (ctx, signal) => {
       const doc = await getJson('/api/v1/bases', { as_of: ctx.asOf, f: 'geojson' }, { signal });
-      return doc === null ? null : withRings(toCollection(doc));
+      return doc === null ? null : withRings(toCollection(doc), ctx.asOf, signal);
     },
     mapLayers: [
       { id: 'bases-ring', type: 'line', filter: ['==', ['geometry-type'], 'Polygon'],
@@ -124,7 +118,7 @@ export const LAYERS = [
         paint: { 'circle-color': '#08519c', 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
     ],
     clickLayers: ['bases-point'],
-    legend: [['base', '#08519c'], ['road reach (ring)', '#6baed6']],
+    legend: [['base', '#08519c'], ['ground patrol reach (ring)', '#6baed6']],
   },
   {
     id: 'incidents',
@@ -137,15 +131,15 @@ export const LAYERS = [
     }, { signal, maxPages: INCIDENT_PAGES }),
     mapLayers: [
       { id: 'incidents-cluster', type: 'circle', filter: ['has', 'point_count'], paint: {
-        'circle-color': ['step', ['get', 'point_count'], '#c6dbef', 10, '#6baed6', 50, '#2171b5', 200, '#08306b'],
+        'circle-color': ['step', ['get', 'point_count'], '#dadaeb', 10, '#bcbddc', 50, '#9e9ac8', 200, '#6a51a3'],
         'circle-radius': ['step', ['get', 'point_count'], 9, 10, 13, 50, 18, 200, 24],
-        'circle-stroke-color': '#08306b', 'circle-stroke-width': 1, 'circle-opacity': 0.85 } },
+        'circle-stroke-color': '#3f007d', 'circle-stroke-width': 1, 'circle-opacity': 0.85 } },
       { id: 'incidents-point', type: 'circle', filter: ['!', ['has', 'point_count']], paint: {
         'circle-color': matchColour('category', CATEGORIES), 'circle-radius': 5,
         'circle-stroke-color': '#222', 'circle-stroke-width': 0.8 } },
     ],
     clickLayers: ['incidents-cluster', 'incidents-point'],
-    legend: [...CATEGORIES, ['cluster (size = count)', '#6baed6']],
+    legend: [...CATEGORIES, ['cluster (size = count)', '#9e9ac8']],
   },
 ];
 

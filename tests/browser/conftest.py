@@ -94,6 +94,19 @@ def ucdp_events(db_url: str, settings: Settings) -> int:
     return summary.inserted + summary.duplicates
 
 
+@pytest.fixture
+def minusca_bases(db_url: str, settings: Settings) -> int:
+    """The bundled Geo-PKO MINUSCA deployments as the bases registry (per test, like the events)."""
+    from app.repositories.bases import import_rows
+    from app.services.bases import geopko_bases
+
+    rows = geopko_bases(settings.geodata_dir / "geopko-minusca-deployments.csv",
+                        settings.troops_per_road_patrol, settings.troops_per_foot_patrol)
+    with psycopg.connect(db_url) as c:
+        import_rows(c, rows, actor="test:browser")
+    return len(rows)
+
+
 @pytest.fixture(scope="session")
 def role_token(settings: Settings) -> Any:
     made: dict[Role, str] = {}
