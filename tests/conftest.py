@@ -105,3 +105,9 @@ def incident_body(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, which async tests collected after it cannot share."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
