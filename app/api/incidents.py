@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -32,7 +33,7 @@ EDITORS = (Role.admin, Role.analyst)
 WORKFLOW = (Role.admin, Role.analyst)
 
 
-def _csv_enum(value: str | None, enum: type, name: str) -> list[str] | None:
+def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | None:
     if not value:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident, Report
@@ -37,7 +37,7 @@ def point(lon: float, lat: float) -> Any:
 
 
 def _where(stmt: Select[Any], f: IncidentFilter) -> Select[Any]:
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if f.bbox is not None:
         conds.append(Incident.location.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
     if f.start is not None:

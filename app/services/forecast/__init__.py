@@ -193,7 +193,10 @@ def run_backtest(
     path = str(settings.geodata_dir / "naturalearth-countries.geojson")
     domain = domain_cells(path, settings.forecast_country_iso, res)
     params = M.Params(n_domain=len(domain), decay_scale_days=settings.forecast_decay_scale_days)
-    fns = {m: (lambda e, o, h, m=m: M.compute(m, e, o, h, params)) for m in methods}
+    def bind(method: str) -> bt.Method:
+        return lambda e, o, h: M.compute(method, e, o, h, params)
+
+    fns = {m: bind(m) for m in methods}
     result = bt.run(ev, domain, periods, fns, progress=progress)
     best_baseline = max(M.BASELINES, key=lambda m: result["methods"][m]["pai_1pct"] or 0)
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,7 @@ def run(
     periods: Sequence[tuple[datetime, datetime]],
     methods: dict[str, Method],
     progress: Callable[[int], None] | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Score every method at every origin. Each method is handed only the events before the
     origin, so no later incident can reach a forecast."""
     tallies = {name: Tally() for name in methods}

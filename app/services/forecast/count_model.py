@@ -9,6 +9,8 @@ within one ring of any earlier event; all other cells share one floor rate.
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from app.services.forecast.features import CATEGORIES, PERPETRATORS, Forecast, r
 WINDOWS = (30.0, 91.0, 365.0, 730.0)
 MAX_TRAIN_ORIGINS = 32
 MIN_HISTORY_EVENTS = 30
-PARAMS = {
+PARAMS: dict[str, Any] = {
     "objective": "poisson",
     "learning_rate": 0.05,
     "n_estimators": 150,
