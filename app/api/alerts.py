@@ -36,9 +36,7 @@ BODY_DOC = {
                     },
                 }
             },
-            "application/cap+xml": {
-                "schema": {"type": "string", "description": "OASIS CAP 1.2 alert"}
-            },
+            "application/cap+xml": {"schema": {"type": "string", "description": "OASIS CAP 1.2 alert"}},
             "application/x-www-form-urlencoded": {
                 "schema": {
                     "type": "object",
@@ -82,9 +80,7 @@ async def post_alert(
         signature=x_kinga_signature,
     )
     if out.warning_ids:
-        background.add_task(
-            webhooks.deliver_in_background, request.app.state.sessionmaker, settings
-        )
+        background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
     headers = {"Location": f"/api/v1/alerts/{out.body['id']}"}
     if out.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -97,9 +93,7 @@ async def list_alerts(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],
-    status: Annotated[
-        str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")
-    ] = None,
+    status: Annotated[str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")] = None,
     needs_location: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -132,9 +126,7 @@ async def confirm(
     who: Annotated[Principal, Depends(require(*STAFF))],
     body: AlertLocate | None = None,
 ) -> Response:
-    return json_response(
-        await review.confirm(session, settings, alert_id, body or AlertLocate(), who)
-    )
+    return json_response(await review.confirm(session, settings, alert_id, body or AlertLocate(), who))
 
 
 @router.post("/{alert_id}/merge", summary="Attach the alert to an incident as a report")

@@ -51,9 +51,7 @@ async def create(
 
 
 @router.get("", summary="Registered integrations (no secrets)")
-async def listing(
-    session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]
-) -> Response:
+async def listing(session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response({"items": await svc.listing(session)})
 
 

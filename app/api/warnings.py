@@ -135,9 +135,7 @@ async def get_warning(
     return geojson.response(feat)
 
 
-@router.post(
-    "/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)"
-)
+@router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)")
 async def change_status(
     warning_id: uuid.UUID,
     body: WarningStatusChange,
@@ -147,8 +145,6 @@ async def change_status(
     background: BackgroundTasks,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
-    out = await svc.transition(
-        session, warning_id, body.status, who, body.comment, now=datetime.now(UTC)
-    )
+    out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC))
     background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
     return geojson.response(out)

@@ -51,9 +51,7 @@ DELAY_REASONS = (
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), primary_key=True, server_default=sql_text("gen_random_uuid()")
-    )
+    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=sql_text("gen_random_uuid()"))
 
 
 def _in(col: str, values: tuple[str, ...]) -> str:
@@ -92,9 +90,7 @@ class Alert(Base):
     text: Mapped[str] = mapped_column(Text)  # stored as received; never rendered as markup
     language: Mapped[str | None] = mapped_column(String(35))
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     location: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     location_radius_m: Mapped[int] = mapped_column(Integer, server_default="0")
     location_source: Mapped[str] = mapped_column(String(16))  # given, gazetteer, cap_area, none
@@ -127,9 +123,7 @@ class IdempotencyKey(Base):
 
     __tablename__ = "idempotency_key"
 
-    integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration.id"), primary_key=True
-    )
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("integration.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(SmallInteger)
@@ -153,9 +147,7 @@ class EarlyWarning(Base):
     certainty: Mapped[str] = mapped_column(String(16))
     headline: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
-    alert_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(UUID(as_uuid=True)), server_default="{}"
-    )
+    alert_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -189,9 +181,7 @@ class WarningResponse(Base):
     __tablename__ = "warning_response"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    warning_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("warning.id", ondelete="CASCADE"), index=True
-    )
+    warning_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warning.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(32))
     unit: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

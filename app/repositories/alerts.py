@@ -29,9 +29,7 @@ async def lock_key(session: AsyncSession, integration_id: uuid.UUID, key: str) -
     )
 
 
-async def get_key(
-    session: AsyncSession, integration_id: uuid.UUID, key: str
-) -> dict[str, Any] | None:
+async def get_key(session: AsyncSession, integration_id: uuid.UUID, key: str) -> dict[str, Any] | None:
     row = (
         (
             await session.execute(
@@ -66,9 +64,7 @@ async def put_key(
 
 
 async def purge_keys(session: AsyncSession, before: datetime) -> int:
-    res = await session.execute(
-        IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < before)
-    )
+    res = await session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < before))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -81,9 +77,7 @@ async def insert_alert(
     return (await session.execute(insert(Alert).values(**vals).returning(Alert.id))).scalar_one()
 
 
-async def recent_from_sender(
-    session: AsyncSession, sender_key: str, since: datetime
-) -> list[dict[str, Any]]:
+async def recent_from_sender(session: AsyncSession, sender_key: str, since: datetime) -> list[dict[str, Any]]:
     stmt = (
         select(Alert.id, Alert.text, Alert.incident_id, Alert.collapsed_into)
         .where(Alert.sender_key == sender_key, Alert.received_at >= since)
@@ -93,9 +87,7 @@ async def recent_from_sender(
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
-async def get(
-    session: AsyncSession, alert_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+async def get(session: AsyncSession, alert_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
     stmt = select(*ALERT_COLUMNS).where(Alert.id == alert_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -138,9 +130,7 @@ async def update_alert(
 
 
 async def move_report(session: AsyncSession, report_id: uuid.UUID, incident_id: uuid.UUID) -> None:
-    await session.execute(
-        update(Report).where(Report.id == report_id).values(incident_id=incident_id)
-    )
+    await session.execute(update(Report).where(Report.id == report_id).values(incident_id=incident_id))
 
 
 async def report_count(session: AsyncSession, incident_id: uuid.UUID) -> int:
@@ -153,9 +143,7 @@ async def report_count(session: AsyncSession, incident_id: uuid.UUID) -> int:
     )
 
 
-async def cell_burst(
-    session: AsyncSession, cell_range: tuple[int, int], since: datetime
-) -> list[uuid.UUID]:
+async def cell_burst(session: AsyncSession, cell_range: tuple[int, int], since: datetime) -> list[uuid.UUID]:
     """Alerts (not dismissed, not collapsed repeats) whose fine cell lies in a parent's range."""
     stmt = (
         select(Alert.id)
@@ -173,3 +161,9 @@ async def cell_burst(
 
 async def count_all(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Alert))).scalar_one())
+
+
+async def require_durable_commit(session: AsyncSession) -> None:
+    """An accepted alert must survive a database crash even where the server runs with
+    synchronous_commit = off (the local cluster does): this transaction waits for its WAL flush."""
+    await session.execute(text("SET LOCAL synchronous_commit TO on"))

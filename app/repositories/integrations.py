@@ -61,18 +61,12 @@ async def insert_integration(
 
 
 async def by_name(session: AsyncSession, name: str) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(select(*COLUMNS).where(Integration.name == name))).mappings().first()
-    )
+    row = (await session.execute(select(*COLUMNS).where(Integration.name == name))).mappings().first()
     return dict(row) if row else None
 
 
 async def by_token(session: AsyncSession, token_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(select(*COLUMNS).where(Integration.token_id == token_id)))
-        .mappings()
-        .first()
-    )
+    row = (await session.execute(select(*COLUMNS).where(Integration.token_id == token_id))).mappings().first()
     return dict(row) if row else None
 
 
@@ -85,15 +79,9 @@ async def revoke(session: AsyncSession, integration_id: uuid.UUID, token_id: uui
     await session.execute(
         update(Integration).where(Integration.id == integration_id).values(revoked_at=func.now())
     )
-    await session.execute(
-        update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=func.now())
-    )
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=func.now()))
 
 
 async def by_id(session: AsyncSession, integration_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(select(*COLUMNS).where(Integration.id == integration_id)))
-        .mappings()
-        .first()
-    )
+    row = (await session.execute(select(*COLUMNS).where(Integration.id == integration_id))).mappings().first()
     return dict(row) if row else None

@@ -43,9 +43,7 @@ async def insert_or_join(
     stmt = (
         pg_insert(EarlyWarning)
         .values(**values, area=_geom(area))
-        .on_conflict_do_nothing(
-            index_elements=["dedupe_key"], index_where=EarlyWarning.status.in_(OPEN)
-        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=EarlyWarning.status.in_(OPEN))
         .returning(EarlyWarning.id)
     )
     new_id = (await session.execute(stmt)).scalar_one_or_none()
@@ -70,9 +68,7 @@ async def insert_or_join(
     return existing, False
 
 
-async def get(
-    session: AsyncSession, warning_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+async def get(session: AsyncSession, warning_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
     stmt = select(*WARNING_COLUMNS).where(EarlyWarning.id == warning_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -107,9 +103,7 @@ async def listing(
 
 async def set_status(session: AsyncSession, warning_id: uuid.UUID, values: dict[str, Any]) -> None:
     await session.execute(
-        update(EarlyWarning)
-        .where(EarlyWarning.id == warning_id)
-        .values(**values, updated_at=func.now())
+        update(EarlyWarning).where(EarlyWarning.id == warning_id).values(**values, updated_at=func.now())
     )
 
 
@@ -125,9 +119,7 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
 
 async def add_response(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
     return (
-        await session.execute(
-            insert(WarningResponse).values(**values).returning(WarningResponse.id)
-        )
+        await session.execute(insert(WarningResponse).values(**values).returning(WarningResponse.id))
     ).scalar_one()
 
 
@@ -167,9 +159,7 @@ async def metric_rows(
         select(
             EarlyWarning.id,
             EarlyWarning.created_at,
-            func.least(EarlyWarning.acknowledged_at, func.min(r.acknowledged_at)).label(
-                "acknowledged_at"
-            ),
+            func.least(EarlyWarning.acknowledged_at, func.min(r.acknowledged_at)).label("acknowledged_at"),
             func.min(r.dispatched_at).label("dispatched_at"),
             func.min(r.on_scene_at).label("on_scene_at"),
             func.coalesce(func.bool_or(r.type != "none"), False).label("responded"),
@@ -206,9 +196,7 @@ async def delay_reason_counts(
 
 async def add_subscription(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
     return (
-        await session.execute(
-            insert(WebhookSubscription).values(**values).returning(WebhookSubscription.id)
-        )
+        await session.execute(insert(WebhookSubscription).values(**values).returning(WebhookSubscription.id))
     ).scalar_one()
 
 
@@ -249,12 +237,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
-async def record_attempt(
-    session: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any]
-) -> None:
-    await session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values)
-    )
+async def record_attempt(session: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
 
 
 async def deliveries(

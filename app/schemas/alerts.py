@@ -65,9 +65,7 @@ class AlertJson(_Point):
     category: Category | None = None
     observed_at: AwareDatetime | None = None
     place: str | None = Field(default=None, max_length=200)
-    language: str | None = Field(
-        default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
-    )
+    language: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
     reporter_contact: str | None = Field(
         default=None, max_length=200, description="Protected: visible to analysts only"
     )

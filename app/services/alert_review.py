@@ -86,14 +86,10 @@ async def read(session: AsyncSession, alert_id: uuid.UUID, who: Principal) -> di
     return present(row, who.role)
 
 
-async def _retire_opened(
-    session: AsyncSession, incident_id: uuid.UUID, actor: str, why: str
-) -> None:
+async def _retire_opened(session: AsyncSession, incident_id: uuid.UUID, actor: str, why: str) -> None:
     """An incident opened by this alert alone is rejected when the alert leaves it."""
     if await repo.report_count(session, incident_id) == 0:
-        await incident_repo.update_incident(
-            session, incident_id, {"status": "rejected", "updated_by": actor}
-        )
+        await incident_repo.update_incident(session, incident_id, {"status": "rejected", "updated_by": actor})
         await audit.record(
             session,
             actor=actor,
@@ -144,9 +140,7 @@ async def confirm(
             "location_source": "manual",
             "needs_location": False,
         }
-        await intake.triage_into_incident(
-            session, settings, integ or {}, values, (lon, lat), who.actor
-        )
+        await intake.triage_into_incident(session, settings, integ or {}, values, (lon, lat), who.actor)
         changes.update(
             {
                 k: values[k]
@@ -230,9 +224,7 @@ async def merge(
     return await read(session, alert_id, who)
 
 
-async def dismiss(
-    session: AsyncSession, alert_id: uuid.UUID, reason: str, who: Principal
-) -> dict[str, Any]:
+async def dismiss(session: AsyncSession, alert_id: uuid.UUID, reason: str, who: Principal) -> dict[str, Any]:
     row = await _load(session, alert_id)
     if row["status"] != "new":
         raise Conflict(f"only new alerts can be dismissed; this one is {row['status']}")

@@ -74,12 +74,9 @@ def media_format(content_type: str | None) -> str:
 
 def _validation_error(exc: ValidationError, prefix: str = "/body") -> InvalidInput:
     errors = [
-        {"pointer": prefix + "".join(f"/{p}" for p in e["loc"]), "detail": e["msg"]}
-        for e in exc.errors()
+        {"pointer": prefix + "".join(f"/{p}" for p in e["loc"]), "detail": e["msg"]} for e in exc.errors()
     ]
-    return InvalidInput(
-        "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5]), errors=errors
-    )
+    return InvalidInput("; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5]), errors=errors)
 
 
 def _model(model: type[BaseModel], data: Any) -> Any:
@@ -171,10 +168,9 @@ async def receive(
     )
     fmt = media_format(content_type)
     if fmt not in integ["formats"]:
-        raise Forbidden(
-            f"integration {integ['name']!r} may post {', '.join(integ['formats'])}, not {fmt}"
-        )
+        raise Forbidden(f"integration {integ['name']!r} may post {', '.join(integ['formats'])}, not {fmt}")
     key = _check_key(idempotency_key)
+    await repo.require_durable_commit(session)
     fingerprint = integ_svc.request_fingerprint(content_type or "", body)
     if key:
         await repo.lock_key(session, integ["id"], key)
@@ -279,9 +275,7 @@ async def ingest(
     else:
         values.update(status="new", triage={"action": "needs_location"})
     await repo.insert_alert(session, values, lonlat)
-    warning_ids = await warning_svc.evaluate_alert(
-        session, settings, {**values, "lonlat": lonlat}, now=now
-    )
+    warning_ids = await warning_svc.evaluate_alert(session, settings, {**values, "lonlat": lonlat}, now=now)
     return _outcome(alert_id, values["status"], values, warning_ids)
 
 
@@ -341,9 +335,7 @@ async def link_to(
     values: dict[str, Any],
     actor: str,
 ) -> uuid.UUID:
-    report_id = await incident_repo.add_report(
-        session, incident_id, report_values(integ, values, actor)
-    )
+    report_id = await incident_repo.add_report(session, incident_id, report_values(integ, values, actor))
     g, n = await regrade(session, incident_id, actor)
     await audit.record(
         session,
@@ -414,11 +406,9 @@ async def triage_into_incident(
         "created_by": actor,
         "updated_by": actor,
     }
-    report = report_values(integ, values, actor)
+    report = {**report_values(integ, values, actor), "id": uuid.uuid4()}
     incident_id = await incident_repo.insert_incident(session, incident, *lonlat, report)
-    values["report_id"] = (await incident_repo.reports_for(session, [incident_id]))[incident_id][0][
-        "id"
-    ]
+    values["report_id"] = report["id"]
     await audit.record(
         session,
         actor=actor,

@@ -80,8 +80,7 @@ def _text(el: Any, path: str) -> str | None:
 
 def _pairs(el: Any, tag: str) -> list[tuple[str, str]]:
     return [
-        (_text(p, "cap:valueName") or "", _text(p, "cap:value") or "")
-        for p in el.findall(f"cap:{tag}", NS)
+        (_text(p, "cap:valueName") or "", _text(p, "cap:value") or "") for p in el.findall(f"cap:{tag}", NS)
     ]
 
 
@@ -107,9 +106,7 @@ def _area(info: Any, out: AlertInput) -> None:
                 centre, radius = circle.split()
                 out.radius_m = int(float(radius) * 1000)
             except ValueError:
-                raise _bad(
-                    "CAP circle must be 'lat,lon radius_km'", "/body/info/area/circle"
-                ) from None
+                raise _bad("CAP circle must be 'lat,lon radius_km'", "/body/info/area/circle") from None
             out.latitude, out.longitude = _latlon(centre, "/body/info/area/circle")
             out.area = {"type": "Point", "coordinates": [out.longitude, out.latitude]}
             out.location_source = "cap_area"
@@ -229,9 +226,7 @@ def warning_alert(w: dict[str, Any], sender: str) -> Any:
     return alert
 
 
-def atom_feed(
-    warnings: list[dict[str, Any]], *, self_url: str, sender: str, now: datetime
-) -> bytes:
+def atom_feed(warnings: list[dict[str, Any]], *, self_url: str, sender: str, now: datetime) -> bytes:
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
     _sub(feed, "id", "urn:kinga:warnings", ns=ATOM_NS)
     _sub(feed, "title", "Kinga early warnings (CAP 1.2)", ns=ATOM_NS)

@@ -38,9 +38,7 @@ class NewIntegration:
 
 
 def derive_secret(pepper: str, salt: bytes, purpose: str = "signing") -> str:
-    return hmac.new(
-        pepper.encode(), f"kinga-{purpose}:".encode() + salt, hashlib.sha256
-    ).hexdigest()
+    return hmac.new(pepper.encode(), f"kinga-{purpose}:".encode() + salt, hashlib.sha256).hexdigest()
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -56,9 +54,7 @@ def parse_timestamp(value: str) -> datetime:
             return datetime.fromtimestamp(int(value), UTC)
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
-        raise Unauthorized(
-            "X-Kinga-Timestamp is not unix seconds or an ISO 8601 date-time"
-        ) from None
+        raise Unauthorized("X-Kinga-Timestamp is not unix seconds or an ISO 8601 date-time") from None
     if dt.tzinfo is None:
         raise Unauthorized("X-Kinga-Timestamp needs a time zone")
     return dt
@@ -86,8 +82,7 @@ def verify_signature(
     sent = parse_timestamp(timestamp)
     if abs((now - sent).total_seconds()) > max_skew_s:
         raise Unauthorized(
-            f"X-Kinga-Timestamp is more than {max_skew_s} s from server time "
-            "(stale or replayed request)"
+            f"X-Kinga-Timestamp is more than {max_skew_s} s from server time (stale or replayed request)"
         )
     expected = sign(secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip().lower()):

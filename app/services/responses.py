@@ -40,9 +40,7 @@ async def record(
                 errors=[{"pointer": f"/body/{name}", "detail": "outside the warning's lifetime"}],
             )
     values = body.model_dump()
-    values.update(
-        warning_id=warning_id, created_by=who.actor, acknowledged_at=body.acknowledged_at or now
-    )
+    values.update(warning_id=warning_id, created_by=who.actor, acknowledged_at=body.acknowledged_at or now)
     response_id = await repo.add_response(session, values)
     await audit.record(
         session,
@@ -54,9 +52,7 @@ async def record(
     )
     # Recording a response acknowledges the warning; a real response marks it responded.
     if w["status"] == "active":
-        await warning_svc.move(
-            session, w, "acknowledged", who.actor, None, now=values["acknowledged_at"]
-        )
+        await warning_svc.move(session, w, "acknowledged", who.actor, None, now=values["acknowledged_at"])
     if body.type != "none" and w["status"] == "acknowledged":
         await warning_svc.move(session, w, "responded", who.actor, None, now=now)
     await session.commit()

@@ -134,9 +134,7 @@ async def evaluate_alert(
         if (wid := await _raise(session, w, _area(cell), alert["id"])) is not None:
             raised.append(wid)
     since = alert["observed_at"] - timedelta(hours=settings.warning_burst_hours)
-    ids = await alert_repo.cell_burst(
-        session, child_range(cell, res, settings.h3_resolution), since
-    )
+    ids = await alert_repo.cell_burst(session, child_range(cell, res, settings.h3_resolution), since)
     if alert["id"] not in ids:
         ids.append(alert["id"])
     if len(ids) >= settings.warning_burst_alerts:
@@ -297,6 +295,4 @@ async def listing(
         await webhooks.enqueue_for(session, wid, "warning.expired")
     if expired:
         await session.commit()
-    return await repo.listing(
-        session, statuses=statuses, bbox=bbox, start=start, end=end, limit=limit
-    )
+    return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end, limit=limit)

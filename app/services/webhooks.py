@@ -94,9 +94,7 @@ async def enqueue_for(session: AsyncSession, warning_id: uuid.UUID, event: str) 
     from app.services.warnings import present  # the payload is the public warning feature
 
     warning = await repo.get(session, warning_id)
-    payload = orjson.loads(
-        orjson.dumps({"event": event, "warning": present(warning or {})}, default=str)
-    )
+    payload = orjson.loads(orjson.dumps({"event": event, "warning": present(warning or {})}, default=str))
     await repo.enqueue(
         session,
         [

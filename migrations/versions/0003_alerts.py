@@ -118,9 +118,7 @@ def upgrade() -> None:
         sa.Column("token_id", sa.UUID(), nullable=False),
         sa.Column("secret_salt", sa.LargeBinary(), nullable=False),
         sa.Column("formats", sa.ARRAY(sa.Text()), nullable=False),
-        sa.Column(
-            "require_signature", sa.Boolean(), server_default=sa.text("true"), nullable=False
-        ),
+        sa.Column("require_signature", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column(
             "area",
             Geometry(
@@ -185,9 +183,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_response")),
     )
-    op.create_index(
-        op.f("ix_warning_response_warning_id"), "warning_response", ["warning_id"], unique=False
-    )
+    op.create_index(op.f("ix_warning_response_warning_id"), "warning_response", ["warning_id"], unique=False)
     op.create_table(
         "webhook_delivery",
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -197,9 +193,7 @@ def upgrade() -> None:
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
         sa.Column("attempt_count", sa.SmallInteger(), server_default="0", nullable=False),
-        sa.Column(
-            "attempts", postgresql.JSONB(astext_type=sa.Text()), server_default="[]", nullable=False
-        ),
+        sa.Column("attempts", postgresql.JSONB(astext_type=sa.Text()), server_default="[]", nullable=False),
         sa.Column(
             "next_attempt_at",
             sa.DateTime(timezone=True),
@@ -291,12 +285,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint("format IN ('json', 'cap', 'sms')", name=op.f("ck_alert_format")),
-        sa.CheckConstraint(
-            "status IN ('new', 'linked', 'dismissed')", name=op.f("ck_alert_status")
-        ),
-        sa.ForeignKeyConstraint(
-            ["incident_id"], ["incident.id"], name=op.f("fk_alert_incident_id_incident")
-        ),
+        sa.CheckConstraint("status IN ('new', 'linked', 'dismissed')", name=op.f("ck_alert_status")),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], name=op.f("fk_alert_incident_id_incident")),
         sa.ForeignKeyConstraint(
             ["integration_id"], ["integration.id"], name=op.f("fk_alert_integration_id_integration")
         ),

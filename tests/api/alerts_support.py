@@ -10,12 +10,8 @@ import orjson
 from app.services.integrations import sign
 
 
-async def make_integration(
-    client: Any, auth: Any, name: str = "can-bambari", **over: Any
-) -> dict[str, Any]:
-    r = await client.post(
-        "/api/v1/integrations", json={"name": name, **over}, headers=auth("admin")
-    )
+async def make_integration(client: Any, auth: Any, name: str = "can-bambari", **over: Any) -> dict[str, Any]:
+    r = await client.post("/api/v1/integrations", json={"name": name, **over}, headers=auth("admin"))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -49,9 +45,7 @@ async def post_alert(
     key: str | None = None,
 ) -> Any:
     body = raw if raw is not None else orjson.dumps(doc)
-    return await client.post(
-        "/api/v1/alerts", content=body, headers=signed(integ, body, content_type, key)
-    )
+    return await client.post("/api/v1/alerts", content=body, headers=signed(integ, body, content_type, key))
 
 
 def alert_doc(**over: Any) -> dict[str, Any]:

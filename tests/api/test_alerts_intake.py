@@ -81,10 +81,7 @@ async def test_alert_near_a_known_incident_is_linked_and_regrades_it(client, aut
     ).fetchone()
     assert inc == (2, "b")
     assert (
-        conn.execute(
-            "SELECT count(*) FROM report WHERE incident_id = %s", (incident_id,)
-        ).fetchone()[0]
-        == 2
+        conn.execute("SELECT count(*) FROM report WHERE incident_id = %s", (incident_id,)).fetchone()[0] == 2
     )
 
 

@@ -16,8 +16,7 @@ def _audit(conn, alert_id):
     return [
         r[0]
         for r in conn.execute(
-            "SELECT action FROM audit_event WHERE object_type = 'alert' "
-            "AND object_id = %s ORDER BY id",
+            "SELECT action FROM audit_event WHERE object_type = 'alert' AND object_id = %s ORDER BY id",
             (alert_id,),
         ).fetchall()
     ]
@@ -73,10 +72,7 @@ async def test_merge_moves_the_report_and_rejects_the_opened_incident(client, au
     rows = dict(conn.execute("SELECT id::text, status FROM incident").fetchall())
     assert rows == {target: "entered", str(opened): "rejected"}
     assert (
-        conn.execute(
-            "SELECT independent_sources FROM incident WHERE id = %s", (target,)
-        ).fetchone()[0]
-        == 2
+        conn.execute("SELECT independent_sources FROM incident WHERE id = %s", (target,)).fetchone()[0] == 2
     )
     assert _audit(conn, alert_id) == ["merge"]
     missing = "00000000-0000-0000-0000-000000000000"

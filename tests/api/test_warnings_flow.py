@@ -80,9 +80,7 @@ async def test_lifecycle_and_illegal_transitions(client, auth, conn):
 async def test_feed_is_atom_of_cap_alerts_valid_against_oasis_schema(client, auth):
     integ = await make_integration(client, auth)
     await post_alert(client, integ, alert_doc(category="sexual_violence", text="<b>&</b>"))
-    await post_alert(
-        client, integ, alert_doc(category="sexual_violence", latitude=6.5, longitude=21.9)
-    )
+    await post_alert(client, integ, alert_doc(category="sexual_violence", latitude=6.5, longitude=21.9))
     r = await client.get("/api/v1/warnings/feed", headers=auth("operations"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
     feed = etree.fromstring(r.content)
@@ -173,16 +171,11 @@ async def test_hotspot_rules_raise_threat_and_pattern_warnings(app, settings, cl
         },
     ]
     async with app.state.sessionmaker() as session:
-        raised = await warning_svc.evaluate_threat_layer(
-            session, settings, layer, now=datetime.now(UTC)
-        )
-        again = await warning_svc.evaluate_threat_layer(
-            session, settings, layer, now=datetime.now(UTC)
-        )
+        raised = await warning_svc.evaluate_threat_layer(session, settings, layer, now=datetime.now(UTC))
+        again = await warning_svc.evaluate_threat_layer(session, settings, layer, now=datetime.now(UTC))
         await session.commit()
     assert len(raised) == 2 and again == []
     rules = sorted(
-        (w["properties"]["rule"], w["properties"]["severity"])
-        for w in await _warnings(client, auth)
+        (w["properties"]["rule"], w["properties"]["severity"]) for w in await _warnings(client, auth)
     )
     assert rules == [("emerging_pattern", "Moderate"), ("threat_level", "Extreme")]

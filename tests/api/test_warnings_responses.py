@@ -10,9 +10,7 @@ from tests.api.alerts_support import alert_doc, make_integration, post_alert
 
 
 async def _warning(client, auth, integ, lat=4.39, lon=18.56):
-    await post_alert(
-        client, integ, alert_doc(category="sexual_violence", latitude=lat, longitude=lon)
-    )
+    await post_alert(client, integ, alert_doc(category="sexual_violence", latitude=lat, longitude=lon))
     r = await client.get("/api/v1/warnings?status=active", headers=auth("operations"))
     return r.json()["features"][0]
 
@@ -79,9 +77,7 @@ async def test_responses_drive_the_lifecycle_and_the_metrics(client, auth, conn)
     west = (await client.get("/api/v1/response-metrics?bbox=18,4,19,5", headers=ops)).json()
     assert west["warnings"] == 1 and west["time_to_arrive"]["median"] == 160.0
     later = (
-        await client.get(
-            f"/api/v1/response-metrics?start={datetime.now(UTC).date()}T23:59:59Z", headers=ops
-        )
+        await client.get(f"/api/v1/response-metrics?start={datetime.now(UTC).date()}T23:59:59Z", headers=ops)
     ).json()
     assert later["warnings"] == 0 and later["no_response"]["share"] is None
 
@@ -106,9 +102,7 @@ BAD = [
 async def test_bad_responses_are_refused(client, auth, conn, body, pointer):
     integ = await make_integration(client, auth)
     w = await _warning(client, auth, integ)
-    r = await client.post(
-        f"/api/v1/warnings/{w['id']}/responses", json=body, headers=auth("operations")
-    )
+    r = await client.post(f"/api/v1/warnings/{w['id']}/responses", json=body, headers=auth("operations"))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert any(e["pointer"].startswith(pointer) for e in r.json()["errors"]), r.json()
     assert conn.execute("SELECT count(*) FROM warning_response").fetchone()[0] == 0

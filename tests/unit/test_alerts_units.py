@@ -74,10 +74,7 @@ def test_best_match_needs_category_or_similar_text():
     }
     assert triage.best_match([cand], category="killing", text="killings", **kw).incident_id == 1
     assert triage.best_match([cand], category="displacement", text="families fled", **kw) is None
-    assert (
-        triage.best_match([cand], category="injury", text="two men killed at the market", **kw)
-        is not None
-    )
+    assert triage.best_match([cand], category="injury", text="two men killed at the market", **kw) is not None
 
 
 @pytest.mark.parametrize(

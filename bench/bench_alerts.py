@@ -1,0 +1,300 @@
+"""Alert intake under load: 32 concurrent clients on loopback against a real uvicorn server.
+
+    .venv/bin/python -m bench.bench_alerts [--seconds 20] [--clients 32] [--workers 1]
+
+Own database (kinga_bench_alerts) seeded with the 1,848 real UCDP CAR events so triage has
+incidents to match. Each client posts signed JSON alerts (unique Idempotency-Key, locations
+resampled from the real events with ~5 km jitter) for a bounded time. Reported: accepted/s, p50,
+p99; then every 2xx alert id is looked up in the database. Baselines measured in the same run:
+(a) one sequential client posting the same alerts (no concurrency), (b) 32 clients on
+GET /api/v1/health (the framework + one trivial query: the ceiling this server can reach).
+Target (issue 4 §6): >= 500 accepted/s with p99 <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import psycopg
+
+from app.services.integrations import sign
+from app.settings import PROJECT_ROOT, Settings
+from bench.common import RESULTS, bench_database, real_events, write_result
+
+CATEGORIES = [
+    "threat_intimidation",
+    "armed_group_presence",
+    "killing",
+    "looting_destruction",
+    "displacement",
+    "abduction",
+    "injury",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def create_integration(db_url: str, name: str) -> tuple[str, str]:
+    from app.db import make_async_engine, make_sessionmaker
+    from app.services import integrations
+
+    settings = Settings(database_url=db_url, environment="test")
+    engine = make_async_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            new = await integrations.create(
+                session,
+                name=name,
+                formats=["json", "cap", "sms"],
+                pepper=settings.token_pepper.get_secret_value(),
+                actor="bench",
+            )
+    finally:
+        await engine.dispose()
+    return new.token, new.signing_secret
+
+
+@contextmanager
+def serve(db_url: str, *, workers: int = 1, pool_size: int = 20):
+    """uvicorn on a free loopback port against db_url; yields the base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KINGA_DATABASE_URL": db_url,
+        "KINGA_ENVIRONMENT": "test",
+        "KINGA_POOL_SIZE": str(pool_size),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log_path = RESULTS / f"uvicorn-{port}.log"  # a file, never an unread pipe that fills up
+    log = log_path.open("wb")
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(log_path.read_text()[-2000:] or "uvicorn died")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class AlertMaker:
+    def __init__(self, token: str, secret: str, seed: int = 11) -> None:
+        self.token, self.secret = token, secret
+        self.rng = random.Random(seed)
+        self.places = [(e["_lat"], e["_lon"]) for e in real_events()]
+        self.base = datetime(2022, 6, 1, tzinfo=UTC)
+
+    def make(self, n: int) -> tuple[str, bytes]:
+        lat, lon = self.rng.choice(self.places)
+        doc = {
+            "latitude": round(lat + self.rng.gauss(0, 0.05), 5),
+            "longitude": round(lon + self.rng.gauss(0, 0.05), 5),
+            "text": f"Alert {n}: armed men reported near the village, people afraid",
+            "category": self.rng.choice(CATEGORIES),
+            "observed_at": (self.base + timedelta(hours=self.rng.uniform(0, 24 * 180))).isoformat(),
+        }
+        return str(uuid.uuid4()), orjson.dumps(doc)
+
+    def headers(self, key: str, body: bytes) -> dict[str, str]:
+        ts = str(int(time.time()))
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+            "X-Kinga-Timestamp": ts,
+            "X-Kinga-Signature": sign(self.secret, ts, body),
+        }
+
+
+async def load(
+    base: str, maker: AlertMaker, *, clients: int, seconds: float, health: bool = False
+) -> dict[str, Any]:
+    lat: list[float] = []
+    codes: dict[int, int] = {}
+    ids: list[str] = []
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            if health:
+                r = await http.get(f"{base}/api/v1/health")
+            else:
+                key, body = maker.make(next(counter))
+                r = await http.post(f"{base}/api/v1/alerts", content=body, headers=maker.headers(key, body))
+            lat.append(time.perf_counter() - t0)
+            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+            if not health and r.is_success:
+                ids.append(r.json()["id"])
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    ok = sum(v for k, v in codes.items() if 200 <= k < 300)
+    arr = np.asarray(lat) * 1000 if lat else np.zeros(1)
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(lat),
+        "accepted": ok,
+        "accepted_per_s": round(ok / elapsed, 1),
+        "codes": codes,
+        "p50_ms": round(float(np.percentile(arr, 50)), 1),
+        "p99_ms": round(float(np.percentile(arr, 99)), 1),
+        "ids": ids,
+    }
+
+
+def seed(db_url: str) -> int:
+    """The real CAR events as entered incidents (bench data only; the import pipeline is
+    benchmarked elsewhere), each with one report, so triage has candidates to match."""
+    from app.services.hexgrid import latlng_cell
+
+    rows = []
+    for e in real_events():
+        when = datetime(2022, 6, 1, tzinfo=UTC) + timedelta(days=random.Random(e["id"]).uniform(0, 180))
+        rows.append(
+            (
+                when,
+                e["_lon"],
+                e["_lat"],
+                latlng_cell(e["_lat"], e["_lon"], 9),
+                e.get("where_coordinates") or "",
+                e.get("source_headline") or "",
+            )
+        )
+    with psycopg.connect(db_url) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "WITH i AS (INSERT INTO incident (occurred_start, location, h3_cell, place_name, "
+            "category, narrative, created_by, updated_by) VALUES (%s, ST_SetSRID(ST_MakePoint(%s, "
+            "%s), 4326), %s, %s, 'killing', %s, 'bench', 'bench') RETURNING id) "
+            "INSERT INTO report (incident_id, section, source_reliability, information_credibility, "
+            "created_by) SELECT id, 'open_source', 'B', 2, 'bench' FROM i",
+            rows,
+        )
+    return len(rows)
+
+
+def stored(db_url: str, ids: list[str]) -> int:
+    with psycopg.connect(db_url) as conn:
+        return int(
+            conn.execute("SELECT count(*) FROM alert WHERE id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args()
+    db_url = bench_database("kinga_bench_alerts")
+    print(f"seeded {seed(db_url)} real incidents into kinga_bench_alerts", file=sys.stderr)
+    token, secret = asyncio.run(create_integration(db_url, "bench"))
+    maker = AlertMaker(token, secret)
+    with serve(db_url, workers=args.workers) as (base, _):
+        asyncio.run(load(base, maker, clients=4, seconds=2))  # warm-up (pool, caches, gazetteer)
+        main_run = asyncio.run(load(base, maker, clients=args.clients, seconds=args.seconds))
+        sequential = asyncio.run(load(base, maker, clients=1, seconds=min(args.seconds, 10)))
+        health = asyncio.run(
+            load(base, maker, clients=args.clients, seconds=min(args.seconds, 10), health=True)
+        )
+    found = stored(db_url, main_run["ids"])
+    rows = [
+        ("32 clients, POST /alerts", main_run),
+        ("baseline: 1 client, POST /alerts", sequential),
+        ("ceiling: 32 clients, GET /health", health),
+    ]
+    print(f"\n{'run':36} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  codes")
+    for name, r in rows:
+        print(
+            f"{name:36} {r['accepted_per_s']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['requests']:>9}  {r['codes']}"
+        )
+    print(f"\n2xx alerts found in the database: {found} / {len(main_run['ids'])}")
+    print(
+        f"speed-up over one sequential client: "
+        f"{main_run['accepted_per_s'] / max(sequential['accepted_per_s'], 0.1):.2f}x; "
+        f"share of the /health ceiling: "
+        f"{main_run['accepted_per_s'] / max(health['accepted_per_s'], 0.1):.0%}"
+    )
+    target = main_run["accepted_per_s"] >= 500 and main_run["p99_ms"] <= 200
+    print(
+        f"target >= 500/s and p99 <= 200 ms: {'met' if target else 'NOT met'} "
+        f"(workers={args.workers}, cores={os.cpu_count()})"
+    )
+    out = write_result(
+        "bench_alerts",
+        {
+            "args": vars(args),
+            "cores": os.cpu_count(),
+            **{
+                k: {kk: vv for kk, vv in r.items() if kk != "ids"}
+                for k, r in (("concurrent", main_run), ("sequential", sequential), ("health", health))
+            },
+            "stored": found,
+            "accepted": len(main_run["ids"]),
+            "target_met": target,
+        },
+    )
+    print(f"wrote {out}", file=sys.stderr)
+    if found != len(main_run["ids"]):
+        sys.exit("some accepted alerts are missing from the database")
+
+
+if __name__ == "__main__":
+    main()
