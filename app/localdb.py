@@ -112,7 +112,7 @@ def up(settings: Settings) -> str:
                 "\n# kinga local cluster\nlisten_addresses = '127.0.0.1'\n"
                 f"port = {settings.db_port}\nunix_socket_directories = '{pgdata}'\n"
                 "max_connections = 200\nshared_buffers = '512MB'\nwork_mem = '32MB'\n"
-                "maintenance_work_mem = '256MB'\nfsync = on\nsynchronous_commit = off\n"
+                "maintenance_work_mem = '256MB'\n"
                 "max_wal_size = '2GB'\n"
             )
     if not _running(pgdata):
