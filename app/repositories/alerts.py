@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,7 +64,7 @@ async def put_key(
 
 
 async def purge_keys(session: AsyncSession, before: datetime) -> int:
-    res = await session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < before))
+    res = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -103,7 +103,7 @@ async def page(
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if statuses:
         conds.append(Alert.status.in_(statuses))
     if needs_location is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,7 +85,7 @@ async def listing(
     end: datetime | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if statuses:
         conds.append(EarlyWarning.status.in_(statuses))
     if bbox:

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from app.domain import Category
 
 Format = Literal["json", "cap", "sms"]
+ALL_FORMATS: tuple[Format, ...] = ("json", "cap", "sms")
 ResponseType = Literal[
     "patrol", "quick_reaction_force", "civil_affairs_engagement", "referral_to_partner", "none"
 ]
@@ -105,7 +106,7 @@ class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .:-]+$")
-    formats: list[Format] = Field(default_factory=lambda: ["json", "cap", "sms"], min_length=1)
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     require_signature: bool = True
     section: str = "civil_affairs"
     area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
