@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -109,22 +109,32 @@ def perpetrator_type_of(name: str | None) -> str:
 
 # ------------------------------------------------------------------ column helpers
 class _Checks:
-    """Collects the first failure reason per row."""
+    """Collects the first failure reason per row. Messages are built only for failing rows."""
 
     def __init__(self, index: pd.Index) -> None:
-        self.reason = pd.Series("", index=index, dtype=object)
+        self.index = index
+        self.failed = np.zeros(len(index), dtype=bool)
+        self.reasons: dict[int, str] = {}
 
-    def fail(self, mask: pd.Series | np.ndarray, messages: Any) -> None:
-        mask = pd.Series(np.asarray(mask, dtype=bool), index=self.reason.index) & (self.reason == "")
-        if mask.any():
-            if isinstance(messages, str):
-                self.reason[mask] = messages
-            else:
-                self.reason[mask] = pd.Series(messages, index=self.reason.index)[mask]
+    def fail(self, mask: pd.Series | np.ndarray, message: str | Callable[[pd.Series], Any]) -> None:
+        """`message`: a string, or a function of the new failures' mask giving one per row."""
+        new = np.asarray(mask, dtype=bool) & ~self.failed
+        if not new.any():
+            return
+        rows = np.flatnonzero(new)
+        if isinstance(message, str):
+            texts = [message] * len(rows)
+        else:
+            texts = list(message(pd.Series(new, index=self.index)))
+        self.reasons.update(zip(rows.tolist(), texts, strict=True))
+        self.failed |= new
 
     @property
     def ok(self) -> pd.Series:
-        return self.reason == ""
+        return pd.Series(~self.failed, index=self.index)
+
+    def reason_at(self, pos: int) -> str:
+        return self.reasons[pos]
 
 
 class _Cols:
@@ -136,10 +146,17 @@ class _Cols:
 
     def text(self, col: str) -> pd.Series:
         if col not in self.cache:
-            self.cache[col] = self._text(col)
+            self.cache[col] = self._text(col, strip=True)
         return self.cache[col]
 
-    def _text(self, col: str) -> pd.Series:
+    def free_text(self, col: str) -> pd.Series:
+        """Narrative columns: kept as written (no per-cell strip; a 200,000-row file has millions)."""
+        key = "\0" + col
+        if key not in self.cache:
+            self.cache[key] = self._text(col, strip=False)
+        return self.cache[key]
+
+    def _text(self, col: str, *, strip: bool) -> pd.Series:
         df = self.df
         if col not in df:
             return pd.Series("", index=df.index, dtype=object)
@@ -149,8 +166,9 @@ class _Cols:
             out = s.astype(object).where(~whole, s.fillna(0).astype("int64")).astype(str)
             return out.where(s.notna(), "")
         if self.all_str:  # CSV cells are strings already, never null
-            return s.str.strip()
-        return s.where(s.notna(), "").astype(object).str.strip()
+            return s.str.strip() if strip else s
+        out = s.where(s.notna(), "").astype(object)
+        return out.str.strip() if strip else out.astype(str)
 
 
 def _none_if_empty(s: pd.Series) -> pd.Series:
@@ -163,20 +181,20 @@ def _ints(cols: _Cols, col: str, chk: _Checks, *, default: int | None, lo: int |
     raw = cols.text(col)
     num = pd.to_numeric(raw, errors="coerce")
     blank = raw == ""
-    chk.fail(~blank & num.isna(), "" + col + ": not a number (" + raw.str.slice(0, 30) + ")")
+    chk.fail(~blank & num.isna(), lambda m: col + ": not a number (" + raw[m].str.slice(0, 30) + ")")
     chk.fail(~blank & num.notna() & (num != np.floor(num.fillna(0))),
-             col + ": not a whole number (" + raw + ")")
+             lambda m: col + ": not a whole number (" + raw[m] + ")")
     if unknown is not None:
         blank = blank | (num == unknown)
     if lo is not None:
-        chk.fail(~blank & (num < lo), col + ": must be ≥ " + str(lo) + " (got " + raw + ")")
+        chk.fail(~blank & (num < lo), lambda m: col + ": must be ≥ " + str(lo) + " (got " + raw[m] + ")")
     out = num.where(~blank & num.notna(), np.nan if default is None else default)
     return out.astype("Int64")
 
 
 def _in(series: pd.Series, allowed: dict[int, Any] | set[int], chk: _Checks, col: str, what: str) -> None:
     chk.fail(series.notna() & ~series.isin(list(allowed)),
-             col + ": must be " + what + " (got " + series.astype(str) + ")")
+             lambda m: col + ": must be " + what + " (got " + series[m].astype(str) + ")")
 
 
 def _dates(cols: _Cols, col: str, chk: _Checks, *, required: bool) -> pd.Series:
@@ -192,7 +210,7 @@ def _dates(cols: _Cols, col: str, chk: _Checks, *, required: bool) -> pd.Series:
                 continue
     if required:
         chk.fail(raw == "", col + ": missing")
-    chk.fail((raw != "") & out.isna(), col + ": not a date (" + raw.str.slice(0, 30) + ")")
+    chk.fail((raw != "") & out.isna(), lambda m: col + ": not a date (" + raw[m].str.slice(0, 30) + ")")
     return out
 
 
@@ -202,8 +220,8 @@ def _coords(cols: _Cols, chk: _Checks, lat_col: str = "latitude", lon_col: str =
     lon = pd.to_numeric(cols.text(lon_col), errors="coerce")
     chk.fail(lat.isna() | lon.isna(), "latitude/longitude: not numbers")
     bad = ~lat.between(-90, 90) | ~lon.between(-180, 180)
-    chk.fail(bad, "latitude/longitude out of range (" + cols.text(lat_col) + ", "
-             + cols.text(lon_col) + ")")
+    chk.fail(bad, lambda m: "latitude/longitude out of range (" + cols.text(lat_col)[m] + ", "
+             + cols.text(lon_col)[m] + ")")
     return lat, lon
 
 
@@ -237,9 +255,9 @@ def _events(frame: dict[str, Any], ok: pd.Series, index: pd.Index) -> list[Parse
 
 
 def _rejects(chk: _Checks, ids: pd.Series, rownum: pd.Series) -> list[Reject]:
-    bad = ~chk.ok
-    return [Reject(int(r), i or None, reason) for r, i, reason
-            in zip(rownum[bad], ids[bad], chk.reason[bad], strict=True)]
+    id_list, rows = ids.tolist(), rownum.tolist()
+    return [Reject(int(rows[pos]), id_list[pos] or None, reason)
+            for pos, reason in sorted(chk.reasons.items())]
 
 
 # ------------------------------------------------------------------ UCDP GED
@@ -252,7 +270,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     lat, lon = _coords(cols, chk)
     tov = _ints(cols, "type_of_violence", chk, default=None)
     chk.fail(tov.isna() | ~tov.isin([1, 2, 3]),
-             "type_of_violence: must be 1, 2 or 3 (got " + tov.astype(str) + ")")
+             lambda m: "type_of_violence: must be 1, 2 or 3 (got " + tov[m].astype(str) + ")")
     start = _dates(cols, "date_start", chk, required=True)
     end = _dates(cols, "date_end", chk, required=False)
     chk.fail(end.notna() & start.notna() & (end < start), "date_end: before date_start")
@@ -267,7 +285,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     n_sources = _ints(cols, "number_of_sources", chk, default=1, unknown=-1)
     clarity = _ints(cols, "event_clarity", chk, default=1, lo=None)
 
-    side_a, side_b = cols.text("side_a"), cols.text("side_b")
+    side_a, side_b = cols.free_text("side_a"), cols.free_text("side_b")
     un = side_a.map(is_un_mission) | side_b.map(is_un_mission)
     one_sided = tov == 3
     kind = np.where(tov == 1, "state-based", "non-state")
@@ -282,15 +300,15 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         pd.Series(kind) + " armed clash")
     perps = [([a] if a else []) if t == 3 else [x for x in (a, b) if x]
              for a, b, t in zip(side_a, side_b, tov.fillna(0), strict=True)]
-    desc, dyad = cols.text("where_description"), cols.text("dyad_name")
+    desc, dyad = cols.free_text("where_description"), cols.free_text("dyad_name")
     narrative = (desc + " — " + dyad).str.strip(" —")
     frame = {
         "external_id": ext, "occurred_start": start, "occurred_end": end,
         "time_precision": date_prec, "lon": lon, "lat": lat, "location_precision": where_prec,
         "precision_scheme": "ucdp", "location_radius_m": where_prec.map(UCDP_RADIUS_M),
         "h3_cell": _cells(lat, lon, chk.ok, h3_res),
-        "place_name": _none_if_empty(cols.text("where_coordinates")),
-        "admin1": _none_if_empty(cols.text("adm_1")), "admin2": _none_if_empty(cols.text("adm_2")),
+        "place_name": _none_if_empty(cols.free_text("where_coordinates")),
+        "admin1": _none_if_empty(cols.free_text("adm_1")), "admin2": _none_if_empty(cols.free_text("adm_2")),
         "category": pd.Series(category, index=df.index), "subcategory": pd.Series(sub, index=df.index),
         "perpetrators": pd.Series(perps, index=df.index, dtype=object),
         "perpetrator_type": side_a.map(perpetrator_type_of),
@@ -302,7 +320,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "source_reliability": "B",
         "information_credibility": pd.Series(np.where(clarity == 1, 2, 3), index=df.index),
         "source_count": n_sources.clip(lower=1, upper=32767),
-        "report_narrative": _none_if_empty(cols.text("source_article")),
+        "report_narrative": _none_if_empty(cols.free_text("source_article")),
     }
     return _events(frame, chk.ok, df.index), _rejects(chk, ext, df["__row"])
 
@@ -349,7 +367,7 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     sub_raw = cols.text("sub_event_type")
     sub = sub_raw.str.lower()
     civilians = cols.text("civilian_targeting") != ""
-    victims = (cols.text("actor2") + " " + cols.text("assoc_actor_2")).map(is_un_mission)
+    victims = (cols.free_text("actor2") + " " + cols.free_text("assoc_actor_2")).map(is_un_mission)
     category = np.select(
         [victims, sub.isin(list(ACLED_SUB)),
          (etype == "violence against civilians") | civilians,
@@ -358,13 +376,13 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
          np.where(fat.fillna(0) > 0, Category.killing.value, Category.injury.value),
          Category.armed_group_presence.value, Category.injury.value],
         Category.other.value)
-    actor1, assoc1 = cols.text("actor1"), cols.text("assoc_actor_1")
+    actor1, assoc1 = cols.free_text("actor1"), cols.free_text("assoc_actor_1")
     inter1 = cols.text("inter1").str.lower()
     ptype = [INTER_TYPES.get(i) or perpetrator_type_of(a or None)
              for i, a in zip(inter1, actor1, strict=True)]
     scale = cols.text("source_scale")
     mixed = scale.str.contains("-", regex=False)
-    source = cols.text("source")
+    source = cols.free_text("source")
     span = tp.map(ACLED_SPAN_DAYS)
     end = start + pd.to_timedelta(span.astype(float), unit="D")
     frame = {
@@ -372,8 +390,9 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "time_precision": tp.map(ACLED_TIME_PREC), "lon": lon, "lat": lat,
         "location_precision": gp, "precision_scheme": "acled",
         "location_radius_m": gp.map(ACLED_RADIUS_M), "h3_cell": _cells(lat, lon, chk.ok, h3_res),
-        "place_name": _none_if_empty(cols.text("location")),
-        "admin1": _none_if_empty(cols.text("admin1")), "admin2": _none_if_empty(cols.text("admin2")),
+        "place_name": _none_if_empty(cols.free_text("location")),
+        "admin1": _none_if_empty(cols.free_text("admin1")),
+        "admin2": _none_if_empty(cols.free_text("admin2")),
         "category": pd.Series(category, index=df.index),
         "subcategory": _none_if_empty(sub_raw),
         "perpetrators": pd.Series([[x for x in (a, b) if x] for a, b in zip(actor1, assoc1, strict=True)],
@@ -381,21 +400,64 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "perpetrator_type": pd.Series(ptype, index=df.index, dtype=object),
         "fatalities_low": None, "fatalities_best": fat, "fatalities_high": None,
         "injured": 0, "crsv_survivors": (sub == "sexual violence").astype(int),
-        "children_affected": 0, "displaced": 0, "narrative": _none_if_empty(cols.text("notes")),
+        "children_affected": 0, "displaced": 0, "narrative": _none_if_empty(cols.free_text("notes")),
         "section": "open_source", "source_name": _none_if_empty(source).fillna("ACLED"),
         # ACLED codes from media and local partners: fairly reliable; sources of more than one
         # scale (e.g. "National-Local") corroborate each other.
         "source_reliability": pd.Series(np.where(mixed, "B", "C"), index=df.index),
         "information_credibility": pd.Series(np.where(mixed, 2, 3), index=df.index),
         "source_count": source.map(lambda s: max(1, sum(1 for p in s.split(";") if p.strip()))),
-        "report_narrative": _none_if_empty(cols.text("notes")),
+        "report_narrative": _none_if_empty(cols.free_text("notes")),
     }
     return _events(frame, chk.ok, df.index), _rejects(chk, ext, df["__row"])
 
 
 # ------------------------------------------------------------------ reading files
 def _csv_frame(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
-    """Rows as strings. A row whose field count differs from the header is reported, not read."""
+    """Rows as strings. A row whose field count differs from the header is reported, not read.
+
+    Fast path: Arrow's C++ reader (several times faster than the csv module here). It cannot give
+    the row numbers of malformed rows, so a file that has any goes through the csv module."""
+    fast = _csv_frame_arrow(path)
+    if fast is not None:
+        return fast, []
+    return _csv_frame_exact(path)
+
+
+def _csv_frame_arrow(path: Path) -> pd.DataFrame | None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    malformed = False
+
+    def on_invalid(row: Any) -> str:
+        nonlocal malformed
+        malformed = True
+        return "skip"
+
+    try:
+        with path.open("rb") as fh:
+            header = next(csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")), None)
+        if not header:
+            return None
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8"),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    if malformed:
+        return None
+    df = table.to_pandas()
+    df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
+    df["__row"] = np.arange(1, len(df) + 1)
+    return df
+
+
+def _csv_frame_exact(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
