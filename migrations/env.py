@@ -20,9 +20,16 @@ def _url() -> str:
     return sync_url(explicit or resolve_url(get_settings()))
 
 
+# Objects that migrations manage in raw SQL, not through the ORM models: PostGIS's own table,
+# the data-version table bumped by triggers (0005), the covering hotspot index with INCLUDE (0002).
+SQL_MANAGED_TABLES = {"spatial_ref_sys", "data_version"}
+SQL_MANAGED_INDEXES = {"ix_incident_hotspot"}
+
+
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # PostGIS's own tables (spatial_ref_sys, topology) are not ours to manage.
-    if type_ == "table" and name in {"spatial_ref_sys"}:
+    if type_ == "table" and name in SQL_MANAGED_TABLES:
+        return False
+    if type_ == "index" and name in SQL_MANAGED_INDEXES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

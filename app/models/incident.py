@@ -89,7 +89,6 @@ class Incident(Base):
             name="victims_non_negative",
         ),
         Index("ix_incident_location", "location", postgresql_using="gist"),
-        Index("ix_incident_occurred_start", "occurred_start"),
         Index("ix_incident_h3_cell", "h3_cell"),
         Index("ix_incident_order", text("occurred_start DESC"), text("id DESC")),
     )

@@ -80,7 +80,7 @@ class ParsedEvent(NamedTuple):
     report_narrative: str | None = None
 
 
-@dataclass
+@dataclass(order=True)
 class Reject:
     row: int
     external_id: str | None
@@ -502,8 +502,12 @@ def _geojson_frame(path: Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def iter_source(source: str, path: Path, h3_res: int) -> Iterator[tuple[int, ParsedEvent | Reject]]:
-    """Yield (row number, event or reject) in file order. RowError if the file is unreadable."""
+def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_000
+                ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
+    """Yield (row number, event or reject). RowError (at call time) if the file is unreadable.
+
+    The file is read at once but mapped chunk by chunk, so a caller can store one chunk while
+    the next is mapped."""
     mapper = {"ucdp": map_ucdp, "acled": map_acled}.get(source)
     if mapper is None:
         raise RowError(f"unknown source {source!r}; ucdp or acled")
@@ -513,17 +517,27 @@ def iter_source(source: str, path: Path, h3_res: int) -> Iterator[tuple[int, Par
         df, malformed = _csv_frame(path)
     else:
         df = _geojson_frame(path)
-    if df.empty and not malformed:
-        return iter(())
-    events, rejects = mapper(df, h3_res, all_str=from_csv) if not df.empty else ([], [])
-    rejects += [Reject(r, i, reason) for r, i, reason in malformed]
-    rows = df["__row"].to_numpy() if not df.empty else np.array([], dtype=int)
-    rejected_rows = {r.row for r in rejects}
-    ok_rows = [int(r) for r in rows if int(r) not in rejected_rows]
-    merged: list[tuple[int, ParsedEvent | Reject]] = [*zip(ok_rows, events, strict=True),
-                                                      *((r.row, r) for r in rejects)]
-    merged.sort(key=lambda t: t[0])
-    return iter(merged)
+    return _mapped_chunks(mapper, df, malformed, h3_res, from_csv, chunk_rows)
+
+
+def _mapped_chunks(mapper: Any, df: pd.DataFrame, malformed: list[tuple[int, str | None, str]],
+                   h3_res: int, all_str: bool, chunk_rows: int
+                   ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
+    pending = sorted(Reject(r, i, reason) for r, i, reason in malformed)  # malformed rows, in order
+    for lo in range(0, len(df), chunk_rows):
+        chunk = df.iloc[lo:lo + chunk_rows]
+        events, rejects = mapper(chunk, h3_res, all_str=all_str)
+        rejected_rows = {r.row for r in rejects}
+        ok_rows = [int(r) for r in chunk["__row"].tolist() if int(r) not in rejected_rows]
+        last = int(chunk["__row"].iloc[-1])
+        while pending and pending[0].row < last:
+            rejects.append(pending.pop(0))
+        merged: list[tuple[int, ParsedEvent | Reject]] = [*zip(ok_rows, events, strict=True),
+                                                          *((r.row, r) for r in rejects)]
+        merged.sort(key=lambda t: t[0])
+        yield from merged
+    for r in pending:
+        yield r.row, r
 
 
 def iter_ucdp(path: Path, h3_res: int) -> Iterator[tuple[int, ParsedEvent | Reject]]:
