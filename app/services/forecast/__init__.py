@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError, InvalidInput
 from app.repositories import forecast as repo
+from app.repositories import hotspots as hotspot_repo
 from app.services.forecast import backtest as bt
 from app.services.forecast import methods as M
 from app.services.forecast.features import domain_cells, event_frame, to_days
@@ -173,11 +174,20 @@ def backtest_plan(
 
 async def load_backtest_events(
     session: AsyncSession, res: int, end: datetime, settings: Settings
-) -> tuple[Any, tuple[int, str]]:
+) -> tuple[Any, tuple[Any, ...]]:
+    """Events for a backtest and the stamp of the data they came from (part of the cache key).
+
+    The stamp is read *before* the events, so a cached result is never older than its key: a write
+    landing between the two reads makes the stamp older, never the data. The data version
+    (migration 0005) is one row; the full-table fingerprint is only a fallback without it."""
+    version = await hotspot_repo.data_version(session)
+    stamp: tuple[Any, ...] = (
+        ("version", *version) if version is not None else ("scan", *await repo.fingerprint(session))
+    )
     rows = await repo.events(
         session, res, max_radius_m=settings.forecast_max_location_radius_m, before=end
     )
-    return event_frame(rows), await repo.fingerprint(session)
+    return event_frame(rows), stamp
 
 
 def run_backtest(
