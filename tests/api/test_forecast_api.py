@@ -174,6 +174,20 @@ async def test_backtest_reports_every_method(client, auth, conn):
         },
     )
     assert again.json() == doc
+    # A new incident inside a scored period moves the data version: no stale cached backtest.
+    add(conn, "2021-02-20T00:00:00Z", *TOWNS[0])
+    after = await client.get(
+        "/api/v1/forecast/backtest",
+        headers=auth("analyst"),
+        params={
+            "res": 5,
+            "horizon": "quarter",
+            "start": "2020-01-01",
+            "end": "2021-06-30",
+            "methods": "etas,count",
+        },
+    )
+    assert after.json()["incidents"] == 37
 
 
 @pytest.mark.parametrize(
