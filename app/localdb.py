@@ -72,7 +72,8 @@ def cluster_dir(settings: Settings) -> Path:
 
 
 def password_file(settings: Settings) -> Path:
-    return settings.data_dir / "db-password"
+    # Beside the cluster (not always in .data/): a cluster kept under /var/tmp outlives a clone.
+    return cluster_dir(settings).parent / "db-password"
 
 
 def url(settings: Settings, dbname: str | None = None) -> str:
