@@ -9,6 +9,8 @@ import pytest
 from tests.db.test_forecast_repo import add
 
 TOWNS = [(4.37, 18.56), (6.5, 21.99), (7.3, 22.7)]
+BACKTEST_QUERY = {"res": 5, "horizon": "quarter", "start": "2020-01-01", "end": "2021-06-30",
+                  "methods": "etas,count"}
 
 
 def seed(conn, n_per_month: int = 1) -> None:
@@ -148,13 +150,7 @@ async def test_backtest_reports_every_method(client, auth, conn):
     r = await client.get(
         "/api/v1/forecast/backtest",
         headers=auth("analyst"),
-        params={
-            "res": 5,
-            "horizon": "quarter",
-            "start": "2020-01-01",
-            "end": "2021-06-30",
-            "methods": "etas,count",
-        },
+        params=BACKTEST_QUERY,
     )
     assert r.status_code == 200, r.text
     doc = r.json()
@@ -165,13 +161,7 @@ async def test_backtest_reports_every_method(client, auth, conn):
     again = await client.get(
         "/api/v1/forecast/backtest",
         headers=auth("analyst"),
-        params={
-            "res": 5,
-            "horizon": "quarter",
-            "start": "2020-01-01",
-            "end": "2021-06-30",
-            "methods": "etas,count",
-        },
+        params=BACKTEST_QUERY,
     )
     assert again.json() == doc
     # A new incident inside a scored period moves the data version: no stale cached backtest.
@@ -179,13 +169,7 @@ async def test_backtest_reports_every_method(client, auth, conn):
     after = await client.get(
         "/api/v1/forecast/backtest",
         headers=auth("analyst"),
-        params={
-            "res": 5,
-            "horizon": "quarter",
-            "start": "2020-01-01",
-            "end": "2021-06-30",
-            "methods": "etas,count",
-        },
+        params=BACKTEST_QUERY,
     )
     assert after.json()["incidents"] == 37
 

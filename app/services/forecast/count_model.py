@@ -134,17 +134,4 @@ def forecast(
         model.fit(pd.concat(frames, ignore_index=True), np.concatenate(targets))
         expected = np.clip(model.predict(features(past, origin, cells)), 0.0, None)
         floor = sum(f for f, _ in floors) / sum(n for _, n in floors)
-    hpi = (
-        harm_per_incident.reindex(cells).fillna(default_harm).to_numpy()
-        if harm_per_incident is not None
-        else np.full(len(cells), default_harm)
-    )
-    return Forecast(
-        "count",
-        cells,
-        expected,
-        expected * hpi,
-        expected.copy(),
-        floor_incidents=floor,
-        floor_harm=floor * default_harm,
-    )
+    return Forecast.from_rates("count", cells, expected, floor, harm_per_incident, default_harm)

@@ -169,17 +169,4 @@ def forecast(
     total = trig.add(bg, fill_value=0.0) + floor
     cells = total.index.to_numpy(np.int64)
     expected = total.to_numpy()
-    hpi = (
-        harm_per_incident.reindex(cells).fillna(default_harm).to_numpy()
-        if harm_per_incident is not None
-        else np.full(len(cells), default_harm)
-    )
-    return Forecast(
-        "etas",
-        cells,
-        expected,
-        expected * hpi,
-        expected.copy(),
-        floor_incidents=floor,
-        floor_harm=floor * default_harm,
-    )
+    return Forecast.from_rates("etas", cells, expected, floor, harm_per_incident, default_harm)

@@ -141,6 +141,16 @@ class Forecast:
     floor_incidents: float = 0.0
     floor_harm: float = 0.0
 
+    @classmethod
+    def from_rates(cls, method: str, cells: np.ndarray, expected: np.ndarray, floor: float,
+                   harm_per_incident: pd.Series | None, default_harm: float) -> Forecast:
+        """A model's forecast from expected incidents per cell, ranked by them; harm is each
+        cell's own harm per incident where known, the mean elsewhere and for the floor."""
+        hpi = (harm_per_incident.reindex(cells).fillna(default_harm).to_numpy()
+               if harm_per_incident is not None else np.full(len(cells), default_harm))
+        return cls(method, cells, expected, expected * hpi, expected.copy(),
+                   floor_incidents=floor, floor_harm=floor * default_harm)
+
     @property
     def p_incident(self) -> np.ndarray:
         return 1.0 - np.exp(-np.clip(self.expected_incidents, 0.0, None))
