@@ -59,7 +59,8 @@ def gi_star(values: np.ndarray, w: sparse.csr_matrix) -> np.ndarray:
         return np.zeros_like(values, dtype=np.float64)
     x = values.astype(np.float64)
     mean = x.mean(axis=0)
-    sd = np.sqrt((x * x).mean(axis=0) - mean * mean)
+    # x.std(ddof=0), never NaN: E[x²] - mean² can come out a hair below zero in floating point.
+    sd = x.std(axis=0)
     wi = np.asarray(w.sum(axis=1)).ravel()[:, None]
     lag = w @ x
     denom = sd[None, :] * np.sqrt(np.maximum(n * wi - wi * wi, 0.0) / (n - 1))
