@@ -7,9 +7,6 @@ imported gets a reason; the mapping tables are documented in docs/import-mapping
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from app.domain import Category, PerpetratorType
+from app.services import export_readers
 
 # UCDP where_prec: 1 exact, 2 within 25 km, 3 admin-2, 4 admin-1, 5 linear/large area, 6 country,
 # 7 international waters/airspace. Radii are the typical uncertainty in metres.
@@ -412,96 +410,6 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     return _events(frame, chk.ok, df.index), _rejects(chk, ext, df["__row"])
 
 
-# ------------------------------------------------------------------ reading files
-def _csv_frame(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
-    """Rows as strings. A row whose field count differs from the header is reported, not read.
-
-    Fast path: Arrow's C++ reader (several times faster than the csv module here). It cannot give
-    the row numbers of malformed rows, so a file that has any goes through the csv module."""
-    fast = _csv_frame_arrow(path)
-    if fast is not None:
-        return fast, []
-    return _csv_frame_exact(path)
-
-
-def _csv_frame_arrow(path: Path) -> pd.DataFrame | None:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    malformed = False
-
-    def on_invalid(row: Any) -> str:
-        nonlocal malformed
-        malformed = True
-        return "skip"
-
-    try:
-        with path.open("rb") as fh:
-            header = next(csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")), None)
-        if not header:
-            return None
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8"),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error, StopIteration):
-        return None
-    if malformed:
-        return None
-    df = table.to_pandas()
-    df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
-    df["__row"] = np.arange(1, len(df) + 1)
-    return df
-
-
-def _csv_frame_exact(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, None)
-        if not header:
-            raise RowError("empty CSV file")
-        good, rownums, malformed = [], [], []
-        width = len(header)
-        for i, row in enumerate(reader, start=1):
-            if len(row) == width:
-                good.append(row)
-                rownums.append(i)
-            elif row:
-                malformed.append((i, row[0] if row else None,
-                                  f"malformed CSV row: {len(row)} fields, header has {width}"))
-    except csv.Error as exc:
-        raise RowError(f"not a readable CSV file: {exc}") from None
-    df = pd.DataFrame(good, columns=[h.strip() for h in header], dtype=object)
-    df["__row"] = rownums
-    return df, malformed
-
-
-def _geojson_frame(path: Path) -> pd.DataFrame:
-    try:
-        doc = json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RowError(f"not valid JSON: {exc}") from None
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise RowError("not a GeoJSON FeatureCollection")
-    records = []
-    for i, f in enumerate(feats, start=1):
-        f = f if isinstance(f, dict) else {}
-        props = dict(f.get("properties") or {})
-        geom = f.get("geometry") or {}
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if isinstance(geom, dict) and geom.get("type") == "Point" and isinstance(coords, list) \
-                and len(coords) >= 2:
-            props["longitude"], props["latitude"] = coords[0], coords[1]
-        props["__row"] = i
-        records.append(props)
-    return pd.DataFrame.from_records(records)
-
-
 def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_000
                 ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
     """Yield (row number, event or reject). RowError (at call time) if the file is unreadable.
@@ -513,10 +421,13 @@ def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_00
         raise RowError(f"unknown source {source!r}; ucdp or acled")
     malformed: list[tuple[int, str | None, str]] = []
     from_csv = path.suffix.lower() not in (".geojson", ".json")
-    if from_csv:
-        df, malformed = _csv_frame(path)
-    else:
-        df = _geojson_frame(path)
+    try:
+        if from_csv:
+            df, malformed = export_readers.csv_frame(path)
+        else:
+            df = export_readers.geojson_frame(path)
+    except export_readers.ExportError as exc:
+        raise RowError(str(exc)) from None
     return _mapped_chunks(mapper, df, malformed, h3_res, from_csv, chunk_rows)
 
 
