@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role
@@ -23,9 +22,6 @@ from app.services.auth import Principal
 # Partners see where the mission is, not what it holds there.
 PARTNER_FIELDS = ("id", "name", "kind", "latitude", "longitude", "opened_on", "closed_on")
 
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(orjson.dumps(d, default=str))
 
 
 def shape(row: dict[str, Any], role: Role) -> dict[str, Any]:
@@ -40,7 +36,7 @@ async def create(session: AsyncSession, body: BaseCreate, who: Principal) -> dic
     values.update(created_by=who.actor, updated_by=who.actor)
     new_id = await repo.insert_base(session, values, body.longitude, body.latitude)
     await audit.record(session, actor=who.actor, action="create", object_type="mission_base",
-                       object_id=str(new_id), after=_jsonable(body.model_dump()))
+                       object_id=str(new_id), after=body.model_dump())
     await session.commit()
     return await read(session, new_id, who)
 
@@ -67,8 +63,8 @@ async def update(session: AsyncSession, base_id: uuid.UUID, body: BaseUpdate, wh
     await repo.update_base(session, base_id, {**changes, "updated_by": who.actor},
                            lonlat)  # type: ignore[arg-type]
     await audit.record(session, actor=who.actor, action="update", object_type="mission_base",
-                       object_id=str(base_id), before=_jsonable(shape(before, Role.admin)),
-                       after=_jsonable(body.model_dump(exclude_unset=True)))
+                       object_id=str(base_id), before=shape(before, Role.admin),
+                       after=body.model_dump(exclude_unset=True))
     await session.commit()
     return await read(session, base_id, who)
 
@@ -79,7 +75,7 @@ async def remove(session: AsyncSession, base_id: uuid.UUID, who: Principal) -> N
         raise NotFound(f"no base {base_id}")
     await repo.delete_base(session, base_id)
     await audit.record(session, actor=who.actor, action="delete", object_type="mission_base",
-                       object_id=str(base_id), before=_jsonable(shape(before, Role.admin)))
+                       object_id=str(base_id), before=shape(before, Role.admin))
     await session.commit()
 
 

@@ -131,9 +131,6 @@ class _Checks:
     def ok(self) -> pd.Series:
         return pd.Series(~self.failed, index=self.index)
 
-    def reason_at(self, pos: int) -> str:
-        return self.reasons[pos]
-
 
 class _Cols:
     """Columns of one export as stripped strings ("" when absent or null), each computed once."""

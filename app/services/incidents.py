@@ -25,9 +25,6 @@ STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "c
                 "updated_at")
 
 
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(orjson.dumps(d, default=str))
-
 
 def grades_at_least(min_grade: str) -> list[str]:
     return [g for g, r in GRADE_RANK.items() if r >= GRADE_RANK[min_grade]]
@@ -58,8 +55,8 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
     )
     new_id = await repo.insert_incident(session, values, body.longitude, body.latitude, report)
     await audit.record(session, actor=who.actor, action="create", object_type="incident",
-                       object_id=str(new_id), after=_jsonable({**values, "latitude": body.latitude,
-                                                               "longitude": body.longitude}))
+                       object_id=str(new_id), after={**values, "latitude": body.latitude,
+                                                               "longitude": body.longitude})
     await session.commit()
     return new_id
 
@@ -173,8 +170,8 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUp
         after_vals.update(longitude=lonlat[0], latitude=lonlat[1])
     await audit.record(session, actor=who.actor, action="update", object_type="incident",
                        object_id=str(incident_id),
-                       before=_jsonable({k: before.get(k) for k in after_vals}),
-                       after=_jsonable(after_vals))
+                       before={k: before.get(k) for k in after_vals},
+                       after=after_vals)
     await session.commit()
     return await read(session, incident_id, who)
 
