@@ -38,6 +38,14 @@ def table(result: dict[str, Any]) -> str:
         f"area {result['domain_cells']} cells ({result['area']}, res {result['res']}), "
         f"best baseline by PAI@1%: {result['best_baseline']}"
     )
+    ceiling = result.get("ceiling")
+    if ceiling:
+        lines.append("ceiling (clairvoyant oracle, not a method): PAI@1% / PAI@5% / share in set")
+        for name, c in ceiling.items():
+            lines.append(
+                f"  {name:<26}{c['pai_1pct']:>9}{c['pai_5pct']:>9}"
+                f"{c['share_of_incidents_in_set']:>9}"
+            )
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.services.forecast.features import Forecast, before, to_days, within
+from app.services.forecast.features import Forecast, before, rings_around, to_days, within
 
 AREA_FRACTIONS = (0.01, 0.05)
 RELIABILITY_BINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0000001)
@@ -133,6 +133,55 @@ class Tally:
         return out
 
 
+@dataclass
+class Ceiling:
+    """Clairvoyant upper bounds on PAI: an oracle that knows the next period's counts and picks
+    the best cells, either anywhere in the area or only among cells it could have known about
+    (cells with an earlier incident, optionally with their ring-1 neighbours). No method can beat
+    the unrestricted oracle, and no method that ranks only cells of a set can beat that set's
+    oracle. Cells outside a set tie below it, as unforecast cells do in `Forecast.on`."""
+
+    hits: dict[str, dict[float, float]] = field(
+        default_factory=lambda: {
+            s: dict.fromkeys(AREA_FRACTIONS, 0.0) for s in CEILING_SETS
+        }
+    )
+    in_set: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CEILING_SETS, 0.0))
+    incidents: float = 0.0
+
+    def add(
+        self, domain: np.ndarray, train_cells: np.ndarray, counts: np.ndarray, total_n: float
+    ) -> None:
+        hit = np.isin(domain, train_cells)
+        near = np.isin(domain, rings_around(train_cells, 1).target)
+        for name, allowed in zip(
+            CEILING_SETS, (np.ones(len(domain), bool), hit, near), strict=True
+        ):
+            score = np.where(allowed, counts, -1.0)
+            for frac in AREA_FRACTIONS:
+                self.hits[name][frac] += captured(score, counts, frac * len(domain))
+            self.in_set[name] += float(counts[allowed].sum())
+        self.incidents += total_n
+
+    def summary(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name in CEILING_SETS:
+            block: dict[str, float | None] = {}
+            for frac in AREA_FRACTIONS:
+                tag = f"{round(frac * 100)}pct"
+                block[f"pai_{tag}"] = (
+                    round(self.hits[name][frac] / self.incidents / frac, 2)
+                    if self.incidents
+                    else None
+                )
+            block["share_of_incidents_in_set"] = (
+                round(self.in_set[name] / self.incidents, 4) if self.incidents else None
+            )
+            out[name] = block
+        return out
+
+
+CEILING_SETS = ("any_cell", "previously_hit", "previously_hit_or_ring1")
 Method = Callable[[pd.DataFrame, float, float], Forecast]
 
 
@@ -146,6 +195,7 @@ def run(
     """Score every method at every origin. Each method is handed only the events before the
     origin, so no later incident can reach a forecast."""
     tallies = {name: Tally() for name in methods}
+    ceiling = Ceiling()
     dom_index = pd.Index(domain)
     for origin_dt, end_dt in periods:
         origin, end = to_days(origin_dt), to_days(end_dt)
@@ -161,6 +211,7 @@ def run(
             fc = method(train, origin, end - origin).on(domain)
             fc.method = name
             tallies[name].add(fc, counts, harm, float(len(future)), float(future["harm"].sum()))
+        ceiling.add(domain, train["cell"].to_numpy(), counts, float(len(future)))
         if progress:
             progress(1)
     return {
@@ -168,4 +219,6 @@ def run(
         "domain_cells": len(domain),
         "incidents": int(tallies[next(iter(tallies))].incidents) if tallies else 0,
         "methods": {name: t.summary() for name, t in tallies.items()},
+        # Diagnostic, not a method: the best PAI any ranking could reach (see Ceiling).
+        "ceiling": ceiling.summary(),
     }
