@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -156,36 +157,104 @@ class AlertMaker:
             "X-Kinga-Signature": sign(self.secret, ts, body),
         }
 
+    def raw_request(self, n: int, host: str) -> bytes:
+        """One complete HTTP/1.1 request (signed, with its own key), built before timing starts."""
+        key, body = self.make(n)
+        head = "".join(f"{k}: {v}\r\n" for k, v in self.headers(key, body).items())
+        return (
+            f"POST /api/v1/alerts HTTP/1.1\r\nHost: {host}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (uvicorn --workers N forks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    wanted, total, grew = {pid}, 0.0, True
+    while grew:
+        grew = False
+        for p, (ppid, _) in stats.items():
+            if ppid in wanted and p not in wanted:
+                wanted.add(p)
+                grew = True
+    for p in wanted:
+        total += stats.get(p, (0, 0.0))[1]
+    return total
+
+
+def client_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: bytes) -> tuple[int, bytes]:
+    writer.write(req)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, await reader.readexactly(length)
+
 
 async def load(
-    base: str, maker: AlertMaker, *, clients: int, seconds: float, health: bool = False
+    base: str,
+    maker: AlertMaker,
+    *,
+    clients: int,
+    seconds: float,
+    health: bool = False,
+    server_pid: int | None = None,
+    pool: int | None = None,
 ) -> dict[str, Any]:
+    """`clients` keep-alive HTTP/1.1 connections on raw asyncio streams, each sending its next
+    request as soon as the previous answer is read. Every request (body, key, signature) is
+    built before the clock starts, so the generator spends its CPU on the socket only."""
+    host, port = base.removeprefix("http://").split(":")
+    pool = pool or max(2_000, int(seconds * 1_500))
+    if health:
+        reqs = [f"GET /api/v1/health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()] * pool
+    else:
+        reqs = [maker.raw_request(n, host) for n in range(pool)]
     lat: list[float] = []
     codes: dict[int, int] = {}
-    ids: list[str] = []
-    deadline = time.perf_counter() + seconds
-    counter = iter(range(10**9))
+    bodies: list[bytes] = []
+    nxt = iter(reqs)
+    conns = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
 
-    async def client_loop(http: httpx.AsyncClient) -> None:
-        while time.perf_counter() < deadline:
-            t0 = time.perf_counter()
-            if health:
-                r = await http.get(f"{base}/api/v1/health")
-            else:
-                key, body = maker.make(next(counter))
-                r = await http.post(f"{base}/api/v1/alerts", content=body, headers=maker.headers(key, body))
-            lat.append(time.perf_counter() - t0)
-            codes[r.status_code] = codes.get(r.status_code, 0) + 1
-            if not health and r.is_success:
-                ids.append(r.json()["id"])
+    async def client_loop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        clock = time.perf_counter
+        for req in nxt:
+            t0 = clock()
+            if t0 >= deadline:
+                break
+            status, body = await _exchange(reader, writer, req)
+            lat.append(clock() - t0)
+            codes[status] = codes.get(status, 0) + 1
+            if 200 <= status < 300 and not health:
+                bodies.append(body)
+        writer.close()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
-        t0 = time.perf_counter()
-        await asyncio.gather(*(client_loop(http) for _ in range(clients)))
-        elapsed = time.perf_counter() - t0
+    cpu0, srv0 = client_cpu(), cpu_seconds(server_pid) if server_pid else 0.0
+    t0 = time.perf_counter()
+    deadline = t0 + seconds
+    await asyncio.gather(*(client_loop(r, w) for r, w in conns))
+    elapsed = time.perf_counter() - t0
+    cpu1, srv1 = client_cpu(), cpu_seconds(server_pid) if server_pid else 0.0
     ok = sum(v for k, v in codes.items() if 200 <= k < 300)
     arr = np.asarray(lat) * 1000 if lat else np.zeros(1)
+    n = max(len(lat), 1)
     return {
         "clients": clients,
         "seconds": round(elapsed, 2),
@@ -195,7 +264,11 @@ async def load(
         "codes": codes,
         "p50_ms": round(float(np.percentile(arr, 50)), 1),
         "p99_ms": round(float(np.percentile(arr, 99)), 1),
-        "ids": ids,
+        "client_cpu_ms_per_req": round((cpu1 - cpu0) * 1000 / n, 3),
+        "server_cpu_ms_per_req": round((srv1 - srv0) * 1000 / n, 3),
+        "client_cpu_share": round((cpu1 - cpu0) / elapsed, 2),
+        "server_cpu_share": round((srv1 - srv0) / elapsed, 2),
+        "ids": [orjson.loads(b)["id"] for b in bodies],
     }
 
 
@@ -246,12 +319,18 @@ def main() -> None:
     print(f"seeded {seed(db_url)} real incidents into kinga_bench_alerts", file=sys.stderr)
     token, secret = asyncio.run(create_integration(db_url, "bench"))
     maker = AlertMaker(token, secret)
-    with serve(db_url, workers=args.workers) as (base, _):
+    with serve(db_url, workers=args.workers) as (base, proc):
+        pid = proc.pid
         asyncio.run(load(base, maker, clients=4, seconds=2))  # warm-up (pool, caches, gazetteer)
-        main_run = asyncio.run(load(base, maker, clients=args.clients, seconds=args.seconds))
-        sequential = asyncio.run(load(base, maker, clients=1, seconds=min(args.seconds, 10)))
+        main_run = asyncio.run(
+            load(base, maker, clients=args.clients, seconds=args.seconds, server_pid=pid)
+        )
+        sequential = asyncio.run(
+            load(base, maker, clients=1, seconds=min(args.seconds, 10), server_pid=pid)
+        )
         health = asyncio.run(
-            load(base, maker, clients=args.clients, seconds=min(args.seconds, 10), health=True)
+            load(base, maker, clients=args.clients, seconds=min(args.seconds, 10), health=True,
+                 server_pid=pid)
         )
     found = stored(db_url, main_run["ids"])
     rows = [
@@ -259,12 +338,16 @@ def main() -> None:
         ("baseline: 1 client, POST /alerts", sequential),
         ("ceiling: 32 clients, GET /health", health),
     ]
-    print(f"\n{'run':36} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  codes")
+    print(f"\n{'run':36} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
+          f"{'cli cpu ms/req':>15} {'srv cpu ms/req':>15}  codes")
     for name, r in rows:
         print(
             f"{name:36} {r['accepted_per_s']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-            f"{r['requests']:>9}  {r['codes']}"
+            f"{r['requests']:>9} {r['client_cpu_ms_per_req']:>15} {r['server_cpu_ms_per_req']:>15}  "
+            f"{r['codes']}"
         )
+    print("CPU share of one core during the 32-client run: "
+          f"client {main_run['client_cpu_share']}, server {main_run['server_cpu_share']}")
     print(f"\n2xx alerts found in the database: {found} / {len(main_run['ids'])}")
     print(
         f"speed-up over one sequential client: "
