@@ -32,7 +32,9 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        # Every API transaction commits synchronously whatever the server's default: a 2xx (an
+        # accepted alert above all) survives a crash. Bulk imports relax it per transaction.
+        connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=on"},
     )
 
 

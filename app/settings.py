@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     hotspot_cache_mb: int = Field(default=256, ge=1)
 
     # --- alerts, warnings, responses (issue 4) ---
+    # Integration tokens and their integration rows are cached this long per process (a revoke
+    # clears the revoking process's cache at once; other processes refuse within this time).
+    integration_auth_cache_s: float = Field(default=5, ge=0, le=60)
+    # Triage runs off the request path: batch size, and how often a worker looks for alerts
+    # stored by other processes (it is also woken by every intake in its own process).
+    alert_triage_batch: int = Field(default=100, ge=1, le=1000)
+    alert_triage_poll_s: float = Field(default=1.0, gt=0)
     # Signed alert posts: X-Kinga-Timestamp may differ from server time by at most this (replay).
     alert_signature_max_skew_s: int = Field(default=300, ge=1, le=3600)
     alert_max_body_bytes: int = Field(default=65_536, ge=1024)

@@ -302,6 +302,20 @@ def seed(db_url: str) -> int:
     return len(rows)
 
 
+def triage_backlog(db_url: str, limit_s: float = 300) -> dict[str, Any]:
+    """Alerts are triaged after the 201 (see docs/alerts.md): how many were still untriaged when
+    the load stopped, and how long the server took to finish them."""
+    t0 = time.perf_counter()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        left = first = conn.execute("SELECT count(*) FROM alert WHERE triage IS NULL").fetchone()[0]
+        while left and time.perf_counter() - t0 < limit_s:
+            time.sleep(0.2)
+            left = conn.execute("SELECT count(*) FROM alert WHERE triage IS NULL").fetchone()[0]
+        errors = conn.execute("SELECT count(*) FROM alert WHERE triage->>'action' = 'error'").fetchone()[0]
+    return {"untriaged_at_end": first, "drained_s": round(time.perf_counter() - t0, 1),
+            "still_untriaged": left, "triage_errors": errors}
+
+
 def stored(db_url: str, ids: list[str]) -> int:
     with psycopg.connect(db_url) as conn:
         return int(
@@ -325,6 +339,7 @@ def main() -> None:
         main_run = asyncio.run(
             load(base, maker, clients=args.clients, seconds=args.seconds, server_pid=pid)
         )
+        backlog = triage_backlog(db_url)
         sequential = asyncio.run(
             load(base, maker, clients=1, seconds=min(args.seconds, 10), server_pid=pid)
         )
@@ -350,6 +365,11 @@ def main() -> None:
           f"client {main_run['client_cpu_share']}, server {main_run['server_cpu_share']}")
     print(f"\n2xx alerts found in the database: {found} / {len(main_run['ids'])}")
     print(
+        f"triage after the 32-client run: {backlog['untriaged_at_end']} alerts still queued when the "
+        f"load stopped, all triaged {backlog['drained_s']} s later "
+        f"(left: {backlog['still_untriaged']}, errors: {backlog['triage_errors']})"
+    )
+    print(
         f"speed-up over one sequential client: "
         f"{main_run['accepted_per_s'] / max(sequential['accepted_per_s'], 0.1):.2f}x; "
         f"share of the /health ceiling: "
@@ -370,6 +390,7 @@ def main() -> None:
                 for k, r in (("concurrent", main_run), ("sequential", sequential), ("health", health))
             },
             "stored": found,
+            "triage_backlog": backlog,
             "accepted": len(main_run["ids"]),
             "target_met": target,
         },

@@ -32,7 +32,7 @@ from alembic.config import Config
 from app import localdb
 from app.db import libpq_url
 from app.settings import PROJECT_ROOT, Settings
-from bench.bench_alerts import AlertMaker, create_integration, free_port, serve
+from bench.bench_alerts import AlertMaker, create_integration, free_port, serve, triage_backlog
 from bench.common import write_result
 
 
@@ -142,6 +142,7 @@ def main() -> None:
         maker = AlertMaker(token, secret, seed=5)
         with serve(url, pool_size=10) as (base, _):
             log = asyncio.run(scenario(base, maker, settings, args))
+            backlog = triage_backlog(libpq_url(url), limit_s=120)  # triage resumed after the outage
         with psycopg.connect(libpq_url(url)) as conn:
             alerts, keys, markers = conn.execute(
                 "SELECT (SELECT count(*) FROM alert), (SELECT count(*) FROM idempotency_key), "
@@ -151,6 +152,7 @@ def main() -> None:
             alerts == keys == markers == args.alerts
             and not log["five_hundreds"]
             and log["while_down"].get(503, 0) > 0
+            and backlog["still_untriaged"] == 0
         )
         print(
             f"\nalerts sent {args.alerts}, stored {alerts}, idempotency keys {keys}, "
@@ -161,10 +163,15 @@ def main() -> None:
             f"answers while down: {log['while_down']}"
         )
         print(f"all answers: {log['codes']}; 500s: {len(log['five_hundreds'])}; total {log['elapsed_s']} s")
+        print(
+            f"triage: {backlog['untriaged_at_end']} queued at the end of the load, done "
+            f"{backlog['drained_s']} s later; untriaged left {backlog['still_untriaged']}, "
+            f"errors {backlog['triage_errors']}"
+        )
         print("fault test:", "PASSED (503 while down, every alert exactly once)" if ok else "FAILED")
         write_result(
             "fault_alerts",
-            {"args": vars(args), **log, "stored": alerts, "keys": keys, "markers": markers, "passed": ok},
+            {"args": vars(args), **log, "triage": backlog, "stored": alerts, "keys": keys, "markers": markers, "passed": ok},
         )
         if not ok:
             sys.exit(1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from starlette.responses import Response
 
 from app.deps import SessionDep, SettingsDep, require
@@ -13,7 +15,7 @@ from app.domain import Role
 from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
 from app.services import alert_review as review
 from app.services import alerts as svc
-from app.services import webhooks
+from app.services.alert_triage import TriageWorker
 from app.services.auth import Principal
 from app.services.geojson import json_response
 
@@ -62,7 +64,6 @@ async def post_alert(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    background: BackgroundTasks,
     who: Annotated[Principal, Depends(require(Role.integration))],
     idempotency_key: Annotated[str | None, Header()] = None,
     x_kinga_timestamp: Annotated[str | None, Header()] = None,
@@ -79,8 +80,10 @@ async def post_alert(
         timestamp=x_kinga_timestamp,
         signature=x_kinga_signature,
     )
-    if out.warning_ids:
-        background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
+    if not out.replayed:
+        worker: TriageWorker | None = getattr(request.app.state, "alert_triage", None)
+        if worker is not None:
+            worker.notify()
     headers = {"Location": f"/api/v1/alerts/{out.body['id']}"}
     if out.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -147,3 +150,22 @@ async def dismiss(
     who: Annotated[Principal, Depends(require(*STAFF))],
 ) -> Response:
     return json_response(await review.dismiss(session, alert_id, body.reason, who))
+
+
+def install(app: FastAPI) -> None:
+    """Run the alert triage worker for the app's lifetime (after the engine exists, stopped
+    before it is disposed). It first drains whatever an earlier run left untriaged."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            worker = TriageWorker(application.state.settings)
+            application.state.alert_triage = worker
+            worker.start()
+            try:
+                yield state
+            finally:
+                await worker.stop()
+
+    app.router.lifespan_context = lifespan

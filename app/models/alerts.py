@@ -115,6 +115,8 @@ class Alert(Base):
         Index("ix_alert_received", sql_text("received_at DESC"), sql_text("id DESC")),
         Index("ix_alert_sender_recent", "sender_key", "received_at"),
         Index("ix_alert_h3_cell", "h3_cell", "observed_at"),
+        # The triage queue: alerts stored on intake, not yet triaged (see services/alert_triage).
+        Index("ix_alert_untriaged", "received_at", "id", postgresql_where=sql_text("triage IS NULL")),
     )
 
 

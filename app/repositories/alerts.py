@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Report
@@ -19,14 +19,6 @@ ALERT_COLUMNS = [
     func.ST_X(Alert.location).label("longitude"),
     func.ST_Y(Alert.location).label("latitude"),
 ]
-
-
-async def lock_key(session: AsyncSession, integration_id: uuid.UUID, key: str) -> None:
-    """Serialise requests that share an idempotency key (held until commit or rollback)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 4))"),
-        {"k": f"{integration_id}:{key}"},
-    )
 
 
 async def get_key(session: AsyncSession, integration_id: uuid.UUID, key: str) -> dict[str, Any] | None:
@@ -44,25 +36,6 @@ async def get_key(session: AsyncSession, integration_id: uuid.UUID, key: str) ->
     return dict(row) if row else None
 
 
-async def put_key(
-    session: AsyncSession,
-    integration_id: uuid.UUID,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    response: dict[str, Any],
-) -> None:
-    await session.execute(
-        pg_insert(IdempotencyKey).values(
-            integration_id=integration_id,
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response=response,
-        )
-    )
-
-
 async def purge_keys(session: AsyncSession, before: datetime) -> int:
     res = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
@@ -77,12 +50,91 @@ async def insert_alert(
     return (await session.execute(insert(Alert).values(**vals).returning(Alert.id))).scalar_one()
 
 
-async def recent_from_sender(session: AsyncSession, sender_key: str, since: datetime) -> list[dict[str, Any]]:
+async def recent_from_sender(
+    session: AsyncSession,
+    sender_key: str,
+    since: datetime,
+    *,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[dict[str, Any]]:
+    """The sender's alerts received since `since` (and, given `before`, ahead of that alert in
+    the triage order), newest first."""
+    conds = [Alert.sender_key == sender_key, Alert.received_at >= since]
+    if before is not None:
+        conds.append(tuple_(Alert.received_at, Alert.id) < tuple_(*before))
     stmt = (
         select(Alert.id, Alert.text, Alert.incident_id, Alert.collapsed_into)
-        .where(Alert.sender_key == sender_key, Alert.received_at >= since)
+        .where(*conds)
         .order_by(Alert.received_at.desc())
         .limit(20)
+    )
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+# Intake in one statement: the idempotency record and the alert are inserted together; when the
+# key is already taken (ON CONFLICT waits for a concurrent holder to commit or roll back) nothing
+# is inserted and no row comes back. The alert's location is built from bound coordinates.
+STORE_ACCEPTED = text(
+    """
+WITH k AS (
+    INSERT INTO idempotency_key (integration_id, key, request_hash, status_code, response)
+    SELECT :integration_id, CAST(:key AS text), :request_hash, :status_code, CAST(:response AS jsonb)
+    WHERE CAST(:key AS text) IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+INSERT INTO alert (id, integration_id, format, status, category, text, language, observed_at,
+                   location, location_radius_m, location_source, h3_cell, place_name,
+                   needs_location, reporter_contact, sender_key, external_id, area)
+SELECT :id, :integration_id, :format, 'new', :category, :text, :language, :observed_at,
+       CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
+            ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326) END,
+       :location_radius_m, :location_source, CAST(:h3_cell AS bigint), :place_name,
+       :needs_location, :reporter_contact, :sender_key, :external_id, CAST(:area AS jsonb)
+WHERE CAST(:key AS text) IS NULL OR EXISTS (SELECT 1 FROM k)
+RETURNING id
+"""
+)
+STORED_FIELDS = (
+    "id", "integration_id", "format", "category", "text", "language", "observed_at",
+    "location_radius_m", "location_source", "h3_cell", "place_name", "needs_location",
+    "reporter_contact", "sender_key", "external_id",
+)  # fmt: skip
+
+
+async def store_accepted(
+    session: AsyncSession,
+    values: dict[str, Any],
+    lonlat: tuple[float, float] | None,
+    *,
+    key: str | None,
+    request_hash: str,
+    status_code: int,
+    response: dict[str, Any],
+) -> bool:
+    """Insert the alert (untriaged) and its idempotency record; False when the key was taken."""
+    params = {f: values.get(f) for f in STORED_FIELDS}
+    params.update(
+        lon=lonlat[0] if lonlat else None,
+        lat=lonlat[1] if lonlat else None,
+        area=orjson.dumps(values["area"]).decode() if values.get("area") is not None else None,
+        key=key,
+        request_hash=request_hash,
+        status_code=status_code,
+        response=orjson.dumps(response).decode(),
+    )
+    return (await session.execute(STORE_ACCEPTED, params)).first() is not None
+
+
+async def claim_untriaged(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """The oldest untriaged alerts, locked for this transaction; rows other transactions hold
+    (another worker, a reviewer) are skipped."""
+    stmt = (
+        select(*ALERT_COLUMNS)
+        .where(Alert.triage.is_(None))
+        .order_by(Alert.received_at, Alert.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Alert)
     )
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
@@ -161,9 +213,3 @@ async def cell_burst(session: AsyncSession, cell_range: tuple[int, int], since: 
 
 async def count_all(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Alert))).scalar_one())
-
-
-async def require_durable_commit(session: AsyncSession) -> None:
-    """An accepted alert must survive a database crash even where the server runs with
-    synchronous_commit = off (the local cluster does): this transaction waits for its WAL flush."""
-    await session.execute(text("SET LOCAL synchronous_commit TO on"))

@@ -18,7 +18,7 @@ from app.repositories import audit
 from app.repositories import incidents as incident_repo
 from app.repositories import integrations as integ_repo
 from app.schemas.alerts import AlertLocate
-from app.services import alerts as intake
+from app.services import alert_triage as intake
 from app.services import gazetteer
 from app.services import warnings as warning_svc
 from app.services.auth import Principal
@@ -30,6 +30,7 @@ HIDDEN = ("sender_key", "report_id", "reporter_contact", "h3_cell")
 
 def present(row: dict[str, Any], role: Role) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in HIDDEN}
+    out["triaged"] = row.get("triage") is not None
     out["h3_cell"] = to_str(row["h3_cell"]) if row.get("h3_cell") else None
     if role in (Role.admin, Role.analyst):
         out["reporter_contact"] = row.get("reporter_contact")
@@ -76,6 +77,8 @@ async def _load(session: AsyncSession, alert_id: uuid.UUID) -> dict[str, Any]:
     row = await repo.get(session, alert_id, lock=True)
     if row is None:
         raise NotFound(f"no alert with id {alert_id}")
+    if row["triage"] is None:
+        raise Conflict("this alert is still being triaged; retry in a moment")
     return row
 
 

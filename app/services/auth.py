@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain import Role
 
@@ -27,3 +29,29 @@ def new_token() -> str:
 
 def hash_token(token: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+class TtlCache:
+    """A small per-process cache whose entries expire after `ttl_s` seconds (monotonic clock)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._data: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any, ttl_s: float) -> Any | None:
+        hit = self._data.get(key)
+        if hit is None or time.monotonic() - hit[0] > ttl_s:
+            return None
+        return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._data) >= self.max_entries:
+            self._data.clear()
+        self._data[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+# Integration tokens only (they post alerts at high rates); staff tokens are looked up every time.
+integration_principals = TtlCache()

@@ -23,7 +23,7 @@ from app.domain import Section
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.repositories import audit
 from app.repositories import integrations as repo
-from app.services.auth import hash_token, new_token
+from app.services.auth import TtlCache, hash_token, integration_principals, new_token
 
 FORMATS = ("json", "cap", "sms")
 
@@ -165,13 +165,27 @@ async def revoke(session: AsyncSession, name: str, actor: str) -> None:
         before={"revoked_at": None},
     )
     await session.commit()
+    forget_cached()
 
 
-async def for_principal(session: AsyncSession, token_id: str) -> dict[str, Any]:
-    found = await repo.by_token(session, uuid.UUID(token_id))
-    if found is None or found["revoked_at"] is not None:
-        raise Unauthorized("the token belongs to no active integration")
-    return found
+_by_token = TtlCache()
+
+
+async def for_principal(session: AsyncSession, token_id: str, *, ttl_s: float = 0) -> dict[str, Any]:
+    """The active integration behind a token, cached for `ttl_s` seconds in this process."""
+    found = _by_token.get(token_id, ttl_s)
+    if found is None:
+        found = await repo.by_token(session, uuid.UUID(token_id))
+        if found is None or found["revoked_at"] is not None:
+            raise Unauthorized("the token belongs to no active integration")
+        _by_token.put(token_id, found)
+    return found  # type: ignore[no-any-return]
+
+
+def forget_cached() -> None:
+    """Drop this process's cached integration tokens (after a revoke)."""
+    _by_token.clear()
+    integration_principals.clear()
 
 
 async def listing(session: AsyncSession) -> list[dict[str, Any]]:

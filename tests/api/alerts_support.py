@@ -45,7 +45,15 @@ async def post_alert(
     key: str | None = None,
 ) -> Any:
     body = raw if raw is not None else orjson.dumps(doc)
-    return await client.post("/api/v1/alerts", content=body, headers=signed(integ, body, content_type, key))
+    r = await client.post("/api/v1/alerts", content=body, headers=signed(integ, body, content_type, key))
+    if r.is_success:
+        await triage_now(client)
+    return r
+
+
+async def triage_now(client: Any) -> int:
+    """Triage what intake stored (the app's own worker, under its lock: deterministic)."""
+    return int(await client._transport.app.state.alert_triage.drain())
 
 
 def alert_doc(**over: Any) -> dict[str, Any]:

@@ -42,7 +42,7 @@ async def test_json_alert_opens_a_new_entered_incident(client, auth, conn):
     r = await post_alert(client, integ, alert_doc())
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["status"] == "new" and body["needs_location"] is False
+    assert body == {"id": body["id"], "status": "new", "triaged": False, "needs_location": False}
     assert "incident_id" not in body  # integrations learn nothing about incidents
     row = conn.execute(
         "SELECT a.incident_id, i.status, i.category, i.quality_grade, a.opened_incident "
@@ -75,7 +75,9 @@ async def test_alert_near_a_known_incident_is_linked_and_regrades_it(client, aut
             longitude=18.561,
         ),
     )
-    assert r.status_code == 201 and r.json()["status"] == "linked"
+    assert r.status_code == 201 and r.json()["status"] == "new"  # stored; triage follows
+    seen = (await client.get(f"/api/v1/alerts/{r.json()['id']}", headers=auth("operations"))).json()
+    assert seen["status"] == "linked" and seen["triaged"] is True and seen["incident_id"] == incident_id
     inc = conn.execute(
         "SELECT independent_sources, quality_grade FROM incident WHERE id = %s", (incident_id,)
     ).fetchone()
@@ -152,7 +154,8 @@ async def test_sms_gateway_post_and_resend_collapses(client, auth, conn):
         content_type="application/x-www-form-urlencoded",
     )
     assert r1.status_code == r2.status_code == 201
-    assert r2.json()["collapsed"] is True
+    seen = (await client.get(f"/api/v1/alerts/{r2.json()['id']}", headers=auth("analyst"))).json()
+    assert seen["collapsed_into"] == r1.json()["id"] and seen["status"] == "linked"
     assert counts(conn)["incident"] == 1 and counts(conn)["report"] == 1
     cat = conn.execute("SELECT category FROM alert WHERE collapsed_into IS NULL").fetchone()[0]
     assert cat == "armed_group_presence"
