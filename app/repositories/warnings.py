@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from app.models.alerts import (
 )
 
 OPEN = ("active", "acknowledged", "responded")
+OPEN_PREDICATE = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")")
 WARNING_COLUMNS = [
     *(c for c in EarlyWarning.__table__.columns if c.name != "area"),
     func.ST_AsGeoJSON(EarlyWarning.area, 6).label("geometry_json"),
@@ -43,7 +44,9 @@ async def insert_or_join(
     stmt = (
         pg_insert(EarlyWarning)
         .values(**values, area=_geom(area))
-        .on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=EarlyWarning.status.in_(OPEN))
+        # The partial index's predicate as literals: with bound parameters PostgreSQL cannot match
+        # it once psycopg prepares the statement (5th execution on a connection) and refuses.
+        .on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=OPEN_PREDICATE)
         .returning(EarlyWarning.id)
     )
     new_id = (await session.execute(stmt)).scalar_one_or_none()

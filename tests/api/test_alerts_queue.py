@@ -98,3 +98,18 @@ async def test_a_revoked_integration_is_refused_at_once_despite_the_cache(client
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     after = counts(conn)
     assert after["alert"] == before["alert"] and after["idempotency_key"] == before["idempotency_key"]
+
+
+async def test_many_warnings_in_one_batch(app, client, auth, conn):
+    """psycopg prepares a statement from its 5th execution on a connection and PostgreSQL then
+    switches to a generic plan; raising warnings (INSERT … ON CONFLICT on a partial unique index)
+    must keep working with it."""
+    integ = await make_integration(client, auth)
+    with app.state.alert_triage.pause:
+        for i in range(16):
+            doc = alert_doc(category="sexual_violence", latitude=3.0 + 0.2 * i, longitude=17.0 + 0.2 * i)
+            assert (await _post_untriaged(client, integ, doc)).status_code == 201
+    await triage_now(client)
+    actions = [r[0] for r in conn.execute("SELECT triage->>'action' FROM alert").fetchall()]
+    assert actions == ["opened"] * 16
+    assert conn.execute("SELECT count(*) FROM warning WHERE rule = 'sexual_violence'").fetchone()[0] == 16
