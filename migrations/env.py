@@ -21,8 +21,9 @@ def _url() -> str:
 
 
 # Objects that migrations manage in raw SQL, not through the ORM models: PostGIS's own table,
-# the data-version table bumped by triggers (0005), the covering hotspot index with INCLUDE (0002).
-SQL_MANAGED_TABLES = {"spatial_ref_sys", "data_version"}
+# the data-version table bumped by triggers (0005), the incident change log its triggers fill
+# (0007), the covering hotspot index with INCLUDE (0002).
+SQL_MANAGED_TABLES = {"spatial_ref_sys", "data_version", "incident_change"}
 SQL_MANAGED_INDEXES = {"ix_incident_hotspot"}
 
 

@@ -92,35 +92,58 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
+@dataclass
+class Sums:
+    """`cell_sums` result: one row per parent cell, and the data version of the snapshot it was
+    read in (None when the version row is missing: then it must not be cached)."""
+
+    rows: list[dict[str, Any]]
+    version: int | None
+    log_since: int | None
+
+
 async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, steps: int,
-                    with_series: bool, with_perpetrators: bool) -> list[dict[str, Any]]:
+                    with_series: bool, with_perpetrators: bool, since: int | None = None) -> Sums:
     """One row per parent cell: counts, credible decayed sums, the trend numerator, a count per
-    category (`cat_<code>`), the top three perpetrator names with counts (two arrays), and
-    (with_series) the per-step credible counts as two arrays (steps ago, weight).
+    category (`cat_<code>`), every perpetrator name with its count (two arrays, most frequent
+    first), and (with_series) the per-step credible counts as two arrays (steps ago, weight).
+
+    `since=None` sums the incidents in the window. `since=V0` sums the signed change log
+    (migration 0007) between V0 and the current version instead: added to sums read at V0 it gives
+    the sums now, exactly (every term is a plain sum). The data version is read in the same
+    statement, hence the same snapshot, as the sums (None when the version row is missing).
 
     Plain columns and arrays, not JSON: decoding JSON per cell cost more than the aggregation.
     Without the series, one GROUP BY cell; with it, per (cell, step) first, then per cell."""
     params = _params(f, spec)
     params["steps"] = steps
     where = _where(f, params)
+    if since is None:
+        source, n, sg = "incident i", "count(*)", ""
+    else:
+        source, n, sg = ("incident_change i", "sum(sg)", "sg * ")
+        where += (" AND i.version > :since"
+                  " AND i.version <= (SELECT version FROM data_version WHERE id)")
+        params["since"] = since
     # Category -> small int once per row; integer FILTERs are ~5x cheaper than text compares.
-    cat_key = ("CASE i.category " + " ".join(f"WHEN '{c}' THEN {n}" for n, c in
+    cat_key = ("CASE i.category " + " ".join(f"WHEN '{c}' THEN {k}" for k, c in
                                              enumerate(CATEGORY_COLUMNS, start=1)) + " END")
-    cat_counts = "".join(f", count(*) FILTER (WHERE k = {n})::int AS cat_{c}"
-                         for n, c in enumerate(CATEGORY_COLUMNS, start=1))
+    cat_counts = "".join(f", coalesce({n} FILTER (WHERE k = {k}), 0)::int AS cat_{c}"
+                         for k, c in enumerate(CATEGORY_COLUMNS, start=1))
     centre = "(CAST(:steps AS int) - 1) / 2.0::float8"
+    sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
-                 i.crsv_survivors AS crsv,
+                 i.crsv_survivors AS crsv, {sign} AS sg,
                  {CRED} AS c, exp(-{AGE_DAYS} / CAST(:scale AS float8)) AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago
-          FROM incident i WHERE {where}"""
+          FROM {source} WHERE {where}"""
     if with_series:
         cat_cells = "".join(f", sum(s.cat_{c})::int AS cat_{c}" for c in CATEGORY_COLUMNS)
         cells = f"""st AS (
-    SELECT cell, ago, count(*) AS n, sum(c) AS cw, sum(c * d) AS lk, sum(c * d * h) AS hm,
-           sum(c * d * s) AS cs, sum(fat) AS fat, sum(crsv) AS crsv{cat_counts}
+    SELECT cell, ago, {n} AS n, sum({sg}c) AS cw, sum({sg}c * d) AS lk, sum({sg}c * d * h) AS hm,
+           sum({sg}c * d * s) AS cs, sum({sg}fat) AS fat, sum({sg}crsv) AS crsv{cat_counts}
     FROM ({ev}) ev GROUP BY cell, ago
 ), cells AS (
     SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
@@ -132,33 +155,41 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
 )"""
     else:
         cells = f"""cells AS (
-    SELECT cell, count(*)::int AS incidents, sum(fat)::int AS fatalities, sum(crsv)::int AS crsv,
-           sum(c * d) AS likelihood, sum(c * d * h) AS harm, sum(c * d * s) AS crsv_harm,
-           sum(c * ((CAST(:steps AS int) - 1 - ago) - {centre})) AS trend_num{cat_counts}
+    SELECT cell, {n}::int AS incidents, sum({sg}fat)::int AS fatalities,
+           sum({sg}crsv)::int AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
+           sum({sg}c * d * s) AS crsv_harm,
+           sum({sg}c * ((CAST(:steps AS int) - 1 - ago) - {centre})) AS trend_num{cat_counts}
     FROM ({ev}) ev GROUP BY cell
 )"""
     perps = (f"""
 , perp AS (
     SELECT cell, array_agg(name ORDER BY n DESC, name) AS perp_names,
            array_agg(n ORDER BY n DESC, name) AS perp_counts
-    FROM (SELECT cell, name, n, row_number() OVER (PARTITION BY cell ORDER BY n DESC, name) AS rk
-          FROM (SELECT g.cell, p.name, sum(g.n)::int AS n
-                FROM (SELECT {PARENT} AS cell, i.perpetrators, count(*) AS n
-                      FROM incident i WHERE {where} GROUP BY 1, 2) g,
-                     unnest(g.perpetrators) AS p(name)
-                GROUP BY 1, 2) x) y
-    WHERE rk <= 3 GROUP BY cell)""" if with_perpetrators else "")
+    FROM (SELECT g.cell, p.name, sum(g.n)::int AS n
+          FROM (SELECT {PARENT} AS cell, i.perpetrators, {n.replace("sg", sign)} AS n
+                FROM {source} WHERE {where} GROUP BY 1, 2) g,
+               unnest(g.perpetrators) AS p(name)
+          GROUP BY 1, 2) x
+    GROUP BY cell)""" if with_perpetrators else "")
     perp_join = "LEFT JOIN perp USING (cell)" if with_perpetrators else ""
     perp_col = ", perp.perp_names, perp.perp_counts" if with_perpetrators else ""
     # Each part reads the window straight from the covering index (no materialised CTE: copying
     # the window's rows once cost more than scanning the index twice). Perpetrators: group the
     # window by (cell, perpetrator list) first (few distinct lists), then unnest the groups.
-    sql = f"WITH {cells}{perps}\nSELECT cells.*{perp_col} FROM cells {perp_join}"
+    # The version row is LEFT JOINed so that an empty window still reports its version.
+    sql = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
+           "UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT FROM data_version WHERE id))\n"
+           f"SELECT v.version AS _version, v.log_since AS _log_since, cells.*{perp_col} "
+           f"FROM v LEFT JOIN cells ON true {perp_join}")
     # Planning and JIT-compiling this query costs more than running it on a window's rows; the
     # per-cell hash aggregate must not spill to disk (default work_mem is 4 MB).
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
-    return _rows(await session.execute(text(sql), params))
+    rows = _rows(await session.execute(text(sql), params))
+    version, log_since = rows[0]["_version"], rows[0]["_log_since"]
+    for row in rows:
+        del row["_version"], row["_log_since"]
+    return Sums([r for r in rows if r["cell"] is not None], version, log_since)
 
 
 async def contributing_incidents(session: AsyncSession, f: CellFilter, *, limit: int

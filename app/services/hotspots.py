@@ -30,6 +30,8 @@ from app.services import emerging, scoring
 from app.services.geojson import collection
 from app.services.hexgrid import cell_polygon, cell_radius_m, to_str
 from app.services.layer_cache import LRU, weigh_bytes, weigh_cells
+from app.services.layer_sums import layer_sums
+from app.services.layer_sums import resize as resize_sums
 from app.settings import Settings
 
 MIN_RES, MAX_RES = 4, 9
@@ -89,11 +91,19 @@ def validate(q: HotspotQuery, settings: Settings) -> None:
         raise Forbidden(f"the {q.role.value} role may not read threat layers")
 
 
+def _next_minute(t: datetime) -> datetime:
+    floor = t.replace(second=0, microsecond=0)
+    return floor if floor == t else floor + timedelta(minutes=1)
+
+
 def window(q: HotspotQuery) -> Window:
     if q.start is not None and q.end is not None:
         start, end = q.start, q.end
     else:
-        end = q.as_of or datetime.now(UTC)
+        # "Now" is rounded up to the next whole minute, so that a window ending now is the same
+        # query (and cache entry) for a minute; events are rarely dated in the future, so the
+        # rounding never drops one.
+        end = q.as_of or _next_minute(datetime.now(UTC))
         start = end - timedelta(days=q.window_days)
     days = max((end - start).total_seconds() / 86400.0, 1e-9)
     # Weekly steps up to a year; coarser beyond so a cell's series stays ~60 steps at most.
@@ -173,27 +183,10 @@ def vulnerability(cell: int, settings: Settings) -> float:
     return 1.0
 
 
-def _series(rows: list[dict[str, Any]], steps: int) -> np.ndarray:
-    m = np.zeros((len(rows), steps))
-    if not rows:
-        return m
-    lengths = [len(row["series_ago"]) for row in rows]
-    r = np.repeat(np.arange(len(rows)), lengths)
-    ago = np.fromiter((a for row in rows for a in row["series_ago"]), dtype=np.int64)
-    w = np.fromiter((float(x) for row in rows for x in row["series_w"]), dtype=np.float64)
-    m[r, steps - 1 - ago] = w
-    return m
-
-
 def _in_bbox(cell: str, bbox: tuple[float, float, float, float], res: int) -> bool:
     lat, lng = h3.cell_to_latlng(cell)
     x1, y1, x2, y2 = _expanded(bbox, res, 1.0)
     return x1 <= lng <= x2 and y1 <= lat <= y2
-
-
-def _top_categories(row: dict[str, Any]) -> list[dict[str, Any]]:
-    counts = [(-row[f"cat_{c}"], c) for c in repo.CATEGORY_COLUMNS if row[f"cat_{c}"]]
-    return [{"category": c, "incidents": -n} for n, c in sorted(counts)[:3]]
 
 
 def sanitise(cell: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
@@ -226,6 +219,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
         return None
     for cache in (_CELLS, _BYTES):
         cache.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
+    resize_sums(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
@@ -278,39 +272,65 @@ async def layer_tile(session: AsyncSession, q: HotspotQuery, z: int, x: int, y: 
     return body
 
 
+def _sums_key(q: HotspotQuery, w: Window, settings: Settings, db: int) -> tuple[Any, ...]:
+    """What a layer's per-cell sums depend on (not min_level: that filters scored cells)."""
+    return ("sums", db, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
+            tuple(q.categories or ()), q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
+
+
+def _top_categories(cats: np.ndarray) -> list[list[dict[str, Any]]]:
+    """Per cell the three most frequent categories (ties by name), from the count matrix."""
+    names = repo.CATEGORY_COLUMNS
+    alpha = np.argsort(np.argsort(names))  # rank of each column's name
+    order = np.argsort(-cats * len(names) + alpha[None, :], axis=1)[:, :3]
+    counts = np.take_along_axis(cats, order, axis=1).tolist()
+    return [[{"category": names[j], "incidents": n} for j, n in zip(o, c, strict=True) if n > 0]
+            for o, c in zip(order.tolist(), counts, strict=True)]
+
+
+def _top_perpetrators(perps: list[dict[str, int]] | None, n: int) -> list[list[dict[str, Any]]]:
+    if perps is None:
+        return [[] for _ in range(n)]
+    return [[{"name": k, "incidents": v} for k, v in
+             sorted(p.items(), key=lambda kv: (-kv[1], kv[0]))[:3]] for p in perps]
+
+
 async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
                         ) -> list[dict[str, Any]]:
     w = window(q)
     partner = q.role == Role.partner
     hide_perps = partner and settings.partner_hide_perpetrators
-    rows = await repo.cell_sums(session, cell_filter(q, w, settings), scoring.weight_spec(settings),
-                                steps=w.steps, with_series=q.with_pattern,
-                                with_perpetrators=not hide_perps)
-    patterns = (emerging.emerging_patterns([r["cell"] for r in rows], _series(rows, w.steps),
-                                           k=settings.hotspot_ring_k, alpha=settings.hotspot_alpha)
-                if q.with_pattern else [None] * len(rows))
+    db = await repo.data_version(session)
+    key = _sums_key(q, w, settings, db[0] if db else -1)
+    sums = await layer_sums(session, key, cell_filter(q, w, settings),
+                            scoring.weight_spec(settings), steps=w.steps,
+                            with_series=q.with_pattern, with_perpetrators=not hide_perps)
+    cell_ids = sums.cells.tolist()
+    n = len(cell_ids)
+    patterns = (emerging.emerging_patterns(cell_ids, sums.series, k=settings.hotspot_ring_k,
+                                           alpha=settings.hotspot_alpha)
+                if q.with_pattern and sums.series is not None else [None] * n)
+    vul = np.array([vulnerability(c, settings) for c in cell_ids]
+                   if settings.vulnerability_layer else np.ones(n))
+    scored = scoring.score_cells(sums.column("harm"), sums.column("crsv_harm"),
+                                 sums.column("likelihood"), vul, settings)
+    counts = {k: np.rint(sums.column(k)).astype(np.int64).tolist()
+              for k in ("incidents", "fatalities", "crsv")}
     floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
+    columns = [
+        [to_str(c) for c in cell_ids], [q.res] * n,
+        *(scored[k] for k in SCORED_KEYS),
+        counts["incidents"], counts["fatalities"], counts["crsv"],
+        _top_categories(sums.cats), _top_perpetrators(sums.perps, n),
+        scoring.trends(sums.column("trend_num"), w.steps, w.step_days), patterns,
+    ]
     out = []
-    for row, pattern in zip(rows, patterns, strict=True):
-        cell = to_str(row["cell"])
-        if q.bbox is not None and not _in_bbox(cell, q.bbox, q.res):
+    for values in zip(*columns, strict=True):
+        item = dict(zip(ITEM_KEYS, values, strict=True))
+        if LEVEL_RANK[item["threat_level"]] < floor_rank:
             continue
-        sums = scoring.CellSums(incidents=row["incidents"], fatalities=row["fatalities"],
-                                crsv=row["crsv"], likelihood=row["likelihood"], harm=row["harm"],
-                                crsv_harm=row["crsv_harm"], trend_num=row["trend_num"])
-        scored = scoring.score_cell(sums, settings, vulnerability(row["cell"], settings))
-        if LEVEL_RANK[scored["threat_level"]] < floor_rank:
+        if q.bbox is not None and not _in_bbox(item["cell"], q.bbox, q.res):
             continue
-        item: dict[str, Any] = {
-            "cell": cell, "resolution": q.res, **scored,
-            "incidents": sums.incidents, "fatalities": sums.fatalities, "crsv": sums.crsv,
-            "top_categories": _top_categories(row),
-            "top_perpetrators": [{"name": n, "incidents": c} for n, c in
-                                 zip(row.get("perp_names") or [], row.get("perp_counts") or [],
-                                     strict=True)],
-            "trend": scoring.trend(sums.trend_num, w.steps, w.step_days),
-            "pattern": pattern,
-        }
         if partner:
             sanitised = sanitise(item, settings)
             if sanitised is None:
@@ -319,6 +339,12 @@ async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settin
         out.append(item)
     out.sort(key=lambda c: (-c["threat_score"], c["cell"]))
     return out
+
+
+SCORED_KEYS = ("threat_score", "threat_level", "protection_tier", "likelihood", "impact",
+               "crsv_impact", "vulnerability")
+ITEM_KEYS = ("cell", "resolution", *SCORED_KEYS, "incidents", "fatalities", "crsv",
+             "top_categories", "top_perpetrators", "trend", "pattern")
 
 
 def layer_meta(q: HotspotQuery) -> dict[str, Any]:

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from app.settings import Settings
 
 LEVELS = ("low", "medium", "high", "critical")
@@ -141,3 +143,35 @@ def score_cell(s: CellSums, settings: Settings, vulnerability: float = 1.0) -> d
         "crsv_impact": round(s.crsv_harm / s.likelihood, 4) if s.likelihood > 0 else 0.0,
         "vulnerability": vulnerability,
     }
+
+
+def score_cells(harm: np.ndarray, crsv_harm: np.ndarray, likelihood: np.ndarray,
+                vulnerability: np.ndarray, settings: Settings) -> dict[str, list[Any]]:
+    """`score_cell` for many cells at once (the same formulas, numpy): property lists."""
+    general = 1.0 - np.exp(-vulnerability * harm / settings.threat_saturation)
+    crsv = 1.0 - np.exp(-vulnerability * crsv_harm / settings.threat_crsv_saturation)
+    score = 100.0 * (1.0 - (1.0 - general) * (1.0 - crsv))
+    medium, high, critical = settings.threat_level_thresholds
+    levels = np.select([score >= critical, score >= high, score >= medium],
+                       ["critical", "high", "medium"], default="low").tolist()
+    safe = np.where(likelihood > 0, likelihood, 1.0)
+    return {
+        "threat_score": np.round(score, 2).tolist(),
+        "threat_level": levels,
+        "protection_tier": [TIER_OF_LEVEL[lvl] for lvl in levels],
+        "likelihood": np.round(likelihood, 4).tolist(),
+        "impact": np.where(likelihood > 0, np.round(harm / safe, 4), 0.0).tolist(),
+        "crsv_impact": np.where(likelihood > 0, np.round(crsv_harm / safe, 4), 0.0).tolist(),
+        "vulnerability": vulnerability.tolist(),
+    }
+
+
+def trends(trend_num: np.ndarray, steps: int, step_days: int) -> list[dict[str, Any]]:
+    """`trend` for many cells at once."""
+    sxx = steps * (steps * steps - 1) / 12.0
+    slope = trend_num / sxx if sxx > 0 else np.zeros_like(trend_num)
+    direction = np.select([slope > 0.01, slope < -0.01], ["increasing", "decreasing"],
+                          default="stable").tolist()
+    per = f"{step_days} days"
+    return [{"slope": s, "direction": d, "per": per}
+            for s, d in zip(np.round(slope, 4).tolist(), direction, strict=True)]
