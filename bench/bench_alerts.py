@@ -328,12 +328,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--pool", type=int, default=0, help="KINGA_POOL_SIZE per server process")
     args = ap.parse_args()
     db_url = bench_database("kinga_bench_alerts")
     print(f"seeded {seed(db_url)} real incidents into kinga_bench_alerts", file=sys.stderr)
     token, secret = asyncio.run(create_integration(db_url, "bench"))
     maker = AlertMaker(token, secret)
-    with serve(db_url, workers=args.workers) as (base, proc):
+    # Each server process gets a pool as large as its share of the clients (+4 for the health
+    # check and slack): connections beyond the pool are opened and closed per request otherwise.
+    pool = args.pool or -(-args.clients // args.workers) + 4
+    with serve(db_url, workers=args.workers, pool_size=pool) as (base, proc):
         pid = proc.pid
         asyncio.run(load(base, maker, clients=4, seconds=2))  # warm-up (pool, caches, gazetteer)
         main_run = asyncio.run(

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -274,6 +275,7 @@ class TriageWorker:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self.last_intake = 0.0
 
     def start(self) -> None:
         ready = threading.Event()
@@ -288,6 +290,8 @@ class TriageWorker:
             await asyncio.to_thread(self._thread.join, 30)
 
     def notify(self) -> None:
+        """An intake just committed: triage soon, but let intake have the CPU while it is busy."""
+        self.last_intake = time.monotonic()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
@@ -314,8 +318,16 @@ class TriageWorker:
         loop.run_until_complete(self._engine.dispose())
         loop.close()
 
+    async def _yield_to_intake(self) -> None:
+        """Intake first: while alerts keep arriving (one within the last 50 ms), wait, but never
+        more than `alert_triage_max_defer_s` between batches, so triage keeps moving under load."""
+        deadline = time.monotonic() + self.settings.alert_triage_max_defer_s
+        while time.monotonic() - self.last_intake < 0.05 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
     @contextlib.asynccontextmanager
     async def _gate(self) -> AsyncIterator[None]:
+        await self._yield_to_intake()
         async with self._serial:
             while not self.pause.acquire(blocking=False):
                 await asyncio.sleep(0.01)
