@@ -1,20 +1,22 @@
-"""Bulk import. Fast path: look up which of a batch's source ids are already stored, then binary
-COPY the new ones straight into `incident` and `report`. If a concurrent writer stored one of
-them in between (unique violation), the batch falls back to a staging table and
-`INSERT … ON CONFLICT DO NOTHING`, so imports stay idempotent on (external_source, external_id).
-Synchronous psycopg: COPY is the fastest path and imports run in a CLI or a worker thread."""
+"""Bulk import. Fast path: look up which of a batch's source ids are already stored, then COPY the
+new ones straight into `incident` and `report` (client-generated UUIDs link them). The COPY body is
+built column-wise as CSV by Arrow (app.repositories.copy_csv): no Python work per row. If a
+concurrent writer stored one of them in between (unique violation), the batch falls back to a
+staging table and `INSERT … ON CONFLICT DO NOTHING`, so imports stay idempotent on
+(external_source, external_id). Synchronous psycopg: imports run in a CLI or a worker thread."""
 
 from __future__ import annotations
 
 import json
-import struct
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 import psycopg
+import pyarrow as pa
 from psycopg import errors
 
+from app.repositories import copy_csv
 from app.services.importers import ParsedEvent
 
 Batch = Sequence[tuple[ParsedEvent, str, int]]
@@ -36,11 +38,11 @@ REPORT_FIELDS = [
     ("source_reliability", "text"), ("information_credibility", "int2"), ("source_count", "int2"),
     ("narrative", "text"), ("created_by", "text"),
 ]
-_EWKB_POINT = struct.Struct("<BIIdd")  # little-endian, Point with SRID flag, SRID, x, y
-
-
-def _ewkb_point(lon: float, lat: float) -> bytes:
-    return _EWKB_POINT.pack(1, 0x20000001, 4326, lon, lat)
+# the staging table holds an incident and its report in one row
+STAGED_REPORT_FIELDS = [("section", "text"), ("source_name", "text"),
+                        ("source_reliability", "text"), ("information_credibility", "int2"),
+                        ("source_count", "int2"), ("report_narrative", "text")]
+STAGING_FIELDS = [*INCIDENT_FIELDS, *STAGED_REPORT_FIELDS]
 
 
 def _cols(fields: list[tuple[str, str]]) -> str:
@@ -49,9 +51,7 @@ def _cols(fields: list[tuple[str, str]]) -> str:
 
 STAGING_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS import_staging (
-    {", ".join(f"{n} {'geometry' if t == 'bytea' else t}" for n, t in INCIDENT_FIELDS)},
-    section text, source_name text, source_reliability text, information_credibility int2,
-    source_count int2, report_narrative text
+    {", ".join(f"{n} {'geometry' if t == 'bytea' else t}" for n, t in STAGING_FIELDS)}
 ) ON COMMIT DELETE ROWS
 """
 
@@ -70,23 +70,42 @@ FROM ins JOIN import_staging s USING (id)
 """
 
 
-def _rows(batch: Batch, *, source: str, status: str, actor: str) -> list[tuple[Any, ...]]:
-    return [(
-        uuid.uuid4(), source, e.external_id, e.occurred_start, e.occurred_end, e.time_precision,
-        _ewkb_point(e.lon, e.lat), e.location_precision, e.precision_scheme, e.location_radius_m,
-        e.h3_cell, e.place_name, e.admin1, e.admin2, e.category, e.subcategory, e.perpetrators,
-        e.perpetrator_type, e.fatalities_low, e.fatalities_best, e.fatalities_high, e.injured,
-        e.crsv_survivors, e.children_affected, e.displaced, e.narrative, status, grade, n_sources,
-        actor, actor,
-    ) for e, grade, n_sources in batch]
+def _columns(events: pd.DataFrame, *, source: str, status: str, actor: str
+             ) -> dict[str, pa.Array]:
+    """Every column either COPY needs, as Arrow arrays, built column-wise."""
+    n = len(events)
+
+    def const(value: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, pa.string()), n)
+
+    ids = copy_csv.uuid7_hex(n)
+    special = {
+        "id": ids, "incident_id": ids, "external_source": const(source),
+        "status": const(status), "created_by": const(actor), "updated_by": const(actor),
+        "location": copy_csv.ewkb_points_hex(events["lon"].to_numpy(dtype="float64"),
+                                             events["lat"].to_numpy(dtype="float64")),
+        "perpetrators": copy_csv.text_array_literals(events["perpetrators"].tolist()),
+    }
+    out: dict[str, pa.Array] = {}
+    for name, pg_type in [*INCIDENT_FIELDS, *REPORT_FIELDS, *STAGED_REPORT_FIELDS]:
+        if name in out:
+            continue
+        if name in special:
+            out[name] = special[name]
+        else:
+            out[name] = copy_csv.column(events[name], pg_type)
+    return out
 
 
-def _copy(cur: psycopg.Cursor[Any], table: str, fields: list[tuple[str, str]],
-          rows: Sequence[tuple[Any, ...]]) -> None:
-    with cur.copy(f"COPY {table} ({_cols(fields)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([t for _, t in fields])
-        for row in rows:
-            copy.write_row(row)
+def _payload(columns: dict[str, pa.Array], fields: list[tuple[str, str]],
+             rename: dict[str, str] | None = None) -> bytes:
+    rename = rename or {}
+    return copy_csv.csv_payload({name: columns[rename.get(name, name)] for name, _ in fields})
+
+
+def _copy(cur: psycopg.Cursor[Any], table: str, fields: list[tuple[str, str]], body: bytes) -> None:
+    with cur.copy(f"COPY {table} ({_cols(fields)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(body)
 
 
 def _already_stored(cur: psycopg.Cursor[Any], source: str, ids: list[str]) -> set[str]:
@@ -95,45 +114,43 @@ def _already_stored(cur: psycopg.Cursor[Any], source: str, ids: list[str]) -> se
     return {r[0] for r in cur.fetchall()}
 
 
-def load_batch(conn: psycopg.Connection[Any], batch: Batch, *, source: str, status: str,
-               actor: str) -> int:
-    """Store one batch in the current transaction; returns how many incidents were new."""
+def load_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
+                status: str, actor: str) -> int:
+    """Store one batch (a frame of mapped, graded events: ParsedEvent's columns plus
+    quality_grade and independent_sources) in the current transaction; returns how many
+    incidents were new."""
     with conn.cursor() as cur:
         # Imports are idempotent: a batch lost in a crash is restored by importing the file again,
         # so its commit need not wait for the WAL flush. Everything else commits synchronously.
         cur.execute("SET LOCAL synchronous_commit = off")
-        known = _already_stored(cur, source, [e.external_id for e, _, _ in batch])
-        fresh: dict[str, tuple[ParsedEvent, str, int]] = {}
-        for item in batch:
-            if item[0].external_id not in known:
-                fresh.setdefault(item[0].external_id, item)
-        if not fresh:
+        ids = events["external_id"]
+        known = _already_stored(cur, source, ids.tolist())
+        fresh = events[~ids.isin(known)] if known else events
+        if fresh["external_id"].duplicated().any():
+            fresh = fresh.drop_duplicates("external_id", keep="first")
+        if fresh.empty:
             return 0
-        items = list(fresh.values())
-        rows = _rows(items, source=source, status=status, actor=actor)
-        reports = [(row[0], e.section, e.source_name, e.source_reliability,
-                    e.information_credibility, e.source_count, e.report_narrative, actor)
-                   for row, (e, _, _) in zip(rows, items, strict=True)]
+        columns = _columns(fresh, source=source, status=status, actor=actor)
         try:
             with conn.transaction():  # a savepoint: a race only undoes this attempt
-                _copy(cur, "incident", INCIDENT_FIELDS, rows)
-                _copy(cur, "report", REPORT_FIELDS, reports)
-            return len(rows)
+                _copy(cur, "incident", INCIDENT_FIELDS, _payload(columns, INCIDENT_FIELDS))
+                _copy(cur, "report", REPORT_FIELDS,
+                      _payload(columns, REPORT_FIELDS, {"narrative": "report_narrative"}))
+            return len(fresh)
         except errors.UniqueViolation:
-            return _load_via_staging(cur, rows, items)
+            cur.execute(STAGING_DDL)
+            _copy(cur, "import_staging", STAGING_FIELDS, _payload(columns, STAGING_FIELDS))
+            cur.execute(INSERT_FROM_STAGING)
+            return cur.rowcount
 
 
-def _load_via_staging(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]],
-                      items: list[tuple[ParsedEvent, str, int]]) -> int:
-    cur.execute(STAGING_DDL)
-    staged = [(*row, e.section, e.source_name, e.source_reliability, e.information_credibility,
-               e.source_count, e.report_narrative) for row, (e, _, _) in zip(rows, items, strict=True)]
-    fields = [*INCIDENT_FIELDS, ("section", "text"), ("source_name", "text"),
-              ("source_reliability", "text"), ("information_credibility", "int2"),
-              ("source_count", "int2"), ("report_narrative", "text")]
-    _copy(cur, "import_staging", fields, staged)
-    cur.execute(INSERT_FROM_STAGING)
-    return cur.rowcount
+def load_batch(conn: psycopg.Connection[Any], batch: Batch, *, source: str, status: str,
+               actor: str) -> int:
+    """`load_events` for a list of (event, grade, independent sources)."""
+    events = pd.DataFrame([e for e, _, _ in batch], columns=list(ParsedEvent._fields))
+    events["quality_grade"] = [g for _, g, _ in batch]
+    events["independent_sources"] = [n for _, _, n in batch]
+    return load_events(conn, events, source=source, status=status, actor=actor)
 
 
 def start_run(conn: psycopg.Connection[Any], *, source: str, filename: str, sha256: str,

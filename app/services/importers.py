@@ -15,9 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import h3
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from h3.api import basic_int as h3int
 
 from app.domain import Category, PerpetratorType
 from app.services import export_readers
@@ -166,6 +168,23 @@ class _Cols:
         return out.str.strip() if strip else out.astype(str)
 
 
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Decimal numbers (NaN where a cell is not one), parsed by Arrow: no per-cell Python."""
+    arr = pa.array(raw, type=pa.string(), from_pandas=True)
+    valid = pc.match_substring_regex(arr, NUMBER)
+    num = pc.cast(pc.if_else(valid, arr, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(num.to_numpy(zero_copy_only=False), index=raw.index)
+
+
+def _per_value(s: pd.Series, f: Callable[[Any], Any]) -> pd.Series:
+    """f applied once per distinct value (names and codes repeat across an export)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    return pd.Series(np.array([f(u) for u in uniques], dtype=object)[codes], index=s.index)
+
+
 def _none_if_empty(s: pd.Series) -> pd.Series:
     return s.where(s != "", None)
 
@@ -174,7 +193,7 @@ def _ints(cols: _Cols, col: str, chk: _Checks, *, default: int | None, lo: int |
           unknown: int | None = None) -> pd.Series:
     """Whole numbers; blank → default; `unknown` (e.g. UCDP's -1) → default."""
     raw = cols.text(col)
-    num = pd.to_numeric(raw, errors="coerce")
+    num = _numbers(raw)
     blank = raw == ""
     chk.fail(~blank & num.isna(), lambda m: col + ": not a number (" + raw[m].str.slice(0, 30) + ")")
     chk.fail(~blank & num.notna() & (num != np.floor(num.fillna(0))),
@@ -211,8 +230,8 @@ def _dates(cols: _Cols, col: str, chk: _Checks, *, required: bool) -> pd.Series:
 
 def _coords(cols: _Cols, chk: _Checks, lat_col: str = "latitude", lon_col: str = "longitude"
             ) -> tuple[pd.Series, pd.Series]:
-    lat = pd.to_numeric(cols.text(lat_col), errors="coerce")
-    lon = pd.to_numeric(cols.text(lon_col), errors="coerce")
+    lat = _numbers(cols.text(lat_col))
+    lon = _numbers(cols.text(lon_col))
     chk.fail(lat.isna() | lon.isna(), "latitude/longitude: not numbers")
     bad = ~lat.between(-90, 90) | ~lon.between(-180, 180)
     chk.fail(bad, lambda m: "latitude/longitude out of range (" + cols.text(lat_col)[m] + ", "
@@ -225,26 +244,29 @@ def _cells(lat: pd.Series, lon: pd.Series, ok: pd.Series, res: int) -> pd.Series
     if not ok.any():
         return cells
     la, lo = lat[ok].to_numpy(), lon[ok].to_numpy()
-    cells[ok] = [h3.str_to_int(h3.latlng_to_cell(a, b, res)) for a, b in zip(la, lo, strict=True)]
+    cells[ok] = [h3int.latlng_to_cell(a, b, res) for a, b in zip(la.tolist(), lo.tolist(), strict=True)]
     return cells
 
 
-def _events(frame: dict[str, Any], ok: pd.Series, index: pd.Index) -> list[ParsedEvent]:
-    """Build ParsedEvents, column-wise, for the rows that passed every check."""
+def _kept(frame: dict[str, Any], ok: pd.Series, rownum: pd.Series) -> pd.DataFrame:
+    """The rows that passed every check, one column per ParsedEvent field plus "__row"."""
     keep = ok.to_numpy()
-    n = int(keep.sum())
+    data = {name: (v[keep] if isinstance(v, pd.Series) else v)
+            for name, v in ((n, frame[n]) for n in ParsedEvent._fields)}
+    data["__row"] = rownum[keep]
+    return pd.DataFrame(data, index=rownum.index[keep])
+
+
+def events_of(events: pd.DataFrame) -> list[ParsedEvent]:
+    """A mapped frame as ParsedEvents (missing values as None, times as datetimes)."""
     columns = []
     for name in ParsedEvent._fields:
-        values = frame[name]
-        if not isinstance(values, pd.Series):
-            columns.append([values] * n)
-            continue
-        kept = values[keep]
-        if isinstance(kept.dtype, pd.DatetimeTZDtype):
-            arr = np.array(kept.dt.to_pydatetime(), dtype=object)
+        col = events[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            arr = np.array(col.dt.to_pydatetime(), dtype=object)
         else:
-            arr = kept.to_numpy(dtype=object, copy=True)
-        arr[pd.isna(kept).to_numpy()] = None
+            arr = col.to_numpy(dtype=object, copy=True)
+        arr[pd.isna(col).to_numpy()] = None
         columns.append(arr.tolist())
     return list(map(ParsedEvent._make, zip(*columns, strict=True)))
 
@@ -256,8 +278,8 @@ def _rejects(chk: _Checks, ids: pd.Series, rownum: pd.Series) -> list[Reject]:
 
 
 # ------------------------------------------------------------------ UCDP GED
-def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
-             ) -> tuple[list[ParsedEvent], list[Reject]]:
+def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
+               ) -> tuple[pd.DataFrame, list[Reject]]:
     cols = _Cols(df, all_str=all_str)
     chk = _Checks(df.index)
     ext = cols.text("id")
@@ -281,7 +303,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     clarity = _ints(cols, "event_clarity", chk, default=1, lo=None)
 
     side_a, side_b = cols.free_text("side_a"), cols.free_text("side_b")
-    un = side_a.map(is_un_mission) | side_b.map(is_un_mission)
+    un = (_per_value(side_a, is_un_mission) | _per_value(side_b, is_un_mission)).astype(bool)
     one_sided = tov == 3
     kind = np.where(tov == 1, "state-based", "non-state")
     category = np.select(
@@ -294,7 +316,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
          "civilians killed in " + pd.Series(kind) + " armed conflict"],
         pd.Series(kind) + " armed clash")
     perps = [([a] if a else []) if t == 3 else [x for x in (a, b) if x]
-             for a, b, t in zip(side_a, side_b, tov.fillna(0), strict=True)]
+             for a, b, t in zip(side_a.tolist(), side_b.tolist(), tov.fillna(0).tolist(), strict=True)]
     desc, dyad = cols.free_text("where_description"), cols.free_text("dyad_name")
     narrative = (desc + " — " + dyad).str.strip(" —")
     frame = {
@@ -306,7 +328,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "admin1": _none_if_empty(cols.free_text("adm_1")), "admin2": _none_if_empty(cols.free_text("adm_2")),
         "category": pd.Series(category, index=df.index), "subcategory": pd.Series(sub, index=df.index),
         "perpetrators": pd.Series(perps, index=df.index, dtype=object),
-        "perpetrator_type": side_a.map(perpetrator_type_of),
+        "perpetrator_type": _per_value(side_a, perpetrator_type_of),
         "fatalities_low": low, "fatalities_best": best, "fatalities_high": high,
         "injured": 0, "crsv_survivors": 0, "children_affected": 0, "displaced": 0,
         "narrative": _none_if_empty(narrative),
@@ -317,7 +339,7 @@ def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "source_count": n_sources.clip(lower=1, upper=32767),
         "report_narrative": _none_if_empty(cols.free_text("source_article")),
     }
-    return _events(frame, chk.ok, df.index), _rejects(chk, ext, df["__row"])
+    return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
 
 
 # ------------------------------------------------------------------ ACLED
@@ -344,8 +366,8 @@ ACLED_SUB = {
 }
 
 
-def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
-              ) -> tuple[list[ParsedEvent], list[Reject]]:
+def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
+                ) -> tuple[pd.DataFrame, list[Reject]]:
     cols = _Cols(df, all_str=all_str)
     chk = _Checks(df.index)
     ext = cols.text("event_id_cnty")
@@ -362,7 +384,8 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     sub_raw = cols.text("sub_event_type")
     sub = sub_raw.str.lower()
     civilians = cols.text("civilian_targeting") != ""
-    victims = (cols.free_text("actor2") + " " + cols.free_text("assoc_actor_2")).map(is_un_mission)
+    victims = _per_value(cols.free_text("actor2") + " " + cols.free_text("assoc_actor_2"),
+                         is_un_mission).astype(bool)
     category = np.select(
         [victims, sub.isin(list(ACLED_SUB)),
          (etype == "violence against civilians") | civilians,
@@ -374,7 +397,7 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     actor1, assoc1 = cols.free_text("actor1"), cols.free_text("assoc_actor_1")
     inter1 = cols.text("inter1").str.lower()
     ptype = [INTER_TYPES.get(i) or perpetrator_type_of(a or None)
-             for i, a in zip(inter1, actor1, strict=True)]
+             for i, a in zip(inter1.tolist(), actor1.tolist(), strict=True)]
     scale = cols.text("source_scale")
     mixed = scale.str.contains("-", regex=False)
     source = cols.free_text("source")
@@ -390,7 +413,8 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "admin2": _none_if_empty(cols.free_text("admin2")),
         "category": pd.Series(category, index=df.index),
         "subcategory": _none_if_empty(sub_raw),
-        "perpetrators": pd.Series([[x for x in (a, b) if x] for a, b in zip(actor1, assoc1, strict=True)],
+        "perpetrators": pd.Series([[x for x in (a, b) if x]
+                                   for a, b in zip(actor1.tolist(), assoc1.tolist(), strict=True)],
                                   index=df.index, dtype=object),
         "perpetrator_type": pd.Series(ptype, index=df.index, dtype=object),
         "fatalities_low": None, "fatalities_best": fat, "fatalities_high": None,
@@ -401,19 +425,45 @@ def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         # scale (e.g. "National-Local") corroborate each other.
         "source_reliability": pd.Series(np.where(mixed, "B", "C"), index=df.index),
         "information_credibility": pd.Series(np.where(mixed, 2, 3), index=df.index),
-        "source_count": source.map(lambda s: max(1, sum(1 for p in s.split(";") if p.strip()))),
+        "source_count": _per_value(source, lambda s: max(1, sum(1 for p in s.split(";") if p.strip()))
+                                   ).astype("int64"),
         "report_narrative": _none_if_empty(cols.free_text("notes")),
     }
-    return _events(frame, chk.ok, df.index), _rejects(chk, ext, df["__row"])
+    return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
 
 
-def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_000
-                ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
-    """Yield (row number, event or reject). RowError (at call time) if the file is unreadable.
+FRAME_MAPPERS: dict[str, Callable[..., tuple[pd.DataFrame, list[Reject]]]] = {
+    "ucdp": ucdp_frame, "acled": acled_frame}
+
+
+def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
+             ) -> tuple[list[ParsedEvent], list[Reject]]:
+    events, rejects = ucdp_frame(df, h3_res, all_str=all_str)
+    return events_of(events), rejects
+
+
+def map_acled(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
+              ) -> tuple[list[ParsedEvent], list[Reject]]:
+    events, rejects = acled_frame(df, h3_res, all_str=all_str)
+    return events_of(events), rejects
+
+
+class MappedChunk(NamedTuple):
+    """One chunk of a file: its good rows as a frame (ParsedEvent's columns and "__row"), its
+    rejects (malformed CSV rows included, in row order) and how many rows it covered."""
+
+    events: pd.DataFrame
+    rejects: list[Reject]
+    rows: int
+
+
+def iter_chunks(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_000
+                ) -> Iterator[MappedChunk]:
+    """Map a file chunk by chunk. RowError (at call time) if the file is unreadable.
 
     The file is read at once but mapped chunk by chunk, so a caller can store one chunk while
     the next is mapped."""
-    mapper = {"ucdp": map_ucdp, "acled": map_acled}.get(source)
+    mapper = FRAME_MAPPERS.get(source)
     if mapper is None:
         raise RowError(f"unknown source {source!r}; ucdp or acled")
     malformed: list[tuple[int, str | None, str]] = []
@@ -429,23 +479,37 @@ def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_00
 
 
 def _mapped_chunks(mapper: Any, df: pd.DataFrame, malformed: list[tuple[int, str | None, str]],
-                   h3_res: int, all_str: bool, chunk_rows: int
-                   ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
+                   h3_res: int, all_str: bool, chunk_rows: int) -> Iterator[MappedChunk]:
     pending = sorted(Reject(r, i, reason) for r, i, reason in malformed)  # malformed rows, in order
     for lo in range(0, len(df), chunk_rows):
         chunk = df.iloc[lo:lo + chunk_rows]
         events, rejects = mapper(chunk, h3_res, all_str=all_str)
-        rejected_rows = {r.row for r in rejects}
-        ok_rows = [int(r) for r in chunk["__row"].tolist() if int(r) not in rejected_rows]
         last = int(chunk["__row"].iloc[-1])
+        n_malformed = 0
         while pending and pending[0].row < last:
             rejects.append(pending.pop(0))
-        merged: list[tuple[int, ParsedEvent | Reject]] = [*zip(ok_rows, events, strict=True),
-                                                          *((r.row, r) for r in rejects)]
-        merged.sort(key=lambda t: t[0])
-        yield from merged
-    for r in pending:
-        yield r.row, r
+            n_malformed += 1
+        yield MappedChunk(events, sorted(rejects), len(chunk) + n_malformed)
+    if pending:
+        yield MappedChunk(pd.DataFrame(columns=[*ParsedEvent._fields, "__row"]), pending,
+                          len(pending))
+
+
+def iter_source(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_000
+                ) -> Iterator[tuple[int, ParsedEvent | Reject]]:
+    """Yield (row number, event or reject), in row order. RowError (at call time) if the file is
+    unreadable."""
+    chunks = iter_chunks(source, path, h3_res, chunk_rows=chunk_rows)
+
+    def merged() -> Iterator[tuple[int, ParsedEvent | Reject]]:
+        for chunk in chunks:
+            rows = [int(r) for r in chunk.events["__row"].tolist()]
+            items: list[tuple[int, ParsedEvent | Reject]] = [
+                *zip(rows, events_of(chunk.events), strict=True),
+                *((r.row, r) for r in chunk.rejects)]
+            items.sort(key=lambda t: t[0])
+            yield from items
+    return merged()
 
 
 def iter_ucdp(path: Path, h3_res: int) -> Iterator[tuple[int, ParsedEvent | Reject]]:

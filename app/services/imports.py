@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +13,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psycopg
 from tqdm import tqdm
 
@@ -20,7 +21,7 @@ from app.domain import Status
 from app.errors import InvalidInput
 from app.repositories import imports as repo
 from app.services.grading import ReportGrade, grade
-from app.services.importers import ParsedEvent, Reject, RowError, iter_source
+from app.services.importers import MappedChunk, ParsedEvent, Reject, RowError, iter_chunks
 
 SOURCES = ("ucdp", "acled")
 
@@ -73,6 +74,28 @@ def graded(e: ParsedEvent) -> tuple[ParsedEvent, str, int]:
     return e, g, n
 
 
+GRADE_KEYS = ["section", "source_name", "source_reliability", "information_credibility",
+              "source_count"]
+
+
+def grade_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Add quality_grade and independent_sources to a mapped frame, column-wise: each distinct
+    (section, source, reliability, credibility, count) is graded once."""
+    out = events.copy()
+    if out.empty:
+        out["quality_grade"], out["independent_sources"] = [], []
+        return out
+    groups = out.groupby(GRADE_KEYS, dropna=False, sort=False)
+    codes = groups.ngroup().to_numpy()
+    firsts = groups.head(1)[GRADE_KEYS]
+    firsts = firsts.astype(object).where(firsts.notna(), None)
+    grades = [_single_report_grade(sec, name, rel, int(cred), int(cnt))
+              for sec, name, rel, cred, cnt in firsts.itertuples(index=False)]
+    out["quality_grade"] = pd.Series([g for g, _ in grades], dtype=object).to_numpy()[codes]
+    out["independent_sources"] = pd.Series([n for _, n in grades], dtype="int64").to_numpy()[codes]
+    return out
+
+
 def import_file(
     conn: psycopg.Connection[Any],
     source: str,
@@ -96,8 +119,8 @@ def import_file(
         raise InvalidInput(f"unknown status {status!r}", errors=[{"pointer": "/status",
                            "detail": "entered, validated, approved or rejected"}])
     try:
-        rows = iter_source(source, path, h3_res)
-        first = next(rows, None)
+        chunks = iter_chunks(source, path, h3_res, chunk_rows=batch_size)
+        first = next(chunks, None)
     except RowError as exc:
         raise InvalidInput(f"the file cannot be read as {source}: {exc}",
                            errors=[{"pointer": "/file", "detail": str(exc)}]) from None
@@ -124,17 +147,18 @@ def import_file(
                 opened.append(local.conn)
         return local.conn  # type: ignore[no-any-return]
 
-    def write(batch: list[tuple[ParsedEvent, str, int]]) -> tuple[int, int]:
+    def write(events: pd.DataFrame) -> tuple[int, int]:
         c = writer_conn()
         try:
-            new = repo.load_batch(c, batch, source=source, status=status, actor=actor)
+            new = repo.load_events(c, grade_events(events), source=source, status=status,
+                                   actor=actor)
             c.commit()
         except BaseException:
             c.rollback()
             raise
         with lock:
-            bar.update(len(batch))
-        return new, len(batch) - new
+            bar.update(len(events))
+        return new, len(events) - new
 
     n_writers = max(1, writers) if connect is not None else 1
     pending: list[Future[tuple[int, int]]] = []
@@ -144,24 +168,18 @@ def import_file(
         summary.inserted += new
         summary.duplicates += dup
 
-    batch: list[tuple[ParsedEvent, str, int]] = []
     try:
         with ThreadPoolExecutor(max_workers=n_writers, thread_name_prefix="import-writer") as pool:
             try:
-                items = rows if first is None else chain([first], rows)
-                for _, ev in items:
-                    summary.rows_read += 1
-                    if isinstance(ev, Reject):
-                        summary.rejects.append(ev)
+                items: Iterable[MappedChunk] = chunks if first is None else chain([first], chunks)
+                for chunk in items:
+                    summary.rows_read += chunk.rows
+                    summary.rejects.extend(chunk.rejects)
+                    if chunk.events.empty:
                         continue
-                    batch.append(graded(ev))
-                    if len(batch) >= batch_size:
-                        pending.append(pool.submit(write, batch))
-                        batch = []
-                        while len(pending) > n_writers:  # bounded queue: memory stays flat
-                            collect(pending.pop(0))
-                if batch:
-                    pending.append(pool.submit(write, batch))
+                    pending.append(pool.submit(write, chunk.events))
+                    while len(pending) > n_writers:  # bounded queue: memory stays flat
+                        collect(pending.pop(0))
                 for fut in pending:
                     collect(fut)
             except RowError as exc:
