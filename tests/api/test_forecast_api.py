@@ -158,6 +158,10 @@ async def test_backtest_reports_every_method(client, auth, conn):
     assert set(doc["methods"]) == {"etas", "count", "decay", "last_90d", "last_365d", "history"}
     for m in doc["methods"].values():
         assert {"pai_1pct", "pai_5pct", "harm_capture_1pct", "brier", "reliability"} <= set(m)
+    assert set(doc["methods"]["count"]["calibrations"]) == {"poisson", "negbin", "isotonic"}
+    ceiling = doc["ceiling"]
+    assert set(ceiling) == {"any_cell", "previously_hit", "previously_hit_or_ring1"}
+    assert all(m["pai_1pct"] <= ceiling["any_cell"]["pai_1pct"] for m in doc["methods"].values())
     again = await client.get(
         "/api/v1/forecast/backtest",
         headers=auth("analyst"),

@@ -139,6 +139,7 @@ def test_no_incident_after_the_origin_can_change_its_forecast(method):
     again = M.compute(method, changed, origin, 91.0, p).on(dom)
     np.testing.assert_array_equal(before.expected_incidents, again.expected_incidents)
     np.testing.assert_array_equal(before.expected_harm, again.expected_harm)
+    np.testing.assert_array_equal(before.p_incident, again.p_incident)
 
 
 def test_run_hands_each_method_only_earlier_events():

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.services.forecast import calibration
 from app.services.forecast.features import Forecast, before, rings_around, to_days, within
 
 AREA_FRACTIONS = (0.01, 0.05)
+CEILING_SETS = ("any_cell", "previously_hit", "previously_hit_or_ring1")
 RELIABILITY_BINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0000001)
 
 
@@ -65,6 +67,44 @@ def captured(score: np.ndarray, value: np.ndarray, k: float) -> float:
 
 
 @dataclass
+class Probabilities:
+    """Brier score and reliability table of P(>=1) forecasts, pooled over origins."""
+
+    brier_sum: float = 0.0
+    cells: int = 0
+    rel_n: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
+    rel_p: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
+    rel_o: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
+
+    def add(self, p: np.ndarray, o: np.ndarray) -> None:
+        self.brier_sum += float(((p - o) ** 2).sum())
+        self.cells += len(p)
+        b = np.clip(np.digitize(p, RELIABILITY_BINS) - 1, 0, len(RELIABILITY_BINS) - 2)
+        self.rel_n += np.bincount(b, minlength=len(self.rel_n))
+        self.rel_p += np.bincount(b, weights=p, minlength=len(self.rel_n))
+        self.rel_o += np.bincount(b, weights=o, minlength=len(self.rel_n))
+
+    def brier(self) -> float | None:
+        return round(self.brier_sum / self.cells, 6) if self.cells else None
+
+    def reliability(self) -> list[dict[str, object]]:
+        def mean(x: np.ndarray, i: int) -> float | None:
+            return round(float(x[i] / self.rel_n[i]), 4) if self.rel_n[i] else None
+
+        return [
+            {
+                "p_low": RELIABILITY_BINS[i],
+                "p_high": min(RELIABILITY_BINS[i + 1], 1.0),
+                "cells": int(self.rel_n[i]),
+                "mean_p": mean(self.rel_p, i),
+                "observed": mean(self.rel_o, i),
+            }
+            for i in range(len(self.rel_n))
+            if self.rel_n[i]
+        ]
+
+
+@dataclass
 class Tally:
     """Running sums for one method over all origins."""
 
@@ -74,11 +114,9 @@ class Tally:
     )
     incidents: float = 0.0
     harm: float = 0.0
-    brier_sum: float = 0.0
-    cells: int = 0
-    rel_n: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
-    rel_p: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
-    rel_o: np.ndarray = field(default_factory=lambda: np.zeros(len(RELIABILITY_BINS) - 1))
+    probs: Probabilities = field(default_factory=Probabilities)
+    # the same forecasts under each alternative P(>=1) calibration the method fitted
+    calibrations: dict[str, Probabilities] = field(default_factory=dict)
     per_origin_pai1: list[float] = field(default_factory=list)
 
     def add(
@@ -93,14 +131,14 @@ class Tally:
             self.per_origin_pai1.append(captured(fc.score, counts, 0.01 * n_cells) / total_n / 0.01)
         self.incidents += total_n
         self.harm += total_h
-        p = fc.p_incident
         o = (counts > 0).astype(float)
-        self.brier_sum += float(((p - o) ** 2).sum())
-        self.cells += n_cells
-        b = np.clip(np.digitize(p, RELIABILITY_BINS) - 1, 0, len(RELIABILITY_BINS) - 2)
-        self.rel_n += np.bincount(b, minlength=len(self.rel_n))
-        self.rel_p += np.bincount(b, weights=p, minlength=len(self.rel_n))
-        self.rel_o += np.bincount(b, weights=o, minlength=len(self.rel_n))
+        self.probs.add(fc.p_incident, o)
+        # an origin with too little history for a calibration scores it as Poisson
+        mu = np.clip(fc.expected_incidents, 0.0, None)
+        for name in {*self.calibrations, *fc.calibrations}:
+            calibrate = fc.calibrations.get(name, calibration.poisson)
+            p = np.clip(calibrate(mu), 0.0, 1.0)
+            self.calibrations.setdefault(name, Probabilities()).add(p, o)
 
     def summary(self) -> dict[str, object]:
         def share(x: float, tot: float) -> float | None:
@@ -113,23 +151,16 @@ class Tally:
             out[f"pai_{tag}"] = round(s / frac, 2) if s is not None else None
             out[f"hit_rate_{tag}"] = s
             out[f"harm_capture_{tag}"] = share(self.harm_hits[frac], self.harm)
-        out["brier"] = round(self.brier_sum / self.cells, 6) if self.cells else None
+        out["brier"] = self.probs.brier()
         out["pai_1pct_mean_over_origins"] = (
             round(float(np.mean(self.per_origin_pai1)), 2) if self.per_origin_pai1 else None
         )
-        out["reliability"] = [
-            {
-                "p_low": RELIABILITY_BINS[i],
-                "p_high": min(RELIABILITY_BINS[i + 1], 1.0),
-                "cells": int(self.rel_n[i]),
-                "mean_p": round(float(self.rel_p[i] / self.rel_n[i]), 4) if self.rel_n[i] else None,
-                "observed": round(float(self.rel_o[i] / self.rel_n[i]), 4)
-                if self.rel_n[i]
-                else None,
+        out["reliability"] = self.probs.reliability()
+        if self.calibrations:
+            out["calibrations"] = {
+                name: {"brier": pr.brier(), "reliability": pr.reliability()}
+                for name, pr in sorted(self.calibrations.items())
             }
-            for i in range(len(self.rel_n))
-            if self.rel_n[i]
-        ]
         return out
 
 
@@ -181,7 +212,6 @@ class Ceiling:
         return out
 
 
-CEILING_SETS = ("any_cell", "previously_hit", "previously_hit_or_ring1")
 Method = Callable[[pd.DataFrame, float, float], Forecast]
 
 

@@ -5,21 +5,30 @@ Training rows are (cell, past origin) pairs: features from events before each pa
 target = incidents in [tau, tau + horizon). Every training target period ends at or before the
 forecast origin, so the model never learns from the period it forecasts. Rows cover the cells
 within one ring of any earlier event; all other cells share one floor rate.
+
+P(>=1) is calibrated out of time (calibration.py): a second model trained without the
+CALIBRATION_PERIODS most recent periods forecasts them, and the calibrations are fitted on those
+forecasts and outcomes; the chosen one (negbin by default) maps the final model's counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from app.services.forecast import calibration
+from app.services.forecast.calibration import Calibrator
 from app.services.forecast.features import CATEGORIES, PERPETRATORS, Forecast, rings_around
 
 WINDOWS = (30.0, 91.0, 365.0, 730.0)
 MAX_TRAIN_ORIGINS = 32
 MIN_HISTORY_EVENTS = 30
+CALIBRATION_PERIODS = 4  # most recent training periods held out to fit P(>=1)
+MIN_FIT_PERIODS = 4  # older periods needed to forecast them
 PARAMS: dict[str, Any] = {
     "objective": "poisson",
     "learning_rate": 0.05,
@@ -45,7 +54,7 @@ def _counts(
     return s.reindex(cells).fillna(0.0).to_numpy()
 
 
-def _ring_sum(values: pd.Series, cells: np.ndarray, d: int) -> np.ndarray:
+def ring_sum(values: pd.Series, cells: np.ndarray, d: int) -> np.ndarray:
     """Sum of `values` (indexed by cell) over the cells exactly d rings away from each cell."""
     r = rings_around(cells, d)
     sel = r.dist == d
@@ -88,10 +97,10 @@ def features(past: pd.DataFrame, tau: float, cells: np.ndarray) -> pd.DataFrame:
     by_cell_dec = (
         pd.Series(np.exp(-age / 180.0), index=ev["cell"].to_numpy()).groupby(level=0).sum()
     )
-    out["ring1_n_365d"] = _ring_sum(by_cell_365, cells, 1)
-    out["ring1_n_all"] = _ring_sum(by_cell_all, cells, 1)
-    out["ring1_n_decay_180"] = _ring_sum(by_cell_dec, cells, 1)
-    out["ring2_n_365d"] = _ring_sum(by_cell_365, cells, 2)
+    out["ring1_n_365d"] = ring_sum(by_cell_365, cells, 1)
+    out["ring1_n_all"] = ring_sum(by_cell_all, cells, 1)
+    out["ring1_n_decay_180"] = ring_sum(by_cell_dec, cells, 1)
+    out["ring2_n_365d"] = ring_sum(by_cell_365, cells, 2)
     out["country_n_91d"] = np.full(len(cells), float((age <= 91.0).sum()))
     out["country_n_365d"] = np.full(len(cells), float(recent.sum()))
     return pd.DataFrame(out)
@@ -102,6 +111,40 @@ def _target(past: pd.DataFrame, tau: float, end: float, cells: np.ndarray) -> np
     return _counts(past, cells, (t >= tau) & (t < end))
 
 
+FeatureFn = Callable[[pd.DataFrame, float, np.ndarray], pd.DataFrame]
+
+
+def _fit(frames: list[pd.DataFrame], targets: list[np.ndarray]) -> lgb.LGBMRegressor:
+    model = lgb.LGBMRegressor(**PARAMS)
+    model.fit(pd.concat(frames, ignore_index=True), np.concatenate(targets))
+    return model
+
+
+def _floor(floors: list[tuple[float, int, int]]) -> float:
+    return sum(f for f, _, _ in floors) / sum(n for _, n, _ in floors)
+
+
+def _calibrations(
+    frames: list[pd.DataFrame], targets: list[np.ndarray], floors: list[tuple[float, int, int]]
+) -> dict[str, Calibrator]:
+    """P(>=1) calibrations fitted out of time: a model trained on the older periods forecasts
+    the CALIBRATION_PERIODS most recent ones (all ending at or before the origin); the cells
+    outside the candidate rows enter as weighted rows at that model's floor rate."""
+    h = CALIBRATION_PERIODS
+    if len(frames) < h + MIN_FIT_PERIODS:  # too short a record: every calibration is Poisson
+        return dict.fromkeys(calibration.CALIBRATIONS, calibration.poisson)
+    older = _fit(frames[h:], targets[h:])
+    floor = _floor(floors[h:])
+    mu = [np.clip(older.predict(f), 0.0, None) for f in frames[:h]]
+    ys = list(targets[:h])
+    weights = [np.ones(len(y)) for y in ys]
+    for _, n_out, hit_out in floors[:h]:
+        mu.append(np.array([floor, floor]))
+        ys.append(np.array([1.0, 0.0]))
+        weights.append(np.array([float(hit_out), float(max(n_out - hit_out, 0))]))
+    return calibration.fit_all(np.concatenate(mu), np.concatenate(ys), np.concatenate(weights))
+
+
 def forecast(
     past: pd.DataFrame,
     origin: float,
@@ -109,6 +152,10 @@ def forecast(
     n_domain: int,
     harm_per_incident: pd.Series | None = None,
     default_harm: float = 0.0,
+    *,
+    feature_fn: FeatureFn = features,
+    calibrate: str = "negbin",
+    name: str = "count",
 ) -> Forecast:
     past = past[past["t"] < origin]
     t0 = float(past["t"].min())
@@ -120,18 +167,29 @@ def forecast(
             break
         cells = candidate_cells(hist)
         y = _target(past, tau, tau + horizon, cells)
-        in_window = ((past["t"] >= tau) & (past["t"] < tau + horizon)).sum()
-        floors.append((float(in_window - y.sum()), max(n_domain - len(cells), 1)))
-        frames.append(features(past, tau, cells))
+        window = past[(past["t"] >= tau) & (past["t"] < tau + horizon)]
+        outside = ~np.isin(window["cell"].to_numpy(), cells)
+        floors.append(
+            (
+                float(outside.sum()),
+                max(n_domain - len(cells), 1),
+                len(np.unique(window["cell"].to_numpy()[outside])),
+            )
+        )
+        frames.append(feature_fn(past, tau, cells))
         targets.append(y)
     cells = candidate_cells(past)
+    calibrations: dict[str, Calibrator] = {}
     if not frames:  # too little history to learn from: fall back to the cell's own rate
         rate = features(past, origin, cells)["n_365d"].to_numpy() / 365.0 * horizon
         expected = rate
         floor = 0.0
     else:
-        model = lgb.LGBMRegressor(**PARAMS)
-        model.fit(pd.concat(frames, ignore_index=True), np.concatenate(targets))
-        expected = np.clip(model.predict(features(past, origin, cells)), 0.0, None)
-        floor = sum(f for f, _ in floors) / sum(n for _, n in floors)
-    return Forecast.from_rates("count", cells, expected, floor, harm_per_incident, default_harm)
+        model = _fit(frames, targets)
+        expected = np.clip(model.predict(feature_fn(past, origin, cells)), 0.0, None)
+        floor = _floor(floors)
+        calibrations = _calibrations(frames, targets, floors)
+    fc = Forecast.from_rates(name, cells, expected, floor, harm_per_incident, default_harm)
+    fc.calibrations = calibrations
+    fc.calibrate = calibrations.get(calibrate) if calibrate != "poisson" else None
+    return fc

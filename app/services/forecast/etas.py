@@ -134,17 +134,11 @@ def fit(
     return EtasFit(mu, floor_share, bg_cells, bg_w, n_domain, K, w, g, it, last)
 
 
-def forecast(
-    fitted: EtasFit,
-    ev: pd.DataFrame,
-    origin: float,
-    horizon: float,
-    rings: int = 2,
-    harm_per_incident: pd.Series | None = None,
-    default_harm: float = 0.0,
-) -> Forecast:
-    """Expected incidents in [origin, origin + horizon) per cell (direct triggering and
-    background; offspring of offspring inside the window are left out)."""
+def triggered(
+    fitted: EtasFit, ev: pd.DataFrame, origin: float, horizon: float, rings: int = 2
+) -> pd.DataFrame:
+    """Expected direct offspring in [origin, origin + horizon) per cell of the events before
+    origin, by kernel (columns `short`, `long`), for every cell within `rings` of one."""
     past = ev[(ev["t"] < origin) & (ev["t"] >= origin - LOOKBACK_DAYS)]
     a = origin - past["t"].to_numpy()
     # expected offspring per parent inside the window, per kernel
@@ -157,13 +151,30 @@ def forecast(
         .groupby("cell")[["k0", "k1"]]
         .sum()
     )
-    link = pd.DataFrame({"src": r.source, "tgt": r.target, "d": r.dist})
-    src = per_parent_cell.reindex(link["src"].to_numpy())
-    link["trig"] = (
-        fitted.g[0, link["d"].to_numpy()] * src["k0"].to_numpy()
-        + fitted.g[1, link["d"].to_numpy()] * src["k1"].to_numpy()
+    src = per_parent_cell.reindex(r.source)
+    link = pd.DataFrame(
+        {
+            "tgt": r.target,
+            "short": fitted.g[0, r.dist] * src["k0"].to_numpy(),
+            "long": fitted.g[1, r.dist] * src["k1"].to_numpy(),
+        }
     )
-    trig = link.groupby("tgt")["trig"].sum()
+    return link.groupby("tgt")[["short", "long"]].sum()
+
+
+def forecast(
+    fitted: EtasFit,
+    ev: pd.DataFrame,
+    origin: float,
+    horizon: float,
+    rings: int = 2,
+    harm_per_incident: pd.Series | None = None,
+    default_harm: float = 0.0,
+) -> Forecast:
+    """Expected incidents in [origin, origin + horizon) per cell (direct triggering and
+    background; offspring of offspring inside the window are left out)."""
+    tr = triggered(fitted, ev, origin, horizon, rings)
+    trig = tr["short"] + tr["long"]
     floor = fitted.mu * horizon * fitted.floor_share / fitted.n_domain
     bg = pd.Series(fitted.bg_weight * fitted.mu * horizon, index=fitted.bg_cells)
     total = trig.add(bg, fill_value=0.0) + floor

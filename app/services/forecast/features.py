@@ -6,7 +6,8 @@ Times are float days since the Unix epoch (UTC). Cells are H3 indexes as int64.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -140,6 +141,10 @@ class Forecast:
     # What cells outside `cells` expect (a model's background; 0 for baselines).
     floor_incidents: float = 0.0
     floor_harm: float = 0.0
+    # Maps expected incidents to P(>=1); None = Poisson. `calibrations` are the alternatives
+    # fitted beside it (by name), scored in the backtest for the before/after comparison.
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None
+    calibrations: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def from_rates(cls, method: str, cells: np.ndarray, expected: np.ndarray, floor: float,
@@ -153,7 +158,10 @@ class Forecast:
 
     @property
     def p_incident(self) -> np.ndarray:
-        return 1.0 - np.exp(-np.clip(self.expected_incidents, 0.0, None))
+        mu = np.clip(self.expected_incidents, 0.0, None)
+        if self.calibrate is not None:
+            return np.clip(self.calibrate(mu), 0.0, 1.0)
+        return 1.0 - np.exp(-mu)
 
     def on(self, cells: np.ndarray) -> Forecast:
         """The same forecast over another cell set; cells not forecast get the floor."""
@@ -167,4 +175,5 @@ class Forecast:
         ei[hit] = self.expected_incidents[pos[hit]]
         eh[hit] = self.expected_harm[pos[hit]]
         sc[hit] = self.score[pos[hit]]
-        return Forecast(self.method, cells, ei, eh, sc, floor_incidents, floor_harm)
+        return Forecast(self.method, cells, ei, eh, sc, floor_incidents, floor_harm,
+                        self.calibrate, self.calibrations)

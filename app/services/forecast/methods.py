@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.services.forecast import baselines, count_model, etas
+from app.services.forecast import baselines, count_model, etas, spatial
 from app.services.forecast.features import Forecast, before
 
-MODELS = ("etas", "count")
+MODELS = ("etas", "count", "count_spatial")
 BASELINES = ("decay", "last_90d", "last_365d", "history")
 METHODS = MODELS + BASELINES
 HARM_SHRINK = 5.0  # pseudo-incidents pulling a cell's harm per incident towards the mean
@@ -25,6 +25,7 @@ class Params:
     n_domain: int
     decay_scale_days: float = 180.0
     rings: int = 2
+    calibration: str = "negbin"  # P(>=1) of the count models (see calibration.py)
 
 
 def harm_per_incident(past: pd.DataFrame) -> tuple[pd.Series, float]:
@@ -63,7 +64,18 @@ def compute(method: str, ev: pd.DataFrame, origin: float, horizon: float, p: Par
     else:
         hpi, mean_harm = harm_per_incident(past)
         fc = count_model.forecast(
-            past, origin, horizon, p.n_domain, harm_per_incident=hpi, default_harm=mean_harm
+            past,
+            origin,
+            horizon,
+            p.n_domain,
+            harm_per_incident=hpi,
+            default_harm=mean_harm,
+            feature_fn=(
+                spatial.make_features(past, origin, horizon, p.n_domain, p.rings)
+                if method == "count_spatial"
+                else count_model.features
+            ),
+            calibrate=p.calibration,
         )
     fc.method = method
     return fc
