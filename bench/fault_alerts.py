@@ -1,6 +1,6 @@
 """Fault test: stop PostgreSQL mid-load, restart it, and check that nothing is lost or doubled.
 
-    .venv/bin/python -m bench.fault_alerts [--alerts 400] [--clients 8] [--down 4]
+    .venv/bin/python -m bench.fault_alerts [--alerts 3000] [--clients 8] [--down 4]
 
 Never touches the shared cluster: it initialises a throwaway PostgreSQL + PostGIS cluster of its
 own (app.localdb with a temporary data_dir and a free port), migrates it, serves the API against
@@ -123,7 +123,7 @@ async def scenario(
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--alerts", type=int, default=400)
+    ap.add_argument("--alerts", type=int, default=3000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--after", type=float, default=2.0, help="seconds of load before the stop")
     ap.add_argument("--down", type=float, default=4.0, help="seconds the database stays down")

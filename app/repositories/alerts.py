@@ -123,7 +123,8 @@ async def store_accepted(
         status_code=status_code,
         response=orjson.dumps(response).decode(),
     )
-    return (await session.execute(STORE_ACCEPTED, params)).first() is not None
+    conn = await session.connection()  # Core execution: no ORM statement handling on the hot path
+    return (await conn.execute(STORE_ACCEPTED, params)).first() is not None
 
 
 async def claim_untriaged(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
