@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     # --- forecasts (issue 6) ---
     # Shipped by the res-6 quarterly backtest 2014-2022 (docs/forecast.md): best PAI@1%.
     forecast_default_method: str = "count"
+    # P(>=1) of the count models, fitted out of time (docs/forecast.md "Calibration").
+    forecast_count_calibration: Literal["negbin", "isotonic", "poisson"] = "negbin"
     # Scale (e-folding time) of the exponential-decay baseline, in days.
     forecast_decay_scale_days: float = Field(default=180.0, gt=0)
     forecast_horizon_days: dict[str, int] = {"4weeks": 28, "quarter": 91}

@@ -121,6 +121,7 @@ async def backtest(
         stamp,
         settings.forecast_decay_scale_days,
         settings.forecast_max_location_radius_m,
+        settings.forecast_count_calibration,
     )
     result = svc.cached_backtest(key)
     if result is None:

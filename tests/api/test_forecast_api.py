@@ -33,7 +33,7 @@ def n_rows(conn) -> int:
     ).fetchone()[0]
 
 
-@pytest.mark.parametrize("method", [None, "etas", "count", "decay", "history"])
+@pytest.mark.parametrize("method", [None, "etas", "count", "count_spatial", "decay", "history"])
 async def test_forecast_is_a_hexagon_feature_collection(client, auth, conn, method):
     seed(conn)
     params = {"res": 6, "as_of": "2022-01-01", "horizon_days": 28}

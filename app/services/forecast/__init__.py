@@ -112,7 +112,9 @@ async def forecast_layer(
     if ev.empty:
         raise NoData("no incident located precisely enough lies before as_of")
     params = M.Params(
-        n_domain=domain_size(settings, res), decay_scale_days=settings.forecast_decay_scale_days
+        n_domain=domain_size(settings, res),
+        decay_scale_days=settings.forecast_decay_scale_days,
+        calibration=settings.forecast_count_calibration,
     )
     fc = M.compute(method, ev, to_days(as_of), float(horizon_days), params)
     keep = np.ones(len(fc.cells), bool) if bbox is None else _in_bbox(fc.cells, bbox)
@@ -202,7 +204,11 @@ def run_backtest(
     """Pure: score `methods` over `periods` on the events given (CPU-bound; run off the loop)."""
     path = str(settings.geodata_dir / "naturalearth-countries.geojson")
     domain = domain_cells(path, settings.forecast_country_iso, res)
-    params = M.Params(n_domain=len(domain), decay_scale_days=settings.forecast_decay_scale_days)
+    params = M.Params(
+        n_domain=len(domain),
+        decay_scale_days=settings.forecast_decay_scale_days,
+        calibration=settings.forecast_count_calibration,
+    )
     def bind(method: str) -> bt.Method:
         return lambda e, o, h: M.compute(method, e, o, h, params)
 
@@ -217,6 +223,7 @@ def run_backtest(
         "area": settings.forecast_country_iso,
         "max_location_radius_m": settings.forecast_max_location_radius_m,
         "decay_scale_days": settings.forecast_decay_scale_days,
+        "count_calibration": settings.forecast_count_calibration,
         "best_baseline": best_baseline,
         **result,
     }
