@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     alert_triage_batch: int = Field(default=100, ge=1, le=1000)
     alert_triage_poll_s: float = Field(default=1.0, gt=0)
     # While intake is busy a worker defers triage, but runs a batch at least this often.
-    alert_triage_max_defer_s: float = Field(default=1.0, ge=0)
+    alert_triage_max_defer_s: float = Field(default=5.0, ge=0)
     # Signed alert posts: X-Kinga-Timestamp may differ from server time by at most this (replay).
     alert_signature_max_skew_s: int = Field(default=300, ge=1, le=3600)
     alert_max_body_bytes: int = Field(default=65_536, ge=1024)

@@ -6,13 +6,16 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiToken
 from app.models.alerts import Integration
 
-COLUMNS = [c for c in Integration.__table__.columns if c.name != "area"]
+COLUMNS = [
+    *(c for c in Integration.__table__.columns if c.name != "area"),
+    Integration.area.is_not(None).label("has_area"),
+]
 
 
 async def insert_token(session: AsyncSession, *, name: str, token_hash: str) -> uuid.UUID:
@@ -85,3 +88,13 @@ async def revoke(session: AsyncSession, integration_id: uuid.UUID, token_id: uui
 async def by_id(session: AsyncSession, integration_id: uuid.UUID) -> dict[str, Any] | None:
     row = (await session.execute(select(*COLUMNS).where(Integration.id == integration_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def outside_area(session: AsyncSession, integration_id: uuid.UUID, alert_id: uuid.UUID) -> bool:
+    """Whether a located alert lies outside its integration's declared area (False without one)."""
+    stmt = text(
+        "SELECT NOT ST_Covers(i.area, a.location) FROM integration i JOIN alert a "
+        "ON a.integration_id = i.id WHERE i.id = :iid AND a.id = :aid "
+        "AND i.area IS NOT NULL AND a.location IS NOT NULL"
+    )
+    return bool((await session.execute(stmt, {"iid": integration_id, "aid": alert_id})).scalar())

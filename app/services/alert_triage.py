@@ -205,6 +205,8 @@ async def triage_one(
         return []
     lonlat = (values["longitude"], values["latitude"])
     await triage_into_incident(session, settings, integ, values, lonlat, actor)
+    if integ.get("has_area") and await integ_repo.outside_area(session, integ["id"], values["id"]):
+        values["triage"]["outside_area"] = True  # kept and triaged as usual; flagged for review
     await _record(session, values)
     return await warning_svc.evaluate_alert(session, settings, {**values, "lonlat": lonlat}, now=now)
 

@@ -113,3 +113,21 @@ async def test_many_warnings_in_one_batch(app, client, auth, conn):
     actions = [r[0] for r in conn.execute("SELECT triage->>'action' FROM alert").fetchall()]
     assert actions == ["opened"] * 16
     assert conn.execute("SELECT count(*) FROM warning WHERE rule = 'sexual_violence'").fetchone()[0] == 16
+
+
+async def test_alerts_outside_the_integrations_area_are_kept_and_flagged(client, auth, conn):
+    bangui = {
+        "type": "Polygon",
+        "coordinates": [[[18.4, 4.3], [18.7, 4.3], [18.7, 4.5], [18.4, 4.5], [18.4, 4.3]]],
+    }
+    integ = await make_integration(client, auth, name="can-bangui", area=bangui)
+    inside = (await post_alert(client, integ, alert_doc())).json()["id"]
+    outside = (await post_alert(client, integ, alert_doc(latitude=6.5, longitude=21.9))).json()["id"]
+    seen = {
+        a: (await client.get(f"/api/v1/alerts/{a}", headers=auth("operations"))).json()
+        for a in (inside, outside)
+    }
+    assert "outside_area" not in seen[inside]["triage"]
+    assert seen[outside]["triage"]["outside_area"] is True
+    assert seen[outside]["incident_id"] and seen[outside]["triaged"] is True  # triaged as usual
+    assert counts(conn)["alert"] == 2
