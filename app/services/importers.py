@@ -134,11 +134,24 @@ class _Checks:
         return pd.Series(~self.failed, index=self.index)
 
 
-class _Cols:
-    """Columns of one export as stripped strings ("" when absent or null), each computed once."""
+UCDP_COLUMNS = frozenset({
+    "id", "latitude", "longitude", "type_of_violence", "date_start", "date_end", "where_prec",
+    "date_prec", "best", "low", "high", "deaths_civilians", "number_of_sources", "event_clarity",
+    "side_a", "side_b", "where_description", "dyad_name", "where_coordinates", "adm_1", "adm_2",
+    "source_article"})
+ACLED_COLUMNS = frozenset({
+    "event_id_cnty", "latitude", "longitude", "event_date", "time_precision", "geo_precision",
+    "fatalities", "event_type", "sub_event_type", "civilian_targeting", "actor1", "assoc_actor_1",
+    "actor2", "assoc_actor_2", "inter1", "source_scale", "source", "location", "admin1", "admin2",
+    "notes"})
 
-    def __init__(self, df: pd.DataFrame, *, all_str: bool) -> None:
-        self.df, self.all_str = df, all_str
+
+class _Cols:
+    """Columns of one export as stripped strings ("" when absent or null), each computed once.
+    Only `declared` columns may be read (CSV readers convert just those)."""
+
+    def __init__(self, df: pd.DataFrame, *, all_str: bool, declared: frozenset[str]) -> None:
+        self.df, self.all_str, self.declared = df, all_str, declared
         self.cache: dict[str, pd.Series] = {}
 
     def text(self, col: str) -> pd.Series:
@@ -154,6 +167,8 @@ class _Cols:
         return self.cache[key]
 
     def _text(self, col: str, *, strip: bool) -> pd.Series:
+        if col not in self.declared:
+            raise RuntimeError(f"mapper reads undeclared column {col!r}")
         df = self.df
         if col not in df:
             return pd.Series("", index=df.index, dtype=object)
@@ -280,7 +295,7 @@ def _rejects(chk: _Checks, ids: pd.Series, rownum: pd.Series) -> list[Reject]:
 # ------------------------------------------------------------------ UCDP GED
 def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
                ) -> tuple[pd.DataFrame, list[Reject]]:
-    cols = _Cols(df, all_str=all_str)
+    cols = _Cols(df, all_str=all_str, declared=UCDP_COLUMNS)
     chk = _Checks(df.index)
     ext = cols.text("id")
     chk.fail(ext == "", "id: missing")
@@ -368,7 +383,7 @@ ACLED_SUB = {
 
 def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
                 ) -> tuple[pd.DataFrame, list[Reject]]:
-    cols = _Cols(df, all_str=all_str)
+    cols = _Cols(df, all_str=all_str, declared=ACLED_COLUMNS)
     chk = _Checks(df.index)
     ext = cols.text("event_id_cnty")
     chk.fail(ext == "", "event_id_cnty: missing")
@@ -434,6 +449,7 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
 
 FRAME_MAPPERS: dict[str, Callable[..., tuple[pd.DataFrame, list[Reject]]]] = {
     "ucdp": ucdp_frame, "acled": acled_frame}
+FRAME_COLUMNS = {"ucdp": UCDP_COLUMNS, "acled": ACLED_COLUMNS}
 
 
 def map_ucdp(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
@@ -470,7 +486,7 @@ def iter_chunks(source: str, path: Path, h3_res: int, *, chunk_rows: int = 20_00
     from_csv = path.suffix.lower() not in (".geojson", ".json")
     try:
         if from_csv:
-            df, malformed = export_readers.csv_frame(path)
+            df, malformed = export_readers.csv_frame(path, FRAME_COLUMNS[source])
         else:
             df = export_readers.geojson_frame(path)
     except export_readers.ExportError as exc:

@@ -58,3 +58,16 @@ def test_duplicate_ids_in_one_batch_store_the_first(conn):
     assert repo.load_batch(conn, [(a, "b", 1), (b, "b", 1)], source="ucdp", status="approved",
                            actor="a") == 1
     assert conn.execute("SELECT narrative FROM incident").fetchall() == [("first",)]
+
+
+def test_an_id_stored_outside_the_sample_still_lands_once(conn):
+    """The pre-COPY lookup samples a batch's ids; a stored id it missed makes the COPY hit the
+    unique index, and the batch goes through the staging table instead."""
+    events = [(_event(i, f"n{i}"), "b", 1) for i in range(200)]
+    step = len(events) // repo.SAMPLE
+    missed = next(i for i in range(len(events)) if i % step)
+    assert repo.load_batch(conn, [events[missed]], source="ucdp", status="approved", actor="a") == 1
+    assert repo.load_batch(conn, events, source="ucdp", status="approved", actor="a") == 199
+    conn.commit()
+    assert conn.execute("SELECT count(*), count(DISTINCT external_id) FROM incident").fetchone() == (200, 200)
+    assert conn.execute("SELECT count(*) FROM report").fetchone()[0] == 200
