@@ -154,11 +154,12 @@ def classify(z: np.ndarray, sig: np.ndarray, alpha: float) -> list[str]:
 
 
 def emerging_patterns(cells: list[int], series: np.ndarray, *, k: int = 1,
-                      alpha: float = 0.05) -> list[str]:
-    """Pattern class of each cell given its per-step values (rows align with `cells`)."""
+                      alpha: float = 0.05, weights: sparse.csr_matrix | None = None) -> list[str]:
+    """Pattern class of each cell given its per-step values (rows align with `cells`).
+    `weights`: the neighbour_matrix(cells, k) if the caller already has it."""
     if len(cells) == 0:
         return []
     if len(cells) < 3 or series.shape[1] < 2:
         return [NO_PATTERN] * len(cells)
-    z = gi_star(series, neighbour_matrix(cells, k))
+    z = gi_star(series, neighbour_matrix(cells, k) if weights is None else weights)
     return classify(z, significant(z, alpha), alpha)

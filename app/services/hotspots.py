@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import h3
-import numpy as np
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, Category, Role, Status
 from app.errors import Forbidden, InvalidInput
 from app.repositories import hotspots as repo
-from app.services import emerging, scoring
+from app.services import layer_items, scoring
 from app.services.geojson import collection
-from app.services.hexgrid import cell_polygon, cell_radius_m, to_str
+from app.services.hexgrid import cell_polygon, cell_radius_m
 from app.services.layer_cache import LRU, weigh_bytes, weigh_cells
 from app.services.layer_sums import layer_sums
 from app.services.layer_sums import resize as resize_sums
@@ -220,6 +219,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
     for cache in (_CELLS, _BYTES):
         cache.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
     resize_sums(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
+    layer_items.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
@@ -246,12 +246,17 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
     key = await cache_key(session, "geojson", q, settings)
     body = _BYTES.get(key) if key is not None else None
     if body is None:
-        cells = await _threat_layer(session, q, settings)
-        features = [{"type": "Feature", "id": c["cell"], "geometry": cell_polygon(c["cell"]),
-                     "properties": c} for c in cells]
-        body = orjson.dumps(collection(features, numberReturned=len(cells), **layer_meta(q)),
-                            default=str,
-                            option=_JSON_OPTS)
+        scored = await _scored(session, q, settings)
+        selected = _selected(scored, q, settings)
+        head = orjson.dumps(collection([], numberReturned=len(selected), **layer_meta(q)),
+                            default=str, option=_JSON_OPTS)
+        if q.role == Role.partner:  # sanitised copies: serialised here, not kept per cell
+            parts = [orjson.dumps({"type": "Feature", "id": c["cell"],
+                                   "geometry": cell_polygon(c["cell"]), "properties": c},
+                                  default=str, option=_JSON_OPTS) for _, c in selected]
+        else:
+            parts = [scored.feature(row) for row, _ in selected]
+        body = head.replace(b'"features":[]', b'"features":[' + b",".join(parts) + b"]", 1)
         if key is not None:
             _BYTES.put(key, body)
     return body
@@ -266,7 +271,7 @@ async def layer_tile(session: AsyncSession, q: HotspotQuery, z: int, x: int, y: 
     key = await cache_key(session, "tile", q, settings, z, x, y)
     body = _BYTES.get(key) if key is not None else None
     if body is None:
-        body = tiles.encode(await _threat_layer(session, q, settings), z, x, y)
+        body = await tiles.encode(session, await _threat_layer(session, q, settings), z, x, y)
         if key is not None:
             _BYTES.put(key, body)
     return body
@@ -278,73 +283,47 @@ def _sums_key(q: HotspotQuery, w: Window, settings: Settings, db: int) -> tuple[
             tuple(q.categories or ()), q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
 
 
-def _top_categories(cats: np.ndarray) -> list[list[dict[str, Any]]]:
-    """Per cell the three most frequent categories (ties by name), from the count matrix."""
-    names = repo.CATEGORY_COLUMNS
-    alpha = np.argsort(np.argsort(names))  # rank of each column's name
-    order = np.argsort(-cats * len(names) + alpha[None, :], axis=1)[:, :3]
-    counts = np.take_along_axis(cats, order, axis=1).tolist()
-    return [[{"category": names[j], "incidents": n} for j, n in zip(o, c, strict=True) if n > 0]
-            for o, c in zip(order.tolist(), counts, strict=True)]
-
-
-def _top_perpetrators(perps: list[dict[str, int]] | None, n: int) -> list[list[dict[str, Any]]]:
-    if perps is None:
-        return [[] for _ in range(n)]
-    return [[{"name": k, "incidents": v} for k, v in
-             sorted(p.items(), key=lambda kv: (-kv[1], kv[0]))[:3]] for p in perps]
-
-
-async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
-                        ) -> list[dict[str, Any]]:
+async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings
+                  ) -> layer_items.Scored:
     w = window(q)
-    partner = q.role == Role.partner
-    hide_perps = partner and settings.partner_hide_perpetrators
+    hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
     db = await repo.data_version(session)
     key = _sums_key(q, w, settings, db[0] if db else -1)
     sums = await layer_sums(session, key, cell_filter(q, w, settings),
                             scoring.weight_spec(settings), steps=w.steps,
                             with_series=q.with_pattern, with_perpetrators=not hide_perps)
-    cell_ids = sums.cells.tolist()
-    n = len(cell_ids)
-    patterns = (emerging.emerging_patterns(cell_ids, sums.series, k=settings.hotspot_ring_k,
-                                           alpha=settings.hotspot_alpha)
-                if q.with_pattern and sums.series is not None else [None] * n)
-    vul = np.array([vulnerability(c, settings) for c in cell_ids]
-                   if settings.vulnerability_layer else np.ones(n))
-    scored = scoring.score_cells(sums.column("harm"), sums.column("crsv_harm"),
-                                 sums.column("likelihood"), vul, settings)
-    counts = {k: np.rint(sums.column(k)).astype(np.int64).tolist()
-              for k in ("incidents", "fatalities", "crsv")}
+    return layer_items.score(key, sums, res=q.res, steps=w.steps, step_days=w.step_days,
+                             with_pattern=q.with_pattern, settings=settings,
+                             vulnerability=vulnerability)
+
+
+def _selected(scored: layer_items.Scored, q: HotspotQuery, settings: Settings
+              ) -> list[tuple[int, dict[str, Any]]]:
+    """(row, item) of the cells this request shows, highest threat first: min_level, the bbox
+    edge and, for partners, sanitised copies (the shared items are never modified)."""
     floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
-    columns = [
-        [to_str(c) for c in cell_ids], [q.res] * n,
-        *(scored[k] for k in SCORED_KEYS),
-        counts["incidents"], counts["fatalities"], counts["crsv"],
-        _top_categories(sums.cats), _top_perpetrators(sums.perps, n),
-        scoring.trends(sums.column("trend_num"), w.steps, w.step_days), patterns,
-    ]
+    rows = scored.order().tolist()
+    if not floor_rank and q.bbox is None and q.role != Role.partner:
+        return [(row, scored.items[row]) for row in rows]
     out = []
-    for values in zip(*columns, strict=True):
-        item = dict(zip(ITEM_KEYS, values, strict=True))
+    for row in rows:
+        item = scored.items[row]
         if LEVEL_RANK[item["threat_level"]] < floor_rank:
             continue
         if q.bbox is not None and not _in_bbox(item["cell"], q.bbox, q.res):
             continue
-        if partner:
-            sanitised = sanitise(item, settings)
+        if q.role == Role.partner:
+            sanitised = sanitise(dict(item), settings)
             if sanitised is None:
                 continue
             item = sanitised
-        out.append(item)
-    out.sort(key=lambda c: (-c["threat_score"], c["cell"]))
+        out.append((row, item))
     return out
 
 
-SCORED_KEYS = ("threat_score", "threat_level", "protection_tier", "likelihood", "impact",
-               "crsv_impact", "vulnerability")
-ITEM_KEYS = ("cell", "resolution", *SCORED_KEYS, "incidents", "fatalities", "crsv",
-             "top_categories", "top_perpetrators", "trend", "pattern")
+async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
+                        ) -> list[dict[str, Any]]:
+    return [item for _, item in _selected(await _scored(session, q, settings), q, settings)]
 
 
 def layer_meta(q: HotspotQuery) -> dict[str, Any]:

@@ -6,14 +6,15 @@ The hexagon resolution follows the zoom so a cell stays a few pixels to a few do
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
-import mapbox_vector_tile
-import numpy as np
-from shapely import clip_by_rect
-from shapely.geometry import MultiPolygon, Polygon
+import shapely
+from shapely.geometry import shape
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
+from app.repositories import tiles as repo
 from app.services.hexgrid import cell_polygon
 
 EXTENT = 4096
@@ -50,32 +51,27 @@ def tile_bbox(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return (x / n * 360.0 - 180.0, _lat(y + 1, n), (x + 1) / n * 360.0 - 180.0, _lat(y, n))
 
 
-def _to_tile(coords: list[list[float]], z: int, x: int, y: int) -> np.ndarray:
-    a = np.asarray(coords, dtype=np.float64)
-    n = float(1 << z)
-    lat = np.radians(np.clip(a[:, 1], -85.0511, 85.0511))
-    px = ((a[:, 0] + 180.0) / 360.0 * n - x) * EXTENT
-    py = ((1.0 - np.log(np.tan(lat) + 1.0 / np.cos(lat)) / math.pi) / 2.0 * n - y) * EXTENT
-    return np.column_stack([px, py])
+@lru_cache(maxsize=200_000)
+def _cell_wkb(cell: str) -> bytes:
+    """The hexagon (RFC 7946 geometry of app.services.hexgrid) as WKB; cells never change."""
+    return shapely.to_wkb(shape(cell_polygon(cell)))  # type: ignore[no-any-return]
 
 
-def _tile_geometry(cell: str, z: int, x: int, y: int) -> Any:
-    geom = cell_polygon(cell)
-    coords: Any = geom["coordinates"]
-    polys = coords if geom["type"] == "MultiPolygon" else [coords]
-    shapes = [Polygon(_to_tile(p[0], z, x, y)) for p in polys]
-    shape = shapes[0] if len(shapes) == 1 else MultiPolygon(shapes)
-    return clip_by_rect(shape, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-
-
-def encode(cells: list[dict[str, Any]], z: int, x: int, y: int) -> bytes:
-    features = []
-    for c in cells:
-        geom = _tile_geometry(c["cell"], z, x, y)
-        if geom.is_empty:
-            continue
-        props = {k: c[k] for k in TILE_PROPERTIES if c.get(k) is not None}
-        features.append({"geometry": geom, "properties": props, "id": int(c["cell"], 16)})
-    return mapbox_vector_tile.encode(  # type: ignore[no-any-return]
-        [{"name": LAYER, "features": features}],
-        default_options={"y_coord_down": True, "extents": EXTENT})
+async def encode(session: AsyncSession, cells: list[dict[str, Any]], z: int, x: int, y: int
+                 ) -> bytes:
+    """The scored cells as one MVT layer (`hotspots`), encoded by PostGIS; feature id = the
+    H3 index as an integer, properties TILE_PROPERTIES (absent when null)."""
+    features: dict[str, list[Any]] = {
+        "ids": [int(c["cell"], 16) for c in cells],
+        "wkbs": [_cell_wkb(c["cell"]) for c in cells],
+        "cells": [c["cell"] for c in cells],
+        "scores": [c["threat_score"] for c in cells],
+        "levels": [c["threat_level"] for c in cells],
+        "tiers": [c["protection_tier"] for c in cells],
+        "incidents": [c["incidents"] for c in cells],
+        "fatalities": [c.get("fatalities") for c in cells],
+        "crsv": [c.get("crsv") for c in cells],
+        "patterns": [c.get("pattern") for c in cells],
+    }
+    return await repo.mvt(session, z, x, y, layer=LAYER, extent=EXTENT, buffer=BUFFER,
+                          features=features)

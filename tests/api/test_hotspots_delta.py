@@ -10,14 +10,14 @@ import h3
 import psycopg
 import pytest
 
-from app.services import hotspots, layer_sums
+from app.services import hotspots, layer_items, layer_sums
 from tests.api.test_hotspots_api import AS_OF, add, by_cell, layer
 
 CATEGORIES = ["killing", "abduction", "sexual_violence", "looting_destruction", "displacement"]
 PLACES = [(4.39, 18.56), (4.42, 18.60), (5.76, 20.67), (6.48, 21.98), (4.36, 18.58)]
 
 
-CACHES = (hotspots._BYTES, hotspots._CELLS, layer_sums._SUMS)
+CACHES = (hotspots._BYTES, hotspots._CELLS, layer_sums._SUMS, layer_items._SCORED)
 
 
 async def full_layer(client, auth, role="analyst", **params):

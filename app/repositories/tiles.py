@@ -1,0 +1,39 @@
+"""Mapbox Vector Tile encoding by PostGIS (ST_AsMVT / ST_AsMVTGeom): the features' geometries
+(WKB, lon/lat) and properties are passed as arrays, so the encoding runs in C (a pure-Python
+encoder cost ~0.2 ms per hexagon, most of a cold z8 tile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Web Mercator stops at +/-85.05113 degrees; geometries are clipped to it before projecting.
+MERCATOR_LAT = 85.0511287798066
+
+MVT_SQL = text("""
+SELECT ST_AsMVT(m, :layer, :extent, 'geom', 'id') FROM (
+    SELECT f.id, f.cell, f.threat_score, f.threat_level, f.protection_tier, f.incidents,
+           f.fatalities, f.crsv, f.pattern,
+           ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(ST_GeomFromWKB(f.wkb, 4326),
+                                                    ST_MakeEnvelope(-180, -:mlat, 180, :mlat, 4326)),
+                                     3857),
+                        ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true) AS geom
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:wkbs AS bytea[]), CAST(:cells AS text[]),
+                CAST(:scores AS float8[]), CAST(:levels AS text[]), CAST(:tiers AS text[]),
+                CAST(:incidents AS int[]), CAST(:fatalities AS int[]), CAST(:crsv AS int[]),
+                CAST(:patterns AS text[]))
+         AS f(id, wkb, cell, threat_score, threat_level, protection_tier, incidents, fatalities,
+              crsv, pattern)
+) m WHERE m.geom IS NOT NULL""")
+
+
+async def mvt(session: AsyncSession, z: int, x: int, y: int, *, layer: str, extent: int,
+              buffer: int, features: dict[str, list[Any]]) -> bytes:
+    """One tile with one layer; `features` holds equal-length lists (id, wkbs, cells, scores,
+    levels, tiers, incidents, fatalities, crsv, patterns). NULL properties are left out."""
+    row = (await session.execute(MVT_SQL, {"layer": layer, "extent": extent, "buffer": buffer,
+                                           "z": z, "x": x, "y": y, "mlat": MERCATOR_LAT,
+                                           **features})).first()
+    return bytes(row[0]) if row is not None and row[0] is not None else b""
