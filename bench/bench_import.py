@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -68,6 +69,7 @@ def main() -> None:
     ap.add_argument("--baseline-rows", type=int, default=20_000)
     args = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     url = bench_database("kinga_bench_import")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ged.csv"
@@ -102,12 +104,15 @@ def main() -> None:
         "reimport_s": round(t_reimport, 2), "reimport_inserted": again.inserted,
         "baseline_rows": len(events), "row_by_row_s": round(t_naive, 2),
         "row_by_row_rows_per_s": round(naive_rate), "speedup": round(rate / naive_rate, 1),
+        "load_avg_1m_before": load_before, "load_avg_1m_after": os.getloadavg()[0],
     }
     print(f"{'method':<28}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
     print(f"{'COPY importer':<28}{args.rows:>10}{t_import:>10.2f}{rate:>12.0f}")
     print(f"{'re-import (all duplicates)':<28}{args.rows:>10}{t_reimport:>10.2f}{args.rows / t_reimport:>12.0f}")
     print(f"{'row-by-row INSERT baseline':<28}{len(events):>10}{t_naive:>10.2f}{naive_rate:>12.0f}")
     print(f"speed-up: {rate / naive_rate:.1f}×   (target ≥ 20,000 rows/s and ≥ 10×)")
+    print(f"load average (1 min, 2 cores shared): {load_before:.2f} before, "
+          f"{result['load_avg_1m_after']:.2f} after")
     print("written", write_result("import", result))
 
 
