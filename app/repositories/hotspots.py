@@ -100,6 +100,7 @@ class Sums:
     rows: list[dict[str, Any]]
     version: int | None
     log_since: int | None
+    dirty: bool = False  # read by a transaction that has written: its version names no state
 
 
 async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, steps: int,
@@ -179,17 +180,18 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     # The version row is LEFT JOINed so that an empty window still reports its version.
     sql = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
            "UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT FROM data_version WHERE id))\n"
-           f"SELECT v.version AS _version, v.log_since AS _log_since, cells.*{perp_col} "
+           f"SELECT v.version AS _version, v.log_since AS _log_since, "
+           f"txid_current_if_assigned() IS NOT NULL AS _dirty, cells.*{perp_col} "
            f"FROM v LEFT JOIN cells ON true {perp_join}")
     # Planning and JIT-compiling this query costs more than running it on a window's rows; the
     # per-cell hash aggregate must not spill to disk (default work_mem is 4 MB).
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
     rows = _rows(await session.execute(text(sql), params))
-    version, log_since = rows[0]["_version"], rows[0]["_log_since"]
+    version, log_since, dirty = rows[0]["_version"], rows[0]["_log_since"], rows[0]["_dirty"]
     for row in rows:
-        del row["_version"], row["_log_since"]
-    return Sums([r for r in rows if r["cell"] is not None], version, log_since)
+        del row["_version"], row["_log_since"], row["_dirty"]
+    return Sums([r for r in rows if r["cell"] is not None], version, log_since, dirty)
 
 
 async def contributing_incidents(session: AsyncSession, f: CellFilter, *, limit: int
@@ -234,9 +236,10 @@ FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
 
 
 async def data_version(session: AsyncSession) -> tuple[int, int] | None:
-    """(database oid, data version): moves on every write to incident or report (migration
-    0005). None if the version row is missing (then callers must not cache)."""
+    """(database oid, data version): moves on every write transaction to incident or report
+    (migrations 0005, 0008). None (then callers must not cache) if the version row is missing or
+    this transaction has written: until it commits, one version names several states."""
     row = (await session.execute(text(
         "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, "
-        "version FROM data_version WHERE id"))).first()
+        "version FROM data_version WHERE id AND txid_current_if_assigned() IS NULL"))).first()
     return None if row is None else (int(row[0]), int(row[1]))

@@ -287,8 +287,8 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings
                   ) -> layer_items.Scored:
     w = window(q)
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
-    db = await repo.data_version(session)
-    key = _sums_key(q, w, settings, db[0] if db else -1)
+    db = await repo.data_version(session)  # None: not cacheable (see there)
+    key = _sums_key(q, w, settings, db[0]) if db is not None else None
     sums = await layer_sums(session, key, cell_filter(q, w, settings),
                             scoring.weight_spec(settings), steps=w.steps,
                             with_series=q.with_pattern, with_perpetrators=not hide_perps)

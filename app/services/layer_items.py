@@ -111,11 +111,11 @@ def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *
     return [dict(zip(ITEM_KEYS, v, strict=True)) for v in zip(*columns, strict=True)]
 
 
-def score(key: Hashable, sums: LayerSums, *, res: int, steps: int, step_days: int,
+def score(key: Hashable | None, sums: LayerSums, *, res: int, steps: int, step_days: int,
           with_pattern: bool, settings: Settings,
           vulnerability: Callable[[int, Settings], float]) -> Scored:
     """The scored layer for these sums, reusing the previous result's unchanged rows."""
-    prev = _SCORED.get(key)
+    prev = _SCORED.get(key) if key is not None else None
     if prev is not None and prev.sums is sums:
         return prev
     n = len(sums)
@@ -150,6 +150,6 @@ def score(key: Hashable, sums: LayerSums, *, res: int, steps: int, step_days: in
         for i, item in zip(todo.tolist(), fresh, strict=True):
             items[i] = item
     result = Scored(sums, patterns, items, features, weights)  # type: ignore[arg-type]
-    if sums.version is not None:
+    if key is not None and sums.version is not None:
         _SCORED.put(key, result)
     return result

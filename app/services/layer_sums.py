@@ -14,7 +14,7 @@ The result is exact up to floating-point summation order (a few ulps); counts ar
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -113,32 +113,39 @@ _SUMS: LRU[LayerSums] = LRU(64, 256 << 20, _weigh)
 STATS = {"delta": 0, "full": 0}
 
 
-async def layer_sums(session: Any, key: Hashable, f: repo.CellFilter, spec: WeightSpec, *,
+async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spec: WeightSpec, *,
                      steps: int, with_series: bool, with_perpetrators: bool) -> LayerSums:
     """The query's per-cell sums now: cached base + logged delta when the log bridges the gap,
-    else a full aggregation (which becomes the new base)."""
+    else a full aggregation (which becomes the new base). `key=None`: no cache at all."""
     shape: dict[str, Any] = {"steps": steps, "with_series": with_series,
                              "with_perpetrators": with_perpetrators}
-    base = _SUMS.get(key)
+    base = _SUMS.get(key) if key is not None else None
     if base is not None and base.version is not None:
         delta = await repo.cell_sums(session, f, spec, since=base.version, **shape)
         if (delta.version is not None and delta.log_since is not None
                 and base.version >= delta.log_since):
             STATS["delta"] += 1
             if not delta.rows:
-                return base if delta.version == base.version else _keep(key, LayerSums(
-                    base.cells, base.values, base.cats, base.series, base.perps, delta.version))
-            return _keep(key, base.apply(LayerSums.from_rows(
-                delta.rows, steps, with_series=with_series,
-                with_perpetrators=with_perpetrators, version=delta.version)))
+                sums = base
+            else:
+                sums = base.apply(LayerSums.from_rows(
+                    delta.rows, steps, with_series=with_series,
+                    with_perpetrators=with_perpetrators, version=delta.version))
+            return _kept(key, sums, delta.version, delta.dirty)
     STATS["full"] += 1
     full = await repo.cell_sums(session, f, spec, **shape)
     sums = LayerSums.from_rows(full.rows, steps, with_series=with_series,
                                with_perpetrators=with_perpetrators, version=full.version)
-    return sums if full.version is None else _keep(key, sums)
+    return _kept(key, sums, full.version, full.dirty)
 
 
-def _keep(key: Hashable, sums: LayerSums) -> LayerSums:
+def _kept(key: Hashable | None, sums: LayerSums, version: int | None, dirty: bool) -> LayerSums:
+    """Sums labelled with the version they were read at, cached; or, read by a transaction that
+    has written (its uncommitted state has no version of its own), unlabelled and not cached."""
+    if dirty or version is None or key is None:
+        return replace(sums, version=None)
+    if sums.version != version:
+        sums = replace(sums, version=version)
     _SUMS.put(key, sums)
     return sums
 

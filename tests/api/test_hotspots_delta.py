@@ -215,3 +215,57 @@ def test_versions_are_handed_out_in_commit_order(db_url, conn):
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     # the last change applied is the second writer's, and it carries the highest stamp
     assert rows[-1][2:] == (8, 2) and rows[-1][0] <= final
+
+
+def test_a_transaction_takes_one_version_however_many_statements_it_runs(conn):
+    before = conn.execute("SELECT nextval('data_version_seq')").fetchone()[0]
+    conn.commit()
+    for i in range(5):
+        add_row = ("INSERT INTO incident (occurred_start, location, h3_cell, category, status, "
+                   "quality_grade, created_by, updated_by) VALUES (%s, ST_SetSRID(ST_MakePoint("
+                   "18.5, 4.4), 4326), %s, 'killing', 'approved', 'b', 't', 't')")
+        conn.execute(add_row, (AS_OF - timedelta(days=i), h3.str_to_int(
+            h3.latlng_to_cell(4.4, 18.5, 9))))
+        conn.execute("UPDATE incident SET fatalities_best = %s", (i,))
+    conn.commit()
+    stamps = {r[0] for r in conn.execute("SELECT version FROM incident_change").fetchall()}
+    final = conn.execute("SELECT version FROM data_version").fetchone()[0]
+    conn.commit()
+    assert stamps == {final} and final == before + 1
+
+
+async def test_a_writing_transaction_reads_its_own_writes_and_caches_nothing(settings, conn):
+    from sqlalchemy import text
+
+    from app.db import make_async_engine, make_sessionmaker
+
+    add(conn, *PLACES[0])
+    insert = text("INSERT INTO incident (occurred_start, location, h3_cell, category, status, "
+                  "quality_grade, created_by, updated_by) VALUES (:t, ST_SetSRID(ST_MakePoint("
+                  ":lon, :lat), 4326), :cell, 'killing', 'approved', 'b', 't', 't')")
+    lat, lon = PLACES[0]
+    values = {"t": AS_OF - timedelta(days=1), "lat": lat, "lon": lon,
+              "cell": h3.str_to_int(h3.latlng_to_cell(lat, lon, 9))}
+    q = hotspots.HotspotQuery(res=6, as_of=AS_OF, window_days=90)
+    cell = h3.latlng_to_cell(lat, lon, 6)
+    engine = make_async_engine(settings)
+    try:
+        maker = make_sessionmaker(engine)
+        async with maker() as session:
+            committed = await hotspots.threat_layer(session, q, settings)  # fills the caches
+            await session.commit()
+            filled = [[(k, id(v)) for k, (v, _) in c._items.items()] for c in CACHES]
+            counts = []
+            for _ in range(2):
+                await session.execute(insert, values)
+                layer_now = await hotspots.threat_layer(session, q, settings)
+                counts.append(next(c["incidents"] for c in layer_now if c["cell"] == cell))
+                assert [[(k, id(v)) for k, (v, _) in c._items.items()]  # nothing cached
+                        for c in CACHES] == filled
+            await session.rollback()
+            after = await hotspots.threat_layer(session, q, settings)
+    finally:
+        await engine.dispose()
+    first = next(c["incidents"] for c in committed if c["cell"] == cell)
+    assert counts == [first + 1, first + 2]  # each read sees the transaction's own writes
+    assert next(c["incidents"] for c in after if c["cell"] == cell) == first  # rolled back
