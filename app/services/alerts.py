@@ -148,7 +148,7 @@ async def receive(
     signature: str | None,
 ) -> Outcome:
     """Check, read and durably store one alert (untriaged; see app.services.alert_triage).
-    One statement stores the alert and its idempotency record; one commit (synchronous)."""
+    One statement, committed on its own, stores the alert and its idempotency record."""
     pepper = settings.token_pepper.get_secret_value()
     integ = await integ_svc.for_principal(session, who.id, ttl_s=settings.integration_auth_cache_s)
     if len(body) > settings.alert_max_body_bytes:
@@ -186,11 +186,9 @@ async def receive(
     )
     if not stored:  # the key was taken: replay its first answer, or refuse a different request
         seen = await repo.get_key(session, integ["id"], key or "")
-        await session.rollback()
         if seen is None:
             raise Conflict("a request with this Idempotency-Key was still in flight; retry")
         return _replay(seen, fingerprint)
-    await session.commit()
     return result
 
 
