@@ -8,7 +8,7 @@ PYTHON ?= python3
 
 run: setup  ## set everything up, load the bundled real data, serve on 127.0.0.1:$KINGA_PORT (8000)
 	$(KINGA) seed
-	$(KINGA) serve
+	$(KINGA) serve --workers $${KINGA_WORKERS:-2}
 
 test: setup  ## set everything up, then the whole test suite
 	bash scripts/install-chromium.sh

@@ -125,12 +125,18 @@ def seed() -> None:
 
 
 @cli.command("serve")
-def serve(reload: bool = False) -> None:
-    """Serve the API under uvicorn on KINGA_HOST:KINGA_PORT."""
+def serve(reload: bool = False,
+          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (one per core)"),
+          ) -> None:
+    """Serve the API under uvicorn on KINGA_HOST:KINGA_PORT.
+
+    Several workers are safe: caches are per process and keyed on the data version, and the
+    alert triage workers claim alerts with SKIP LOCKED (docs/alerts.md)."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("app.main:app", host=settings.host, port=settings.port, reload=reload)
+    uvicorn.run("app.main:app", host=settings.host, port=settings.port, reload=reload,
+                workers=None if reload else workers)
 
 
 def _register_extensions() -> None:

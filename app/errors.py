@@ -7,8 +7,10 @@ import logging
 from typing import Any
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -128,21 +130,36 @@ def install_error_handlers(app: FastAPI) -> None:
             str(exc.detail), instance=request.url.path,
         )
 
+    # Database errors get their own handler (Starlette's ExceptionMiddleware answers it), not the
+    # catch-all below: the catch-all runs in ServerErrorMiddleware, which re-raises after
+    # answering, so uvicorn logged every outage 503 as a crash and dropped the connection.
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return _unavailable(request, exc)
+        return _internal(request, exc)
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def _database_raw(request: Request, exc: psycopg.OperationalError) -> Response:
+        return _unavailable(request, exc)  # code that talks to psycopg directly (imports)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+        return _internal(request, exc)
 
-        if isinstance(exc, OperationalError | InterfaceError) or (
-            isinstance(exc, DBAPIError) and exc.connection_invalidated
-        ):
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return problem_response(
-                503, "unavailable", "Service temporarily unavailable",
-                "The database is unreachable; retry later.", instance=request.url.path,
-                headers={"Retry-After": "2"},
-            )
-        log.exception("unhandled error on %s", request.url.path)
-        return problem_response(
-            500, "internal", "Internal error",
-            "An unexpected error occurred; it has been logged.", instance=request.url.path,
-        )
+
+def _unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503, "unavailable", "Service temporarily unavailable",
+        "The database is unreachable; retry later.", instance=request.url.path,
+        headers={"Retry-After": "2"},
+    )
+
+
+def _internal(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem_response(
+        500, "internal", "Internal error",
+        "An unexpected error occurred; it has been logged.", instance=request.url.path,
+    )
