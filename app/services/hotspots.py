@@ -234,7 +234,7 @@ async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Setting
     key = await cache_key(session, "cells", q, settings)
     cells = _CELLS.get(key) if key is not None else None
     if cells is None:
-        cells = await _threat_layer(session, q, settings)
+        cells = await _threat_layer(session, q, settings, key)
         if key is not None:
             _CELLS.put(key, cells)
     return [dict(c) for c in cells]
@@ -246,14 +246,12 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
     key = await cache_key(session, "geojson", q, settings)
     body = _BYTES.get(key) if key is not None else None
     if body is None:
-        scored = await _scored(session, q, settings)
+        scored = await _scored(session, q, settings, key)
         selected = _selected(scored, q, settings)
         head = orjson.dumps(collection([], numberReturned=len(selected), **layer_meta(q)),
                             default=str, option=_JSON_OPTS)
         if q.role == Role.partner:  # sanitised copies: serialised here, not kept per cell
-            parts = [orjson.dumps({"type": "Feature", "id": c["cell"],
-                                   "geometry": cell_polygon(c["cell"]), "properties": c},
-                                  default=str, option=_JSON_OPTS) for _, c in selected]
+            parts = [layer_items.feature_bytes(c) for _, c in selected]
         else:
             parts = [scored.feature(row) for row, _ in selected]
         body = head.replace(b'"features":[]', b'"features":[' + b",".join(parts) + b"]", 1)
@@ -271,24 +269,29 @@ async def layer_tile(session: AsyncSession, q: HotspotQuery, z: int, x: int, y: 
     key = await cache_key(session, "tile", q, settings, z, x, y)
     body = _BYTES.get(key) if key is not None else None
     if body is None:
-        body = await tiles.encode(session, await _threat_layer(session, q, settings), z, x, y)
+        body = await tiles.encode(session, await _threat_layer(session, q, settings, key),
+                                  z, x, y)
         if key is not None:
             _BYTES.put(key, body)
     return body
 
 
-def _sums_key(q: HotspotQuery, w: Window, settings: Settings, db: int) -> tuple[Any, ...]:
-    """What a layer's per-cell sums depend on (not min_level: that filters scored cells)."""
-    return ("sums", db, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
-            tuple(q.categories or ()), q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
+def _sums_key(q: HotspotQuery, w: Window, result_key: tuple[Any, ...] | None
+              ) -> tuple[Any, ...] | None:
+    """What a layer's per-cell sums depend on, from a result's `cache_key` (same database and
+    settings; not the version, nor min_level, which filters scored cells). None: not cacheable."""
+    if result_key is None:
+        return None
+    (db, _), settings_json = result_key[1], result_key[2]
+    return ("sums", db, settings_json, q.res, w.start, w.end, q.bbox, tuple(q.categories or ()),
+            q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
 
 
-async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings
-                  ) -> layer_items.Scored:
+async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
+                  result_key: tuple[Any, ...] | None) -> layer_items.Scored:
     w = window(q)
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
-    db = await repo.data_version(session)  # None: not cacheable (see there)
-    key = _sums_key(q, w, settings, db[0]) if db is not None else None
+    key = _sums_key(q, w, result_key)
     sums = await layer_sums(session, key, cell_filter(q, w, settings),
                             scoring.weight_spec(settings), steps=w.steps,
                             with_series=q.with_pattern, with_perpetrators=not hide_perps)
@@ -321,9 +324,10 @@ def _selected(scored: layer_items.Scored, q: HotspotQuery, settings: Settings
     return out
 
 
-async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
-                        ) -> list[dict[str, Any]]:
-    return [item for _, item in _selected(await _scored(session, q, settings), q, settings)]
+async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings,
+                        result_key: tuple[Any, ...] | None) -> list[dict[str, Any]]:
+    scored = await _scored(session, q, settings, result_key)
+    return [item for _, item in _selected(scored, q, settings)]
 
 
 def layer_meta(q: HotspotQuery) -> dict[str, Any]:
@@ -354,7 +358,6 @@ async def cell_detail(session: AsyncSession, cell: str, q: HotspotQuery, setting
     """One cell: its layer properties, weekly series, category/perpetrator breakdown and the
     contributing incidents, as the caller's role allows."""
     from app.repositories import incidents as incident_repo
-    from app.services.hexgrid import cell_polygon
     from app.services.incidents import present
 
     cell_int, res = parse_cell(cell)

@@ -52,11 +52,15 @@ class Scored:
     def feature(self, row: int) -> bytes:
         found = self.features[row]
         if found is None:
-            item = self.items[row]
-            found = self.features[row] = orjson.dumps(
-                {"type": "Feature", "id": item["cell"], "geometry": cell_polygon(item["cell"]),
-                 "properties": item}, default=str, option=_JSON_OPTS)
+            found = self.features[row] = feature_bytes(self.items[row])
         return found
+
+
+def feature_bytes(item: dict[str, Any]) -> bytes:
+    """One scored cell as a serialised GeoJSON Feature (id = the H3 cell)."""
+    return orjson.dumps({"type": "Feature", "id": item["cell"],
+                         "geometry": cell_polygon(item["cell"]), "properties": item},
+                        default=str, option=_JSON_OPTS)
 
 
 def _weigh(s: Scored) -> int:

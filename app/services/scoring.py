@@ -12,7 +12,7 @@ cell's sums are the sums of its children's.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -83,21 +83,7 @@ def max_radius_m(res: int, settings: Settings) -> float:
     return cell_radius_m(res) * settings.threat_precision_edges
 
 
-# --- per-cell combination ---------------------------------------------------------------------
-
-@dataclass
-class CellSums:
-    """Per-cell sums over credible events in the window (what the database returns)."""
-
-    incidents: int
-    fatalities: int
-    crsv: int
-    likelihood: float  # sum of credibility x decay: recent credible events
-    harm: float  # sum of credibility x decay x event_harm
-    crsv_harm: float  # sum of credibility x decay x event_crsv
-    trend_num: float = 0.0  # sum of credibility x (step - mean step); see trend()
-    extra: dict[str, Any] = field(default_factory=dict)
-
+# --- per-cell combination (the scalar forms are the laws; the layer uses the array forms) -------
 
 def level(score: float, thresholds: tuple[float, float, float]) -> str:
     medium, high, critical = thresholds
@@ -108,12 +94,12 @@ def level(score: float, thresholds: tuple[float, float, float]) -> str:
     return "medium" if score >= medium else "low"
 
 
-def threat_score(harm: float, crsv_harm: float, settings: Settings,
-                 vulnerability: float = 1.0) -> float:
-    """0-100. General harm and sexual violence saturate separately and combine like independent
-    risks (1 - (1-a)(1-b)), so CRSV keeps its own weight however many killings a cell has."""
-    general = 1.0 - math.exp(-vulnerability * harm / settings.threat_saturation)
-    crsv = 1.0 - math.exp(-vulnerability * crsv_harm / settings.threat_crsv_saturation)
+def threat_score(harm: Any, crsv_harm: Any, settings: Settings, vulnerability: Any = 1.0) -> Any:
+    """0-100 (for numbers or numpy arrays alike). General harm and sexual violence saturate
+    separately and combine like independent risks (1 - (1-a)(1-b)), so CRSV keeps its own weight
+    however many killings a cell has."""
+    general = 1.0 - np.exp(-vulnerability * harm / settings.threat_saturation)
+    crsv = 1.0 - np.exp(-vulnerability * crsv_harm / settings.threat_crsv_saturation)
     return 100.0 * (1.0 - (1.0 - general) * (1.0 - crsv))
 
 
@@ -123,34 +109,14 @@ def trend(trend_num: float, steps: int, step_days: int) -> dict[str, Any]:
     With x = step index and c_x the credible count, slope = sum((x - mean) c_x) / Sxx and the
     numerator is a plain sum over events, so the database computes it in the same pass.
     """
-    sxx = steps * (steps * steps - 1) / 12.0
-    slope = trend_num / sxx if sxx > 0 else 0.0
-    tolerance = 0.01
-    direction = ("increasing" if slope > tolerance
-                 else "decreasing" if slope < -tolerance else "stable")
-    return {"slope": round(slope, 4), "direction": direction, "per": f"{step_days} days"}
-
-
-def score_cell(s: CellSums, settings: Settings, vulnerability: float = 1.0) -> dict[str, Any]:
-    score = threat_score(s.harm, s.crsv_harm, settings, vulnerability)
-    lvl = level(score, settings.threat_level_thresholds)
-    return {
-        "threat_score": round(score, 2),
-        "threat_level": lvl,
-        "protection_tier": TIER_OF_LEVEL[lvl],
-        "likelihood": round(s.likelihood, 4),
-        "impact": round(s.harm / s.likelihood, 4) if s.likelihood > 0 else 0.0,
-        "crsv_impact": round(s.crsv_harm / s.likelihood, 4) if s.likelihood > 0 else 0.0,
-        "vulnerability": vulnerability,
-    }
+    return trends(np.array([trend_num], dtype=np.float64), steps, step_days)[0]
 
 
 def score_cells(harm: np.ndarray, crsv_harm: np.ndarray, likelihood: np.ndarray,
                 vulnerability: np.ndarray, settings: Settings) -> dict[str, list[Any]]:
-    """`score_cell` for many cells at once (the same formulas, numpy): property lists."""
-    general = 1.0 - np.exp(-vulnerability * harm / settings.threat_saturation)
-    crsv = 1.0 - np.exp(-vulnerability * crsv_harm / settings.threat_crsv_saturation)
-    score = 100.0 * (1.0 - (1.0 - general) * (1.0 - crsv))
+    """Score, level, tier and the likelihood x impact split of many cells at once: property
+    lists (`threat_score` and `level` over arrays)."""
+    score = threat_score(harm, crsv_harm, settings, vulnerability)
     medium, high, critical = settings.threat_level_thresholds
     levels = np.select([score >= critical, score >= high, score >= medium],
                        ["critical", "high", "medium"], default="low").tolist()
@@ -167,7 +133,7 @@ def score_cells(harm: np.ndarray, crsv_harm: np.ndarray, likelihood: np.ndarray,
 
 
 def trends(trend_num: np.ndarray, steps: int, step_days: int) -> list[dict[str, Any]]:
-    """`trend` for many cells at once."""
+    """`trend` of many cells: slope per step, and its direction beyond a 0.01 tolerance."""
     sxx = steps * (steps * steps - 1) / 12.0
     slope = trend_num / sxx if sxx > 0 else np.zeros_like(trend_num)
     direction = np.select([slope > 0.01, slope < -0.01], ["increasing", "decreasing"],
