@@ -32,7 +32,7 @@ import numpy as np
 import orjson
 import psycopg
 
-from app.services.integrations import sign
+from app.services.alerts.integrations import sign
 from app.settings import PROJECT_ROOT, Settings
 from bench.common import RESULTS, bench_database, real_events, write_result
 
@@ -55,7 +55,7 @@ def free_port() -> int:
 
 async def create_integration(db_url: str, name: str) -> tuple[str, str]:
     from app.db import make_async_engine, make_sessionmaker
-    from app.services import integrations
+    from app.services.alerts import integrations
 
     settings = Settings(database_url=db_url, environment="test")
     engine = make_async_engine(settings)
@@ -275,7 +275,7 @@ async def load(
 def seed(db_url: str) -> int:
     """The real CAR events as entered incidents (bench data only; the import pipeline is
     benchmarked elsewhere), each with one report, so triage has candidates to match."""
-    from app.services.hexgrid import latlng_cell
+    from app.services.geo.h3cells import latlng_cell
 
     rows = []
     for e in real_events():

@@ -40,9 +40,9 @@ import httpx
 import psycopg
 
 from app import localdb
+from app.cli.support import create_token
 from app.db import libpq_url
 from app.domain import Role
-from app.services.cli_support import create_token
 from app.settings import PROJECT_ROOT, Settings
 
 DB = "kinga_bench_hot"

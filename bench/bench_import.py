@@ -16,8 +16,8 @@ from pathlib import Path
 
 import psycopg
 
-from app.services.importers import ParsedEvent, iter_ucdp
-from app.services.imports import graded, import_file
+from app.services.incidents.import_mapping import ParsedEvent, iter_ucdp
+from app.services.incidents.import_pipeline import graded, import_file
 from bench.common import bench_database, synthetic_ged_rows, write_result
 
 ROW_INCIDENT = """

@@ -97,9 +97,9 @@ def timed(fn: Any, runs: int) -> tuple[float, Any]:
 
 def naive_plan_value(cells: list[dict[str, Any]], bases: list[dict[str, Any]], settings: Any
                      ) -> float:
-    from app.services.milp import maximise
-    from app.services.patrol_planning import arc_values, build_arcs
-    from app.services.reach import mode_reach
+    from app.services.planning.milp import maximise
+    from app.services.planning.patrol_plan import arc_values, build_arcs
+    from app.services.planning.reach import mode_reach
 
     cells = sorted(cells, key=lambda c: c["cell"])
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
@@ -118,8 +118,8 @@ def naive_plan_value(cells: list[dict[str, Any]], bases: list[dict[str, Any]], s
 
 def exhaustive_best(cells: list[dict[str, Any]], bases: list[dict[str, Any]], settings: Any,
                     p: int) -> float:
-    from app.services.footprint import GROUND, candidate_sites, covered_counts
-    from app.services.reach import coverage_sets
+    from app.services.planning.footprint_review import GROUND, candidate_sites, covered_counts
+    from app.services.planning.reach import coverage_sets
 
     cells = sorted(cells, key=lambda c: c["cell"])
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
@@ -143,7 +143,9 @@ async def main(n: int, runs: int) -> None:
     from app.domain import Role
     from app.repositories import bases as base_repo
     from app.schemas.patrols import FootprintReviewRequest, PatrolPlanRequest
-    from app.services import footprint, patrol_planning, planning
+    from app.services.planning import footprint_review as footprint
+    from app.services.planning import patrol_plan as patrol_planning
+    from app.services.planning import service as planning
     from app.settings import Settings
 
     url = bench_database(DB)

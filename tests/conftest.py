@@ -14,10 +14,10 @@ from alembic import command
 from alembic.config import Config
 
 from app import localdb
+from app.cli.support import create_token
 from app.db import libpq_url
 from app.domain import Role
 from app.main import create_app
-from app.services.cli_support import create_token
 from app.settings import PROJECT_ROOT, Settings
 
 TEST_DB = os.environ.get("KINGA_TEST_DB", "kinga_test")

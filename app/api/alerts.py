@@ -14,11 +14,11 @@ from starlette.responses import Response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
-from app.services import alert_review as review
-from app.services import alerts as svc
-from app.services.alert_triage import TriageWorker
+from app.services.alerts import intake as svc
+from app.services.alerts import review
+from app.services.alerts.triage import TriageWorker
 from app.services.auth import Principal
-from app.services.geojson import json_response
+from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 

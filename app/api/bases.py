@@ -15,9 +15,9 @@ from app.errors import InvalidInput
 from app.models.bases import BASE_KINDS
 from app.repositories.bases import SORT_KEYS
 from app.schemas.bases import BaseCreate, BaseList, BasePublic, BaseUpdate
-from app.services import bases as svc
-from app.services import geojson
 from app.services.auth import Principal
+from app.services.bases import registry as svc
+from app.services.geo import geojson
 
 router = APIRouter(prefix="/api/v1/bases", tags=["bases"])
 

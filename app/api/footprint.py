@@ -10,8 +10,9 @@ from starlette.responses import Response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.patrols import FootprintReviewRequest
-from app.services import geojson, planning
 from app.services.auth import Principal
+from app.services.geo import geojson
+from app.services.planning import service as planning
 
 router = APIRouter(prefix="/api/v1/footprint-reviews", tags=["footprint"])
 

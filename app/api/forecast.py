@@ -13,9 +13,9 @@ from app.deps import BBox, SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc
-from app.services import geojson
 from app.services.auth import Principal
-from app.services.hexgrid import cell_polygon
+from app.services.geo import geojson
+from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
 

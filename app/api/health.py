@@ -5,7 +5,7 @@ from starlette.responses import Response
 
 from app.deps import SessionDep
 from app.repositories import health as repo
-from app.services.geojson import json_response
+from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 

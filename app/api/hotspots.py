@@ -10,9 +10,10 @@ from starlette.responses import Response
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
-from app.services import geojson, tiles
 from app.services.auth import Principal
-from app.services.hotspots import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
+from app.services.geo import geojson
+from app.services.threat import tiles
+from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 
 router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"])
 

@@ -17,8 +17,8 @@ from app.deps import SettingsDep, require
 from app.domain import Role
 from app.localdb import resolve_url
 from app.services.auth import Principal
-from app.services.geojson import json_response
-from app.services.imports import import_file
+from app.services.geo.geojson import json_response
+from app.services.incidents.import_pipeline import import_file
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 

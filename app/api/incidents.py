@@ -21,9 +21,9 @@ from app.schemas.incidents import (
     ReportCreate,
     StatusChange,
 )
-from app.services import geojson
-from app.services import incidents as svc
 from app.services.auth import Principal
+from app.services.geo import geojson
+from app.services.incidents import records as svc
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

@@ -10,9 +10,9 @@ from starlette.responses import Response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import IntegrationCreate
-from app.services import integrations as svc
+from app.services.alerts import integrations as svc
 from app.services.auth import Principal
-from app.services.geojson import json_response
+from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 

@@ -18,10 +18,10 @@ from starlette.staticfiles import StaticFiles
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
-from app.services import bases as bases_svc
-from app.services import geojson
 from app.services.auth import Principal
-from app.services.reach import base_reaches
+from app.services.bases import registry as bases_svc
+from app.services.geo import geojson
+from app.services.planning.reach import base_reaches
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "map"
 COUNTRIES = "naturalearth-countries.geojson"

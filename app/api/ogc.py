@@ -10,9 +10,9 @@ from starlette.responses import Response
 from app.deps import BBox, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput, NotFound
-from app.services import geojson
-from app.services import ogc as svc
 from app.services.auth import Principal
+from app.services.geo import geojson
+from app.services.ogc import collections as svc
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 

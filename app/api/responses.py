@@ -12,10 +12,10 @@ from starlette.responses import Response
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Role
 from app.schemas.alerts import ResponseCreate
-from app.services import responses as svc
-from app.services import webhooks
 from app.services.auth import Principal
-from app.services.geojson import json_response
+from app.services.geo.geojson import json_response
+from app.services.warnings import responses as svc
+from app.services.warnings import webhooks
 
 router = APIRouter(prefix="/api/v1", tags=["responses"])
 

@@ -14,9 +14,11 @@ from app.domain import Role
 from app.errors import NotFound
 from app.repositories import warnings as repo
 from app.schemas.alerts import WarningStatusChange, WebhookCreate
-from app.services import cap, geojson, webhooks
-from app.services import warnings as svc
+from app.services.alerts import cap
 from app.services.auth import Principal
+from app.services.geo import geojson
+from app.services.warnings import lifecycle as svc
+from app.services.warnings import webhooks
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 

@@ -1,5 +1,5 @@
 """Incident events for forecasting: one row per usable incident, its H3 cell at a coarser
-resolution derived in SQL by bit arithmetic (see app.services.hexgrid.parent_int)."""
+resolution derived in SQL by bit arithmetic (see app.services.geo.h3cells.parent_int)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Category
 from app.models import Incident
 from app.repositories.incidents import INCIDENT_COLUMNS
-from app.services.scoring import WeightSpec
+from app.services.threat.score import WeightSpec
 
 PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
           "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from psycopg import errors
 
 from app.repositories import copy_binary
-from app.services.importers import ParsedEvent
+from app.services.incidents.import_mapping import ParsedEvent
 
 Batch = Sequence[tuple[ParsedEvent, str, int]]
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.hexgrid import to_str
+from app.services.geo.h3cells import to_str
 
 HARM = ("killing", "injury", "abduction", "sexual_violence")
 HUMANITARIAN = ("attack_on_peacekeepers", "looting_destruction")
 
-# Parent cell at :res by bit arithmetic on the stored res-9 index (see app.services.hexgrid).
+# Parent cell at :res by bit arithmetic on the stored res-9 index (see app.services.geo.h3cells).
 PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
           "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
 

@@ -19,9 +19,9 @@ import httpx
 import psycopg
 import pytest
 
+from app.cli.support import create_token
 from app.domain import Role
-from app.services.cli_support import create_token
-from app.services.imports import import_file
+from app.services.incidents.import_pipeline import import_file
 from app.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = os.environ.get("KINGA_CHROMIUM", "/usr/bin/chromium")
@@ -98,7 +98,7 @@ def ucdp_events(db_url: str, settings: Settings) -> int:
 def minusca_bases(db_url: str, settings: Settings) -> int:
     """The bundled Geo-PKO MINUSCA deployments as the bases registry (per test, like the events)."""
     from app.repositories.bases import import_rows
-    from app.services.bases import geopko_bases
+    from app.services.bases.registry import geopko_bases
 
     rows = geopko_bases(settings.geodata_dir / "geopko-minusca-deployments.csv",
                         settings.troops_per_road_patrol, settings.troops_per_foot_patrol)

@@ -1,0 +1,163 @@
+"""`kinga` command line: local database, tokens, imports, bundled data, serving."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from app.settings import get_settings
+
+cli = typer.Typer(help="Kinga: early warning for the protection of civilians.", no_args_is_help=True)
+db_cli = typer.Typer(help="The database: local PostGIS cluster and migrations.", no_args_is_help=True)
+token_cli = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+import_cli = typer.Typer(help="Import real event data.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(import_cli, name="import")
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code=1)
+
+
+@db_cli.command("up")
+def db_up() -> None:
+    """Create and start the local PostGIS cluster (no-op when KINGA_DATABASE_URL is set)."""
+    from app import localdb
+
+    settings = get_settings()
+    if settings.database_url is not None:
+        typer.echo("KINGA_DATABASE_URL is set: using that server.")
+        return
+    try:
+        localdb.up(settings)
+    except localdb.LocalDbError as exc:
+        _fail(str(exc))
+    typer.echo(f"PostGIS ready on 127.0.0.1:{settings.db_port}/{settings.db_name}")
+
+
+@db_cli.command("down")
+def db_down() -> None:
+    """Stop the local cluster."""
+    from app import localdb
+
+    localdb.down(get_settings())
+
+
+@db_cli.command("url")
+def db_url() -> None:
+    """Print the database URL the service uses."""
+    from app.localdb import resolve_url
+
+    typer.echo(resolve_url(get_settings()))
+
+
+@db_cli.command("migrate")
+def db_migrate(revision: str = "heads") -> None:
+    """Apply Alembic migrations (all heads by default)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.settings import PROJECT_ROOT
+
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), revision)
+
+
+@token_cli.command("create")
+def token_create(
+    role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
+    name: str = typer.Option(..., help="Who or what holds the token"),
+) -> None:
+    """Create a bearer token; it is printed once and stored only hashed."""
+    from app.cli.support import create_token
+    from app.domain import Role
+
+    if role not in {r.value for r in Role}:
+        _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
+    typer.echo(create_token(get_settings(), Role(role), name))
+
+
+@token_cli.command("revoke")
+def token_revoke(name: str) -> None:
+    """Revoke every token with this name."""
+    from app.cli.support import revoke_tokens
+
+    typer.echo(f"revoked {revoke_tokens(get_settings(), name)} token(s)")
+
+
+def _import(source: str, path: Path, status: str) -> None:
+    from app.cli.support import run_import
+
+    if not path.exists():
+        _fail(f"no such file: {path}")
+    summary = run_import(get_settings(), source, path, status=status, progress=sys.stderr.isatty())
+    typer.echo(summary.render())
+
+
+@import_cli.command("ucdp")
+def import_ucdp(
+    file: Path,
+    status: str = typer.Option("approved", help="Workflow status given to imported events"),
+) -> None:
+    """Import a UCDP GED export (GeoJSON or CSV). Idempotent on the GED id."""
+    _import("ucdp", file, status)
+
+
+@import_cli.command("acled")
+def import_acled(
+    file: Path,
+    status: str = typer.Option("approved", help="Workflow status given to imported events"),
+) -> None:
+    """Import an ACLED CSV export. Idempotent on event_id_cnty."""
+    _import("acled", file, status)
+
+
+@cli.command("seed")
+def seed() -> None:
+    """Load the bundled real data (UCDP GED CAR events); re-running adds nothing."""
+    from app.cli.support import seed_bundled
+
+    for line in seed_bundled(get_settings()):
+        typer.echo(line)
+
+
+@cli.command("serve")
+def serve(reload: bool = False,
+          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (one per core)"),
+          ) -> None:
+    """Serve the API under uvicorn on KINGA_HOST:KINGA_PORT.
+
+    Several workers are safe: caches are per process and keyed on the data version, and the
+    alert triage workers claim alerts with SKIP LOCKED (docs/alerts.md)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("app.main:app", host=settings.host, port=settings.port, reload=reload,
+                workers=None if reload else workers)
+
+
+def _register_extensions() -> None:
+    import importlib
+    import pkgutil
+
+    from app import cli as cli_package
+
+    for mod in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+        if mod.name in ("main", "support"):
+            continue
+        module = importlib.import_module(f"app.cli.{mod.name}")
+        module.register(cli, import_cli)
+
+
+_register_extensions()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

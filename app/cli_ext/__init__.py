@@ -1,1 +1,0 @@
-"""CLI extensions: every module here exposes `register(cli, import_cli)` and adds its commands."""

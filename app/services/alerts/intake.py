@@ -1,0 +1,277 @@
+"""Alert intake: authenticate the integration's request, make retries safe, read the format,
+locate the alert and store it durably, in one statement and one synchronous commit. Triage into
+incidents and the warning rules run right after, off the request path (app.services.alerts.triage):
+an accepted alert is in the database before the 201 leaves, and a client retrying with its
+Idempotency-Key after any failure stores it exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    PayloadTooLarge,
+)
+from app.repositories import alerts as repo
+from app.schemas.alerts import AlertInput, AlertJson, SmsForm
+from app.services.alerts import cap
+from app.services.alerts import integrations as integ_svc
+from app.services.auth import Principal
+from app.services.geo import gazetteer
+from app.services.geo.h3cells import latlng_cell
+from app.services.incidents import matching as triage
+from app.settings import Settings
+
+MEDIA_FORMATS = {
+    "application/json": "json",
+    "application/cap+xml": "cap",
+    "application/xml": "cap",
+    "text/xml": "cap",
+    "application/x-www-form-urlencoded": "sms",
+}
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+class UnsupportedMedia(DomainError):
+    status, kind, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+@dataclass
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+    warning_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def media_format(content_type: str | None) -> str:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    fmt = MEDIA_FORMATS.get(media)
+    if fmt is None:
+        raise UnsupportedMedia(
+            f"send application/json, application/cap+xml (or application/xml) "
+            f"or application/x-www-form-urlencoded, not {media or 'nothing'!r}"
+        )
+    return fmt
+
+
+def _validation_error(exc: ValidationError, prefix: str = "/body") -> InvalidInput:
+    errors = [
+        {"pointer": prefix + "".join(f"/{p}" for p in e["loc"]), "detail": e["msg"]} for e in exc.errors()
+    ]
+    return InvalidInput("; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5]), errors=errors)
+
+
+def _model(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def parse(fmt: str, body: bytes, settings: Settings) -> AlertInput:
+    if fmt == "json":
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"malformed JSON: {exc}", errors=[{"pointer": "/body", "detail": "not valid JSON"}]
+            ) from None
+        j: AlertJson = _model(AlertJson, data)
+        return AlertInput(
+            format="json",
+            text=j.text,
+            observed_at=j.observed_at,
+            category=j.category.value if j.category else None,
+            latitude=j.latitude,
+            longitude=j.longitude,
+            place=j.place,
+            language=j.language,
+            reporter_contact=j.reporter_contact,
+            external_id=j.external_id,
+        )
+    if fmt == "cap":
+        return cap.parse(body, cap.schema_path(settings.geodata_dir))
+    try:
+        form = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            max_num_fields=20,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput(
+            "malformed form body", errors=[{"pointer": "/body", "detail": "not a URL-encoded form"}]
+        ) from None
+    sms: SmsForm = _model(SmsForm, {k: v[0] for k, v in form.items()})
+    return AlertInput(
+        format="sms",
+        text=sms.text,
+        observed_at=sms.received_at,
+        sender=sms.sender,
+        reporter_contact=sms.sender,
+    )
+
+
+def _check_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise InvalidInput(
+            "Idempotency-Key must be 1-200 printable ASCII characters",
+            errors=[{"pointer": "/header/idempotency-key", "detail": "invalid"}],
+        )
+    return key
+
+
+async def receive(
+    session: AsyncSession,
+    settings: Settings,
+    who: Principal,
+    *,
+    content_type: str | None,
+    body: bytes,
+    idempotency_key: str | None,
+    timestamp: str | None,
+    signature: str | None,
+) -> Outcome:
+    """Check, read and durably store one alert (untriaged; see app.services.alerts.triage).
+    One statement, committed on its own, stores the alert and its idempotency record."""
+    pepper = settings.token_pepper.get_secret_value()
+    integ = await integ_svc.for_principal(session, who.id, ttl_s=settings.integration_auth_cache_s)
+    if len(body) > settings.alert_max_body_bytes:
+        raise PayloadTooLarge(f"alert bodies are limited to {settings.alert_max_body_bytes} bytes")
+    now = datetime.now(UTC)
+    integ_svc.verify_signature(
+        secret=integ_svc.derive_secret(pepper, integ["secret_salt"]),
+        timestamp=timestamp,
+        signature=signature,
+        body=body,
+        required=integ["require_signature"],
+        max_skew_s=settings.alert_signature_max_skew_s,
+        now=now,
+    )
+    fmt = media_format(content_type)
+    if fmt not in integ["formats"]:
+        raise Forbidden(f"integration {integ['name']!r} may post {', '.join(integ['formats'])}, not {fmt}")
+    key = _check_key(idempotency_key)
+    fingerprint = integ_svc.request_fingerprint(content_type or "", body)
+    try:
+        values, lonlat = prepare(settings, integ, parse(fmt, body, settings), now=now)
+    except DomainError:
+        if key and (seen := await repo.get_key(session, integ["id"], key)) is not None:
+            return _replay(seen, fingerprint)  # a used key answers 409 (or its replay) first
+        raise
+    result = _outcome(values)
+    stored = await repo.store_accepted(
+        session,
+        values,
+        lonlat,
+        key=key,
+        request_hash=fingerprint,
+        status_code=result.status_code,
+        response=result.body,
+    )
+    if not stored:  # the key was taken: replay its first answer, or refuse a different request
+        seen = await repo.get_key(session, integ["id"], key or "")
+        if seen is None:
+            raise Conflict("a request with this Idempotency-Key was still in flight; retry")
+        return _replay(seen, fingerprint)
+    return result
+
+
+def _replay(seen: dict[str, Any], fingerprint: str) -> Outcome:
+    if seen["request_hash"] != fingerprint:
+        raise Conflict("this Idempotency-Key was already used with a different request")
+    return Outcome(seen["status_code"], seen["response"], replayed=True)
+
+
+def _sender_key(pepper: str, sender: str) -> str:
+    digits = re.sub(r"[^\d+]", "", sender) or sender
+    return hmac.new(pepper.encode(), b"sms-sender:" + digits.encode(), hashlib.sha256).hexdigest()
+
+
+def locate(alert: AlertInput, settings: Settings) -> tuple[str | None, bool]:
+    """Fill coordinates from the place name (or one named in the text) when none were given.
+    Returns (place, needs_location)."""
+    if alert.latitude is not None and alert.longitude is not None:
+        return alert.place, False
+    gaz = gazetteer.load(settings.geodata_dir)
+    for name in alert.extra.get("place_candidates") or ([alert.place] if alert.place else []):
+        found = gaz.resolve(name)
+        if found is not None:
+            alert.latitude, alert.longitude = found.latitude, found.longitude
+            alert.radius_m = max(alert.radius_m, found.radius_m)
+            alert.location_source = "gazetteer"
+            return found.name, False
+    if not alert.place and (found := gaz.find_in_text(alert.text)) is not None:
+        alert.latitude, alert.longitude = found.latitude, found.longitude
+        alert.radius_m = max(alert.radius_m, found.radius_m)
+        alert.location_source = "text"
+        return found.name, False
+    alert.location_source = "none"
+    return alert.place, True
+
+
+def prepare(
+    settings: Settings, integ: dict[str, Any], alert: AlertInput, *, now: datetime
+) -> tuple[dict[str, Any], tuple[float, float] | None]:
+    """The alert's stored values (located, categorised, not yet triaged) and its lon/lat."""
+    observed = alert.observed_at or now
+    if observed > now + timedelta(hours=1):
+        raise InvalidInput(
+            "observed_at is in the future",
+            errors=[{"pointer": "/body/observed_at", "detail": "in the future"}],
+        )
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "integration_id": integ["id"],
+        "format": alert.format,
+        "text": alert.text,
+        "language": alert.language,
+        "observed_at": observed,
+        "reporter_contact": alert.reporter_contact,
+        "external_id": alert.external_id,
+        "area": alert.area,
+        "category": alert.category or triage.guess_category(alert.text),
+    }
+    if alert.sender:
+        values["sender_key"] = _sender_key(settings.token_pepper.get_secret_value(), alert.sender)
+    place, needs_location = locate(alert, settings)
+    values.update(
+        place_name=place,
+        needs_location=needs_location,
+        location_source=alert.location_source,
+        location_radius_m=alert.radius_m,
+    )
+    if needs_location:
+        return values, None
+    assert alert.latitude is not None and alert.longitude is not None
+    values["h3_cell"] = latlng_cell(alert.latitude, alert.longitude, settings.h3_resolution)
+    return values, (alert.longitude, alert.latitude)
+
+
+def _outcome(values: dict[str, Any]) -> Outcome:
+    # Integrations see only that their alert was stored and whether it could be located; the
+    # triage outcome (incident, warnings) is for staff (need to know) and comes a moment later.
+    body = {
+        "id": str(values["id"]),
+        "status": "new",
+        "triaged": False,
+        "needs_location": values["needs_location"],
+    }
+    return Outcome(201, body)

@@ -1,0 +1,366 @@
+"""Alert triage, off the request path.
+
+Intake (app.services.alerts.intake) stores each accepted alert durably with `triage = NULL` and answers
+at once. This module turns stored alerts into incidents and warnings: the same SMS resent within
+minutes collapses into the first; a located alert is linked as a corroborating report of the best
+matching incident or opens a new unverified one; then the warning rules run. A `TriageWorker` in
+each server process drains the queue (alerts with `triage IS NULL`, oldest first, claimed with
+`FOR UPDATE SKIP LOCKED`, so several processes never triage one alert twice). It is woken by each
+intake, polls every `alert_triage_poll_s` for alerts stored by other processes, and starts by
+draining whatever a previous run left (restart-safe: the queue is the table). Until its triage
+commits an alert reads `status = new`, `triaged = false`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import make_async_engine, make_sessionmaker
+from app.repositories import alerts as repo
+from app.repositories import audit
+from app.repositories import incidents as incident_repo
+from app.repositories import integrations as integ_repo
+from app.services.incidents import matching as triage
+from app.services.incidents.grading import ReportGrade, grade
+from app.services.warnings import lifecycle as warning_svc
+from app.services.warnings import webhooks
+from app.settings import Settings
+
+log = logging.getLogger("kinga.alerts.triage")
+
+# Community alerts cannot be judged on arrival: source F, information 6 (see docs/grading.md).
+ALERT_RELIABILITY, ALERT_CREDIBILITY = "F", 6
+RESULT_COLUMNS = ("status", "incident_id", "report_id", "opened_incident", "collapsed_into", "triage")
+
+
+def report_values(integ: dict[str, Any], values: dict[str, Any], actor: str) -> dict[str, Any]:
+    tag = (values.get("sender_key") or "")[:12] or hashlib.sha256(
+        (values.get("reporter_contact") or str(values["id"])).encode()
+    ).hexdigest()[:12]
+    return {
+        "section": integ["section"],
+        "source_name": f"{integ['name']}/{tag}",
+        "source_reliability": ALERT_RELIABILITY,
+        "information_credibility": ALERT_CREDIBILITY,
+        "source_count": 1,
+        "narrative": values["text"],
+        "received_at": values["observed_at"],
+        "reporter_ref": values.get("reporter_contact"),
+        "created_by": actor,
+    }
+
+
+async def regrade(session: AsyncSession, incident_id: uuid.UUID, actor: str) -> tuple[str, int]:
+    reports = (await incident_repo.reports_for(session, [incident_id]))[incident_id]
+    g, n = grade(
+        ReportGrade(
+            r["section"],
+            r.get("source_name"),
+            r["source_reliability"],
+            r["information_credibility"],
+            r.get("source_count") or 1,
+            key=str(r["id"]),
+        )
+        for r in reports
+    )
+    await incident_repo.update_incident(
+        session, incident_id, {"quality_grade": g, "independent_sources": n, "updated_by": actor}
+    )
+    return g, n
+
+
+async def link_to(
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    integ: dict[str, Any],
+    values: dict[str, Any],
+    actor: str,
+) -> uuid.UUID:
+    report_id = await incident_repo.add_report(session, incident_id, report_values(integ, values, actor))
+    g, n = await regrade(session, incident_id, actor)
+    await audit.record(
+        session,
+        actor=actor,
+        action="add_report",
+        object_type="incident",
+        object_id=str(incident_id),
+        after={
+            "report_id": str(report_id),
+            "alert_id": str(values["id"]),
+            "quality_grade": g,
+            "independent_sources": n,
+        },
+    )
+    return report_id
+
+
+async def triage_into_incident(
+    session: AsyncSession,
+    settings: Settings,
+    integ: dict[str, Any],
+    values: dict[str, Any],
+    lonlat: tuple[float, float],
+    actor: str,
+) -> None:
+    """Link as a corroborating report of the best matching incident, or open a new one."""
+    observed: datetime = values["observed_at"]
+    window = timedelta(hours=settings.triage_window_hours)
+    radius = settings.triage_radius_m + values.get("location_radius_m", 0)
+    candidates = await incident_repo.find_recent_near(
+        session, *lonlat, radius, observed - window, observed + window
+    )
+    match = triage.best_match(
+        candidates,
+        category=values["category"],
+        text=values["text"],
+        observed_at=observed,
+        radius_m=radius,
+        window_hours=settings.triage_window_hours,
+        link_score=settings.triage_link_score,
+        text_threshold=settings.triage_text_threshold,
+    )
+    if match is not None:
+        values["report_id"] = await link_to(session, match.incident_id, integ, values, actor)
+        values.update(
+            status="linked",
+            incident_id=match.incident_id,
+            opened_incident=False,
+            triage={
+                "action": "linked",
+                "score": match.score,
+                "parts": match.parts,
+                "candidates": len(candidates),
+            },
+        )
+        return
+    incident = {
+        "occurred_start": observed,
+        "category": values["category"],
+        "h3_cell": values["h3_cell"],
+        "location_precision": 1 if values["location_source"] == "given" else 2,
+        "location_radius_m": values.get("location_radius_m", 0),
+        "place_name": values.get("place_name"),
+        "narrative": values["text"],
+        "status": "entered",
+        "quality_grade": "c",
+        "independent_sources": 1,
+        "created_by": actor,
+        "updated_by": actor,
+    }
+    report = {**report_values(integ, values, actor), "id": uuid.uuid4()}
+    incident_id = await incident_repo.insert_incident(session, incident, *lonlat, report)
+    values["report_id"] = report["id"]
+    await audit.record(
+        session,
+        actor=actor,
+        action="create",
+        object_type="incident",
+        object_id=str(incident_id),
+        after={"from_alert": str(values["id"]), "category": values["category"]},
+    )
+    values.update(
+        status="new",
+        incident_id=incident_id,
+        opened_incident=True,
+        triage={"action": "opened", "candidates": len(candidates)},
+    )
+
+
+async def triage_one(
+    session: AsyncSession, settings: Settings, integ: dict[str, Any], row: dict[str, Any], *, now: datetime
+) -> list[uuid.UUID]:
+    """Triage one stored alert (its row as read back) and record the outcome on it; returns the
+    ids of warnings it raised."""
+    values = dict(row)
+    actor = f"integration:{integ.get('name', '?')}"
+    if values.get("sender_key"):
+        since = values["received_at"] - timedelta(minutes=settings.sms_collapse_minutes)
+        before = (values["received_at"], values["id"])
+        for prev in await repo.recent_from_sender(session, values["sender_key"], since, before=before):
+            if triage.is_repeat(prev["text"], values["text"]):
+                original = prev["collapsed_into"] or prev["id"]
+                values.update(
+                    status="linked",
+                    collapsed_into=original,
+                    incident_id=prev["incident_id"],
+                    triage={"action": "collapsed", "into": str(original)},
+                )
+                await _record(session, values)
+                return []
+    if values["needs_location"] or values.get("longitude") is None:
+        values.update(status="new", triage={"action": "needs_location"})
+        await _record(session, values)
+        return []
+    lonlat = (values["longitude"], values["latitude"])
+    await triage_into_incident(session, settings, integ, values, lonlat, actor)
+    if integ.get("has_area") and await integ_repo.outside_area(session, integ["id"], values["id"]):
+        values["triage"]["outside_area"] = True  # kept and triaged as usual; flagged for review
+    await _record(session, values)
+    return await warning_svc.evaluate_alert(session, settings, {**values, "lonlat": lonlat}, now=now)
+
+
+async def _record(session: AsyncSession, values: dict[str, Any]) -> None:
+    await repo.update_alert(session, values["id"], {k: values.get(k) for k in RESULT_COLUMNS})
+
+
+async def triage_batch(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, *, limit: int
+) -> tuple[int, list[uuid.UUID]]:
+    """Claim up to `limit` untriaged alerts and triage them in one transaction (one savepoint
+    each: an alert that fails is marked `triage.action = error` and logged, never retried in a
+    loop). Returns (alerts triaged, warnings raised). Database outages propagate."""
+    warnings: list[uuid.UUID] = []
+    async with maker() as session:
+        rows = await repo.claim_untriaged(session, limit)
+        integs: dict[uuid.UUID, dict[str, Any]] = {}
+        now = datetime.now(UTC)
+        for row in rows:
+            iid = row["integration_id"]
+            if iid not in integs:
+                integs[iid] = await integ_repo.by_id(session, iid) or {}
+            try:
+                async with session.begin_nested():
+                    warnings += await triage_one(session, settings, integs[iid], row, now=now)
+            except (OperationalError, InterfaceError):
+                raise  # the database is unreachable: the batch waits for the next try
+            except Exception as exc:  # a bug or bad data in one alert must not block the queue
+                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    raise
+                log.exception("triage failed for alert %s", row["id"])
+                await _record(session, {**row, "triage": {"action": "error", "detail": type(exc).__name__}})
+        await session.commit()
+    return len(rows), warnings
+
+
+async def drain(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    gate: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,  # type: ignore[assignment]
+    on_warnings: Callable[[list[uuid.UUID]], None] | None = None,
+) -> int:
+    """Triage batches until the queue is empty; `on_warnings` hears of each batch's warnings
+    (inside the gate, once the batch is committed)."""
+    total = 0
+    while True:
+        async with gate():
+            n, raised = await triage_batch(maker, settings, limit=settings.alert_triage_batch)
+            if raised and on_warnings is not None:
+                on_warnings(raised)
+        total += n
+        if n < settings.alert_triage_batch:
+            return total
+        await asyncio.sleep(0)
+
+
+class TriageWorker:
+    """One per server process, in a thread of its own with its own event loop and a small
+    engine, so triage never holds the request loop (nor, in tests, a transaction open while that
+    loop is paused). It drains the queue when an intake wakes it and every poll interval.
+    Webhooks for the warnings it raises go out in tasks of their own on its loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pause = threading.Lock()  # hold it to keep triage off (tests: the state before triage)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.last_intake = 0.0
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, args=(ready,), name="kinga-triage", daemon=True)
+        self._thread.start()
+        ready.wait()
+
+    async def stop(self) -> None:
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 30)
+
+    def notify(self) -> None:
+        """An intake just committed: triage soon, but let intake have the CPU while it is busy."""
+        self.last_intake = time.monotonic()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def drain(self) -> int:
+        """Triage everything stored so far, and wait for the webhook deliveries started."""
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._drain_all(), self._loop))
+
+    # --- on the worker's own loop ---
+    def _main(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._wake = asyncio.Event()
+        self._serial = asyncio.Lock()
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._engine = make_async_engine(self.settings.model_copy(update={"pool_size": 2}))
+        self._maker = make_sessionmaker(self._engine)
+        self._task = loop.create_task(self._run())
+        ready.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(self._task)
+        for task in list(self._deliveries):
+            task.cancel()
+        loop.run_until_complete(self._engine.dispose())
+        loop.close()
+
+    async def _yield_to_intake(self) -> None:
+        """Intake first: while alerts keep arriving (one within the last 50 ms), wait, but never
+        more than `alert_triage_max_defer_s` between batches, so triage keeps moving under load."""
+        deadline = time.monotonic() + self.settings.alert_triage_max_defer_s
+        while time.monotonic() - self.last_intake < 0.05 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    @contextlib.asynccontextmanager
+    async def _gate(self) -> AsyncIterator[None]:
+        await self._yield_to_intake()
+        async with self._serial:
+            while not self.pause.acquire(blocking=False):
+                await asyncio.sleep(0.01)
+            try:
+                yield
+            finally:
+                self.pause.release()
+
+    def _deliver(self, _warnings: list[uuid.UUID]) -> None:
+        job = webhooks.deliver_in_background(self._maker, self.settings)
+        task = asyncio.get_running_loop().create_task(job)
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _drain_all(self) -> int:
+        n = await drain(self._maker, self.settings, gate=self._gate, on_warnings=self._deliver)
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+        return n
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await drain(self._maker, self.settings, gate=self._gate, on_warnings=self._deliver)
+            except DBAPIError as exc:  # database down: the alerts wait in the table
+                log.warning("triage paused: %s", type(exc).__name__)
+                await asyncio.sleep(self.settings.alert_triage_poll_s)
+            except Exception:
+                log.exception("triage worker error")
+                await asyncio.sleep(self.settings.alert_triage_poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.alert_triage_poll_s)
+            self._wake.clear()

@@ -1,0 +1,221 @@
+"""Incident use cases: create, read, update, add a report, move through the workflow.
+No SQL here (repositories) and no HTTP (routers); the session is passed in."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import GRADE_RANK, TRANSITIONS, Role, Status
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.repositories import audit
+from app.repositories import incidents as repo
+from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
+from app.services.auth import Principal
+from app.services.geo.h3cells import latlng_cell, to_str
+from app.services.incidents.grading import ReportGrade, grade
+
+PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2")
+STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "created_at",
+                "updated_at")
+
+
+
+def grades_at_least(min_grade: str) -> list[str]:
+    return [g for g, r in GRADE_RANK.items() if r >= GRADE_RANK[min_grade]]
+
+
+def _report_values(r: ReportCreate, actor: str) -> dict[str, Any]:
+    vals = r.model_dump(exclude_none=True)
+    vals["section"] = r.section.value
+    vals["created_by"] = actor
+    return vals
+
+
+def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
+    return grade(ReportGrade(r["section"], r.get("source_name"), r["source_reliability"],
+                             r["information_credibility"], r.get("source_count") or 1,
+                             key=str(r.get("id") or i)) for i, r in enumerate(reports))
+
+
+async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int) -> uuid.UUID:
+    report = _report_values(body.report, who.actor)
+    g, n = _regrade([report])
+    values = body.model_dump(exclude={"report", "latitude", "longitude"})
+    values.update(
+        category=body.category.value, perpetrator_type=body.perpetrator_type.value,
+        h3_cell=latlng_cell(body.latitude, body.longitude, h3_res), quality_grade=g,
+        independent_sources=n, status=Status.entered.value, created_by=who.actor,
+        updated_by=who.actor,
+    )
+    new_id = await repo.insert_incident(session, values, body.longitude, body.latitude, report)
+    await audit.record(session, actor=who.actor, action="create", object_type="incident",
+                       object_id=str(new_id), after={**values, "latitude": body.latitude,
+                                                               "longitude": body.longitude})
+    await session.commit()
+    return new_id
+
+
+async def _load(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await repo.get(session, incident_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no incident with id {incident_id}")
+    return row
+
+
+def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Role) -> dict[str, Any]:
+    """The incident as this role may see it (need to know): hidden fields are absent."""
+    out = {k: v for k, v in row.items() if k not in ("location", *STAFF_FIELDS)}
+    out["h3_cell"] = to_str(row["h3_cell"])
+    if role in (Role.admin, Role.analyst):
+        out.update({k: row[k] for k in ("created_by", "updated_by", "external_source", "external_id")})
+    if role == Role.partner:
+        for k in PARTNER_HIDDEN:
+            out.pop(k, None)
+        return out
+    shown = []
+    for r in reports or []:
+        item = {k: r[k] for k in ("id", "section", "source_reliability", "information_credibility",
+                                  "source_count", "received_at", "narrative")}
+        if role in (Role.admin, Role.analyst):
+            item["source_name"] = r["source_name"]
+            item["reporter_ref"] = r["reporter_ref"]
+        shown.append(item)
+    out["reports"] = shown
+    return out
+
+
+def _visible(row: dict[str, Any], who: Principal) -> bool:
+    return who.role != Role.partner or row["status"] == Status.approved
+
+
+async def read(session: AsyncSession, incident_id: uuid.UUID, who: Principal) -> dict[str, Any]:
+    row = await _load(session, incident_id)
+    if not _visible(row, who):
+        raise NotFound(f"no incident with id {incident_id}")
+    reports = (await repo.reports_for(session, [incident_id]))[incident_id]
+    return present(row, reports, who.role)
+
+
+def encode_cursor(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["occurred_start"].isoformat(), str(row["id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        ts, ident = orjson.loads(raw)
+        return datetime.fromisoformat(ts), uuid.UUID(ident)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput("cursor is not one this service issued",
+                           errors=[{"pointer": "/query/cursor", "detail": "invalid cursor"}]) from None
+
+
+async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principal, *, limit: int,
+                    cursor: str | None, with_count: bool
+                    ) -> tuple[list[dict[str, Any]], str | None, int | None]:
+    if who.role == Role.partner:
+        f.statuses = [Status.approved.value]
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repo.page(session, f, limit=limit + 1, after=after)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    reports = (await repo.reports_for(session, [r["id"] for r in rows])
+               if who.role != Role.partner else {})
+    items = [present(r, reports.get(r["id"]), who.role) for r in rows]
+    nxt = encode_cursor(rows[-1]) if has_more and rows else None
+    total = await repo.count(session, f) if with_count else None
+    return items, nxt, total
+
+
+async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUpdate,
+                 who: Principal, h3_res: int) -> dict[str, Any]:
+    before = await _load(session, incident_id, lock=True)
+    changes = body.model_dump(exclude_unset=True)
+    lonlat = None
+    if "latitude" in changes:
+        lat, lon = changes.pop("latitude"), changes.pop("longitude")
+        if lat is None or lon is None:
+            raise InvalidInput("latitude and longitude cannot be removed",
+                               errors=[{"pointer": "/body/latitude", "detail": "must be a number"}])
+        lonlat = (lon, lat)
+        changes["h3_cell"] = latlng_cell(lat, lon, h3_res)
+    for key in ("occurred_start", "category", "perpetrators", "fatalities_best", "injured",
+                "crsv_survivors", "children_affected", "displaced", "time_precision",
+                "location_precision", "location_radius_m", "perpetrator_type"):
+        if key in changes and changes[key] is None:
+            raise InvalidInput(f"{key} cannot be null",
+                               errors=[{"pointer": f"/body/{key}", "detail": "must not be null"}])
+    merged = {**before, **changes}
+    if merged["occurred_end"] is not None and merged["occurred_end"] < merged["occurred_start"]:
+        raise InvalidInput("occurred_end must not be before occurred_start",
+                           errors=[{"pointer": "/body/occurred_end", "detail": "before occurred_start"}])
+    lo, best, hi = merged["fatalities_low"], merged["fatalities_best"], merged["fatalities_high"]
+    if (lo is not None and lo > best) or (hi is not None and hi < best):
+        raise InvalidInput("fatalities must satisfy low ≤ best ≤ high",
+                           errors=[{"pointer": "/body/fatalities_best", "detail": "out of order"}])
+    for k in ("category", "perpetrator_type"):
+        if k in changes:
+            changes[k] = str(changes[k].value if hasattr(changes[k], "value") else changes[k])
+    changes["updated_by"] = who.actor
+    await repo.update_incident(session, incident_id, changes, lonlat)
+    after_vals = {k: v for k, v in changes.items()}
+    if lonlat:
+        after_vals.update(longitude=lonlat[0], latitude=lonlat[1])
+    await audit.record(session, actor=who.actor, action="update", object_type="incident",
+                       object_id=str(incident_id),
+                       before={k: before.get(k) for k in after_vals},
+                       after=after_vals)
+    await session.commit()
+    return await read(session, incident_id, who)
+
+
+async def add_report(session: AsyncSession, incident_id: uuid.UUID, body: ReportCreate,
+                     who: Principal) -> dict[str, Any]:
+    before = await _load(session, incident_id, lock=True)
+    values = _report_values(body, who.actor)
+    report_id = await repo.add_report(session, incident_id, values)
+    reports = (await repo.reports_for(session, [incident_id]))[incident_id]
+    g, n = _regrade(reports)
+    await repo.update_incident(session, incident_id,
+                               {"quality_grade": g, "independent_sources": n, "updated_by": who.actor})
+    await audit.record(session, actor=who.actor, action="add_report", object_type="incident",
+                       object_id=str(incident_id),
+                       before={"quality_grade": before["quality_grade"],
+                               "independent_sources": before["independent_sources"]},
+                       after={"report_id": str(report_id), "section": values["section"],
+                              "quality_grade": g, "independent_sources": n})
+    await session.commit()
+    return {"id": str(report_id), "incident_id": str(incident_id), "quality_grade": g,
+            "independent_sources": n}
+
+
+# Who may move an incident into each status.
+TRANSITION_ROLES: dict[Status, tuple[Role, ...]] = {
+    Status.validated: (Role.analyst, Role.admin),
+    Status.approved: (Role.admin,),
+    Status.rejected: (Role.analyst, Role.admin),
+}
+
+
+async def transition(session: AsyncSession, incident_id: uuid.UUID, target: Status, who: Principal,
+                     comment: str | None) -> dict[str, Any]:
+    if who.role not in TRANSITION_ROLES[target]:
+        raise Forbidden(f"the {who.role.value} role may not mark incidents {target.value}")
+    row = await _load(session, incident_id, lock=True)
+    current = Status(row["status"])
+    if current not in TRANSITIONS[target]:
+        raise Conflict(f"an incident that is {current.value} cannot become {target.value}; allowed "
+                       f"from: {', '.join(s.value for s in TRANSITIONS[target])}")
+    await repo.update_incident(session, incident_id, {"status": target.value, "updated_by": who.actor})
+    await audit.record(session, actor=who.actor, action=target.value, object_type="incident",
+                       object_id=str(incident_id), before={"status": current.value},
+                       after={"status": target.value, "comment": comment})
+    await session.commit()
+    return await read(session, incident_id, who)

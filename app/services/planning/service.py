@@ -1,0 +1,138 @@
+"""Patrol plans and footprint reviews end to end: check the request, gather the dated inputs
+(that day's bases, the threat layer, cell profiles, forecasts) and call the pure planners.
+No SQL (repositories) and no HTTP (routers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import Role
+from app.errors import Conflict, DomainError, InvalidInput
+from app.repositories import bases as base_repo
+from app.repositories import patrols as patrol_repo
+from app.schemas.patrols import Area, FootprintReviewRequest, PatrolPlanRequest
+from app.services.planning import footprint_review as footprint
+from app.services.planning import patrol_plan as patrol_planning
+from app.settings import Settings
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def _bbox(area: Area) -> tuple[float, float, float, float] | None:
+    if not area.bbox:
+        return None
+    x1, y1, x2, y2 = area.bbox
+    return x1, y1, x2, y2
+
+
+def _bad(pointer: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail, errors=[{"pointer": pointer, "detail": detail}])
+
+
+async def _check_history(session: AsyncSession, as_of: date) -> None:
+    first = await patrol_repo.earliest_incident(session)
+    if first is None:
+        raise _bad("/body/as_of", "no incidents are recorded yet: there is no threat to plan for")
+    if first > end_of(as_of):
+        raise _bad("/body/as_of", f"as_of is before the first recorded incident "
+                                  f"({first.date().isoformat()})")
+
+
+async def threat_cells(session: AsyncSession, area: Area, res: int, window_days: int,
+                       settings: Settings, role: Role) -> list[dict[str, Any]]:
+    """The hotspot threat layer for the dated window (issue 3's scoring, never a copy of it)."""
+    try:
+        from app.services.threat.layer import HotspotQuery, threat_layer
+    except ImportError:  # the threat layer ships with the hotspot feature
+        raise Conflict("the threat layer is not available in this deployment") from None
+    q = HotspotQuery(res=res, as_of=end_of(area.as_of),
+                     window_days=window_days,
+                     bbox=_bbox(area),
+                     with_pattern=True, role=role)
+    return await threat_layer(session, q, settings)
+
+
+async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_days: int,
+                         settings: Settings) -> dict[str, dict[str, Any]] | None:
+    if not area.use_forecast:
+        return None
+    try:
+        from app.services.forecast import forecast_layer
+    except ImportError:
+        raise Conflict("forecasts are not available in this deployment",
+                       errors=[{"pointer": "/body/use_forecast",
+                                "detail": "set to false or wait for forecasts"}]) from None
+    try:
+        rows = await forecast_layer(session, res, end_of(area.as_of), horizon_days, settings,
+                                    method=area.forecast_method,
+                                    bbox=_bbox(area))
+    except DomainError as exc:
+        # Re-point the forecaster's query-parameter errors at this request's body.
+        for e in exc.errors:
+            e["pointer"] = e["pointer"].replace("/query/method", "/body/forecast_method") \
+                                       .replace("/query/", "/body/")
+        raise
+    return {r["cell"]: r for r in rows}
+
+
+def _base_dict(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "id": str(row["id"])}
+
+
+async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Settings, role: Role
+               ) -> dict[str, Any]:
+    ids = body.base_ids or []
+    wanted = set(ids) | {o.base_id for o in body.capacity_overrides}
+    known = await base_repo.existing_ids(session, list(wanted))
+    for i, b in enumerate(ids):
+        if b not in known:
+            raise _bad(f"/body/base_ids/{i}", f"unknown base {b}")
+    for i, o in enumerate(body.capacity_overrides):
+        if o.base_id not in known:
+            raise _bad(f"/body/capacity_overrides/{i}/base_id", f"unknown base {o.base_id}")
+    await _check_history(session, body.as_of)
+    bases = await base_repo.list_bases(session, as_of=body.as_of, ids=ids or None)
+    active = {b["id"] for b in bases}
+    for i, b in enumerate(ids):
+        if b not in active:
+            raise _bad(f"/body/base_ids/{i}", f"base {b} is not active on {body.as_of}")
+    if not bases:
+        raise _bad("/body/as_of", f"no base is active on {body.as_of}")
+    res = body.res or settings.patrol_res
+    window_days = body.window_days or settings.patrol_window_days
+    cells = await threat_cells(session, body, res, window_days, settings, role)
+    forecast = await forecast_cells(session, body, res, body.horizon_days, settings)
+    profiles = await patrol_repo.cell_profiles(
+        session, res=res, until=end_of(body.as_of),
+        window_days=window_days,
+        ongoing_days=settings.patrol_ongoing_days, violation_days=settings.patrol_violation_days,
+        utc_offset_hours=settings.mission_utc_offset_hours)
+    overrides: dict[tuple[str, str], int] = {
+        (str(o.base_id), o.mode): o.patrols_per_day for o in body.capacity_overrides}
+    result = patrol_planning.make_plan(
+        cells, profiles, [_base_dict(b) for b in bases], body.as_of, body.horizon_days, settings,
+        overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast)
+    result["summary"].update(as_of=body.as_of.isoformat(), horizon_days=body.horizon_days,
+                             resolution=res)
+    return result
+
+
+async def review(session: AsyncSession, body: FootprintReviewRequest, settings: Settings,
+                 role: Role) -> dict[str, Any]:
+    await _check_history(session, body.as_of)
+    res = body.res or settings.footprint_res
+    bases = await base_repo.list_bases(session, as_of=body.as_of, bbox=_bbox(body))
+    window_days = body.window_days or settings.footprint_window_days
+    cells = await threat_cells(session, body, res, window_days, settings, role)
+    forecast = await forecast_cells(session, body, res, body.horizon_days, settings)
+    towns = [c.model_dump() for c in body.candidates] if body.candidates is not None else None
+    result = footprint.review(cells, [_base_dict(b) for b in bases], body.as_of, settings,
+                              p=body.p, candidates=towns, forecast=forecast,
+                              include_air=body.include_air)
+    result["summary"].update(resolution=res, window_days=window_days)
+    return result

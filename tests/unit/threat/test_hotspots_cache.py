@@ -1,0 +1,35 @@
+"""The LRU behind the hotspot caches: bounded in entries and bytes, least recently used out."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.services.threat.cache import LRU, weigh_bytes
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.binary(max_size=40)), max_size=200),
+       st.integers(1, 8), st.integers(1, 120))
+def test_never_exceeds_its_bounds_and_keeps_the_last_put(puts, entries, max_bytes):
+    cache: LRU[bytes] = LRU(entries, max_bytes, weigh_bytes)
+    for key, value in puts:
+        cache.put(key, value)
+        assert len(cache) <= entries and cache.bytes <= max_bytes
+        assert cache.bytes == sum(len(cache.get(k) or b"") for k in list(cache._items))
+        if len(value) <= max_bytes:
+            assert cache.get(key) == value
+
+
+def test_least_recently_used_goes_first():
+    cache: LRU[bytes] = LRU(2, 100, weigh_bytes)
+    cache.put("a", b"1")
+    cache.put("b", b"2")
+    assert cache.get("a") == b"1"  # a is now the most recent
+    cache.put("c", b"3")
+    assert cache.get("b") is None and cache.get("a") == b"1" and cache.get("c") == b"3"
+
+
+def test_resize_evicts_down_to_the_new_bound():
+    cache: LRU[bytes] = LRU(10, 100, weigh_bytes)
+    for k in range(10):
+        cache.put(k, b"x")
+    cache.resize(4, 100)
+    assert len(cache) == 4 and cache.get(9) == b"x" and cache.get(0) is None
