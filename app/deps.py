@@ -13,7 +13,8 @@ from app.domain import Role
 from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.repositories import tokens as token_repo
 from app.schemas.params import parse_bbox, parse_instant
-from app.services.auth import Principal, hash_token, integration_principals
+from app.services.auth import Principal, Revocations, hash_token, integration_principals
+from app.services.credentials import tokens as credentials
 from app.settings import Settings
 
 
@@ -46,14 +47,17 @@ async def authenticate(request: Request, session: SessionDep, settings: Settings
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
     token_hash = hash_token(token.strip(), settings.token_pepper.get_secret_value())
-    principal = integration_principals.get(token_hash, settings.integration_auth_cache_s)
+    principal = integration_principals.get(
+        token_hash, Revocations.cache_ttl(settings.integration_auth_cache_s))
     if principal is None:
         found = await token_repo.find_active(session, token_hash)
         if found is None:
             raise Unauthorized("the token is unknown or revoked")
-        principal = Principal(id=str(found.id), name=found.name, role=Role(found.role))
+        principal = Principal(id=str(found.id), name=found.name, role=Role(found.role),
+                              expires_at=found.expires_at)
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)
+    await credentials.admit(session, principal, settings)  # expiry; last use, batched
     request.state.principal = principal
     return principal
 

@@ -1,7 +1,8 @@
 """Application factory and the ONE lifespan that owns the process's state.
 
 The lifespan builds, in order: the engine and session factory (its commits wake the webhook
-dispatcher when they queued deliveries), the threat-layer cache budget, the webhook dispatcher,
+dispatcher when they queued deliveries), the revocation listener (LISTEN/NOTIFY: revoked tokens
+are refused by every process at once), the threat-layer cache budget, the webhook dispatcher,
 the alert triage worker (with an engine of its own: it runs on its own thread and loop) and the
 scheduler of periodic jobs; it stops them in reverse order. Nothing else starts background work
 or touches the lifespan. See docs/architecture.md.
@@ -25,6 +26,7 @@ from app.db import make_async_engine, make_sessionmaker
 from app.middleware import BodyLimit
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
+from app.workers.revocations import RevocationListener
 from app.workers.scheduler import Scheduler
 from app.workers.triage import TriageWorker
 from app.workers.webhooks import WebhookDispatcher
@@ -40,6 +42,7 @@ class Workers:
     triage: TriageWorker
     webhooks: WebhookDispatcher
     scheduler: Scheduler
+    revocations: RevocationListener
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_async_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine, on_outbox=dispatcher.notify)
+        revocations = RevocationListener(engine)
+        revocations.start()
         dispatcher.start(app.state.sessionmaker)
         triage = TriageWorker(
             settings, make_async_engine(settings, pool_size=2), on_outbox=dispatcher.notify
@@ -59,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         triage.start()
         scheduler = Scheduler(settings)
         scheduler.start(app.state.sessionmaker)
-        app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler)
+        app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler,
+                                    revocations=revocations)
         app.state.alert_triage = triage
         # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
         # view: full collections then scan only request garbage, not a big heap (tail latency).
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await scheduler.stop()
             await triage.stop()
             await dispatcher.stop()
+            await revocations.stop()
             await engine.dispose()
             layer_cache.clear_all()
 

@@ -80,7 +80,8 @@ async def list_incidents(
     )
     as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
-                                            with_count=as_geojson)
+                                            with_count=as_geojson,
+                                            policy=svc.PartnerPolicy.from_settings(settings))
     next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
     if as_geojson:
         feats = [http.point_feature(str(i["id"]), i["longitude"], i["latitude"],
@@ -96,9 +97,10 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True)
-async def get_incident(incident_id: uuid.UUID, session: SessionDep,
+async def get_incident(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
-    return http.json_response(await svc.read(session, incident_id, who))
+    return http.json_response(await svc.read(session, incident_id, who,
+                                             svc.PartnerPolicy.from_settings(settings)))
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic)
@@ -117,27 +119,28 @@ async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: Sessio
 
 
 async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,
-                      who: Principal, body: StatusChange | None) -> Response:
+                      settings: SettingsDep, who: Principal, body: StatusChange | None) -> Response:
     return http.json_response(await svc.transition(session, incident_id, target, who,
-                                                      body.comment if body else None))
+                                                      body.comment if body else None,
+                                                      four_eyes=settings.four_eyes_approval))
 
 
 @router.post("/{incident_id}/validate", response_model=IncidentPublic)
-async def validate(incident_id: uuid.UUID, session: SessionDep,
+async def validate(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                    who: Annotated[Principal, Depends(require(*WORKFLOW))],
                    body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.validated, session, who, body)
+    return await _transition(incident_id, Status.validated, session, settings, who, body)
 
 
 @router.post("/{incident_id}/approve", response_model=IncidentPublic)
-async def approve(incident_id: uuid.UUID, session: SessionDep,
+async def approve(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                   who: Annotated[Principal, Depends(require(*WORKFLOW))],
                   body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.approved, session, who, body)
+    return await _transition(incident_id, Status.approved, session, settings, who, body)
 
 
 @router.post("/{incident_id}/reject", response_model=IncidentPublic)
-async def reject(incident_id: uuid.UUID, session: SessionDep,
+async def reject(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
                  body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.rejected, session, who, body)
+    return await _transition(incident_id, Status.rejected, session, settings, who, body)

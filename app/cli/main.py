@@ -70,54 +70,87 @@ def db_migrate(revision: str = "heads") -> None:
 def token_create(
     role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
     name: str = typer.Option(..., help="Who or what holds the token"),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", help="Lifetime in days (default KINGA_TOKEN_DEFAULT_DAYS, 90)"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
     from app.cli.support import create_token
     from app.domain import Role
+    from app.errors import DomainError
 
     if role not in {r.value for r in Role}:
         _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
-    typer.echo(create_token(get_settings(), Role(role), name))
+    try:
+        typer.echo(create_token(get_settings(), Role(role), name, expires_days=expires_days))
+    except DomainError as exc:
+        _fail(exc.errors[0]["pointer"] + ": " + exc.errors[0]["detail"] if exc.errors
+              else exc.detail)
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """List tokens: name, role, created, expires, last used, revoked (never a secret)."""
+    from app.cli.support import list_tokens
+
+    def when(value: object) -> str:
+        return value.isoformat(timespec="minutes") if value is not None else "-"  # type: ignore[attr-defined]
+
+    typer.echo("id\tname\trole\tcreated\texpires\tlast used\trevoked\tstate")
+    for t in list_tokens(get_settings()):
+        state = "active" if t["active"] else ("revoked" if t["revoked_at"] else "expired")
+        typer.echo("\t".join([t["id"], t["name"], t["role"], when(t["created_at"]),
+                              when(t["expires_at"]), when(t["last_used_at"]),
+                              when(t["revoked_at"]), state]))
 
 
 @token_cli.command("revoke")
 def token_revoke(name: str) -> None:
-    """Revoke every token with this name."""
+    """Revoke every token with this name (refused by every server process at once)."""
     from app.cli.support import revoke_tokens
 
     typer.echo(f"revoked {revoke_tokens(get_settings(), name)} token(s)")
 
 
-def _import(source: str, path: Path, status: str) -> None:
+def _import(source: str, path: Path, status: str, approve: bool) -> None:
     from app.cli.support import run_import
+    from app.domain import Role
+    from app.services.incidents.import_pipeline import landing_status
 
     if not path.exists():
         _fail(f"no such file: {path}")
-    summary = run_import(get_settings(), source, path, status=status, progress=sys.stderr.isatty())
+    if status not in ("entered", "validated", "approved"):
+        _fail(f"unknown status {status!r}; entered, validated or approved (--approve)")
+    # The command line is an administrator's tool (it holds the database's credentials).
+    status = landing_status(Role.admin, status, approve)
+    summary = run_import(get_settings(), source, path, status=status, progress=sys.stderr.isatty(),
+                         actor="cli")
     typer.echo(summary.render())
+    if status == "approved":
+        typer.echo(f"{summary.inserted} new incident(s) approved (audited as one batch)")
+
+
+STATUS_OPT = typer.Option("validated", help="Workflow status of imported events: entered or "
+                                            "validated (approved: use --approve)")
+APPROVE_OPT = typer.Option(False, "--approve", help="Land the new events approved (audited as "
+                                                    "one approval of the batch)")
 
 
 @import_cli.command("ucdp")
-def import_ucdp(
-    file: Path,
-    status: str = typer.Option("approved", help="Workflow status given to imported events"),
-) -> None:
+def import_ucdp(file: Path, status: str = STATUS_OPT, approve: bool = APPROVE_OPT) -> None:
     """Import a UCDP GED export (GeoJSON or CSV). Idempotent on the GED id."""
-    _import("ucdp", file, status)
+    _import("ucdp", file, status, approve)
 
 
 @import_cli.command("acled")
-def import_acled(
-    file: Path,
-    status: str = typer.Option("approved", help="Workflow status given to imported events"),
-) -> None:
+def import_acled(file: Path, status: str = STATUS_OPT, approve: bool = APPROVE_OPT) -> None:
     """Import an ACLED CSV export. Idempotent on event_id_cnty."""
-    _import("acled", file, status)
+    _import("acled", file, status, approve)
 
 
 @cli.command("seed")
 def seed() -> None:
-    """Load the bundled real data (UCDP GED CAR events); re-running adds nothing."""
+    """Load the bundled real data (UCDP GED CAR events, approved: audited as one batch);
+    re-running adds nothing."""
     from app.cli.support import seed_bundled
 
     for line in seed_bundled(get_settings()):

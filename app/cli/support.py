@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from app.domain import Role
 from app.localdb import resolve_url
 from app.repositories import tokens as token_repo
 from app.services.auth import hash_token, new_token
+from app.services.credentials import tokens as credentials
 from app.services.incidents.import_pipeline import ImportSummary, import_file
 from app.settings import Settings
 
@@ -24,25 +26,43 @@ def connect(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-def create_token(settings: Settings, role: Role, name: str) -> str:
+def create_token(settings: Settings, role: Role, name: str, *,
+                 expires_days: int | None = None) -> str:
+    """A new token (printed once by the CLI), expiring after `expires_days` (default
+    KINGA_TOKEN_DEFAULT_DAYS); audited."""
+    expires_at = credentials.expiry(settings, expires_days, datetime.now(UTC),
+                                    pointer="--expires-days")
     token = new_token()
     with connect(settings) as conn:
-        token_repo.insert(conn, name=name, role=role.value,
-                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()))
-        conn.execute(
-            "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
-            "VALUES ('cli', 'create', 'api_token', %s, %s)",
-            (name, psycopg.types.json.Jsonb({"role": role.value})),
-        )
+        token_id = token_repo.insert(
+            conn, name=name, role=role.value, expires_at=expires_at, created_by="cli",
+            token_hash=hash_token(token, settings.token_pepper.get_secret_value()))
+        token_repo.audit_sync(conn, actor="cli", action="create", object_id=token_id,
+                              after={"name": name, "role": role.value,
+                                     "expires_at": expires_at.isoformat()})
     return token
 
 
-def revoke_tokens(settings: Settings, name: str) -> int:
+def list_tokens(settings: Settings) -> list[dict[str, Any]]:
+    """Every token as listed by GET /api/v1/tokens: no secret, no hash."""
     with connect(settings) as conn:
-        return token_repo.revoke_by_name(conn, name)
+        rows = token_repo.list_sync(conn)
+    now = datetime.now(UTC)
+    return [credentials.present(r, now) for r in rows]
 
 
-def run_import(settings: Settings, source: str, path: Path, *, status: str = "approved",
+def revoke_tokens(settings: Settings, name: str) -> int:
+    """Revoke every active token with this name (and its integration); audited; every server
+    process refuses them as soon as this commits."""
+    with connect(settings) as conn:
+        ids = token_repo.revoke_by_name(conn, name)
+        for token_id in ids:
+            token_repo.audit_sync(conn, actor="cli", action="revoke", object_id=token_id,
+                                  after={"name": name})
+    return len(ids)
+
+
+def run_import(settings: Settings, source: str, path: Path, *, status: str = "validated",
                progress: bool = False, actor: str | None = None) -> ImportSummary:
     url = libpq_url(resolve_url(settings))
     with connect(settings) as conn:
@@ -57,7 +77,9 @@ def seed_bundled(settings: Settings) -> Iterator[str]:
     from app.services.bases.registry import geopko_bases
 
     ged = settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson"
-    summary = run_import(settings, "ucdp", ged, actor="seed")
+    # The bundled demonstration data is approved, audited as one batch (app.services.incidents.
+    # import_pipeline), so the demo and its scores are those of approved data.
+    summary = run_import(settings, "ucdp", ged, status="approved", actor="seed")
     yield summary.render()
     rows = geopko_bases(settings.geodata_dir / "geopko-minusca-deployments.csv",
                         settings.troops_per_road_patrol, settings.troops_per_foot_patrol)

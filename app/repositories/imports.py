@@ -188,3 +188,14 @@ def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, in
         (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
                                     "duplicates": duplicates, "rejected": len(rejects)})),
     )
+
+
+def record_approval(conn: psycopg.Connection[Any], run_id: str, *, actor: str, source: str,
+                    filename: str, inserted: int) -> None:
+    """The audit of an import that landed its rows approved: one event for the whole batch."""
+    conn.execute(
+        "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+        "VALUES (%s, 'approved', 'import_run', %s, %s)",
+        (actor, run_id, json.dumps({"status": "approved", "source": source, "filename": filename,
+                                    "incidents_approved": inserted})),
+    )

@@ -31,6 +31,7 @@ from app.schemas.alerts import AlertInput, AlertJson, SmsForm
 from app.services.alerts import cap
 from app.services.alerts import integrations as integ_svc
 from app.services.auth import Principal
+from app.services.credentials import rate_limit
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell
 from app.services.incidents import matching as triage
@@ -153,6 +154,7 @@ async def receive(
     One statement, committed on its own, stores the alert and its idempotency record."""
     pepper = settings.token_pepper.get_secret_value()
     integ = await integ_svc.for_principal(session, who.id, ttl_s=settings.integration_auth_cache_s)
+    await rate_limit.take(session, integ)  # 429 when over its configured rate (none by default)
     if len(body) > settings.alert_max_body_bytes:
         raise PayloadTooLarge(f"alert bodies are limited to {settings.alert_max_body_bytes} bytes")
     now = datetime.now(UTC)

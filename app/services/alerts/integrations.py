@@ -23,7 +23,7 @@ from app.domain import Section
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.repositories import audit
 from app.repositories import integrations as repo
-from app.services.auth import TtlCache, hash_token, integration_principals, new_token
+from app.services.auth import Revocations, TtlCache, hash_token, integration_principals, new_token
 from app.services.signing import derive_secret, sign
 
 FORMATS = ("json", "cap", "sms")
@@ -164,8 +164,9 @@ _by_token = TtlCache()
 
 
 async def for_principal(session: AsyncSession, token_id: str, *, ttl_s: float = 0) -> dict[str, Any]:
-    """The active integration behind a token, cached for `ttl_s` seconds in this process."""
-    found = _by_token.get(token_id, ttl_s)
+    """The active integration behind a token, cached for `ttl_s` seconds in this process while
+    it hears revocations (app.services.auth.Revocations)."""
+    found = _by_token.get(token_id, Revocations.cache_ttl(ttl_s))
     if found is None:
         found = await repo.by_token(session, uuid.UUID(token_id))
         if found is None or found["revoked_at"] is not None:

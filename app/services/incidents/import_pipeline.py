@@ -1,5 +1,9 @@
 """Import orchestration: parse → grade → batch → repository. Good rows commit batch by batch;
-bad rows are reported with their reasons and never block the rest."""
+bad rows are reported with their reasons and never block the rest.
+
+Approval means approval: imported rows land as `validated` unless an admin imports them approved
+(`kinga import … --approve`, `approve=true` on POST /api/v1/imports, and the bundled demo that
+`kinga seed` loads); such a run is audited as one approval of the batch (`landing_status`)."""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ import pandas as pd
 import psycopg
 from tqdm import tqdm
 
-from app.domain import Status
-from app.errors import InvalidInput
+from app.domain import Role, Status
+from app.errors import Forbidden, InvalidInput
 from app.repositories import imports as repo
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.incidents.import_mapping import MappedChunk, ParsedEvent, Reject, RowError, iter_chunks
@@ -96,12 +100,26 @@ def grade_events(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def landing_status(role: Role, status: str | None, approve: bool) -> str:
+    """The workflow status an import's rows land in: `validated` unless asked otherwise; only an
+    admin may land them `approved` (asking with `approve` or `status=approved`)."""
+    if approve or status == Status.approved.value:
+        if role is not Role.admin:
+            pointer = "/body/approve" if approve else "/body/status"
+            raise Forbidden(
+                "only an admin may import rows as approved; leave it out and they land as "
+                "validated, for an admin to approve",
+                errors=[{"pointer": pointer, "detail": "admins only"}])
+        return Status.approved.value
+    return status or Status.validated.value
+
+
 def import_file(
     conn: psycopg.Connection[Any],
     source: str,
     path: Path,
     *,
-    status: str = "approved",
+    status: str = Status.validated.value,
     actor: str,
     h3_res: int,
     batch_size: int = 20_000,
@@ -194,5 +212,8 @@ def import_file(
                     duplicates=summary.duplicates,
                     rejects=[{"row": r.row, "external_id": r.external_id, "reason": r.reason}
                              for r in summary.rejects], actor=actor)
+    if status == Status.approved.value:
+        repo.record_approval(conn, run_id, actor=actor, source=source,
+                             filename=filename or path.name, inserted=summary.inserted)
     conn.commit()
     return summary

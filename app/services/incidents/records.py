@@ -16,11 +16,13 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.repositories import audit
 from app.repositories import incidents as repo
 from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
+from app.services.access import disclosure
+from app.services.access.disclosure import PARTNER_HIDDEN, PartnerPolicy
 from app.services.auth import Principal
-from app.services.geo.h3cells import latlng_cell, to_str
+from app.services.geo.h3cells import cell_radius_m, latlng_cell, to_str
 from app.services.incidents.grading import ReportGrade, grade
 
-PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2")
+__all__ = ["PARTNER_HIDDEN", "PartnerPolicy", "present"]
 STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "created_at",
                 "updated_at")
 
@@ -68,16 +70,19 @@ async def _load(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = F
     return row
 
 
-def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Role) -> dict[str, Any]:
-    """The incident as this role may see it (need to know): hidden fields are absent."""
+def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Role,
+            policy: PartnerPolicy | None = None) -> dict[str, Any]:
+    """The incident as this role may see it (need to know): hidden fields are absent; partners
+    get it at their resolution with small counts withheld (`disclosure.partner_incident`, with
+    the safe defaults when no policy is given)."""
     out = {k: v for k, v in row.items() if k not in ("location", *STAFF_FIELDS)}
     out["h3_cell"] = to_str(row["h3_cell"])
     if role in (Role.admin, Role.analyst):
         out.update({k: row[k] for k in ("created_by", "updated_by", "external_source", "external_id")})
-    if role == Role.partner:
+    if role not in (Role.admin, Role.analyst, Role.operations):
         for k in PARTNER_HIDDEN:
             out.pop(k, None)
-        return out
+        return disclosure.partner_incident(out, policy)
     shown = []
     for r in reports or []:
         item = {k: r[k] for k in ("id", "section", "source_reliability", "information_credibility",
@@ -94,12 +99,13 @@ def _visible(row: dict[str, Any], who: Principal) -> bool:
     return who.role != Role.partner or row["status"] == Status.approved
 
 
-async def read(session: AsyncSession, incident_id: uuid.UUID, who: Principal) -> dict[str, Any]:
+async def read(session: AsyncSession, incident_id: uuid.UUID, who: Principal,
+               policy: PartnerPolicy | None = None) -> dict[str, Any]:
     row = await _load(session, incident_id)
     if not _visible(row, who):
         raise NotFound(f"no incident with id {incident_id}")
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]
-    return present(row, reports, who.role)
+    return present(row, reports, who.role, policy)
 
 
 def encode_cursor(row: dict[str, Any]) -> str:
@@ -117,18 +123,34 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
                            errors=[{"pointer": "/query/cursor", "detail": "invalid cursor"}]) from None
 
 
+async def partner_filter(session: AsyncSession, f: repo.IncidentFilter, policy: PartnerPolicy
+                         ) -> repo.IncidentFilter:
+    """A partner's filter: approved incidents only, no filter on a hidden field, and a bbox that
+    selects whole cells at the partner resolution (by centroid), never exact points."""
+    disclosure.check_filters(Role.partner, {"perpetrator": f.perpetrator}, policy)
+    f.statuses = [Status.approved.value]
+    if f.bbox is not None:
+        near = await repo.parent_cells(session, f, policy.res, margin_m=2 * cell_radius_m(policy.res))
+        f.cells = (policy.res, disclosure.cells_with_centroid_in(near, f.bbox))
+        f.bbox = None
+    return f
+
+
 async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principal, *, limit: int,
-                    cursor: str | None, with_count: bool
+                    cursor: str | None, with_count: bool, policy: PartnerPolicy | None = None
                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     if who.role == Role.partner:
-        f.statuses = [Status.approved.value]
+        policy = policy or PartnerPolicy()
+        f = await partner_filter(session, f, policy)
+    else:
+        disclosure.check_filters(who.role, {"perpetrator": f.perpetrator})
     after = decode_cursor(cursor) if cursor else None
     rows = await repo.page(session, f, limit=limit + 1, after=after)
     has_more = len(rows) > limit
     rows = rows[:limit]
     reports = (await repo.reports_for(session, [r["id"] for r in rows])
                if who.role != Role.partner else {})
-    items = [present(r, reports.get(r["id"]), who.role) for r in rows]
+    items = [present(r, reports.get(r["id"]), who.role, policy) for r in rows]
     nxt = encode_cursor(rows[-1]) if has_more and rows else None
     total = await repo.count(session, f) if with_count else None
     return items, nxt, total
@@ -205,10 +227,16 @@ TRANSITION_ROLES: dict[Status, tuple[Role, ...]] = {
 
 
 async def transition(session: AsyncSession, incident_id: uuid.UUID, target: Status, who: Principal,
-                     comment: str | None) -> dict[str, Any]:
+                     comment: str | None, *, four_eyes: bool = True) -> dict[str, Any]:
+    """Move an incident through the workflow. With `four_eyes` (KINGA_FOUR_EYES_APPROVAL, on by
+    default) the approver is never the incident's creator: another person must look at it.
+    (An admin's approved import is its own path, audited per batch: import_pipeline.)"""
     if who.role not in TRANSITION_ROLES[target]:
         raise Forbidden(f"the {who.role.value} role may not mark incidents {target.value}")
     row = await _load(session, incident_id, lock=True)
+    if target is Status.approved and four_eyes and row["created_by"] == who.actor:
+        raise Forbidden("four-eyes rule: the creator of an incident may not approve it; another "
+                        "admin must", kind="four-eyes", title="Approval needs a second person")
     current = Status(row["status"])
     if current not in TRANSITIONS[target]:
         raise Conflict(f"an incident that is {current.value} cannot become {target.value}; allowed "

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import h3
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role, Status
@@ -18,7 +19,7 @@ from app.schemas.params import parse_instant
 from app.services.auth import Principal
 from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
-from app.services.incidents.records import present, read
+from app.services.incidents.records import PartnerPolicy, partner_filter, present, read
 from app.services.threat.layer import HotspotQuery, parse_cell, threat_layer
 from app.settings import Settings
 
@@ -57,11 +58,26 @@ async def extent(session: AsyncSession, collection: str, role: Role, settings: S
     e = await repo.incident_extent(session, _statuses(role, settings))
     bbox = ([e["x1"], e["y1"], e["x2"], e["y2"]] if e["x1"] is not None
             else [-180.0, -90.0, 180.0, 90.0])
+    if role == Role.partner and e["x1"] is not None:  # the extent of what partners see: cells
+        bbox = await _partner_extent(session, settings) or bbox
     t1 = e["t1"].isoformat() if e["t1"] else None
     t2 = e["t2"].isoformat() if e["t2"] and collection == "incidents" else None
     return {"spatial": {"bbox": [bbox], "crs": CRS84},
             "temporal": {"interval": [[t1, t2]],
                          "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}}
+
+
+async def _partner_extent(session: AsyncSession, settings: Settings) -> list[float] | None:
+    """The bbox of the partner-resolution cell centroids of approved incidents (an exact extent
+    would give the exact position of the outermost incidents)."""
+    res = settings.partner_max_res
+    f = IncidentFilter(bbox=(-180.0, -90.0, 180.0, 90.0), statuses=[Status.approved.value])
+    cells = await incident_repo.parent_cells(session, f, res, margin_m=0)
+    if not cells:
+        return None
+    points = [h3.cell_to_latlng(h3.int_to_str(c)) for c in cells]
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    return [round(min(lngs), 6), round(min(lats), 6), round(max(lngs), 6), round(max(lats), 6)]
 
 
 def _incident_feature(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,12 +96,13 @@ async def items(session: AsyncSession, collection: str, *, role: Role, settings:
                 ) -> tuple[list[dict[str, Any]], int]:
     """One page of features and the number matched."""
     if collection == "incidents":
+        policy = PartnerPolicy.from_settings(settings)
         f = IncidentFilter(bbox=bbox, start=start, end=end, statuses=_statuses(role, settings))
+        if role == Role.partner:
+            f = await partner_filter(session, f, policy)
         rows = await repo.incident_items(session, f, limit=limit, offset=offset)
         matched = await incident_repo.count(session, f)
-        return [_incident_feature(present(r, None, role) | {"longitude": r["longitude"],
-                                                            "latitude": r["latitude"]})
-                for r in rows], matched
+        return [_incident_feature(present(r, None, role, policy)) for r in rows], matched
     cells = await threat_layer(session, _hotspot_query(res, bbox, role, start, end), settings)
     return [hotspot_feature(c) for c in cells[offset:offset + limit]], len(cells)
 
@@ -109,7 +126,8 @@ async def item(session: AsyncSession, collection: str, feature_id: str, *, who: 
             ident = uuid.UUID(feature_id)
         except ValueError:
             raise NotFound(f"no incident with id {feature_id}") from None
-        return _incident_feature(await read(session, ident, who))
+        return _incident_feature(await read(session, ident, who,
+                                            PartnerPolicy.from_settings(settings)))
     _, res = parse_cell(feature_id)
     cells = await threat_layer(session, _hotspot_query(res, None, role, start, end), settings)
     found = next((c for c in cells if c["cell"] == feature_id), None)

@@ -20,6 +20,9 @@ ENDPOINTS = [
     ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
     ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
     ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/tokens", None, {"admin"}),
+    ("POST", "/api/v1/tokens", {"name": "matrix", "role": "partner"}, {"admin"}),
+    ("DELETE", "/api/v1/tokens/{token}", None, {"admin"}),
 ]
 
 
@@ -45,7 +48,11 @@ async def test_role_matrix(client, auth, role, method, path, body, allowed):
     if path.endswith(("/validate", "/reject")):
         iid = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
     headers = auth(role) if role else {}
-    r = await _call(client, method, path.format(id=iid), body, headers)
+    token = None
+    if "{token}" in path:
+        token = (await client.post("/api/v1/tokens", json={"name": "victim", "role": "partner"},
+                                   headers=auth("admin"))).json()["id"]
+    r = await _call(client, method, path.format(id=iid, token=token), body, headers)
     if role is None:
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     elif role not in allowed:
