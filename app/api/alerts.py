@@ -11,14 +11,16 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
-from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
+from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge, RevealRequest
 from app.services.alerts import intake as svc
 from app.services.alerts import review
 from app.services.auth import Principal
+from app.services.reporters import contacts as reporters
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 STAFF = (Role.admin, Role.analyst, Role.operations)
+REVEALERS = (Role.admin, Role.analyst)  # who may read a reporter's contact (audited)
 BODY_DOC = {
     "requestBody": {
         "required": True,
@@ -146,3 +148,16 @@ async def dismiss(
     who: Annotated[Principal, Depends(require(*STAFF))],
 ) -> Response:
     return json_response(await review.dismiss(session, alert_id, body.reason, who))
+
+
+@router.post("/{alert_id}/reporter-contact",
+             summary="Read the reporter's contact of an alert (audited: who, when, why)")
+async def reveal_reporter_contact(
+    alert_id: uuid.UUID,
+    body: RevealRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*REVEALERS))],
+) -> Response:
+    return json_response(await reporters.reveal_alert_contact(session, settings, alert_id, who,
+                                                              body.reason))

@@ -14,6 +14,7 @@ from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
+from app.schemas.alerts import RevealRequest
 from app.schemas.incidents import (
     IncidentCreate,
     IncidentPage,
@@ -24,6 +25,7 @@ from app.schemas.incidents import (
 )
 from app.services.auth import Principal
 from app.services.incidents import records as svc
+from app.services.reporters import contacts as reporters
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -31,6 +33,7 @@ READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 WRITERS = (Role.admin, Role.analyst, Role.operations)
 EDITORS = (Role.admin, Role.analyst)
 WORKFLOW = (Role.admin, Role.analyst)
+REVEALERS = (Role.admin, Role.analyst)  # who may read a reporter's identity (audited)
 
 
 def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | None:
@@ -51,7 +54,7 @@ async def create_incident(
     body: IncidentCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
 ) -> Response:
-    new_id = await svc.create(session, body, who, settings.h3_resolution)
+    new_id = await svc.create(session, body, who, settings.h3_resolution, settings=settings)
     return http.json_response({"id": str(new_id)}, status=201,
                                  headers={"Location": f"/api/v1/incidents/{new_id}"})
 
@@ -114,8 +117,19 @@ async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: 
 @router.post("/{incident_id}/reports", status_code=201,
              summary="Add another source's report; the incident is re-graded")
 async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
+                     settings: SettingsDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return http.json_response(await svc.add_report(session, incident_id, body, who), status=201)
+    return http.json_response(await svc.add_report(session, incident_id, body, who,
+                                                   settings=settings), status=201)
+
+
+@router.post("/{incident_id}/reports/{report_id}/reporter",
+             summary="Read a report's reporter reference (audited: who, when, why)")
+async def reveal_reporter(incident_id: uuid.UUID, report_id: uuid.UUID, body: RevealRequest,
+                          session: SessionDep, settings: SettingsDep,
+                          who: Annotated[Principal, Depends(require(*REVEALERS))]) -> Response:
+    return http.json_response(await reporters.reveal_report_ref(
+        session, settings, incident_id, report_id, who, body.reason))
 
 
 async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,

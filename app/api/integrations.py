@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
-from app.schemas.alerts import IntegrationCreate
+from app.schemas.alerts import IntegrationCreate, IntegrationUpdate
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
 
@@ -37,6 +37,10 @@ async def create(
         require_signature=body.require_signature,
         section=body.section,
         area_geojson=body.area,
+        rate_limit_per_minute=body.rate_limit_per_minute,
+        rate_limit_burst=body.rate_limit_burst,
+        ack_url=body.ack_url,
+        allow_private_targets=settings.webhook_allow_private_targets,
     )
     return json_response(
         {
@@ -53,6 +57,16 @@ async def create(
 @router.get("", summary="Registered integrations (no secrets)")
 async def listing(session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response({"items": await svc.listing(session)})
+
+
+@router.patch("/{name}", summary="Change an integration's intake rate limit or acknowledgement URL")
+async def update(
+    name: str, body: IntegrationUpdate, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+) -> Response:
+    return json_response(await svc.update(
+        session, name, body.model_dump(exclude_unset=True), actor=who.actor,
+        allow_private_targets=settings.webhook_allow_private_targets))
 
 
 @router.post("/{name}/revoke", summary="Revoke an integration and its token")

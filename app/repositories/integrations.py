@@ -40,6 +40,7 @@ async def insert_integration(
     section: str,
     area_geojson: dict[str, Any] | None,
     actor: str,
+    extra: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     area = (
         func.ST_SetSRID(func.ST_GeomFromGeoJSON(orjson.dumps(area_geojson).decode()), 4326)
@@ -58,6 +59,7 @@ async def insert_integration(
                 section=section,
                 area=area,
                 created_by=actor,
+                **(extra or {}),
             )
             .returning(Integration.id)
         )

@@ -41,7 +41,7 @@ class AlertInput:
     place: str | None = None
     language: str | None = None
     reporter_contact: str | None = None
-    sender: str | None = None  # SMS sender number: only a keyed hash is stored
+    sender: str | None = None  # SMS sender number: stored encrypted, with a keyed hash
     external_id: str | None = None
     area: dict[str, Any] | None = None
     location_source: str = "given"
@@ -68,8 +68,9 @@ class AlertJson(_Point):
     place: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
     reporter_contact: str | None = Field(
-        default=None, max_length=200, description="Protected: visible to analysts only"
-    )
+        default=None, max_length=200,
+        description="Protected: encrypted at rest, read only through the audited reveal, "
+                    "blanked after KINGA_REPORTER_CONTACT_TTL_DAYS")
     external_id: str | None = Field(default=None, max_length=200)
 
 
@@ -110,6 +111,25 @@ class IntegrationCreate(BaseModel):
     require_signature: bool = True
     section: str = "civil_affairs"
     area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="alert intake limit (none by default); over it: 429 with Retry-After")
+    rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000,
+                                         description="requests allowed at once (default: a "
+                                                     "minute's worth)")
+    ack_url: str | None = Field(
+        default=None, min_length=8, max_length=2000, pattern=r"^https?://",
+        description="where acknowledgements to reporters are posted (public address only)")
+
+
+class IntegrationUpdate(BaseModel):
+    """Change an integration's intake limit or acknowledgement URL; null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000)
+    ack_url: str | None = Field(default=None, min_length=8, max_length=2000, pattern=r"^https?://")
 
 
 class WarningStatusChange(BaseModel):
@@ -152,3 +172,12 @@ class WebhookCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+
+
+class RevealRequest(BaseModel):
+    """Why a reporter's identity is being read (kept in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+

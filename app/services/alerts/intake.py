@@ -6,8 +6,6 @@ Idempotency-Key after any failure stores it exactly once."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from app.services.credentials import rate_limit
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell
 from app.services.incidents import matching as triage
+from app.services.reporters import contacts as reporters
 from app.settings import Settings
 
 MEDIA_FORMATS = {
@@ -202,11 +201,6 @@ def _replay(seen: dict[str, Any], fingerprint: str) -> Outcome:
     return Outcome(seen["status_code"], seen["response"], replayed=True)
 
 
-def _sender_key(pepper: str, sender: str) -> str:
-    digits = re.sub(r"[^\d+]", "", sender) or sender
-    return hmac.new(pepper.encode(), b"sms-sender:" + digits.encode(), hashlib.sha256).hexdigest()
-
-
 def locate(alert: AlertInput, settings: Settings) -> tuple[str | None, bool]:
     """Fill coordinates from the place name (or one named in the text) when none were given.
     Returns (place, needs_location)."""
@@ -246,13 +240,12 @@ def prepare(
         "text": alert.text,
         "language": alert.language,
         "observed_at": observed,
-        "reporter_contact": alert.reporter_contact,
         "external_id": alert.external_id,
         "area": alert.area,
         "category": alert.category or triage.guess_category(alert.text),
     }
-    if alert.sender:
-        values["sender_key"] = _sender_key(settings.token_pepper.get_secret_value(), alert.sender)
+    # Encrypted, with a keyed hash to recognise the reporter: the number is never stored clear.
+    reporters.protect_alert(settings, values, alert.reporter_contact, sms_sender=alert.sender)
     place, needs_location = locate(alert, settings)
     values.update(
         place_name=place,

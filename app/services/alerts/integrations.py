@@ -23,6 +23,7 @@ from app.domain import Section
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.repositories import audit
 from app.repositories import integrations as repo
+from app.services import outbound
 from app.services.auth import Revocations, TtlCache, hash_token, integration_principals, new_token
 from app.services.signing import derive_secret, sign
 
@@ -106,8 +107,14 @@ async def create(
     require_signature: bool = True,
     section: str = "civil_affairs",
     area_geojson: dict[str, Any] | None = None,
+    rate_limit_per_minute: int | None = None,
+    rate_limit_burst: int | None = None,
+    ack_url: str | None = None,
+    allow_private_targets: bool = False,
 ) -> NewIntegration:
     formats = check_formats(formats)
+    if ack_url is not None:
+        await check_ack_url(ack_url, allow_private_targets)
     if section not in {s.value for s in Section}:
         raise InvalidInput(
             f"unknown section {section!r}",
@@ -130,6 +137,8 @@ async def create(
         section=section,
         area_geojson=area_geojson,
         actor=actor,
+        extra={"rate_limit_per_minute": rate_limit_per_minute,
+               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url},
     )
     await audit.record(
         session,
@@ -137,10 +146,52 @@ async def create(
         action="create",
         object_type="integration",
         object_id=str(new_id),
-        after={"name": name, "formats": formats, "require_signature": require_signature},
+        after={"name": name, "formats": formats, "require_signature": require_signature,
+               "rate_limit_per_minute": rate_limit_per_minute,
+               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)
+
+
+async def check_ack_url(url: str, allow_private: bool) -> None:
+    """An acknowledgement URL must be one the outbound policy may call (422 otherwise)."""
+    try:
+        host, port = outbound.check_url(url)
+        await outbound.resolve_checked(host, port, allow_private)
+    except outbound.TargetRefused as exc:
+        raise InvalidInput.at("/body/ack_url", str(exc)) from None
+
+
+UPDATABLE = ("rate_limit_per_minute", "rate_limit_burst", "ack_url")
+
+
+async def update(session: AsyncSession, name: str, changes: dict[str, Any], *, actor: str,
+                 allow_private_targets: bool = False) -> dict[str, Any]:
+    """Change an integration's rate limit or acknowledgement URL (null removes); audited; every
+    server process drops its cached copy when this commits."""
+    found = await repo.by_name(session, name)
+    if found is None or found["revoked_at"] is not None:
+        raise NotFound(f"no active integration named {name!r}")
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE}
+    if changes.get("ack_url") is not None:
+        await check_ack_url(changes["ack_url"], allow_private_targets)
+    if changes:
+        if "rate_limit_per_minute" in changes:
+            changes["rate_tat"] = None  # a new limit starts with a full burst
+        await repo.update_settings(session, found["id"], changes)
+        await audit.record(session, actor=actor, action="update", object_type="integration",
+                           object_id=str(found["id"]),
+                           before={k: found.get(k) for k in changes if k != "rate_tat"},
+                           after={k: v for k, v in changes.items() if k != "rate_tat"})
+    await session.commit()
+    forget_cached()
+    return (await listing_one(session, name)) or {}
+
+
+async def listing_one(session: AsyncSession, name: str) -> dict[str, Any] | None:
+    row = await repo.by_name(session, name)
+    return None if row is None else _listed(row)
 
 
 async def revoke(session: AsyncSession, name: str, actor: str) -> None:
@@ -181,8 +232,9 @@ def forget_cached() -> None:
     integration_principals.clear()
 
 
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("secret_salt", "token_id", "area", "rate_tat")}
+
+
 async def listing(session: AsyncSession) -> list[dict[str, Any]]:
-    return [
-        {k: v for k, v in row.items() if k not in ("secret_salt", "token_id", "area")}
-        for row in await repo.all_rows(session)
-    ]
+    return [_listed(row) for row in await repo.all_rows(session)]

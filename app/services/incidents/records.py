@@ -21,6 +21,8 @@ from app.services.access.disclosure import PARTNER_HIDDEN, PartnerPolicy
 from app.services.auth import Principal
 from app.services.geo.h3cells import cell_radius_m, latlng_cell, to_str
 from app.services.incidents.grading import ReportGrade, grade
+from app.services.reporters import contacts as reporters
+from app.settings import Settings
 
 __all__ = ["PARTNER_HIDDEN", "PartnerPolicy", "present"]
 STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "created_at",
@@ -32,10 +34,12 @@ def grades_at_least(min_grade: str) -> list[str]:
     return [g for g, r in GRADE_RANK.items() if r >= GRADE_RANK[min_grade]]
 
 
-def _report_values(r: ReportCreate, actor: str) -> dict[str, Any]:
+def _report_values(r: ReportCreate, actor: str, settings: Settings) -> dict[str, Any]:
     vals = r.model_dump(exclude_none=True)
     vals["section"] = r.section.value
     vals["created_by"] = actor
+    if r.reporter_ref is not None:  # a reporter's identity: encrypted at rest
+        vals["reporter_ref"] = reporters.protect(settings, r.reporter_ref)
     return vals
 
 
@@ -45,8 +49,9 @@ def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
                              key=str(r.get("id") or i)) for i, r in enumerate(reports))
 
 
-async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int) -> uuid.UUID:
-    report = _report_values(body.report, who.actor)
+async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int, *,
+                 settings: Settings) -> uuid.UUID:
+    report = _report_values(body.report, who.actor, settings)
     g, n = _regrade([report])
     values = body.model_dump(exclude={"report", "latitude", "longitude"})
     values.update(
@@ -89,7 +94,8 @@ def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Rol
                                   "source_count", "received_at", "narrative")}
         if role in (Role.admin, Role.analyst):
             item["source_name"] = r["source_name"]
-            item["reporter_ref"] = r["reporter_ref"]
+            # held encrypted; read through the audited reveal (app.services.reporters)
+            item["has_reporter_ref"] = r["reporter_ref"] is not None
         shown.append(item)
     out["reports"] = shown
     return out
@@ -199,9 +205,9 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUp
 
 
 async def add_report(session: AsyncSession, incident_id: uuid.UUID, body: ReportCreate,
-                     who: Principal) -> dict[str, Any]:
+                     who: Principal, *, settings: Settings) -> dict[str, Any]:
     before = await _load(session, incident_id, lock=True)
-    values = _report_values(body, who.actor)
+    values = _report_values(body, who.actor, settings)
     report_id = await repo.add_report(session, incident_id, values)
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]
     g, n = _regrade(reports)
