@@ -7,7 +7,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -299,3 +311,12 @@ async def has_due(session: AsyncSession, now: datetime) -> bool:
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def purge_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Delete the logs of deliveries that are finished (delivered or failed) and older than
+    `before`; pending ones stay whatever their age."""
+    res = await session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.created_at < before,
+                                      WebhookDelivery.status.in_(("delivered", "failed"))))
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]

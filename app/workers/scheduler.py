@@ -22,6 +22,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.repositories import locks
+from app.services.reporters import contacts as reporters
+from app.services.retention import jobs as retention
 from app.services.warnings import lifecycle as warnings
 from app.settings import Settings
 
@@ -39,6 +41,12 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("warnings.expire", lambda s: s.warning_expiry_every_s, warnings.expire_due),
+    Job("retention.idempotency_keys", lambda s: s.retention_every_s,
+        retention.purge_idempotency_keys),
+    Job("retention.webhook_deliveries", lambda s: s.retention_every_s,
+        retention.purge_webhook_deliveries),
+    Job("reporters.blank_expired_contacts", lambda s: s.retention_every_s,
+        reporters.purge_expired),
 )
 
 
