@@ -11,10 +11,17 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
-from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge, RevealRequest
+from app.schemas.alerts import (
+    AcknowledgementRequest,
+    AlertDismiss,
+    AlertLocate,
+    AlertMerge,
+    RevealRequest,
+)
 from app.services.alerts import intake as svc
 from app.services.alerts import review
 from app.services.auth import Principal
+from app.services.reporters import acknowledge
 from app.services.reporters import contacts as reporters
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -161,3 +168,19 @@ async def reveal_reporter_contact(
 ) -> Response:
     return json_response(await reporters.reveal_alert_contact(session, settings, alert_id, who,
                                                               body.reason))
+
+
+@router.post("/{alert_id}/acknowledgement",
+             summary="Send a message to the alert's reporter through its integration's ack_url "
+                     "(the contact is decrypted for the gateway only; audited)")
+async def acknowledge_reporter(
+    alert_id: uuid.UUID,
+    body: AcknowledgementRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+) -> Response:
+    done = await acknowledge.send_acknowledgement(session, settings, alert_id, body.message,
+                                                  actor=who.actor)
+    return json_response({"alert_id": str(alert_id), "delivered": done.delivered,
+                          "status_code": done.status_code, "error": done.error})

@@ -181,3 +181,10 @@ class RevealRequest(BaseModel):
 
     reason: str = Field(min_length=3, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
 
+
+class AcknowledgementRequest(BaseModel):
+    """The message the reporter receives through the integration's gateway (e.g. one SMS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=480, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]+$")

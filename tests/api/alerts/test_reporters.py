@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine
 
-from app.services.reporters import acknowledge, contacts, crypto
+from app.services.reporters import contacts, crypto
 from app.services.signing import sign
 from app.settings import PROJECT_ROOT
 from tests.support.alerts import alert_doc, make_integration, post_alert, signed, triage_now
@@ -218,34 +218,65 @@ async def test_an_acknowledgement_goes_to_the_reporter_through_the_integration(
         form = urlencode({"sender": NUMBER, "text": "Tirs à Kaga"}).encode()
         alert_id = (await post_alert(client, integ, raw=form,
                                      content_type="application/x-www-form-urlencoded")).json()["id"]
-        maker = client._transport.app.state.sessionmaker
-        async with maker() as session:
-            done = await acknowledge.send_acknowledgement(
-                session, settings, __import__("uuid").UUID(alert_id),
-                "Votre alerte est reçue; une patrouille est en route.", actor="operations:desk")
+        # operations sends it without ever seeing the number
+        r = await client.post(f"/api/v1/alerts/{alert_id}/acknowledgement",
+                              json={"message": "Votre alerte est reçue; une patrouille est en route."},
+                              headers=auth("operations"))
     finally:
         server.shutdown()
-    assert done.delivered and done.status_code == 202
+    assert r.status_code == 200, r.text
+    assert r.json() == {"alert_id": alert_id, "delivered": True, "status_code": 202, "error": None}
+    assert DIGITS not in r.text
     [(headers, raw)] = got
     body = json.loads(raw)
     assert body["to"] == NUMBER and body["alert_id"] == alert_id
     assert headers["X-Kinga-Signature"] == sign(integ["signing_secret"], headers["X-Kinga-Timestamp"], raw)
     audit = conn.execute("SELECT actor, after FROM audit_event WHERE action = 'acknowledge'").fetchall()
-    assert audit[0][0] == "operations:desk" and audit[0][1]["status_code"] == 202
+    assert audit[0][0] == "operations:test-operations" and audit[0][1]["status_code"] == 202
     assert DIGITS not in json.dumps(audit, default=str) and DIGITS not in caplog.text
 
 
-async def test_acknowledgement_refusals(client, auth, settings):
-    from app.errors import Conflict
-
-    integ = await make_integration(client, auth, name="no-ack", formats=["json"])
+async def test_an_unreachable_gateway_is_reported_and_audited(client, auth, conn, settings,
+                                                              monkeypatch):
+    monkeypatch.setattr(settings, "webhook_allow_private_targets", True)
+    integ = await make_integration(client, auth, name="sms-down", formats=["json"],
+                                   ack_url="http://127.0.0.1:9/ack")
     alert_id = (await post_alert(client, integ, alert_doc(reporter_contact=NUMBER))).json()["id"]
-    maker = client._transport.app.state.sessionmaker
-    async with maker() as session:
-        with pytest.raises(Conflict, match="ack_url"):
-            await acknowledge.send_acknowledgement(session, settings,
-                                                   __import__("uuid").UUID(alert_id), "reçu",
-                                                   actor="t")
+    r = await client.post(f"/api/v1/alerts/{alert_id}/acknowledgement",
+                          json={"message": "reçu"}, headers=auth("analyst"))
+    assert r.status_code == 200 and r.json()["delivered"] is False and r.json()["error"]
+    assert DIGITS not in r.text
+    assert conn.execute("SELECT count(*) FROM audit_event WHERE action = 'acknowledge'").fetchone()[0] == 1
+
+
+async def test_acknowledgement_refusals_write_nothing(client, auth, conn):
+    from tests.support.alerts import counts
+
+    no_ack = await make_integration(client, auth, name="no-ack", formats=["json"])
+    with_contact = (await post_alert(client, no_ack, alert_doc(reporter_contact=NUMBER))).json()["id"]
+    without = (await post_alert(client, no_ack, alert_doc(text="armed men at the bridge"))).json()["id"]
+    before = counts(conn)
+    url = "/api/v1/alerts/{}/acknowledgement"
+    cases = [
+        (with_contact, {"message": "reçu"}, "analyst", 409, None),  # integration has no ack_url
+        (without, {"message": "reçu"}, "analyst", 409, None),  # no contact held
+        ("00000000-0000-0000-0000-000000000000", {"message": "reçu"}, "analyst", 404, None),
+        (with_contact, {}, "analyst", 422, "/body/message"),
+        (with_contact, {"message": ""}, "analyst", 422, "/body/message"),
+        (with_contact, {"message": "x" * 481}, "analyst", 422, "/body/message"),
+        (with_contact, {"message": "a\x00b"}, "analyst", 422, "/body/message"),
+        (with_contact, {"message": "reçu", "to": "+236 1"}, "analyst", 422, "/body/to"),
+        ("not-a-uuid", {"message": "reçu"}, "analyst", 422, "/path/alert_id"),
+        (with_contact, {"message": "reçu"}, "partner", 403, None),
+        (with_contact, {"message": "reçu"}, "integration", 403, None),
+    ]
+    for alert_id, body, role, status, pointer in cases:
+        r = await client.post(url.format(alert_id), json=body, headers=auth(role))
+        assert r.status_code == status, (body, role, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        if pointer:
+            assert pointer in [e["pointer"] for e in r.json()["errors"]]
+    assert counts(conn) == before
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/ack", "http://[2002:7f00:1::]/ack",
