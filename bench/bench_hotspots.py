@@ -23,6 +23,7 @@ Prints a table (with the load average) and writes bench/results/bench_hotspots.j
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -31,8 +32,10 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import h3
@@ -49,64 +52,79 @@ DB = "kinga_bench_hot"
 AS_OF = datetime(2024, 12, 31, 23, 59, tzinfo=UTC)
 YEARS = 5
 GED = PROJECT_ROOT / "geodata" / "ucdp-ged-v23.1-caf.geojson"
-UCDP_RADIUS = {1: 1000, 2: 25000, 3: 50000, 4: 150000, 5: 150000, 6: 300000, 7: 300000}
-COLUMNS = ("occurred_start", "location", "location_precision", "precision_scheme",
-           "location_radius_m", "h3_cell", "category", "perpetrators", "perpetrator_type",
-           "fatalities_best", "crsv_survivors", "status", "quality_grade", "created_by",
-           "updated_by")
 
 
-def database(reuse: bool) -> str:
+def database(reuse: bool, name: str = DB) -> str:
     from alembic import command
     from alembic.config import Config
 
     base = localdb.resolve_url(Settings())
     root = base.rpartition("/")[0]
-    localdb.ensure_database(libpq_url(f"{root}/postgres"), DB, fresh=not reuse)
-    url = f"{root}/{DB}"
+    localdb.ensure_database(libpq_url(f"{root}/postgres"), name, fresh=not reuse)
+    url = f"{root}/{name}"
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
     command.upgrade(cfg, "heads")
     return libpq_url(url)
 
 
-def _pg_array(items: list[str]) -> str:
-    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
-    return "{" + ",".join(quoted) + "}"
+GED_FIELDS = ("id", "latitude", "longitude", "type_of_violence", "date_start", "date_end",
+              "where_prec", "date_prec", "best", "low", "high", "deaths_civilians",
+              "number_of_sources", "event_clarity", "side_a", "side_b", "where_description",
+              "dyad_name", "where_coordinates", "adm_1", "adm_2", "source_article")
+# Imported in three files with their own workflow status (`kinga import ucdp --status`).
+STATUS_SHARES = (("approved", 0.8), ("validated", 0.1), ("entered", 0.1))
 
 
-def generate(url: str, n: int, seed: int = 3) -> None:
+def write_ged_csv(path: Path, n: int, first_id: int, seed: int) -> None:
+    """n UCDP GED rows resampled from the real CAR events: ~9 km jitter, a day drawn uniformly
+    over the five years before AS_OF, the real event's precision codes, sides and deaths."""
     rng = random.Random(seed)  # noqa: S311 (synthetic data)
-    real = json.loads(GED.read_text())["features"]
-    span = YEARS * 365.25 * 86400
-    t0 = time.perf_counter()
-    with psycopg.connect(url) as conn:
-        with conn.cursor().copy(f"COPY incident ({', '.join(COLUMNS)}) FROM STDIN") as cp:
-            for i in range(n):
-                f = real[rng.randrange(len(real))]
-                p = f["properties"]
-                lon0, lat0 = f["geometry"]["coordinates"][:2]
-                lon, lat = lon0 + rng.gauss(0, 0.08), lat0 + rng.gauss(0, 0.08)
-                prec = int(p.get("where_prec") or 1)
-                r = rng.random()
-                category = ("sexual_violence" if r < 0.05 else "abduction" if r < 0.10
-                            else "killing" if p.get("type_of_violence") == 3 or r < 0.6
-                            else "armed_group_presence")
-                perps = [s for s in (p.get("side_a"), p.get("side_b")) if s]
-                at = AS_OF - timedelta(seconds=rng.random() * span)
-                cp.write_row((
-                    at, f"SRID=4326;POINT({lon:.5f} {lat:.5f})", prec, "ucdp", UCDP_RADIUS[prec],
-                    h3.str_to_int(h3.latlng_to_cell(lat, lon, 9)), category, _pg_array(perps),
-                    "unknown", int(p.get("best") or 0),
-                    rng.randint(1, 4) if category == "sexual_violence" else 0,
-                    "approved" if r < 0.8 else "validated" if r < 0.9 else "entered",
-                    rng.choice("aabbbc"), "bench", "bench"))
-                if i and i % 200_000 == 0:
-                    print(f"  {i:,} rows ({time.perf_counter() - t0:.0f} s)", flush=True)
-        conn.commit()
+    real = [f["properties"] | {"_lon": f["geometry"]["coordinates"][0],
+                               "_lat": f["geometry"]["coordinates"][1]}
+            for f in json.loads(GED.read_text())["features"]]
+    days = int(YEARS * 365.25)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(GED_FIELDS)
+        for i in range(n):
+            p = real[rng.randrange(len(real))]
+            day = (AS_OF - timedelta(days=rng.randrange(days))).date().isoformat()
+            w.writerow((first_id + i, round(p["_lat"] + rng.gauss(0, 0.08), 5),
+                        round(p["_lon"] + rng.gauss(0, 0.08), 5), p["type_of_violence"], day, day,
+                        p["where_prec"], p["date_prec"], p["best"], p["low"], p["high"],
+                        p["deaths_civilians"], p["number_of_sources"], p["event_clarity"],
+                        p["side_a"], p["side_b"], p["where_description"], p["dyad_name"],
+                        p["where_coordinates"], p["adm_1"], p["adm_2"], p["source_article"]))
+
+
+def generate(url: str, n: int, seed: int = 3) -> dict[str, Any]:
+    """Import n incidents through the `kinga import ucdp` pipeline (three files, one per
+    workflow status); returns the import's throughput."""
+    from app.cli.support import run_import
+
+    settings = Settings(database_url=url)
+    out: dict[str, Any] = {"rows": 0, "seconds": 0.0, "loadavg_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        first = 0
+        for k, (status, share) in enumerate(STATUS_SHARES):
+            rows = n - first if k == len(STATUS_SHARES) - 1 else int(n * share)
+            path = Path(tmp) / f"ged-{status}.csv"
+            write_ged_csv(path, rows, 50_000_000 + first, seed + k)
+            t0 = time.perf_counter()
+            summary = run_import(settings, "ucdp", path, status=status, actor="bench")
+            out["seconds"] += time.perf_counter() - t0
+            out["rows"] += summary.inserted
+            print(f"  imported {summary.inserted:,} {status} incidents "
+                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
+            first += rows
+    out["rows_per_s"] = out["rows"] / out["seconds"]
+    out["loadavg_end"] = os.getloadavg()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE incident")
-    print(f"generated {n:,} incidents in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"imported {out['rows']:,} incidents in {out['seconds']:.0f} s "
+          f"({out['rows_per_s']:,.0f} rows/s)", flush=True)
+    return out
 
 
 def free_port() -> int:
@@ -269,8 +287,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--cold-runs", type=int, default=8, help="write/read cycles per request")
     ap.add_argument("--baseline-timeout", type=int, default=900)
+    ap.add_argument("--db", default=DB, help="the bench database's name")
     args = ap.parse_args()
-    url = database(args.reuse)
+    url = database(args.reuse, args.db)
     with psycopg.connect(url) as conn:
         have = conn.execute("SELECT count(*) FROM incident").fetchone()[0]  # type: ignore[index]
     if have < args.n:

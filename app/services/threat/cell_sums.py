@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from app.domain import ThreatTerms
 from app.repositories import hotspots as repo
 from app.services.threat.cache import LRU
-from app.services.threat.score import WeightSpec
 
 NUMERIC = ("incidents", "fatalities", "crsv", "likelihood", "harm", "crsv_harm", "trend_num")
 COL = {name: i for i, name in enumerate(NUMERIC)}
@@ -113,7 +113,7 @@ _SUMS: LRU[LayerSums] = LRU(64, 256 << 20, _weigh)
 STATS = {"delta": 0, "full": 0}
 
 
-async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spec: WeightSpec, *,
+async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spec: ThreatTerms, *,
                      steps: int, with_series: bool, with_perpetrators: bool) -> LayerSums:
     """The query's per-cell sums now: cached base + logged delta when the log bridges the gap,
     else a full aggregation (which becomes the new base). `key=None`: no cache at all."""
