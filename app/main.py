@@ -15,6 +15,7 @@ from app.db import make_async_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodyLimit
 from app.settings import Settings, get_settings
+from app.workers.threat_warmup import ThreatWarmup
 
 DESCRIPTION = """Kinga (Swahili: prevention, protection) stores graded, geolocated incidents
 against civilians and turns them into threat layers, warnings and patrol plans for UN
@@ -30,9 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_async_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # --- threat-layer warm-up (issue 16): a background task, never delays readiness ---
+        threat_warmup = ThreatWarmup(settings)
+        threat_warmup.start(app.state.sessionmaker)
+        app.state.threat_warmup = threat_warmup
         try:
             yield
         finally:
+            await threat_warmup.stop()  # (issue 16)
             await engine.dispose()
 
     app = FastAPI(title="Kinga", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

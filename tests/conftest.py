@@ -39,7 +39,9 @@ def settings() -> Settings:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
     command.upgrade(cfg, "heads")
-    return Settings(database_url=url, environment="test", max_body_bytes=200_000)
+    # The threat layer's SQL path; tests/api/threat/test_event_store.py runs the event store.
+    return Settings(database_url=url, environment="test", max_body_bytes=200_000,
+                    threat_event_store=False)
 
 
 @pytest.fixture(scope="session")

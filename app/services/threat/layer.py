@@ -28,9 +28,10 @@ from app.repositories import hotspots as repo
 from app.services.geo.geojson import collection
 from app.services.geo.h3cells import cell_polygon, cell_radius_m
 from app.services.threat import cell_items as layer_items
+from app.services.threat import event_store
 from app.services.threat import score as scoring
 from app.services.threat.cache import LRU, weigh_bytes, weigh_cells
-from app.services.threat.cell_sums import layer_sums
+from app.services.threat.cell_sums import LayerSums, layer_sums
 from app.services.threat.cell_sums import resize as resize_sums
 from app.settings import Settings
 
@@ -252,9 +253,9 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
         head = orjson.dumps(collection([], numberReturned=len(selected), **layer_meta(q)),
                             default=str, option=_JSON_OPTS)
         if q.role == Role.partner:  # sanitised copies: serialised here, not kept per cell
-            parts = [layer_items.feature_bytes(c) for _, c in selected]
+            parts = layer_items.features_bytes([c for _, c in selected])
         else:
-            parts = [scored.feature(row) for row, _ in selected]
+            parts = scored.features_of([row for row, _ in selected])
         body = head.replace(b'"features":[]', b'"features":[' + b",".join(parts) + b"]", 1)
         if key is not None:
             _BYTES.put(key, body)
@@ -293,9 +294,17 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
     w = window(q)
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
     key = _sums_key(q, w, result_key)
-    sums = await layer_sums(session, key, cell_filter(q, w, settings),
-                            scoring.weight_spec(settings), steps=w.steps,
-                            with_series=q.with_pattern, with_perpetrators=not hide_perps)
+    f, terms = cell_filter(q, w, settings), scoring.threat_terms(settings)
+    shape: dict[str, Any] = {"steps": w.steps, "with_series": q.with_pattern,
+                             "with_perpetrators": not hide_perps}
+
+    async def from_store() -> LayerSums | None:
+        if result_key is None:
+            return None
+        found = await event_store.view(session, result_key[1][1])
+        return None if found is None else event_store.sums(found, f, terms, **shape)
+
+    sums = await layer_sums(session, key, f, terms, from_store=from_store, **shape)
     return layer_items.score(key, sums, res=q.res, steps=w.steps, step_days=w.step_days,
                              with_pattern=q.with_pattern, settings=settings,
                              vulnerability=vulnerability)
