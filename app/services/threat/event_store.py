@@ -254,10 +254,9 @@ def _perp_match(perpetrators: list[tuple[str, ...]], needle: str | None) -> np.n
     return np.array([low in "\x1f".join(p).lower() for p in perpetrators] or [False])
 
 
-def sums(v: View, f: hot_repo.CellFilter, terms: ThreatTerms, *, steps: int, with_series: bool,
-         with_perpetrators: bool) -> LayerSums | None:
-    """The per-cell sums `repositories.hotspots.cell_sums` computes, from the store's columns.
-    None when the filter needs what the store does not hold (a spatial bbox)."""
+def select(v: View, f: hot_repo.CellFilter) -> dict[str, np.ndarray] | None:
+    """The events the filter keeps (base rows in the window, then logged images), with their
+    sign; None when the filter needs what the store does not hold (a spatial bbox)."""
     if f.bbox is not None:
         return None
     start_us, end_us = _us(f.start), _us(f.end)
@@ -270,16 +269,23 @@ def sums(v: View, f: hot_repo.CellFilter, terms: ThreatTerms, *, steps: int, wit
     perp_match = _perp_match(v.perpetrators, f.perpetrator)
     base = _select(v.base.cols, f, rows, perp_match, status_ok, grade_ok, cat_ok)
     base["sign"] = np.ones(len(base["t_us"]), dtype=np.int8)
-    if len(v.delta["t_us"]):
-        d = v.delta
-        in_window = (d["t_us"] >= start_us) & (d["t_us"] <= end_us)
-        extra = _select(d, f, np.flatnonzero(in_window), perp_match, status_ok, grade_ok,
-                        cat_ok)
-        ev = {k: np.concatenate([base[k], extra[k]]) for k in base}
-    else:
-        ev = base
+    if not len(v.delta["t_us"]):
+        return base
+    d = v.delta
+    in_window = (d["t_us"] >= start_us) & (d["t_us"] <= end_us)
+    extra = _select(d, f, np.flatnonzero(in_window), perp_match, status_ok, grade_ok, cat_ok)
+    return {k: np.concatenate([base[k], extra[k]]) for k in base}
+
+
+def sums(v: View, f: hot_repo.CellFilter, terms: ThreatTerms, *, steps: int, with_series: bool,
+         with_perpetrators: bool) -> LayerSums | None:
+    """The per-cell sums `repositories.hotspots.cell_sums` computes, from the store's columns.
+    None when the filter needs what the store does not hold (a spatial bbox)."""
+    ev = select(v, f)
+    if ev is None:
+        return None
     return _cell_sums(ev, v, f, terms, steps=steps, with_series=with_series,
-                      with_perpetrators=with_perpetrators, end_us=end_us)
+                      with_perpetrators=with_perpetrators, end_us=_us(f.end))
 
 
 def _us(t: Any) -> int:

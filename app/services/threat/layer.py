@@ -20,6 +20,7 @@ from typing import Any
 
 import h3
 import orjson
+from isal import igzip
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, Category, Role, Status
@@ -242,8 +243,22 @@ async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Setting
     return [dict(c) for c in cells]
 
 
-async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settings) -> bytes:
-    """The layer as a serialised RFC 7946 FeatureCollection (the /api/v1/hotspots body)."""
+def gzipped(key: tuple[Any, ...] | None, body: bytes) -> bytes:
+    """`body` gzip-compressed (ISA-L, level 1: ~3x faster than zlib's fastest level on a 4 MB
+    layer, at a similar ratio), cached beside it."""
+    gz_key = None if key is None else (*key, "gzip")
+    found = _BYTES.get(gz_key) if gz_key is not None else None
+    if found is None:
+        found = igzip.compress(body, 1)
+        if gz_key is not None:
+            _BYTES.put(gz_key, found)
+    return found
+
+
+async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settings, *,
+                        gzip: bool = False) -> bytes:
+    """The layer as a serialised RFC 7946 FeatureCollection (the /api/v1/hotspots body);
+    gzip-compressed when `gzip`."""
     validate(q, settings)
     key = await cache_key(session, "geojson", q, settings)
     body = _BYTES.get(key) if key is not None else None
@@ -259,7 +274,7 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
         body = head.replace(b'"features":[]', b'"features":[' + b",".join(parts) + b"]", 1)
         if key is not None:
             _BYTES.put(key, body)
-    return body
+    return gzipped(key, body) if gzip else body
 
 
 async def layer_tile(session: AsyncSession, q: HotspotQuery, z: int, x: int, y: int,

@@ -10,7 +10,6 @@ from datetime import timedelta
 import h3
 import pytest
 
-from app.main import create_app
 from app.services.threat import cell_sums as layer_sums
 from app.services.threat import event_store
 from tests.api.threat.test_hotspots_api import AS_OF, add, layer
@@ -20,33 +19,6 @@ QUERIES = ({"res": 7}, {"res": 6, "category": "killing,abduction"},
            {"res": 8, "window_days": 30}, {"res": 6, "perpetrator": "upc"},
            {"res": 5, "min_grade": "b", "window_days": 400},
            {"res": 6, "bbox": "18.4,4.3,18.7,4.5"})
-
-
-async def serve(settings, poll_s):
-    import httpx
-
-    application = create_app(settings.model_copy(update={"threat_event_store": True,
-                                                          "threat_warm_poll_s": poll_s}))
-    transport = httpx.ASGITransport(app=application)
-    async with (application.router.lifespan_context(application),
-                httpx.AsyncClient(transport=transport, base_url="http://kinga.test") as c):
-        yield c, application
-    assert event_store._loader is None  # stopped with the app
-
-
-@pytest.fixture
-async def store_client(settings):
-    """The app with the store; its warm-up worker idle after the first round (the tests drive
-    the store, and count how layers were answered)."""
-    async for served in serve(settings, 3600):
-        await asyncio.wait_for(served[1].state.threat_warmup.ready.wait(), 60)
-        yield served
-
-
-@pytest.fixture
-async def polling_client(settings):
-    async for served in serve(settings, 0.05):
-        yield served
 
 
 def clear():
