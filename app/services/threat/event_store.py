@@ -55,9 +55,19 @@ class _Events:
     """Columns of events with a sign (+1 base rows, +-1 logged images) and a version stamp."""
 
     cols: dict[str, np.ndarray]
+    # Per resolution: the sorted distinct parent cells and each row's index among them, so a
+    # query groups by bincount instead of sorting its rows (computed on first use).
+    parents: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.cols["t_us"])
+
+    def parent_codes(self, res: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self.parents.get(res)
+        if found is None:
+            uniq, codes = np.unique(parent_cells(self.cols["cell"], res), return_inverse=True)
+            found = self.parents[res] = (uniq, codes.astype(np.int32))
+        return found
 
     @property
     def nbytes(self) -> int:
@@ -84,6 +94,7 @@ class EventStore:
     reloading: asyncio.Task[None] | None = None
     refused_version: int | None = None   # a base over the budget was refused at this version
     enabled: bool = True                 # tests switch it off to compare with the SQL path
+    loading: int = 0                     # loads in progress
 
     @property
     def nbytes(self) -> int:
@@ -153,8 +164,19 @@ async def reload() -> bool:
     version."""
     if _loader is None:
         return False
-    loaded = await _loader()
+    STORE.loading += 1
+    try:
+        loaded = await _loader()
+    finally:
+        STORE.loading -= 1
     return loaded is not None and STORE.install(loaded)
+
+
+def status() -> str:
+    """"off" (no loader: SQL only), "loading" (no base yet, or a rebuild running) or "ready"."""
+    if _loader is None:
+        return "off"
+    return "ready" if STORE.base is not None and not STORE.loading else "loading"
 
 
 def refresh() -> None:
@@ -267,14 +289,24 @@ def select(v: View, f: hot_repo.CellFilter) -> dict[str, np.ndarray] | None:
     assert status_ok is not None
     grade_ok, cat_ok = _lookup(repo.GRADES, f.grades), _lookup(repo.CATEGORIES, f.categories)
     perp_match = _perp_match(v.perpetrators, f.perpetrator)
-    base = _select(v.base.cols, f, rows, perp_match, status_ok, grade_ok, cat_ok)
+    uniq, codes = v.base.parent_codes(f.res)
+    base = _select({**v.base.cols, "pcode": codes}, f, rows, perp_match, status_ok, grade_ok,
+                   cat_ok)
     base["sign"] = np.ones(len(base["t_us"]), dtype=np.int8)
+    base["_parents"] = uniq  # not a column: the cells `pcode` indexes
     if not len(v.delta["t_us"]):
         return base
     d = v.delta
     in_window = (d["t_us"] >= start_us) & (d["t_us"] <= end_us)
     extra = _select(d, f, np.flatnonzero(in_window), perp_match, status_ok, grade_ok, cat_ok)
-    return {k: np.concatenate([base[k], extra[k]]) for k in base}
+    parents = parent_cells(extra["cell"], f.res)
+    at = np.minimum(np.searchsorted(uniq, parents), max(len(uniq) - 1, 0))
+    known = len(uniq) > 0 and bool((uniq[at] == parents).all()) if len(parents) else True
+    extra["pcode"] = at.astype(np.int32) if known else np.full(len(parents), -1, np.int32)
+    out = {k: np.concatenate([base[k], extra[k]]) for k in base if k != "_parents"}
+    if known:
+        out["_parents"] = uniq
+    return out
 
 
 def sums(v: View, f: hot_repo.CellFilter, terms: ThreatTerms, *, steps: int, with_series: bool,
@@ -311,7 +343,12 @@ def _cell_sums(ev: dict[str, np.ndarray], v: View, f: hot_repo.CellFilter, terms
                steps: int, with_series: bool, with_perpetrators: bool, end_us: int
                ) -> LayerSums:
     n = len(ev["t_us"])
-    cells, inv = np.unique(parent_cells(ev["cell"], f.res), return_inverse=True)
+    if "_parents" in ev:  # group by the precomputed parent index: no sort
+        used = np.bincount(ev["pcode"], minlength=len(ev["_parents"])) > 0
+        cells = ev["_parents"][used]
+        inv = (np.cumsum(used) - 1)[ev["pcode"]]
+    else:
+        cells, inv = np.unique(parent_cells(ev["cell"], f.res), return_inverse=True)
     m = len(cells)
     sign = ev["sign"].astype(np.float64)
     age_us = end_us - ev["t_us"]
@@ -373,8 +410,15 @@ def _perp_counts(inv: np.ndarray, codes: np.ndarray, sign: np.ndarray,
     flat = np.array([name_id[n] for p in perpetrators for n in p], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     p = max(len(perpetrators), 1)
-    pairs, pos = np.unique(inv.astype(np.int64) * p + codes, return_inverse=True)
-    counts = np.bincount(pos, weights=sign)
+    flat_pairs = inv.astype(np.int64) * p + codes
+    if m * p <= 20_000_000:  # a dense count per (cell, list): no sort
+        dense = np.bincount(flat_pairs, weights=sign, minlength=m * p)
+        occurs = np.bincount(flat_pairs, minlength=m * p) > 0
+        pairs = np.flatnonzero(occurs)
+        counts = dense[pairs]
+    else:
+        pairs, pos = np.unique(flat_pairs, return_inverse=True)
+        counts = np.bincount(pos, weights=sign)
     cell_of, code_of = np.divmod(pairs, p)
     reps = lengths[code_of]
     pair_cell = np.repeat(cell_of, reps)

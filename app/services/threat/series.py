@@ -127,6 +127,7 @@ def _from_store(v: event_store.View, lq: layers.HotspotQuery, ends: list[datetim
     ev = event_store.select(v, f)
     if ev is None:
         return None
+    ev.pop("_parents", None)
     order = np.argsort(ev["t_us"], kind="stable")
     ev = {k: a[order] for k, a in ev.items()}
     t = ev["t_us"]
