@@ -133,14 +133,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str, **env_extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, tree: Path = PROJECT_ROOT, **env_extra: str
+          ) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn (one worker) serving the app of `tree` (this checkout, or an export of the
+    commit to compare with) on a free port."""
     port = free_port()
     env = {**os.environ, "KINGA_DATABASE_URL": url, "KINGA_ENVIRONMENT": "development",
-           **env_extra}
+           "PYTHONPATH": str(tree), **env_extra}
     # --factory: `app.main:app` resolves to the `app` package (app/main.py imports app.api).
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
            "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+    proc = subprocess.Popen(cmd, env=env, cwd=tree)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -371,6 +374,10 @@ def main() -> None:
     ap.add_argument("--sql-runs", type=int, default=3,
                     help="uncached requests on a server without the event store (the baseline)")
     ap.add_argument("--import-rows", type=int, default=100_000)
+    ap.add_argument("--baseline-tree", type=Path, default=None,
+                    help="an export of the commit to compare with (git archive REV | tar -x -C "
+                         "DIR), served on the same database in the same run; default: this "
+                         "checkout without the event store")
     ap.add_argument("--baseline-timeout", type=int, default=600)
     args = ap.parse_args()
     out: dict[str, Any] = {"incidents": args.n, "as_of": AS_OF.isoformat(),
@@ -390,25 +397,33 @@ def main() -> None:
     layer = {"res": 6, "as_of": AS_OF.isoformat()}
     five_years = int(YEARS * 365.25)
 
-    # The baseline: the same server without the event store (every uncached layer in SQL).
-    print("baseline server (SQL aggregation) ...", flush=True)
-    proc, base = serve(url, KINGA_THREAT_EVENT_STORE="false")
-    try:
-        with httpx.Client(base_url=base, timeout=900, headers=headers) as client:
-            out["sql_uncached"] = {
-                "res6_90d": uncached(client, "/api/v1/hotspots", {**layer, "window_days": 90},
-                                     args.sql_runs),
-                "res6_5y": uncached(client, "/api/v1/hotspots",
-                                    {**layer, "window_days": five_years},
-                                    max(2, args.sql_runs - 1))}
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-    proc, base = serve(url)
+    # The baseline, same database, same run: the commit to compare with (or this checkout
+    # without the event store): uncached, warm and cold layers.
+    tree = args.baseline_tree or PROJECT_ROOT
+    out["baseline_tree"] = str(tree)
+    print(f"baseline server ({tree}, SQL aggregation) ...", flush=True)
+    proc, base = serve(url, tree, KINGA_THREAT_EVENT_STORE="false")
     posted: list[str] = []
     spot = (9.9, 15.1)  # lat, lon in the north-west cluster
     spot_cell = h3.latlng_to_cell(*spot, 6)
+    try:
+        with httpx.Client(base_url=base, timeout=900, headers=headers) as client:
+            out["sql_uncached"] = {}
+            for name, days, runs in (("res6_90d", 90, args.sql_runs),
+                                     ("res6_5y", five_years, max(2, args.sql_runs - 1))):
+                params = {**layer, "window_days": days}
+                out["sql_uncached"][name] = {
+                    **uncached(client, "/api/v1/hotspots", params, runs),
+                    "warm": timed(client, "/api/v1/hotspots", params, args.runs),
+                    "cold": cold(client, "/api/v1/hotspots", params, spot, spot_cell,
+                                 layer_count, max(3, args.cold_runs // 2), posted)}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        delete_posted(url, posted)
+
+    proc, base = serve(url)
+    posted = []
     try:
         out["store_load_s"] = wait_store(base)
         print(f"event store loaded in {out['store_load_s']:.1f} s", flush=True)
@@ -492,10 +507,12 @@ def report(out: dict[str, Any]) -> None:
         m = out[key][regime]
         print(f"{label:<26}{regime:<10}{m['median_ms']:>10.1f}{m['p95_ms']:>9.1f}"
               f"{m['runs']:>6}  {target}")
+    print(f"baseline in the same run: {out['baseline_tree']} (no event store)")
     for key, label in (("res6_90d", "res 6, 90 days"), ("res6_5y", "res 6, 5 years")):
         m = sql[key]
-        print(f"{label:<26}{'SQL only':<10}{m['median_ms']:>10.1f}{m['p95_ms']:>9.1f}"
-              f"{m['runs']:>6}  baseline: uncached without the event store")
+        for regime, r in (("uncached", m), ("warm", m["warm"]), ("cold", m["cold"])):
+            print(f"{label:<26}{regime:<10}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}"
+                  f"{r['runs']:>6}  baseline")
     s = out["series_52w"]
     print(f"{'series, 52 weekly steps':<26}{'uncached':<10}{s['median_ms']:>10.1f}"
           f"{s['p95_ms']:>9.1f}{s['runs']:>6}  <= 3000 ({s['changes']} level changes)")

@@ -137,10 +137,6 @@ def _from_store(v: event_store.View, lq: layers.HotspotQuery, ends: list[datetim
     starts_us = np.array([event_store._us(e - window) for e in ends], dtype=np.int64)
     lo = np.searchsorted(t, starts_us, "left")
     hi = np.searchsorted(t, ends_us, "right")
-    sizes = hi - lo
-    total = int(sizes.sum())
-    step_of = np.repeat(np.arange(steps), sizes)
-    idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(total)
     terms = scoring.threat_terms(settings)
     cred_table, crsv_floor = event_store._tables(terms)
     sign = ev["sign"].astype(np.float64)
@@ -148,12 +144,24 @@ def _from_store(v: event_store.View, lq: layers.HotspotQuery, ends: list[datetim
     harm = scoring.event_harm(ev["fatalities"], ev["injured"], ev["children"], ev["displaced"],
                               terms)
     crsv = np.maximum(ev["crsv"].astype(np.float64), crsv_floor[ev["category"] + 1])
-    cd = c[idx] * scoring.decay((ends_us[step_of] - t[idx]) / event_store.US_PER_DAY, terms)
-    slot = step_of * m + inv[idx]
-    size = steps * m
-    harm_sum = np.bincount(slot, weights=cd * harm[idx], minlength=size).reshape(steps, m)
-    crsv_sum = np.bincount(slot, weights=cd * crsv[idx], minlength=size).reshape(steps, m)
-    count = np.rint(np.bincount(slot, weights=sign[idx], minlength=size)).reshape(steps, m)
+    harm_sum, crsv_sum, count = (np.zeros((steps, m)) for _ in range(3))
+    # Steps in chunks of ~2M (step, event) pairs: bounded scratch memory, few numpy calls.
+    per_step = max(int((hi - lo).max(initial=1)), 1)
+    chunk = max(1, 2_000_000 // per_step)
+    for k0 in range(0, steps, chunk):
+        ks = np.arange(k0, min(steps, k0 + chunk))
+        sizes = hi[ks] - lo[ks]
+        total = int(sizes.sum())
+        local = np.repeat(np.arange(len(ks)), sizes)
+        idx = (np.repeat(lo[ks] - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+               + np.arange(total))
+        cd = c[idx] * scoring.decay((ends_us[ks][local] - t[idx]) / event_store.US_PER_DAY,
+                                    terms)
+        slot = local * m + inv[idx]
+        size = len(ks) * m
+        harm_sum[ks] = np.bincount(slot, weights=cd * harm[idx], minlength=size).reshape(-1, m)
+        crsv_sum[ks] = np.bincount(slot, weights=cd * crsv[idx], minlength=size).reshape(-1, m)
+        count[ks] = np.rint(np.bincount(slot, weights=sign[idx], minlength=size)).reshape(-1, m)
     cell_strings = [to_str(x) for x in cells.tolist()]
     vul = (np.array([layers.vulnerability(x, settings) for x in cells.tolist()])
            if settings.vulnerability_layer else np.ones(m))
