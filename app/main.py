@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
-from app.db import make_async_engine, make_sessionmaker
+from app.db import make_async_engine, make_read_route, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodyLimit
 from app.settings import Settings, get_settings
@@ -30,9 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_async_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        read_route = app.state.read_route = make_read_route(settings)  # issue 20: standby reads
         try:
             yield
         finally:
+            if read_route is not None:  # issue 20
+                await read_route.engine.dispose()
             await engine.dispose()
 
     app = FastAPI(title="Kinga", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

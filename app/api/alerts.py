@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
 from app.services.alerts import intake as svc
@@ -94,7 +94,7 @@ async def post_alert(
 @router.get("", summary="Alerts for review, newest first")
 async def list_alerts(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],
     status: Annotated[str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")] = None,
