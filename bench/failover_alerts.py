@@ -71,8 +71,8 @@ async def load(base: str, maker: AlertMaker, lay: ha_cluster.Layout, args: argpa
                 await asyncio.sleep(0.5)
 
     async def chaos() -> None:
-        await asyncio.sleep(args.kill_at)
-        primary = ha_cluster.primary(lay)
+        primary = await asyncio.to_thread(ha_cluster.primary, lay)  # asked before, killed on time
+        await asyncio.sleep(max(0.0, args.kill_at - (time.monotonic() - t0)))
         log["killed_node"] = primary
         pid = await asyncio.to_thread(ha_cluster.kill_node, lay, primary)
         log["killed_at"] = time.monotonic() - t0
