@@ -7,10 +7,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 async def check(session: AsyncSession) -> dict[str, Any]:
+    """PostGIS, the incident count, and the writer's replication state, in one round trip (the
+    health check is the alert bench's ceiling). Synchronous standbys are counted from
+    pg_stat_replication, which shows sync_state only to superusers and members of pg_monitor."""
     row = (await session.execute(text(
-        "SELECT postgis_lib_version() AS postgis, (SELECT count(*) FROM incident) AS incidents"
+        "SELECT postgis_lib_version() AS postgis, (SELECT count(*) FROM incident) AS incidents, "
+        "inet_server_port() AS port, current_setting('synchronous_standby_names') AS sync, "
+        "current_setting('synchronous_commit') AS commit, "
+        "(SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))::int "
+        "AS sync_standbys"
     ))).mappings().one()
-    return {"postgis": row["postgis"], "incidents": int(row["incidents"])}
+    return {"postgis": row["postgis"], "incidents": int(row["incidents"]),
+            "writer": {"port": row["port"], "synchronous_standby_names": row["sync"],
+                       "synchronous_commit": row["commit"],
+                       "synchronous_standbys": row["sync_standbys"]}}
 
 
 async def replica_lag(conn: AsyncConnection) -> dict[str, Any]:
@@ -28,13 +38,3 @@ SELECT pg_is_in_recovery() AS standby,
        END AS lag_s"""))).mappings().one()
     return {"role": "standby" if row["standby"] else "primary", "port": row["port"],
             "lag_s": None if row["lag_s"] is None else round(float(row["lag_s"]), 3)}
-
-
-async def writer_role(session: AsyncSession) -> dict[str, Any]:
-    row = (await session.execute(text(
-        "SELECT inet_server_port() AS port, current_setting('synchronous_standby_names') AS sync, "
-        "current_setting('synchronous_commit') AS commit, "
-        "(SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))::int "
-        "AS sync_standbys"))).mappings().one()
-    return {"port": row["port"], "synchronous_standby_names": row["sync"],
-            "synchronous_commit": row["commit"], "synchronous_standbys": row["sync_standbys"]}

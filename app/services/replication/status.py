@@ -55,7 +55,6 @@ async def database_status(session: AsyncSession, read_route: ReadRouteLike | Non
                  else ("read server" if usable else "writer"), **read_route.status}
     try:
         info = await repo.check(session)
-        writer = await repo.writer_role(session)
     except DBAPIError as exc:
         if not (exc.connection_invalidated or _is_connection_error(exc)):
             raise
@@ -63,6 +62,7 @@ async def database_status(session: AsyncSession, read_route: ReadRouteLike | Non
         return DatabaseStatus(False, reason, {"database": "unavailable",
                                               "writer": {"hosts": writer_hosts, "reason": reason},
                                               "reads": reads})
+    writer = info.pop("writer")
     return DatabaseStatus(True, "", {"database": "ok", **info,
                                      "writer": {"hosts": writer_hosts, **writer},
                                      "reads": reads})
