@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.schemas.hotspots import HotspotCollection, HotspotDetail, HotspotSeries
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.threat import tiles
 from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 from app.services.threat.series import SeriesQuery, level_series_json
@@ -51,22 +51,22 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
             responses={200: {"model": HotspotCollection,
-                             "content": {geojson.GEOJSON: {}}}})
+                             "content": {http.GEOJSON: {}}}})
 async def hotspots(
-    request: Request, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
     gz = accepts_gzip(request)
     return Response(await layer_geojson(session, q, settings, gzip=gz),
-                    media_type=geojson.GEOJSON, headers=encoding_headers(gz))
+                    media_type=http.GEOJSON, headers=encoding_headers(gz))
 
 
 @router.get("/series", summary="Time slider: per step, the cells whose threat level changed",
             response_model=HotspotSeries)
 async def hotspot_series(
-    request: Request, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
     step_days: Annotated[int, Query(ge=1, le=366, description="days between steps")] = 7,
@@ -97,7 +97,7 @@ def encoding_headers(gz: bool) -> dict[str, str]:
             response_class=Response,
             responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
 async def hotspot_tile(
-    z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     tiles.check_tile(z, x, y)
@@ -114,7 +114,7 @@ async def hotspot_tile(
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
             response_model=HotspotDetail)
 async def hotspot_detail(
-    cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     q.role = who.role

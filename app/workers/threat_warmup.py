@@ -35,6 +35,7 @@ class ThreatWarmup:
         self._task: asyncio.Task[None] | None = None
         self.warmed = 0  # observability and tests: completed warm-ups
         self.ready = asyncio.Event()  # set after the first warm-up (tests and the bench wait)
+        self._wake = asyncio.Event()  # a request found the store stale: rebuild now
 
     def start(self, maker: async_sessionmaker[AsyncSession]) -> None:
         self.maker = maker
@@ -51,7 +52,8 @@ class ThreatWarmup:
         async def load() -> threat_events.EventColumns | None:
             return await asyncio.to_thread(load_blocking)
 
-        event_store.configure(load, self.settings.threat_event_store_mb << 20)
+        budget = int(self.settings.threat_event_store_share * (self.settings.layer_cache_mb << 20))
+        event_store.configure(load, budget, on_stale=self._wake.set)
         self._task = asyncio.get_running_loop().create_task(self._run(),
                                                             name="kinga-threat-warmup")
 
@@ -60,11 +62,6 @@ class ThreatWarmup:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        reloading = event_store.STORE.reloading
-        if reloading is not None and not reloading.done():
-            reloading.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reloading
         event_store.configure(None, 0)
 
     async def warm(self) -> None:
@@ -91,12 +88,14 @@ class ThreatWarmup:
             return False
         if store.base is None:  # not loaded yet, or refused (over budget) at an older version
             return store.refused_version != row[0]
-        return row[1] > store.version
+        grown = len(store.delta["t_us"]) > event_store.DELTA_SHARE * max(len(store.base), 1000)
+        return row[1] > store.version or grown
 
     async def _run(self) -> None:
         first = True
         while True:
             try:
+                self._wake.clear()
                 if first or await self._stale():
                     await self.warm()
                 first = False
@@ -104,4 +103,5 @@ class ThreatWarmup:
                 log.warning("threat warm-up paused: %s", type(exc).__name__)
             except Exception:
                 log.exception("threat warm-up failed")
-            await asyncio.sleep(self.settings.threat_warm_poll_s)
+            with contextlib.suppress(TimeoutError):  # a request's call for a rebuild, or a poll
+                await asyncio.wait_for(self._wake.wait(), self.settings.threat_warm_poll_s)

@@ -8,7 +8,8 @@ Why not pre-aggregated rows in PostGIS: on the bench's 1M incidents (5 years, CA
 of the uncached layer was per-row work in the executor (exp, ln, CASEs, FILTERs, the per-step
 series, perpetrator unnesting) and per-row Python; numpy does the same sums over columns 50-100x
 faster per row. The store holds ~47 bytes per incident (1M incidents: ~47 MB per process) and
-counts against `KINGA_THREAT_EVENT_STORE_MB`; above it the layer stays on the SQL path.
+is held on the threat layer's one memory budget (`KINGA_LAYER_CACHE_MB`): the caches shrink to the
+rest; a base above `KINGA_THREAT_EVENT_STORE_SHARE` of the budget is refused (the SQL path).
 
 Exact and never stale:
 - the base is loaded in one REPEATABLE READ snapshot together with its data version V0;
@@ -25,7 +26,6 @@ that layers from the store equal layers aggregated in SQL after random writes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ from app.domain import ThreatTerms
 from app.repositories import hotspots as hot_repo
 from app.repositories import threat_events as repo
 from app.services.threat import score as scoring
+from app.services.threat.cache import LAYER_BUDGET
 from app.services.threat.cell_sums import NUMERIC, LayerSums
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,6 @@ class EventStore:
     delta_until: int = 0                 # the log has been read up to this version
     max_bytes: int = 256 << 20
     loads: int = 0
-    reloading: asyncio.Task[None] | None = None
     refused_version: int | None = None   # a base over the budget was refused at this version
     enabled: bool = True                 # tests switch it off to compare with the SQL path
     loading: int = 0                     # loads in progress
@@ -113,6 +113,7 @@ class EventStore:
             self.refused_version = loaded.version
             return False
         self.base, self.version, self.refused_version = events, loaded.version, None
+        LAYER_BUDGET.reserve(events.nbytes)
         self.perpetrators = list(loaded.perpetrators)
         self.perp_code = {p: k for k, p in enumerate(self.perpetrators)}
         self.delta, self.delta_until = _empty_delta(), loaded.version
@@ -120,6 +121,7 @@ class EventStore:
         return True
 
     def clear(self) -> None:
+        LAYER_BUDGET.reserve(0)
         self.base, self.version, self.delta_until = None, 0, 0
         self.delta = _empty_delta()
         self.perpetrators, self.perp_code = [], {}
@@ -146,14 +148,16 @@ class EventStore:
 
 STORE = EventStore()
 _loader: Callable[[], Awaitable[repo.EventColumns | None]] | None = None
+_on_stale: Callable[[], None] | None = None
 
 
 def configure(loader: Callable[[], Awaitable[repo.EventColumns | None]] | None,
-              max_bytes: int) -> None:
-    """Called by the threat warm-up worker at start-up: how to load a base (in its own session)
-    and the memory budget. Without a loader the store stays empty (SQL path)."""
-    global _loader
-    _loader = loader
+              max_bytes: int, on_stale: Callable[[], None] | None = None) -> None:
+    """Called by the threat warm-up worker at start-up: how to load a base (on its own
+    connection), the memory budget, and how to ask it for a rebuild. Without a loader the store
+    stays empty (SQL path)."""
+    global _loader, _on_stale
+    _loader, _on_stale = loader, on_stale
     STORE.max_bytes = max_bytes
     if loader is None:
         STORE.clear()
@@ -180,20 +184,9 @@ def status() -> str:
 
 
 def refresh() -> None:
-    """Schedule a reload in the background unless one is running (never awaited by requests)."""
-    if _loader is None or (STORE.reloading is not None and not STORE.reloading.done()):
-        return
-    try:
-        STORE.reloading = asyncio.get_running_loop().create_task(_background_reload())
-    except RuntimeError:
-        return
-
-
-async def _background_reload() -> None:
-    try:
-        await reload()
-    except Exception:  # a failed reload leaves the SQL path answering; log it, retry later
-        log.exception("threat event store: reload failed")
+    """Ask for a rebuild (the warm-up worker does it in the background; requests never wait)."""
+    if _on_stale is not None:
+        _on_stale()
 
 
 @dataclass
