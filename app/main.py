@@ -26,6 +26,7 @@ from app.middleware import BodyLimit
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
 from app.workers.scheduler import Scheduler
+from app.workers.threat_warmup import ThreatWarmup
 from app.workers.triage import TriageWorker
 from app.workers.webhooks import WebhookDispatcher
 
@@ -62,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheduler.start(app.state.sessionmaker)
         app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler)
         app.state.alert_triage = triage
+        # --- threat-layer warm-up (issue 16): a background task, never delays readiness ---
+        threat_warmup = ThreatWarmup(settings)
+        threat_warmup.start(app.state.sessionmaker)
+        app.state.threat_warmup = threat_warmup
         # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
         # view: full collections then scan only request garbage, not a big heap (tail latency).
         gc.collect()
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await threat_warmup.stop()  # (issue 16)
             await scheduler.stop()
             await triage.stop()
             await dispatcher.stop()

@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     layer_cache_mb: int = Field(default=256, ge=1)
     hotspot_cache_mb: int | None = Field(default=None, ge=1)
 
+    # --- threat layer speed (issue 16) ---
+    # In-process event store (app/services/threat/event_store.py): the layer's columns of every
+    # counted incident, ~47 bytes each, kept current from the change log. It is held on the
+    # layer caches' one budget (layer_cache_mb; the caches get the rest) and may take at most
+    # this share of it; beyond, the layer aggregates in SQL. Off: always SQL.
+    threat_event_store: bool = True
+    threat_event_store_share: float = Field(default=0.75, gt=0, lt=1)
+    # The warm-up worker loads the store and computes these layers (analyst view, default
+    # window) at start-up and after writes the change log cannot bridge (imports); it checks
+    # every `threat_warm_poll_s` seconds.
+    threat_warm_resolutions: tuple[int, ...] = (6,)
+    threat_warm_poll_s: float = Field(default=5.0, gt=0)
+
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
     # clears the revoking process's cache at once; other processes refuse within this time).

@@ -26,7 +26,9 @@ KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     url = fresh_database(TEST_DB)
-    return Settings(database_url=url, environment="test", max_body_bytes=200_000)
+    # The threat layer's SQL path; tests/api/threat/test_event_store.py runs the event store.
+    return Settings(database_url=url, environment="test", max_body_bytes=200_000,
+                    threat_event_store=False)
 
 
 @pytest.fixture(scope="session")
