@@ -139,6 +139,19 @@ class Settings(BaseSettings):
 
     # --- map page (issue 7) ---
 
+    # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
+    # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
+    # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).
+    export_max_rows_in_memory: int = Field(default=50_000, ge=1)
+    export_batch_rows: int = Field(default=5_000, ge=100, le=100_000)
+    # Reporting effort (docs/scoring.md "Unwatched is not safe"): a cell's reports in the window
+    # against its own history (the mean of this many earlier windows of the same length) and
+    # against its ring-1 neighbours. Thin: fewer than `reporting_min_reports`, or below
+    # `reporting_thin_ratio` of either expectation (when that expectation is itself not thin).
+    reporting_history_windows: int = Field(default=4, ge=1, le=20)
+    reporting_min_reports: int = Field(default=2, ge=1)
+    reporting_thin_ratio: float = Field(default=0.5, gt=0, lt=1)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production":

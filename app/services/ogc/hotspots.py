@@ -47,7 +47,7 @@ class Hotspots(Collection):
     properties = {
         "cell": STR, "resolution": INT, "threat_score": NUM, "threat_level": STR, "protection_tier": STR,
         "likelihood": NUM, "impact": NUM, "crsv_impact": NUM, "vulnerability": NUM, "incidents": INT,
-        "fatalities": INT, "crsv": INT, "pattern": STR,
+        "fatalities": INT, "crsv": INT, "pattern": STR, "level_label": STR,
     }
 
     async def extent(self, session: AsyncSession, ctx: Context) -> Extent:
@@ -62,7 +62,7 @@ class Hotspots(Collection):
 
     async def _query(self, session: AsyncSession, ctx: Context, q: ItemsQuery, res: int
                      ) -> HotspotQuery:
-        hq = HotspotQuery(res=res, bbox=q.bbox, role=ctx.role)
+        hq = HotspotQuery(res=res, bbox=q.bbox, role=ctx.role, with_reporting=True)
         if not q.has_datetime:
             _, hq.as_of = await self.default_window(session, ctx)
         elif q.start is not None and q.end is None:
