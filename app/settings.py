@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     reporting_history_windows: int = Field(default=4, ge=1, le=20)
     reporting_min_reports: int = Field(default=2, ge=1)
     reporting_thin_ratio: float = Field(default=0.5, gt=0, lt=1)
+    # Cursor-on-Target feed: hotspot cells of these levels at this resolution, valid this long.
+    cot_hotspot_levels: tuple[str, ...] = ("critical", "high")
+    cot_hotspot_res: int = Field(default=6, ge=4, le=9)
+    cot_hotspot_stale_hours: float = Field(default=24, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
