@@ -155,6 +155,18 @@ class Settings(BaseSettings):
     cot_hotspot_levels: tuple[str, ...] = ("critical", "high")
     cot_hotspot_res: int = Field(default=6, ge=4, le=9)
     cot_hotspot_stale_hours: float = Field(default=24, gt=0)
+    # Briefs: the threat layer they read (resolution, window), the forecast horizon, when a
+    # warning without any response counts as overdue, and when scheduled briefs are generated
+    # (mission time: daily at this hour for the previous day; weekly on Monday for Mon-Sun).
+    brief_res: int = Field(default=6, ge=4, le=9)
+    brief_threat_window_days: int = Field(default=90, ge=7, le=3650)
+    brief_forecast_horizon_days: int = Field(default=28, ge=7, le=366)
+    # The forecast method briefs quote. `decay` ranks cells within 2 % of the shipped `count`
+    # model's PAI@1% in the backtest (60.08 vs 61.38, docs/forecast.md) at ~1/15 of its cost, so
+    # a brief asked for on the spot is ready in seconds; None quotes the shipped model.
+    brief_forecast_method: str | None = "decay"
+    brief_response_deadline_minutes: int = Field(default=60, ge=1)
+    brief_schedule_hour: int = Field(default=6, ge=0, le=23)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
