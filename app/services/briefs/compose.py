@@ -172,7 +172,8 @@ async def _incidents(ctx: _Ctx, charts: bool) -> dict[str, Any]:
         f"{plural(n, 'incident', text=c.text(n))} against civilians occurred "
         f"({c.change(n, n_prev)} on the "
         f"previous {word}): {plural(fat, 'person', 'people', c.text(fat))} killed, "
-        f"{plural(crsv, 'survivor', text=c.text(crsv))} of sexual violence.", ctx.incidents_link("the incidents", p.start, p.end),
+        f"{plural(crsv, 'survivor', text=c.text(crsv))} of sexual violence.",
+        ctx.incidents_link("the incidents", p.start, p.end),
         ctx.incidents_link("the previous period's incidents", p.previous_start, p.start),
         ids=ids)]
     rows = []
