@@ -19,11 +19,13 @@ def _svg(w: int, h: int, body: str, title: str) -> str:
             f'<title>{escape(title)}</title>{body}</svg>')
 
 
-def series(values: list[int], labels: list[str], title: str, w: int = 500, h: int = 150) -> str:
-    """Vertical bars, one per step, with the axis maximum and the first and last labels."""
+def series(values: list[int | None], labels: list[str], title: str, w: int = 500,
+           h: int = 150) -> str:
+    """Vertical bars, one per step, with the axis maximum and the first and last labels. A
+    withheld value (None: under the partner threshold) is a grey dot on the axis, not a bar."""
     left, bottom, top = 34, 22, 18
     n = max(len(values), 1)
-    peak = max(values + [1])
+    peak = max([v for v in values if v is not None] + [1])
     bw = (w - left - 6) / n
     parts = [f'<text x="{left}" y="12" font-size="10" fill="{INK}">{escape(title)}</text>',
              f'<line x1="{left}" y1="{h - bottom}" x2="{w - 4}" y2="{h - bottom}" '
@@ -31,6 +33,10 @@ def series(values: list[int], labels: list[str], title: str, w: int = 500, h: in
              f'<text x="{left - 4}" y="{top + 8}" font-size="8" text-anchor="end">{peak}</text>',
              f'<text x="{left - 4}" y="{h - bottom}" font-size="8" text-anchor="end">0</text>']
     for i, v in enumerate(values):
+        if v is None:
+            parts.append(f'<circle cx="{left + i * bw + bw / 2:.1f}" cy="{h - bottom - 3}" r="2" '
+                         'fill="#999"/>')
+            continue
         bh = (h - bottom - top) * v / peak
         fill = ACCENT if i == n - 1 else MUTED
         parts.append(f'<rect x="{left + i * bw + 1:.1f}" y="{h - bottom - bh:.1f}" '
@@ -43,10 +49,11 @@ def series(values: list[int], labels: list[str], title: str, w: int = 500, h: in
 
 
 def bars(rows: list[dict[str, Any]], legend: list[str], title: str, w: int = 500) -> str:
-    """Horizontal bar pairs (this period, previous) per row."""
+    """Horizontal bar pairs (this period, previous) per row; a withheld value (None) is written
+    as such, not drawn."""
     label_w, row_h, top = 170, 18, 30
     h = top + row_h * max(len(rows), 1) + 8
-    peak = max([v for r in rows for v in r["values"]] + [1])
+    peak = max([v for r in rows for v in r["values"] if v is not None] + [1])
     span = w - label_w - 40
     parts = [f'<text x="0" y="12" font-size="10" fill="{INK}">{escape(title)}</text>']
     for j, (name, colour) in enumerate(zip(legend, (ACCENT, MUTED), strict=False)):
@@ -58,11 +65,15 @@ def bars(rows: list[dict[str, Any]], legend: list[str], title: str, w: int = 500
         parts.append(f'<text x="{label_w - 6}" y="{y + 11}" font-size="8" text-anchor="end">'
                      f'{escape(str(r["label"]))[:34]}</text>')
         for j, v in enumerate(r["values"][:2]):
+            if v is None:
+                continue
             bw = span * v / peak
             parts.append(f'<rect x="{label_w}" y="{y + 2 + j * 7}" width="{bw:.1f}" height="6" '
                          f'fill="{ACCENT if j == 0 else MUTED}"/>')
-        parts.append(f'<text x="{label_w + span * r["values"][0] / peak + 4:.1f}" y="{y + 8}" '
-                     f'font-size="7">{r["values"][0]}</text>')
+        first = r["values"][0]
+        shown = "withheld" if first is None else str(first)
+        parts.append(f'<text x="{label_w + span * (first or 0) / peak + 4:.1f}" y="{y + 8}" '
+                     f'font-size="7">{shown}</text>')
     return _svg(w, h, "".join(parts), title)
 
 

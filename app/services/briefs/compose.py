@@ -225,13 +225,14 @@ async def _incidents(ctx: _Ctx, charts: bool) -> dict[str, Any]:
         steps = 12 if p.kind == "week" else 14
         series = await repo.series(ctx.session, start=p.end - timedelta(days=step * steps),
                                    end=p.end, step_days=step, statuses=ctx.statuses, area=area)
+        withheld = f" (· fewer than {c.floor}, withheld)" if ctx.partner else ""
         section["charts"] = [
-            {"kind": "series", "title": f"Incidents per {word}, last {steps} {word}s",
-             "values": [c(v) if v else 0 for v in series],
+            {"kind": "series", "title": f"Incidents per {word}, last {steps} {word}s{withheld}",
+             "values": [c(v) for v in series],
              "labels": [(p.end - timedelta(days=step * (steps - i))).date().isoformat()
                         for i in range(steps)]},
             {"kind": "bars", "title": f"By category: this {word} and the previous",
-             "rows": [{"label": r["label"], "values": [r["incidents"] or 0, r["previous"] or 0]}
+             "rows": [{"label": r["label"], "values": [r["incidents"], r["previous"]]}
                       for r in rows[:8]], "legend": [f"this {word}", f"previous {word}"]},
         ]
     return section
