@@ -55,7 +55,8 @@ def link(path: str, title: str, **params: Any) -> dict[str, str]:
 
 def statement(text: str, *links: dict[str, str], ids: list[str] | None = None,
               kind: str = "fact") -> dict[str, Any]:
-    out: dict[str, Any] = {"text": text, "kind": kind, "links": list(links)}
+    out: dict[str, Any] = {"text": text[:1].upper() + text[1:], "kind": kind,
+                           "links": list(links)}
     if ids:
         out["record_ids"] = ids
     return out
@@ -455,6 +456,7 @@ async def _reporting(ctx: _Ctx) -> dict[str, Any]:
             ctx.res, p.end - timedelta(days=s.brief_threat_window_days), p.end), ctx.role, s)
     silent = sorted(((e["history_mean"], cell) for cell, e in effort.items()
                      if e["status"] == "none"), reverse=True)
+    steady = [(m, cell) for m, cell in silent if m >= s.reporting_min_reports]
     thin = sum(1 for e in effort.values() if e["status"] == "thin")
     effort_link = link("/api/v1/reporting-effort", "the reporting-effort layer",
                        as_of=_iso(p.end), res=ctx.res, window_days=s.brief_threat_window_days)
@@ -462,11 +464,11 @@ async def _reporting(ctx: _Ctx) -> dict[str, Any]:
             f"{s.brief_threat_window_days}-day window have no report in it, and {thin} have thin "
             "reporting: a low threat there is not evidence of calm.")
     statements.append(statement(text, *([] if ctx.partner else [effort_link]), kind="gap"))
-    if silent and not ctx.partner:
+    if steady and not ctx.partner:
         statements.append(statement(
             "Gone quiet after steady reporting: " + "; ".join(
                 f"{ctx.place(cell)} ({mean:.1f} reports per window before)"
-                for mean, cell in silent[:3]) + ".", effort_link, kind="gap"))
+                for mean, cell in steady[:3]) + ".", effort_link, kind="gap"))
     ctx.figures.update(silent_cells=len(silent), thin_cells=thin)
     return {"id": "reporting", "title": "Reporting gaps", "statements": statements}
 
