@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, require
+from app.api.http import json_response
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.schemas.briefs import BriefKeep
 from app.services.auth import Principal
 from app.services.briefs import service as svc
-from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1/briefs", tags=["briefs"])
 
@@ -37,7 +37,7 @@ def _respond(r: svc.Rendered, *, download: bool) -> Response:
 @router.get("", summary="Generate a situation brief for a day or a week (JSON, HTML or PDF)",
             response_class=Response, responses={200: {"content": CONTENT}})
 async def brief(
-    request: Request, session: SessionDep, settings: SettingsDep,
+    request: Request, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     period: Annotated[str, Query(description="day or week")] = "week",
     as_of: Annotated[date | None, Query(description="last day covered, YYYY-MM-DD in mission "
@@ -75,7 +75,7 @@ async def keep_brief(
 
 @router.get("/records", summary="Kept briefs (scheduled and asked for), newest first")
 async def records(
-    session: SessionDep, who: Annotated[Principal, Depends(require(*READERS))],
+    session: ReadSessionDep, who: Annotated[Principal, Depends(require(*READERS))],
     period: Annotated[str | None, Query(pattern="^(day|week)$")] = None,
     mission: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

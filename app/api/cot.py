@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, parse_instant, require
+from app.deps import ReadSessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.services.auth import Principal
 from app.services.cot import feed
@@ -22,7 +22,7 @@ READERS = (Role.admin, Role.analyst, Role.operations)
 @router.get("", summary="Warnings and critical/high hotspot cells as CoT 2.0 events (XML)",
             response_class=Response, responses={200: {"content": {feed.MEDIA_TYPE: {}}}})
 async def cot(
-    session: SessionDep, settings: SettingsDep,
+    session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     as_of: Annotated[str | None, Query(description="hotspot window end (ISO date or date-time); "
                                        "default the newest incident, or now if sooner")] = None,

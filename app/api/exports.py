@@ -10,7 +10,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from app.api.hotspots import QueryDep
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
@@ -83,7 +83,7 @@ async def export_incidents(
             responses={200: {"content": {"text/csv": {},
                                          "application/geopackage+sqlite3": {}}}})
 async def export_hotspots(
-    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*LAYER_READERS))],
     f: Annotated[str, Query(description="csv, gpkg or hxl")] = "hxl",
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,

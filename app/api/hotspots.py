@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.threat import tiles
 from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 
@@ -51,21 +51,21 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
             responses={200: {"model": HotspotCollection,
-                             "content": {geojson.GEOJSON: {}}}})
+                             "content": {http.GEOJSON: {}}}})
 async def hotspots(
-    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
-    return Response(await layer_geojson(session, q, settings), media_type=geojson.GEOJSON)
+    return Response(await layer_geojson(session, q, settings), media_type=http.GEOJSON)
 
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
             response_class=Response,
             responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
 async def hotspot_tile(
-    z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     tiles.check_tile(z, x, y)
@@ -82,7 +82,7 @@ async def hotspot_tile(
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
             response_model=HotspotDetail)
 async def hotspot_detail(
-    cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     q.role = who.role

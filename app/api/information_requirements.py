@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from app.api.http import json_response
 from app.deps import SessionDep, parse_instant, require
 from app.domain import Role
 from app.schemas.information_requirements import InformationRequirementCreate
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 from app.services.information_requirements import gaps, registry
 
 router = APIRouter(prefix="/api/v1/information-requirements", tags=["information requirements"])

@@ -9,11 +9,11 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.ogc import collections as svc
 from app.settings import Settings
 
@@ -51,7 +51,7 @@ def _format(f: str | None, accept: str | None) -> None:
                            errors=[{"pointer": "/query/f", "detail": "json or geojson"}])
 
 
-async def _collection(request: Request, c: svc.Collection, session: SessionDep,
+async def _collection(request: Request, c: svc.Collection, session: ReadSessionDep,
                       ctx: svc.Context) -> dict[str, Any]:
     base = f"{_base(request)}/collections/{c.id}"
     return {
@@ -59,7 +59,7 @@ async def _collection(request: Request, c: svc.Collection, session: SessionDep,
         "crs": [svc.CRS84], "storageCrs": svc.CRS84,
         "extent": (await c.extent(session, ctx)).document(),
         "links": [_link(base, "self", JSON),
-                  _link(f"{base}/items", "items", geojson.GEOJSON, f"{c.title} (GeoJSON)"),
+                  _link(f"{base}/items", "items", http.GEOJSON, f"{c.title} (GeoJSON)"),
                   _link(f"{base}/schema", "describedby", SCHEMA,
                         f"schema of a feature ({c.geometry_type} geometry)"),
                   # GDAL reads the geometry and field types from this one (rel spelt its way).
@@ -77,7 +77,7 @@ def _context(who: Principal, settings: Settings) -> svc.Context:
 async def landing(request: Request, who: Reader) -> Response:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
-    return geojson.json_response({
+    return http.json_response({
         "title": "Kinga threat picture",
         "description": "Incidents against civilians and H3 threat hotspots (OGC API - Features).",
         "links": [
@@ -93,23 +93,23 @@ async def landing(request: Request, who: Reader) -> Response:
 
 @router.get("/conformance", summary="Conformance classes")
 async def conformance(who: Reader) -> Response:
-    return geojson.json_response({"conformsTo": CONFORMANCE})
+    return http.json_response({"conformsTo": CONFORMANCE})
 
 
 @router.get("/collections", summary="Feature collections")
-async def collections(request: Request, session: SessionDep, settings: SettingsDep,
+async def collections(request: Request, session: ReadSessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
     ctx = _context(who, settings)
     docs = [await _collection(request, c, session, ctx) for c in svc.visible(who.role)]
-    return geojson.json_response({
+    return http.json_response({
         "links": [_link(f"{_base(request)}/collections", "self", JSON)], "collections": docs})
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
-async def collection(collection_id: str, request: Request, session: SessionDep,
+async def collection(collection_id: str, request: Request, session: ReadSessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
     c = svc.get(collection_id, who.role)
-    return geojson.json_response(await _collection(request, c, session, _context(who, settings)))
+    return http.json_response(await _collection(request, c, session, _context(who, settings)))
 
 
 @router.get("/collections/{collection_id}/schema", summary="JSON schema of a collection's features",
@@ -140,9 +140,9 @@ def _schema_response(doc: dict[str, Any]) -> Response:
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            responses={200: {"content": {http.GEOJSON: {}}}})
 async def items(
-    collection_id: str, request: Request, session: SessionDep, settings: SettingsDep,
+    collection_id: str, request: Request, session: ReadSessionDep, settings: SettingsDep,
     who: Reader, bbox: BBox,
     datetime: Annotated[str | None, Query(description="instant or interval a/b, '..' open")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size; capped by the server")] = None,
@@ -162,26 +162,26 @@ async def items(
                        horizon_days=horizon_days)
     page = await c.items(session, _context(who, settings), q)
     feats, matched, cid = page.features, page.matched, c.id
-    links = [_link(str(request.url), "self", geojson.GEOJSON)]
+    links = [_link(str(request.url), "self", http.GEOJSON)]
     if offset + len(feats) < matched:
         links.append(_link(str(request.url.include_query_params(offset=offset + lim, limit=lim)),
-                           "next", geojson.GEOJSON, "next page"))
+                           "next", http.GEOJSON, "next page"))
     if offset > 0:
         links.append(_link(str(request.url.include_query_params(offset=max(offset - lim, 0),
                                                                 limit=lim)),
-                           "prev", geojson.GEOJSON, "previous page"))
+                           "prev", http.GEOJSON, "previous page"))
     links.append(_link(f"{_base(request)}/collections/{cid}", "collection", JSON))
     extra: dict[str, Any] = {}
     if page.window is not None:  # the window served (the default one when none was asked)
         extra["window"] = {"start": page.window[0], "end": page.window[1]}
-    return geojson.response(geojson.collection(
+    return http.response(http.collection(
         feats, numberMatched=matched, numberReturned=len(feats),
         timeStamp=_now(), links=links, **extra))
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
-async def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
+            responses={200: {"content": {http.GEOJSON: {}}}})
+async def item(collection_id: str, feature_id: str, request: Request, session: ReadSessionDep,
                settings: SettingsDep, who: Reader,
                datetime: Annotated[str | None, Query(description="the window (cell "
                                                      "collections) or date")] = None,
@@ -194,9 +194,9 @@ async def item(collection_id: str, feature_id: str, request: Request, session: S
     q = svc.ItemsQuery(start=start, end=end, res=res, horizon_days=horizon_days)
     feat = await c.item(session, _context(who, settings), feature_id, q)
     base = f"{_base(request)}/collections/{c.id}"
-    feat["links"] = [_link(str(request.url), "self", geojson.GEOJSON),
+    feat["links"] = [_link(str(request.url), "self", http.GEOJSON),
                      _link(base, "collection", JSON)]
-    return geojson.response(feat)
+    return http.response(feat)
 
 
 def _utcnow() -> dt.datetime:

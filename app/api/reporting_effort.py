@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.api.hotspots import QueryDep
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, SettingsDep, require
 from app.domain import Role
 from app.services.auth import Principal
-from app.services.geo import geojson
-from app.services.threat import reporting_effort as svc
+from app.services.threat import reporting_layer as svc
 
 router = APIRouter(prefix="/api/v1/reporting-effort", tags=["hotspots"])
 
@@ -20,9 +20,9 @@ STAFF = (Role.admin, Role.analyst, Role.operations)
 
 
 @router.get("", summary="Reports per H3 cell against the cell's history and neighbours",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            responses={200: {"content": {http.GEOJSON: {}}}})
 async def reporting_effort(
-    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
     status: Annotated[str | None, Query(pattern="^(none|thin|adequate)(,(none|thin|adequate))*$",
@@ -36,4 +36,4 @@ async def reporting_effort(
     q.res, q.role = res, who.role
     feats = await svc.layer(session, q, settings,
                             statuses=status.split(",") if status else None)
-    return geojson.response(geojson.collection(feats, numberReturned=len(feats)))
+    return http.response(http.collection(feats, numberReturned=len(feats)))

@@ -52,15 +52,14 @@ async def _run(period: str, as_of: date | None, mission: str | None, aor: str | 
                due: bool) -> str:
     from app.db import make_async_engine, make_sessionmaker
     from app.services.briefs import service as svc
-    from app.services.briefs.schedule import generate_due_briefs
+    from app.services.briefs.schedule import run_once
 
     settings = get_settings()
     engine = make_async_engine(settings)
     sessionmaker = make_sessionmaker(engine)
     try:
         if due:
-            made = await generate_due_briefs(sessionmaker, settings)
-            return f"{len(made)} scheduled brief(s) kept" + "".join(f"\n{m}" for m in made)
+            return f"{await run_once(sessionmaker, settings)} scheduled brief(s) kept"
         svc.check_format(fmt)
         ed = svc.edition_for(_staff(), edition)
         async with sessionmaker() as session:

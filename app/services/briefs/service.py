@@ -61,8 +61,8 @@ async def generate(session: AsyncSession, settings: Settings, *, period: str | N
     return {"id": None, "kept": False, "content": content}
 
 
-async def keep(session: AsyncSession, brief: dict[str, Any], *, actor: str, scheduled: bool
-               ) -> uuid.UUID | None:
+async def keep(session: AsyncSession, brief: dict[str, Any], *, actor: str, scheduled: bool,
+               commit: bool = True) -> uuid.UUID | None:
     c = brief["content"]
     new_id = await repo.insert_brief(session, {
         "period": c["period"]["kind"], "as_of": date.fromisoformat(c["period"]["as_of"]),
@@ -71,7 +71,8 @@ async def keep(session: AsyncSession, brief: dict[str, Any], *, actor: str, sche
         "mission": c["scope"]["mission"], "aor": c["scope"]["aor"], "edition": c["edition"],
         "scheduled": scheduled, "generated_by": actor,
         "content": orjson.loads(orjson.dumps(c, default=str))})
-    await session.commit()
+    if commit:
+        await session.commit()
     if new_id is not None:
         brief.update(id=str(new_id), kept=True)
     return new_id

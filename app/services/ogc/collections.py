@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role, Status
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.schemas.params import parse_instant
 from app.services.auth import Principal
 from app.settings import Settings
 
@@ -226,8 +227,6 @@ def get(collection_id: str, role: Role) -> Collection:
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
     """OGC `datetime`: an instant, or an interval `a/b` with `..` or empty for an open end."""
-    from app.deps import parse_instant
-
     if not value:
         return None, None
     if "/" in value:

@@ -21,7 +21,7 @@ from app.services.ogc.collections import (
     register,
 )
 from app.services.ogc.hotspots import DEFAULT_RES, Hotspots
-from app.services.threat import reporting_effort as svc
+from app.services.threat import reporting_layer as svc
 from app.services.threat.layer import parse_cell
 from app.services.threat.layer import window as layer_window
 

@@ -119,20 +119,3 @@ async def annotate(session: AsyncSession, cells: list[dict[str, Any]], w: Window
         c["reporting_effort"] = {"status": e["status"]} if role == Role.partner else dict(e)
         c["level_label"] = level_label(c["threat_level"], e["status"])
 
-
-async def layer(session: AsyncSession, q: Any, settings: Settings,
-                statuses: list[str] | None = None) -> list[dict[str, Any]]:
-    """The effort layer for a HotspotQuery's resolution and window, as GeoJSON features (least
-    reported first: none, thin, then by reports)."""
-    from app.services.geo.h3cells import cell_polygon
-    from app.services.threat.layer import validate
-    from app.services.threat.layer import window as layer_window
-
-    validate(q, settings)
-    w = layer_window(q)
-    found = await effort(session, Window(q.res, w.start, w.end), q.role, settings)
-    order = {"none": 0, "thin": 1, "adequate": 2}
-    cells = sorted(found.items(), key=lambda kv: (order[kv[1]["status"]], kv[1]["reports"], kv[0]))
-    return [{"type": "Feature", "id": cell, "geometry": cell_polygon(cell),
-             "properties": {"cell": cell, "resolution": q.res, **e}}
-            for cell, e in cells if statuses is None or e["status"] in statuses]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from app.services.briefs.schedule import due, generate_due_briefs
+from app.services.briefs.schedule import due, run_once
 from tests.support.products import AS_OF, BUSY, seed_week
 
 URL = "/api/v1/briefs"
@@ -117,6 +117,7 @@ async def test_kept_briefs_are_dated_records(client, auth, conn):
 
 async def test_scheduled_generation_is_daily_at_six_and_weekly_on_monday(app, settings, client,
                                                                         auth, conn):
+    on = settings.model_copy(update={"brief_schedule": True})
     await seed_week(client, auth, conn)
     # Monday 2024-07-01 07:00 mission time (06:00 UTC): yesterday's day brief and last week's.
     monday = datetime(2024, 7, 1, 6, 0, tzinfo=UTC)
@@ -124,22 +125,29 @@ async def test_scheduled_generation_is_daily_at_six_and_weekly_on_monday(app, se
     assert due(monday, plus_one, 6) == [("day", date(2024, 6, 30)), ("week", date(2024, 6, 30))]
     assert due(datetime(2024, 7, 1, 4, 59, tzinfo=UTC), plus_one, 6) == [
         ("day", date(2024, 6, 29)), ("week", date(2024, 6, 23))]  # before Monday's 06:00
-    made = await generate_due_briefs(app.state.sessionmaker, settings, now=monday)
-    assert len(made) == 4  # day and week, full and partner editions
+    made = await run_once(app.state.sessionmaker, on, now=monday)
+    assert made == 4  # day and week, full and partner editions
     rows = conn.execute("SELECT period, as_of, edition, scheduled FROM brief ORDER BY 1, 3"
                         ).fetchall()
     assert rows == [("day", date(2024, 6, 30), "full", True),
                     ("day", date(2024, 6, 30), "partner", True),
                     ("week", date(2024, 6, 30), "full", True),
                     ("week", date(2024, 6, 30), "partner", True)]
-    assert await generate_due_briefs(app.state.sessionmaker, settings, now=monday) == []
+    assert await run_once(app.state.sessionmaker, on, now=monday) == 0
     # 05:30 mission time on Tuesday: Tuesday's run has not come yet; nothing new.
     early = datetime(2024, 7, 2, 4, 30, tzinfo=UTC)
-    assert await generate_due_briefs(app.state.sessionmaker, settings, now=early) == []
+    assert await run_once(app.state.sessionmaker, on, now=early) == 0
     later = datetime(2024, 7, 2, 5, 0, tzinfo=UTC)  # 06:00 mission time
-    made = await generate_due_briefs(app.state.sessionmaker, settings, now=later)
-    assert len(made) == 2
+    assert await run_once(app.state.sessionmaker, on, now=later) == 2
+    assert await run_once(app.state.sessionmaker, settings, now=later) == 0  # switched off
     assert conn.execute("SELECT count(*) FROM brief WHERE as_of = '2024-07-01'").fetchone()[0] == 2
+    # The scheduler runs it as one of its jobs, under its lock, and commits.
+    from app.workers.scheduler import Scheduler
+
+    scheduler = Scheduler(on)
+    scheduler.maker = app.state.sessionmaker
+    next_monday = datetime(2024, 7, 8, 6, 0, tzinfo=UTC)
+    assert await scheduler.run_job("briefs.generate_due", next_monday) == 4
 
 
 @pytest.mark.parametrize("params,pointer", [

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 
-from app.services.briefs.schedule import generate_due_briefs
+from app.services.briefs.schedule import run_once
 from tests.support.products import AS_OF, BUSY, SECRETS, SMALL_CELL, seed_week
 
 LAYER = {"as_of": AS_OF, "window_days": 90, "res": 6}
@@ -52,8 +52,8 @@ async def test_no_partner_product_holds_analyst_only_values(app, settings, clien
                              headers=auth("analyst"))
     products["kept.json"] = (await client.get(f"/api/v1/briefs/{kept.json()['id']}",
                                               headers=h)).content
-    await generate_due_briefs(app.state.sessionmaker, settings,
-                              now=datetime(2024, 7, 1, 6, tzinfo=UTC))
+    await run_once(app.state.sessionmaker, settings.model_copy(update={"brief_schedule": True}),
+                   now=datetime(2024, 7, 1, 6, tzinfo=UTC))
     for item in (await client.get("/api/v1/briefs/records", headers=h)).json()["items"]:
         assert item["edition"] == "partner"
         products[f"scheduled-{item['period']}.html"] = (await client.get(
