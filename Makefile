@@ -47,8 +47,10 @@ lint: venv  ## ruff, mypy and the import-layer contracts of docs/architecture.md
 	$(VENV)/bin/mypy app
 	$(VENV)/bin/lint-imports
 
-bench: setup  ## benchmarks (not part of the test run)
-	$(VENV)/bin/python -m bench.bench_import
+BENCHES ?= bench_import bench_hotspots bench_alerts fault_alerts bench_patrols
+
+bench: setup  ## every benchmark, one after the other (not part of the test run); BENCHES=… picks some
+	@for b in $(BENCHES); do echo "== $$b"; $(VENV)/bin/python -m bench.$$b || exit 1; done
 
 clean-db:
 	-$(KINGA) db down

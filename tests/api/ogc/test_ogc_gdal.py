@@ -22,7 +22,7 @@ from app.domain import Role
 from app.services.incidents.import_pipeline import import_file
 from app.services.ogc.collections import catalogue
 from app.settings import PROJECT_ROOT
-from tests.support.live import serve
+from tests.support.server import served_app
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 GDAL_GEOMETRY = {"Point": "Point", "Polygon": "Polygon", "MultiPolygon": "Multi Polygon"}
@@ -54,7 +54,9 @@ def bundled_mission(db_url, settings):
 
 def test_every_collection_opens_and_copies_in_gdal(settings, bundled_mission, tmp_path):
     token = create_token(settings, Role.analyst, "gdal-test")
-    with serve(settings, ARTIFACTS / "gdal-server.log") as base:
+    assert settings.database_url is not None
+    with served_app(settings.database_url.get_secret_value(), ARTIFACTS / "gdal-server.log",
+                    env={"KINGA_BRIEF_SCHEDULE": "false"}, ready_within_s=120) as (base, _):
         headers = {"Authorization": f"Bearer {token}"}
         # A historical warning scan puts warnings (polygons) in the store, through the API.
         scan = httpx.post(f"{base}/api/v1/warnings/scan", params={"as_of": "2022-12-31"},
