@@ -7,11 +7,13 @@ PYTHON ?= python3
 .PHONY: run test setup venv db lint bench clean-db frontend run-ha test-ha
 
 run: setup  ## set everything up, load the bundled real data, serve on 127.0.0.1:$KINGA_PORT (8000)
+	bash scripts/install-products.sh
 	$(KINGA) seed
 	$(KINGA) serve --workers $${KINGA_WORKERS:-2}
 
 test: setup lint  ## set everything up, lint (ruff, mypy, import layers), then the whole test suite
 	bash scripts/install-chromium.sh
+	bash scripts/install-products.sh
 	$(VENV)/bin/pytest
 
 setup: venv db

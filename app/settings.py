@@ -160,6 +160,37 @@ class Settings(BaseSettings):
 
     # --- map page (issue 7) ---
 
+    # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
+    # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
+    # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).
+    export_max_rows_in_memory: int = Field(default=50_000, ge=1)
+    export_batch_rows: int = Field(default=5_000, ge=100, le=100_000)
+    # Reporting effort (docs/scoring.md "Unwatched is not safe"): a cell's reports in the window
+    # against its own history (the mean of this many earlier windows of the same length) and
+    # against its ring-1 neighbours. Thin: fewer than `reporting_min_reports`, or below
+    # `reporting_thin_ratio` of either expectation (when that expectation is itself not thin).
+    reporting_history_windows: int = Field(default=4, ge=1, le=20)
+    reporting_min_reports: int = Field(default=2, ge=1)
+    reporting_thin_ratio: float = Field(default=0.5, gt=0, lt=1)
+    # Cursor-on-Target feed: hotspot cells of these levels at this resolution, valid this long.
+    cot_hotspot_levels: tuple[str, ...] = ("critical", "high")
+    cot_hotspot_res: int = Field(default=6, ge=4, le=9)
+    cot_hotspot_stale_hours: float = Field(default=24, gt=0)
+    # Briefs: the threat layer they read (resolution, window), the forecast horizon, when a
+    # warning without any response counts as overdue, and when scheduled briefs are generated
+    # (mission time: daily at this hour for the previous day; weekly on Monday for Mon-Sun).
+    brief_res: int = Field(default=6, ge=4, le=9)
+    brief_threat_window_days: int = Field(default=90, ge=7, le=3650)
+    brief_forecast_horizon_days: int = Field(default=28, ge=7, le=366)
+    # The forecast method briefs quote. `decay` ranks cells within 2 % of the shipped `count`
+    # model's PAI@1% in the backtest (60.08 vs 61.38, docs/forecast.md) at ~1/15 of its cost, so
+    # a brief asked for on the spot is ready in seconds; None quotes the shipped model.
+    brief_forecast_method: str | None = "decay"
+    brief_response_deadline_minutes: int = Field(default=60, ge=1)
+    brief_schedule_hour: int = Field(default=6, ge=0, le=23)
+    brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
+    brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
+
     # --- replication, read routing, the project's own HA cluster (issue 20) ---
     # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
     # when set (libpq multi-host, target_session_attrs=prefer-standby or any); writes and reads

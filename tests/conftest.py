@@ -26,9 +26,10 @@ KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     url = fresh_database(TEST_DB)
-    # The threat layer's SQL path; tests/api/threat/test_event_store.py runs the event store.
+    # The threat layer's SQL path (tests/api/threat/test_event_store.py runs the event store);
+    # scheduled briefs off (the brief tests run the job themselves).
     return Settings(database_url=url, environment="test", max_body_bytes=200_000,
-                    threat_event_store=False)
+                    threat_event_store=False, brief_schedule=False)
 
 
 @pytest.fixture(scope="session")

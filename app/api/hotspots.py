@@ -37,13 +37,16 @@ def hotspot_query(
     min_level: Annotated[str | None, Query(pattern="^(low|medium|high|critical)$")] = None,
     min_grade: Annotated[str | None, Query(pattern="^[abc]$")] = None,
     pattern: Annotated[bool, Query(description="compute emerging hot-spot classes")] = True,
+    reporting: Annotated[bool, Query(description="add each cell's reporting effort and label "
+                                     "'low — thin reporting' (docs/scoring.md)")] = False,
 ) -> HotspotQuery:
     """Query parameters shared by the layer, the tiles and the OGC hotspot collection
     (resolution is added by each endpoint; the service validates the rest)."""
     return HotspotQuery(
         as_of=parse_instant(as_of, "as_of", end_of_day=True), window_days=window_days,
         start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
-        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern)
+        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern,
+        with_reporting=reporting)
 
 
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]

@@ -60,7 +60,9 @@ def live_server(settings: Settings) -> Iterator[str]:
     """`uvicorn app.main:app` on 127.0.0.1:<free port>; yields its base URL once /health answers."""
     assert settings.database_url is not None
     try:
+        # Scheduled briefs off, as in the in-process app (tests/conftest.py).
         with served_app(settings.database_url.get_secret_value(), ARTIFACTS / "server.log",
+                        env={"KINGA_BRIEF_SCHEDULE": "false"},
                         ready_within_s=STARTUP_DEADLINE_S) as (base, _proc):
             yield base
     except ServerDied as exc:

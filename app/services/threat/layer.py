@@ -54,6 +54,7 @@ class HotspotQuery:
     min_grade: str | None = None       # a|b|c
     role: Role = Role.analyst          # partner => sanitised per settings policy
     with_pattern: bool = True          # emerging hot-spot classes (costly); False for fast callers
+    with_reporting: bool = False       # reporting effort and "low — thin reporting" (see below)
 
 
 @dataclass
@@ -238,7 +239,21 @@ async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Setting
         cells = await _threat_layer(session, q, settings, key)
         if key is not None:
             _CELLS.put(key, cells)
-    return [dict(c) for c in cells]
+    out = [dict(c) for c in cells]
+    if q.with_reporting:
+        await _annotate_reporting(session, out, q, settings)
+    return out
+
+
+async def _annotate_reporting(session: AsyncSession, cells: list[dict[str, Any]], q: HotspotQuery,
+                              settings: Settings) -> None:
+    """Hook: reporting effort per cell and the "low — thin reporting" label, added after scoring
+    (app/services/threat/reporting_effort.py; the score itself is unchanged)."""
+    from app.services.threat import reporting_effort
+
+    w = window(q)
+    await reporting_effort.annotate(session, cells, reporting_effort.Window(q.res, w.start, w.end),
+                                    q.role, settings)
 
 
 def gzipped(key: tuple[Any, ...] | None, body: bytes) -> bytes:
@@ -257,6 +272,13 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
     """The layer as a serialised RFC 7946 FeatureCollection (the /api/v1/hotspots body);
     gzip-compressed when `gzip`."""
     validate(q, settings)
+    if q.with_reporting:  # annotated cells are serialised here, not cached as bytes
+        cells = await threat_layer(session, q, settings)
+        features = [{"type": "Feature", "id": c["cell"], "geometry": cell_polygon(c["cell"]),
+                     "properties": c} for c in cells]
+        annotated = orjson.dumps(collection(features, numberReturned=len(features),
+                                            **layer_meta(q)), default=str, option=_JSON_OPTS)
+        return gzipped(None, annotated) if gzip else annotated
     key = await cache_key(session, "geojson", q, settings)
     body = _BYTES.get(key) if key is not None else None
     if body is None:
