@@ -1,10 +1,11 @@
 """Application factory and the ONE lifespan that owns the process's state.
 
-The lifespan builds, in order: the engine and session factory (its commits wake the webhook
-dispatcher when they queued deliveries), the revocation listener (LISTEN/NOTIFY: revoked tokens
-are refused by every process at once), the threat-layer cache budget, the webhook dispatcher,
-the alert triage worker (with an engine of its own: it runs on its own thread and loop) and the
-scheduler of periodic jobs; it stops them in reverse order. Nothing else starts background work
+The lifespan builds, in order: the threat-layer cache budget, the engine and session factory (its
+commits wake the webhook dispatcher when they queued deliveries), the revocation listener
+(LISTEN/NOTIFY: revoked tokens are refused by every process at once), the standby read route, the
+webhook dispatcher, the alert triage worker (with an engine of its own: it runs on its own thread
+and loop), the scheduler of periodic jobs and the threat-layer warm-up (the in-process event
+store, loaded in the background); it stops them in reverse order. Nothing else starts background work
 or touches the lifespan. See docs/architecture.md.
 """
 
@@ -22,12 +23,13 @@ from fastapi import FastAPI
 
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
 from app.api.problems import install_error_handlers
-from app.db import make_async_engine, make_sessionmaker
+from app.db import make_async_engine, make_read_route, make_sessionmaker
 from app.middleware import BodyLimit
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
 from app.workers.revocations import RevocationListener
 from app.workers.scheduler import Scheduler
+from app.workers.threat_warmup import ThreatWarmup
 from app.workers.triage import TriageWorker
 from app.workers.webhooks import WebhookDispatcher
 
@@ -43,6 +45,7 @@ class Workers:
     webhooks: WebhookDispatcher
     scheduler: Scheduler
     revocations: RevocationListener
+    threat_warmup: ThreatWarmup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine, on_outbox=dispatcher.notify)
         revocations = RevocationListener(engine)
         revocations.start()
+        read_route = app.state.read_route = make_read_route(settings)  # standby reads (scale-out)
         dispatcher.start(app.state.sessionmaker)
         triage = TriageWorker(
             settings, make_async_engine(settings, pool_size=2), on_outbox=dispatcher.notify
@@ -64,9 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         triage.start()
         scheduler = Scheduler(settings)
         scheduler.start(app.state.sessionmaker)
+        threat_warmup = ThreatWarmup(settings)  # loads the event store in the background
+        threat_warmup.start(app.state.sessionmaker)
         app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler,
-                                    revocations=revocations)
+                                    revocations=revocations, threat_warmup=threat_warmup)
         app.state.alert_triage = triage
+        app.state.threat_warmup = threat_warmup
         # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
         # view: full collections then scan only request garbage, not a big heap (tail latency).
         gc.collect()
@@ -74,9 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await threat_warmup.stop()
             await scheduler.stop()
             await triage.stop()
             await dispatcher.stop()
+            if read_route is not None:
+                await read_route.engine.dispose()
             await revocations.stop()
             await engine.dispose()
             layer_cache.clear_all()

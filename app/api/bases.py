@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, SessionDep, require
+from app.deps import BBox, ReadSessionDep, SessionDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.models.bases import BASE_KINDS
@@ -46,7 +46,7 @@ def feature(b: dict[str, object]) -> dict[str, object]:
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
             responses={200: {"model": BaseList, "content": {"application/geo+json": {}}}})
 async def list_bases(
-    session: SessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
+    session: ReadSessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
     as_of: Annotated[date | None, Query(description="bases active on this date")] = None,
     kind: Annotated[str | None, Query(description="comma-separated kinds")] = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORT_KEYS) + ")$")] = "name",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ReadSessionDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
@@ -63,7 +63,7 @@ async def create_incident(
             responses={200: {"model": IncidentPage,
                              "content": {"application/geo+json": {}}}})
 async def list_incidents(
-    request: Request, session: SessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
+    request: Request, session: ReadSessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
     perpetrator: Annotated[str | None, Query(max_length=200)] = None,

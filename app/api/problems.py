@@ -29,8 +29,11 @@ def problem_response(
     instance: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
+    if extra:  # RFC 9457 extension members
+        body = {**extra, **body}
     if instance:
         body["instance"] = instance
     if errors:
@@ -54,7 +57,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers = ({"WWW-Authenticate": getattr(exc, "challenge", "Bearer")}
+                   if exc.status == 401 else {})
         headers.update(exc.headers)
         return problem_response(
             exc.status, exc.kind, exc.title, exc.detail,

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.repositories import locks
+from app.services.briefs.schedule import generate_due_briefs
 from app.services.reporters import contacts as reporters
 from app.services.retention import jobs as retention
 from app.services.warnings import lifecycle as warnings
@@ -41,6 +42,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("warnings.expire", lambda s: s.warning_expiry_every_s, warnings.expire_due),
+    Job("briefs.generate_due", lambda s: s.brief_schedule_every_s, generate_due_briefs),
     Job("retention.idempotency_keys", lambda s: s.retention_every_s,
         retention.purge_idempotency_keys),
     Job("retention.webhook_deliveries", lambda s: s.retention_every_s,

@@ -39,6 +39,31 @@ ENDPOINTS = [
     # analyst created, so four-eyes lets the admin)
     ("POST", "/api/v1/incidents/{id}/approve", None, {"admin"}),
     ("POST", "/api/v1/imports?approve", None, {"admin"}),
+    ("GET", "/api/v1/hotspots/series?res=6&start=2024-01-01&end=2024-03-01&step_days=7", None,
+     {"admin", "analyst", "operations", "partner"}),
+    # products (issue 18)
+    ("GET", "/api/v1/exports/incidents", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/exports/hotspots?as_of=2024-03-31", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/cot", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/information-requirements", None, {"admin", "analyst", "operations"}),
+    ("POST", "/api/v1/information-requirements",
+     {"question": "Where are civilians being killed?", "categories": ["killing"],
+      "frequency_days": 7, "owner_section": "jmac",
+      "area": {"type": "Polygon", "coordinates": [[[18, 4], [19, 4], [19, 5], [18, 5], [18, 4]]]}},
+     {"admin", "analyst"}),
+    ("GET", "/api/v1/information-requirements/gaps", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/reporting-effort", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/incidents/tiles/8/140/126.mvt", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/briefs?as_of=2024-03-03&charts=false", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/briefs", {"as_of": "2024-03-03"}, {"admin", "analyst"}),
+    ("GET", "/api/v1/briefs/records", None, {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/briefs/{brief}", None, {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/ogc/collections/warnings/schema.xsd", None, {"admin", "analyst", "operations"}),
+    ("GET", "/ogc/collections/bases/queryables", None,
+     {"admin", "analyst", "operations", "partner"}),
 ]
 # statuses an allowed role gets when the service refuses for a reason other than the role
 ALLOWED_STATUS = {"/api/v1/alerts/{alert}/acknowledgement": 409}
@@ -51,7 +76,12 @@ async def _approved_incident(client, auth):
     return iid
 
 
-async def _call(client, method, path, body, headers):
+async def _call(client, method, path, body, headers, auth=None):
+    if "{brief}" in path:  # a kept partner edition, which every reader may open
+        kept = await client.post("/api/v1/briefs", json={"as_of": "2024-03-03",
+                                                         "edition": "partner"},
+                                 headers=auth("analyst"))
+        path = path.replace("{brief}", kept.json()["id"])
     if path.startswith("/api/v1/imports"):
         files = {"file": ("x.csv", b"event_id_cnty,event_date\n", "text/csv")}
         data = {"source": "acled"} | ({"approve": "true"} if path.endswith("?approve") else {})
@@ -69,21 +99,23 @@ async def test_role_matrix(client, auth, role, method, path, body, allowed):
     if path.endswith("/approve"):
         await client.post(f"/api/v1/incidents/{iid}/validate", headers=auth("analyst"))
     headers = auth(role) if role else {}
-    token = None
+    ids = {"{id}": iid}
     if "{token}" in path:
-        token = (await client.post("/api/v1/tokens", json={"name": "victim", "role": "partner"},
-                                   headers=auth("admin"))).json()["id"]
-    report = alert = integration = None
+        ids["{token}"] = (await client.post("/api/v1/tokens",
+                                            json={"name": "victim", "role": "partner"},
+                                            headers=auth("admin"))).json()["id"]
     if "{report}" in path:
-        report = (await client.get(f"/api/v1/incidents/{iid}",
-                                   headers=auth("admin"))).json()["reports"][0]["id"]
+        ids["{report}"] = (await client.get(f"/api/v1/incidents/{iid}",
+                                            headers=auth("admin"))).json()["reports"][0]["id"]
     if "{alert}" in path or "{integration}" in path:
         integ = await make_integration(client, auth, name="matrix")
-        integration = "matrix"
+        ids["{integration}"] = "matrix"
         posted = await post_alert(client, integ, alert_doc(reporter_contact="+236 70 00 00 99"))
-        alert = posted.json()["id"]
-    r = await _call(client, method, path.format(id=iid, token=token, report=report, alert=alert,
-                                                integration=integration), body, headers)
+        ids["{alert}"] = posted.json()["id"]
+    url = path
+    for placeholder, value in ids.items():
+        url = url.replace(placeholder, value)
+    r = await _call(client, method, url, body, headers, auth)
     if role is None:
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     elif role not in allowed:
