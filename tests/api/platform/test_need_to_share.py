@@ -108,3 +108,42 @@ async def test_the_partner_ogc_extent_is_that_of_cells(client, auth):
                                                       round(lon6, 6), round(lat6, 6)]]
     staff = await client.get("/ogc/collections/incidents", headers=auth("analyst"))
     assert staff.json()["extent"]["spatial"]["bbox"] == [[LON, LAT, LON, LAT]]
+
+
+async def test_partner_incident_tiles_hold_cells_not_points_and_no_small_counts(client, auth):
+    import mapbox_vector_tile
+
+    from app.services.threat.tiles import EXTENT
+    from tests.api.threat.test_hotspots_tiles import tile_of, to_tile_units
+
+    small = await _approved(client, auth, fatalities_best=1)
+    z = 12
+    x, y = tile_of(LAT, LON, z)
+    lat6, lon6 = _centroid()
+
+    async def features(role):
+        # the tile that holds the cell's centroid (the partner's point), and the exact point's
+        tiles = {(x, y), tile_of(lat6, lon6, z)}
+        out = []
+        for tx, ty in tiles:
+            r = await client.get(f"/api/v1/incidents/tiles/{z}/{tx}/{ty}.mvt", headers=auth(role))
+            assert r.status_code == 200, r.text
+            decoded = mapbox_vector_tile.decode(r.content, default_options={"y_coord_down": True})
+            out += [(tx, ty, f) for f in decoded.get("incidents", {}).get("features", [])
+                    if all(0 <= c < EXTENT for c in f["geometry"]["coordinates"])]  # not buffer
+        return out
+
+    staff = await features("analyst")
+    assert [f["properties"]["fatalities_best"] for _, _, f in staff] == [1]
+    sx, sy, sf = staff[0]
+    px, py = to_tile_units(LAT, LON, z, sx, sy)
+    assert abs(sf["geometry"]["coordinates"][0] - px) <= 1.5
+    partner = await features("partner")
+    assert len(partner) == 1
+    tx, ty, pf = partner[0]
+    assert (tx, ty) == tile_of(lat6, lon6, z)  # the tile of the centroid, wherever the point is
+    cx, cy = to_tile_units(lat6, lon6, z, tx, ty)
+    assert abs(pf["geometry"]["coordinates"][0] - cx) <= 1.5
+    assert abs(pf["geometry"]["coordinates"][1] - cy) <= 1.5
+    assert "fatalities_best" not in pf["properties"]  # 1 < KINGA_PARTNER_MIN_COUNT: left out
+    assert pf["properties"]["id"] == small and pf["properties"]["location_radius_m"] >= 3000
