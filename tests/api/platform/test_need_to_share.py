@@ -28,6 +28,8 @@ def _centroid(res=6):
 @pytest.mark.parametrize("path", [
     "/api/v1/incidents", "/api/v1/incidents?f=geojson", "/api/v1/hotspots",
     "/api/v1/hotspots/tiles/6/35/31.mvt", f"/api/v1/hotspots/{h3.latlng_to_cell(LAT, LON, 6)}",
+    "/api/v1/hotspots/series?res=6&start=2024-01-01&end=2024-03-01&step_days=7",
+    "/api/v1/exports/hotspots?as_of=2024-03-31&f=csv",
 ])
 async def test_partners_may_not_filter_on_perpetrators(client, auth, conn, path):
     await _approved(client, auth)
