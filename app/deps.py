@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.repositories import tokens as token_repo
+from app.schemas.common import check_instant
 from app.services.auth import Principal, hash_token, integration_principals
 from app.settings import Settings
 
@@ -101,11 +102,15 @@ def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> 
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
-            return datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+            dt = datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
+        else:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        return check_instant(dt)
+    except (ValueError, OverflowError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith("must be between"):
+            raise InvalidInput.at(f"/query/{name}", str(exc)) from None
         raise InvalidInput(f"{name} is not an ISO 8601 date or date-time", errors=err) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def time_window(

@@ -64,6 +64,13 @@ class Forbidden(DomainError):
 class InvalidInput(DomainError):
     status, kind, title = 422, "validation", "Invalid input"
 
+    @classmethod
+    def at(cls, pointer: str, detail: str, message: str | None = None) -> InvalidInput:
+        """One refused value: `pointer` is a JSON pointer into the request (`/body/field`,
+        `/query/name`, `/path/id`, `/header/name`, `/file/row/3`), `detail` says why."""
+        return cls(message or f"{pointer.rsplit('/', 1)[-1] or pointer}: {detail}",
+                   errors=[{"pointer": pointer, "detail": detail}])
+
 
 class PayloadTooLarge(DomainError):
     status, kind, title = 413, "payload-too-large", "Request body too large"
@@ -124,10 +131,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         kinds = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+        headers = dict(exc.headers or {})
+        detail = str(exc.detail)
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
         return problem_response(
             exc.status_code, kinds.get(exc.status_code, "http-error"),
             str(exc.detail) if exc.status_code != 404 else "Not found",
-            str(exc.detail), instance=request.url.path,
+            detail, instance=request.url.path, headers=headers or None,
         )
 
     # Database errors get their own handler (Starlette's ExceptionMiddleware answers it), not the
@@ -146,6 +159,22 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         return _internal(request, exc)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first
+    route that matched the path, and a path often has one route per method)."""
+    from starlette.routing import Match
+
+    scope = {**request.scope, "method": "GET"}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _unavailable(request: Request, exc: Exception) -> Response:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
 from app.db import make_async_engine, make_sessionmaker
 from app.errors import install_error_handlers
-from app.middleware import BodyLimit
+from app.middleware import BodyLimit, InputGuard
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """Kinga (Swahili: prevention, protection) stores graded, geolocated incidents
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes,
                        large_paths={"/api/v1/imports": settings.max_import_bytes})
+    app.add_middleware(InputGuard)
     for module in api_modules():
         if hasattr(module, "router"):
             app.include_router(module.router)

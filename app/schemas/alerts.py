@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.domain import Category
+from app.schemas.common import GeoJSONArea, ObservedAt, RequestModel
 
 Format = Literal["json", "cap", "sms"]
 ALL_FORMATS: tuple[Format, ...] = ("json", "cap", "sms")
@@ -48,7 +49,7 @@ class AlertInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _Point(BaseModel):
+class _Point(RequestModel):
     latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
 
@@ -60,11 +61,9 @@ class _Point(BaseModel):
 
 
 class AlertJson(_Point):
-    model_config = ConfigDict(extra="forbid")
-
     text: str = Field(min_length=1, max_length=5000)
     category: Category | None = None
-    observed_at: AwareDatetime | None = None
+    observed_at: ObservedAt | None = None
     place: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
     reporter_contact: str | None = Field(
@@ -73,60 +72,49 @@ class AlertJson(_Point):
     external_id: str | None = Field(default=None, max_length=200)
 
 
-class SmsForm(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class SmsForm(RequestModel):
+    model_config = ConfigDict(extra="ignore")  # gateways add fields of their own
 
     sender: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=1600)
-    received_at: AwareDatetime | None = None
+    received_at: ObservedAt | None = None
 
 
 class AlertLocate(_Point):
-    model_config = ConfigDict(extra="forbid")
-
     place: str | None = Field(default=None, max_length=200)
     category: Category | None = None
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class AlertMerge(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AlertMerge(RequestModel):
     incident_id: UUID
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class AlertDismiss(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AlertDismiss(RequestModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class IntegrationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrationCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .:-]+$")
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS), min_length=1)
     require_signature: bool = True
     section: str = "civil_affairs"
-    area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+    area: GeoJSONArea | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon (WGS84) the integration covers")
 
 
-class WarningStatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WarningStatusChange(RequestModel):
     status: WarningTarget
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class ResponseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResponseCreate(RequestModel):
     type: ResponseType
     unit: str | None = Field(default=None, max_length=200)
-    acknowledged_at: AwareDatetime | None = None
-    dispatched_at: AwareDatetime | None = None
-    on_scene_at: AwareDatetime | None = None
+    acknowledged_at: ObservedAt | None = None
+    dispatched_at: ObservedAt | None = None
+    on_scene_at: ObservedAt | None = None
     outcome: str | None = Field(default=None, max_length=5000)
     delay_reasons: list[DelayReason] = Field(default_factory=list, max_length=6)
     delay_note: str | None = Field(default=None, max_length=2000)
@@ -147,8 +135,6 @@ class ResponseCreate(BaseModel):
         return self
 
 
-class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebhookCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from app.schemas.common import RequestModel, SaneDate
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
 
 
-class CapacityOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CapacityOverride(RequestModel):
     base_id: UUID
     mode: Mode
     patrols_per_day: int = Field(ge=0, le=1000)
 
 
-class Area(BaseModel):
+class Area(RequestModel):
     """Shared by plans and reviews: the dated threat picture they work on."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    as_of: date = Field(description="the analysis date: that day's bases, incidents up to it")
+    as_of: SaneDate = Field(description="the analysis date: that day's bases, incidents up to it")
     window_days: int | None = Field(default=None, ge=7, le=3650,
                                     description="threat window ending on as_of")
     res: int | None = Field(default=None, ge=4, le=9, description="H3 resolution of target cells")
-    bbox: list[float] | None = Field(default=None, min_length=4, max_length=4,
-                                     description="minLon, minLat, maxLon, maxLat")
+    bbox: list[FiniteFloat] | None = Field(default=None, min_length=4, max_length=4,
+                                           description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
 
@@ -54,9 +52,7 @@ class PatrolPlanRequest(Area):
     solver: Literal["milp", "greedy"] = "milp"
 
 
-class CandidateSite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CandidateSite(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)

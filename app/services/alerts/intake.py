@@ -28,6 +28,7 @@ from app.errors import (
 )
 from app.repositories import alerts as repo
 from app.schemas.alerts import AlertInput, AlertJson, SmsForm
+from app.schemas.common import OBSERVED_MIN
 from app.services.alerts import cap
 from app.services.alerts import integrations as integ_svc
 from app.services.auth import Principal
@@ -232,11 +233,16 @@ def prepare(
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
     """The alert's stored values (located, categorised, not yet triaged) and its lon/lat."""
     observed = alert.observed_at or now
+    if observed.tzinfo is None:
+        raise InvalidInput.at("/body/observed_at", "needs a time zone")
     if observed > now + timedelta(hours=1):
         raise InvalidInput(
             "observed_at is in the future",
             errors=[{"pointer": "/body/observed_at", "detail": "in the future"}],
         )
+    if observed < OBSERVED_MIN:
+        raise InvalidInput.at("/body/observed_at",
+                              f"must not be before {OBSERVED_MIN.date().isoformat()}")
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "integration_id": integ["id"],
