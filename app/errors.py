@@ -164,11 +164,13 @@ def install_error_handlers(app: FastAPI) -> None:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's own 405 names only the first
     route that matched the path, and a path often has one route per method)."""
+    from fastapi.routing import iter_route_contexts
     from starlette.routing import Match
 
     scope = {**request.scope, "method": "GET"}
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for ctx in iter_route_contexts(request.app.router.routes):
+        route = getattr(ctx, "starlette_route", None) or ctx.original_route
         match, _ = route.matches(scope)
         if match != Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())

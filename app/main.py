@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
+from app import openapi
 from app.db import make_async_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodyLimit, InputGuard
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(module.router)
         if hasattr(module, "install"):  # static files, extra middleware
             module.install(app)
+    openapi.install(app)
     return app
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
+from app.openapi import GeoJSONDoc
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
 from app.services.geo import geojson
@@ -47,8 +48,7 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
-            responses={200: {"model": HotspotCollection,
-                             "content": {geojson.GEOJSON: {}}}})
+            response_model=HotspotCollection, response_class=GeoJSONDoc)
 async def hotspots(
     q: QueryDep, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -60,7 +60,8 @@ async def hotspots(
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
             response_class=Response,
-            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {
+                "schema": {"type": "string", "format": "binary"}}}}})
 async def hotspot_tile(
     z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -77,7 +78,8 @@ async def hotspot_tile(
 
 
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
-            response_model=HotspotDetail)
+            response_model=HotspotDetail,
+            responses={404: {"description": "Not an H3 cell at resolution 4-9"}})
 async def hotspot_detail(
     cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],

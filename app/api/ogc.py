@@ -10,6 +10,8 @@ from starlette.responses import Response
 from app.deps import BBox, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput, NotFound
+from app.openapi import GeoJSONDoc
+from app.schemas import ogc as schemas
 from app.services.auth import Principal
 from app.services.geo import geojson
 from app.services.ogc import collections as svc
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/ogc", tags=["ogc"])
 READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 Reader = Annotated[Principal, Depends(require(*READERS))]
 JSON = "application/json"
+MAX_OFFSET = 10_000_000  # far past any collection; keeps OFFSET within what SQL takes
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -63,7 +66,7 @@ async def _collection(request: Request, cid: str, session: SessionDep, settings:
     }
 
 
-@router.get("", summary="OGC API - Features landing page")
+@router.get("", summary="OGC API - Features landing page", response_model=schemas.Landing)
 async def landing(request: Request, who: Reader) -> Response:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -81,12 +84,12 @@ async def landing(request: Request, who: Reader) -> Response:
     })
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=schemas.Conformance)
 async def conformance(who: Reader) -> Response:
     return geojson.json_response({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", summary="Feature collections")
+@router.get("/collections", summary="Feature collections", response_model=schemas.Collections)
 async def collections(request: Request, session: SessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
     docs = [await _collection(request, cid, session, settings, who) for cid in svc.COLLECTIONS]
@@ -94,7 +97,8 @@ async def collections(request: Request, session: SessionDep, settings: SettingsD
         "links": [_link(f"{_base(request)}/collections", "self", JSON)], "collections": docs})
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collection_id}", summary="One collection",
+            response_model=schemas.Collection)
 async def collection(collection_id: str, request: Request, session: SessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
     cid = _collection_id(collection_id)
@@ -102,13 +106,13 @@ async def collection(collection_id: str, request: Request, session: SessionDep,
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            response_model=schemas.FeatureCollection, response_class=GeoJSONDoc)
 async def items(
     collection_id: str, request: Request, session: SessionDep, settings: SettingsDep,
     who: Reader, bbox: BBox,
     datetime: Annotated[str | None, Query(description="instant or interval a/b, '..' open")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size; capped by the server")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     res: Annotated[int, Query(ge=4, le=9, description="hotspots only: H3 resolution")] = 6,
     f: Annotated[str | None, Query(description="json or geojson")] = None,
     accept: Annotated[str | None, Header()] = None,
@@ -134,7 +138,7 @@ async def items(
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            response_model=schemas.Feature, response_class=GeoJSONDoc)
 async def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
                settings: SettingsDep, who: Reader,
                datetime: Annotated[str | None, Query(description="hotspots: the window")] = None,

@@ -11,3 +11,9 @@ async def check(session: AsyncSession) -> dict[str, Any]:
         "SELECT postgis_lib_version() AS postgis, (SELECT count(*) FROM incident) AS incidents"
     ))).mappings().one()
     return {"postgis": row["postgis"], "incidents": int(row["incidents"])}
+
+
+async def ping(session: AsyncSession) -> None:
+    """One `SELECT 1` round trip: in autocommit, so no BEGIN or ROLLBACK is sent around it."""
+    conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    await conn.execute(text("SELECT 1"))

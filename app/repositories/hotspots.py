@@ -135,7 +135,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
                  i.crsv_survivors AS crsv, {sign} AS sg,
-                 {CRED} AS c, exp(-{AGE_DAYS} / CAST(:scale AS float8)) AS d,
+                 {CRED} AS c, exp(greatest(-{AGE_DAYS} / CAST(:scale AS float8), -700.0)) AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago
@@ -147,8 +147,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
            sum({sg}c * d * s) AS cs, sum({sg}fat) AS fat, sum({sg}crsv) AS crsv{cat_counts}
     FROM ({ev}) ev GROUP BY cell, ago
 ), cells AS (
-    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
-           sum(s.crsv)::int AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
+    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::bigint AS fatalities,
+           sum(s.crsv)::bigint AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
            sum(s.cs) AS crsv_harm,
            sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - {centre})) AS trend_num
            {cat_cells}, array_agg(s.ago) AS series_ago, array_agg(s.cw) AS series_w
@@ -156,8 +156,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
 )"""
     else:
         cells = f"""cells AS (
-    SELECT cell, {n}::int AS incidents, sum({sg}fat)::int AS fatalities,
-           sum({sg}crsv)::int AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
+    SELECT cell, {n}::int AS incidents, sum({sg}fat)::bigint AS fatalities,
+           sum({sg}crsv)::bigint AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
            sum({sg}c * d * s) AS crsv_harm,
            sum({sg}c * ((CAST(:steps AS int) - 1 - ago) - {centre})) AS trend_num{cat_counts}
     FROM ({ev}) ev GROUP BY cell
@@ -230,7 +230,7 @@ async def weekly_series(session: AsyncSession, f: CellFilter) -> list[dict[str, 
     where = _where(f, params)
     sql = f"""
 SELECT date_trunc('week', i.occurred_start) AS week, count(*)::int AS incidents,
-       sum(i.fatalities_best)::int AS fatalities, sum(i.crsv_survivors)::int AS crsv
+       sum(i.fatalities_best)::bigint AS fatalities, sum(i.crsv_survivors)::bigint AS crsv
 FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
     return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
@@ -100,3 +100,18 @@ class BasePublic(BaseModel):
 class BaseList(BaseModel):
     items: list[BasePublic]
     numberReturned: int
+
+
+class BaseFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any] = Field(description="GeoJSON Point")
+    properties: dict[str, Any]
+
+
+class BaseCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[BaseFeature]
+    numberMatched: int  # noqa: N815 (OGC spelling)
+    numberReturned: int  # noqa: N815
+    as_of: str | None = None

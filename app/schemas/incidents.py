@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
@@ -161,3 +161,60 @@ class IncidentPage(BaseModel):
     items: list[IncidentPublic]
     next: str | None
     numberReturned: int  # noqa: N815 (OGC spelling)
+
+
+class IncidentCreated(BaseModel):
+    id: UUID
+
+
+class ReportAdded(BaseModel):
+    id: UUID
+    incident_id: UUID
+    quality_grade: Literal["a", "b", "c"]
+    independent_sources: int
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+
+class IncidentFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: dict[str, Any] = Field(description="the incident's fields this role may see")
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class IncidentCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[IncidentFeature]
+    numberMatched: int | None = None  # noqa: N815 (OGC spelling)
+    numberReturned: int  # noqa: N815
+    links: list[Link] = []
+    next: str | None = None
+
+
+class ImportReject(BaseModel):
+    row: int
+    external_id: str | None
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """One import run: rows refused one by one with their reasons, never the whole file."""
+
+    id: UUID
+    source: Literal["ucdp", "acled"]
+    rows_read: int
+    inserted: int
+    duplicates: int
+    rejected: int
+    rejects: list[ImportReject] = Field(description="the first 1000")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.schemas.common import RequestModel, SaneDate
 
@@ -66,3 +66,99 @@ class FootprintReviewRequest(Area):
     candidates: list[CandidateSite] | None = Field(
         default=None, max_length=500,
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
+
+
+# --- responses (documented shapes; the planner builds them as plain dicts) --------------------
+
+
+class FeatureCollectionDoc(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+
+
+class PatrolTask(BaseModel):
+    id: str
+    base_id: str
+    base_name: str
+    mode: Mode
+    cell_ids: list[str]
+    cells: FeatureCollectionDoc
+    distance_km: float
+    travel_minutes: float
+    desired_effect: str
+    reason: str
+    other_effects: list[str]
+    time_window: dict[str, Any]
+    composition: list[dict[str, Any]]
+    priority: int
+    threat_score: float
+    threat_level: str
+    visits: int
+
+
+class PatrolPlanSummary(BaseModel):
+    cells_considered: int
+    tasks: int
+    threat_total: float
+    threat_covered: float
+    threat_covered_share: float | None
+    forecast_covered_share: float | None
+    solver: str
+    seed: int | None
+    patrols: list[dict[str, Any]]
+    as_of: str
+    horizon_days: int
+    resolution: int
+
+
+class PatrolPlan(BaseModel):
+    tasks: list[PatrolTask]
+    summary: PatrolPlanSummary
+    uncovered: FeatureCollectionDoc
+
+
+class ReviewedBase(BaseModel):
+    id: str
+    name: str
+    kind: str
+    latitude: float
+    longitude: float
+    cells_in_reach: int
+    high_threat_cells_in_reach: int
+    threat_in_reach: float
+    share_of_mission_threat: float | None
+    trend_in_reach: dict[str, Any] | None
+    forecast_harm_in_reach: float | None
+    coverage_lost_if_closed: float
+    coverage_lost_share: float | None
+    cells_lost_if_closed: int
+    population_in_reach: float | None
+
+
+class CandidateBase(BaseModel):
+    name: str
+    cell: str
+    latitude: float
+    longitude: float
+    rank: int
+    new_threat_covered: float
+    new_share: float | None
+    new_cells_covered: int
+    threat_in_reach: float
+
+
+class FootprintReview(BaseModel):
+    summary: dict[str, Any]
+    bases: list[ReviewedBase]
+    uncovered: FeatureCollectionDoc
+    candidates: list[CandidateBase]
+    candidates_considered: int
+
+
+class PlanningCollection(BaseModel):
+    """`?f=geojson`: the plan's task cells (or the review's bases, candidates and uncovered
+    cells) as one FeatureCollection with the summary."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    summary: dict[str, Any]
