@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from app.errors import PROBLEM_JSON
 
@@ -27,7 +27,7 @@ GEOJSON = "application/geo+json"
 _MODELS: dict[str, type[BaseModel]] = {}
 
 
-class GeoJSONDoc(Response):
+class GeoJSONDoc(JSONResponse):
     """`response_class` of routes that answer GeoJSON: documents their model under
     application/geo+json (the routes return their Response themselves)."""
 

@@ -35,6 +35,7 @@ READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 WRITERS = (Role.admin, Role.analyst, Role.operations)
 EDITORS = (Role.admin, Role.analyst)
 WORKFLOW = (Role.admin, Role.analyst)
+APPROVERS = (Role.admin,)  # what partners see is approved by an admin
 WORKFLOW_CONFLICT: dict[int | str, Any] = {
     409: {"description": "The incident's status does not allow this step"}}
 
@@ -139,7 +140,7 @@ async def validate(incident_id: uuid.UUID, session: SessionDep,
 @router.post("/{incident_id}/approve", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
              summary="Approve a validated incident (partners see approved incidents)")
 async def approve(incident_id: uuid.UUID, session: SessionDep,
-                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
+                  who: Annotated[Principal, Depends(require(*APPROVERS))],
                   body: StatusChange | None = None) -> Response:
     return await _transition(incident_id, Status.approved, session, who, body)
 
