@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.repositories.hotspots import VALID_CELL
+
 # Parent of the stored fine cell at resolution :res (bits 52-55 = res, lower digits = 7).
 _PARENT = (
     "((h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
@@ -18,10 +20,11 @@ _PARENT = (
 _EVENTS = text(f"""
 SELECT occurred_start AS occurred,
        {_PARENT} AS cell,
-       fatalities_best + injured + crsv_survivors AS harm,
+       CAST(fatalities_best AS bigint) + injured + crsv_survivors AS harm,
        category, perpetrator_type, status, quality_grade, location_radius_m
-FROM incident
+FROM incident i
 WHERE status <> 'rejected'
+  AND {VALID_CELL}
   AND location_radius_m <= :max_radius
   AND (CAST(:before AS timestamptz) IS NULL OR occurred_start < CAST(:before AS timestamptz))
   AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(CAST(:statuses AS text[])))

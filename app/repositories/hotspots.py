@@ -20,6 +20,11 @@ from app.services.threat.score import WeightSpec
 
 PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
           "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
+# A stored cell every reader can use: an H3 cell index (mode 1, reserved bits clear), at or
+# below the resolution asked, on one of the 122 base cells. The edge stores nothing else; a row
+# written around it is left out of aggregates instead of breaking them (issue 11).
+VALID_CELL = ("((i.h3_cell >> 56) = 8 AND ((i.h3_cell >> 52) & 15) >= CAST(:res AS int) "
+              "AND ((i.h3_cell >> 45) & 127) < 122)")
 # date_part returns float8 (extract returns numeric, whose exp/ln are ~10x slower per row).
 AGE_DAYS = ("(date_part('epoch', CAST(:end AS timestamptz) - i.occurred_start)"
             " / CAST(86400 AS float8))")
@@ -50,7 +55,7 @@ class CellFilter:
 
 def _where(f: CellFilter, params: dict[str, Any]) -> str:
     conds = ["i.occurred_start >= :start", "i.occurred_start <= :end",
-             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)"]
+             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)", VALID_CELL]
     params.update(start=f.start, end=f.end, max_radius=f.max_radius_m, statuses=f.statuses)
     if f.bbox is not None:
         conds.append("i.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")

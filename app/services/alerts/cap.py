@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon
 from app.domain import Category
 from app.errors import InvalidInput
 from app.schemas.alerts import AlertInput
+from app.schemas.common import strip_control
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -192,15 +193,16 @@ def cap_time(dt: datetime) -> str:
 def _sub(parent: Any, tag: str, text: str | None = None, ns: str = CAP_NS) -> Any:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
-        el.text = text
+        el.text = strip_control(text)  # XML cannot carry them; a stored one must not break a feed
     return el
 
 
-def _rings(geom: dict[str, Any]) -> list[list[list[float]]]:
-    if geom["type"] == "Polygon":
-        return [geom["coordinates"][0]]
-    if geom["type"] == "MultiPolygon":
-        return [p[0] for p in geom["coordinates"]]
+def _rings(geom: dict[str, Any] | None) -> list[list[list[float]]]:
+    coords = (geom or {}).get("coordinates") or []
+    if geom and geom.get("type") == "Polygon":
+        return coords[:1]
+    if geom and geom.get("type") == "MultiPolygon":
+        return [p[0] for p in coords if p]
     return []
 
 

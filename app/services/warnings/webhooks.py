@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import InvalidInput
@@ -161,8 +162,13 @@ async def deliver_due(
                     )
                 except InvalidInput as exc:
                     code, error = None, exc.detail
+                except Exception as exc:  # one bad stored delivery fails alone, never the loop
+                    if isinstance(exc, OperationalError | InterfaceError):
+                        raise
+                    code, error = None, f"not deliverable: {type(exc).__name__}"
                 made = d["attempt_count"] + 1
-                log = [*d["attempts"], {"at": now.isoformat(), "status_code": code, "error": error}]
+                earlier = d["attempts"] if isinstance(d["attempts"], list) else []
+                log = [*earlier, {"at": now.isoformat(), "status_code": code, "error": error}]
                 values: dict[str, Any] = {"attempt_count": made, "attempts": log}
                 if error is None:
                     values.update(status="delivered", next_attempt_at=None)
