@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     # In-process caches of layers, cell details and tiles, keyed on the data version (0005), so a
     # write makes the next request recompute. Bounded by entries and by memory.
     hotspot_cache_entries: int = Field(default=256, ge=1)
-    hotspot_cache_mb: int = Field(default=256, ge=1)
+    # One memory budget for every threat-layer cache of a process (KINGA_LAYER_CACHE_MB; the older
+    # KINGA_HOTSPOT_CACHE_MB still works when the new name is not set).
+    layer_cache_mb: int = Field(default=256, ge=1)
+    hotspot_cache_mb: int | None = Field(default=None, ge=1)
 
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
     webhook_timeout_s: float = Field(default=5, gt=0)
+    # The dispatcher is woken by every commit that queues a delivery; it also polls this often
+    # for retries whose backoff has passed and deliveries queued by other processes.
+    webhook_poll_s: float = Field(default=5, gt=0)
+    # The scheduler records expired warnings this often (listings show them expired at once).
+    warning_expiry_every_s: float = Field(default=60, gt=0)
 
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
@@ -138,6 +146,29 @@ class Settings(BaseSettings):
     forecast_layer_limit: int = Field(default=2000, ge=1)
 
     # --- map page (issue 7) ---
+
+    # --- replication, read routing, the project's own HA cluster (issue 20) ---
+    # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
+    # when set (libpq multi-host, target_session_attrs=prefer-standby or any); writes and reads
+    # of one's own write use KINGA_DATABASE_URL (multi-host, target_session_attrs=read-write).
+    database_read_url: SecretStr | None = None
+    # A standby whose replay is further behind than this is skipped: reads go to the writer.
+    max_replica_lag_s: float = Field(default=5.0, ge=0)
+    # How often each process measures the read server's lag (between checks the last is used).
+    replica_lag_check_s: float = Field(default=1.0, ge=0)
+    # synchronous_commit of API write transactions. Unset: remote_apply when a read URL is set
+    # (a 2xx write is then already visible on the synchronous standby that serves reads), else on.
+    write_synchronous_commit: Literal["on", "remote_apply", "remote_write", "local"] | None = None
+    # `kinga db up --ha`: pg_auto_failover monitor and two nodes on this machine (development).
+    ha_monitor_port: int = 54340
+    ha_node_ports: tuple[int, int] = (54341, 54342)
+    ha_db_name: str = "kinga"
+
+    @model_validator(mode="after")
+    def _older_names(self) -> Settings:
+        if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:
+            self.layer_cache_mb = self.hotspot_cache_mb
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -9,7 +9,8 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, parse_instant, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.openapi import GeoJSONDoc
@@ -17,7 +18,6 @@ from app.schemas.forecast import Backtest, ForecastCollection
 from app.services import forecast as svc
 from app.services.auth import Principal
 from app.services.forecast.methods import METHODS
-from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
@@ -36,7 +36,7 @@ BACKTESTERS = (Role.admin, Role.analyst)
 )
 async def forecast(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     bbox: BBox,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -79,15 +79,15 @@ async def forecast(
         }
         for c in cells
     ]
-    return geojson.response(
-        geojson.collection(
+    return http.response(
+        http.collection(
             feats,
             numberMatched=total,
             numberReturned=len(feats),
             as_of=origin.isoformat(),
             horizon_days=horizon_days,
             method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
-            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}],
+            links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON}],
         )
     )
 
@@ -99,7 +99,7 @@ def _methods(value: str | None) -> list[str] | None:
 @router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)",
             response_model=Backtest)
 async def backtest(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*BACKTESTERS))],
     start: Annotated[str, Query(description="first origin on or after this date")],
@@ -138,4 +138,4 @@ async def backtest(
             lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings)
         )
         svc.store_backtest(key, result)
-    return geojson.json_response(result)
+    return http.json_response(result)

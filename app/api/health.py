@@ -1,40 +1,36 @@
-"""Liveness: /api/v1/health (database and PostGIS) and /api/v1/health/ping (one round trip)."""
-
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep
-from app.repositories import health as repo
-from app.services.geo.geojson import json_response
+from app.api.http import json_response
+from app.api.problems import problem_response
+from app.db import hosts_of
+from app.deps import SessionDep, SettingsDep
+from app.localdb import resolve_url
+from app.schemas.platform import Health, Ping
+from app.services.replication.status import database_status
+from app.services.replication.status import ping as ping_writer
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 PING = b'{"status":"ok"}'
 
 
-class Health(BaseModel):
-    status: str
-    database: str
-    postgis: str
-    incidents: int
-
-
-class Ping(BaseModel):
-    status: str
-
-
-@router.get("/health", summary="Liveness and database check (no token needed)",
-            response_model=Health)
-async def health(session: SessionDep) -> Response:
-    info = await repo.check(session)
-    return json_response({"status": "ok", "database": "ok", **info})
+@router.get("/health", summary="Liveness, the writer, where reads go and the standby's lag "
+                               "(no token needed)", response_model=Health)
+async def health(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    status = await database_status(session, getattr(request.app.state, "read_route", None),
+                                   hosts_of(resolve_url(settings)))
+    if not status.writer_ok:
+        return problem_response(503, "unavailable", "Service temporarily unavailable", status.reason,
+                                instance=request.url.path, headers={"Retry-After": "2"},
+                                extra=status.body)
+    return json_response({"status": "ok", **status.body})
 
 
 @router.get("/health/ping", response_model=Ping,
             summary="One database round trip (SELECT 1), no token needed: a load balancer's "
                     "check and the alert benchmark's baseline")
 async def ping(session: SessionDep) -> Response:
-    await repo.ping(session)
+    await ping_writer(session)
     return Response(PING, media_type="application/json")

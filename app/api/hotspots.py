@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.openapi import GeoJSONDoc
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.threat import tiles
 from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 
@@ -50,12 +50,12 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
             response_model=HotspotCollection, response_class=GeoJSONDoc)
 async def hotspots(
-    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
-    return Response(await layer_geojson(session, q, settings), media_type=geojson.GEOJSON)
+    return Response(await layer_geojson(session, q, settings), media_type=http.GEOJSON)
 
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
@@ -63,7 +63,7 @@ async def hotspots(
             responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {
                 "schema": {"type": "string", "format": "binary"}}}}})
 async def hotspot_tile(
-    z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     tiles.check_tile(z, x, y)
@@ -81,7 +81,7 @@ async def hotspot_tile(
             response_model=HotspotDetail,
             responses={404: {"description": "Not an H3 cell at resolution 4-9"}})
 async def hotspot_detail(
-    cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     q.role = who.role

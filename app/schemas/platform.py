@@ -38,3 +38,16 @@ class QuarantinePage(BaseModel):
 class CountryOutlines(BaseModel):
     type: str = Field(description="FeatureCollection")
     features: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    postgis: str
+    incidents: int
+    writer: dict[str, Any]
+    reads: dict[str, Any]
+
+
+class Ping(BaseModel):
+    status: str

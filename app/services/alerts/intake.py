@@ -114,8 +114,8 @@ def parse(fmt: str, body: bytes, settings: Settings) -> AlertInput:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput.at("/body", "is not UTF-8 (send form fields percent-encoded UTF-8)",
-                              "the form body is not UTF-8") from None
+        raise InvalidInput.at("/body", "the form body is not UTF-8 (send form fields "
+                                       "percent-encoded UTF-8)") from None
     try:
         form = parse_qs(
             text,
@@ -125,8 +125,8 @@ def parse(fmt: str, body: bytes, settings: Settings) -> AlertInput:
             errors="strict",  # a percent-encoded byte that is not UTF-8 is refused, not replaced
         )
     except UnicodeDecodeError:
-        raise InvalidInput.at("/body", "a field is not percent-encoded UTF-8",
-                              "the form body is not UTF-8") from None
+        raise InvalidInput.at("/body", "the form body is not UTF-8: a field is not "
+                                       "percent-encoded UTF-8") from None
     except ValueError:
         raise InvalidInput(
             "malformed form body", errors=[{"pointer": "/body", "detail": "not a URL-encoded form"}]
