@@ -9,6 +9,8 @@ import h3
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.repositories.hotspots import VALID_CELL
+
 HARM = ("killing", "injury", "abduction", "sexual_violence")
 HUMANITARIAN = ("attack_on_peacekeepers", "looting_destruction")
 
@@ -37,6 +39,7 @@ SELECT {PARENT} AS cell,
        count(*) FILTER (WHERE i.category = ANY(:humanitarian)) AS humanitarian
 FROM incident i
 WHERE i.occurred_start > :since AND i.occurred_start <= :until AND i.status <> 'rejected'
+  AND {VALID_CELL}
 GROUP BY 1, 2, 3
 """
 
