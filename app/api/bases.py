@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -14,8 +13,17 @@ from app.deps import BBox, ReadSessionDep, SessionDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.models.bases import BASE_KINDS
+from app.openapi import alternatives
 from app.repositories.bases import SORT_KEYS
-from app.schemas.bases import BaseCreate, BaseList, BasePublic, BaseUpdate
+from app.schemas.bases import (
+    BaseCollection,
+    BaseCreate,
+    BaseFeature,
+    BaseList,
+    BasePublic,
+    BaseUpdate,
+)
+from app.schemas.common import SaneDate
 from app.services.auth import Principal
 from app.services.bases import registry as svc
 
@@ -44,10 +52,10 @@ def feature(b: dict[str, object]) -> dict[str, object]:
 
 
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
-            responses={200: {"model": BaseList, "content": {"application/geo+json": {}}}})
+            response_model=BaseList, responses=alternatives(BaseList, BaseCollection))
 async def list_bases(
     session: ReadSessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
-    as_of: Annotated[date | None, Query(description="bases active on this date")] = None,
+    as_of: Annotated[SaneDate | None, Query(description="bases active on this date")] = None,
     kind: Annotated[str | None, Query(description="comma-separated kinds")] = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORT_KEYS) + ")$")] = "name",
     f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
@@ -70,7 +78,8 @@ async def create_base(body: BaseCreate, session: SessionDep,
                                  headers={"Location": f"/api/v1/bases/{row['id']}"})
 
 
-@router.get("/{base_id}", response_model=BasePublic)
+@router.get("/{base_id}", response_model=BasePublic, summary="One base (JSON or GeoJSON Feature)",
+            responses=alternatives(BasePublic, BaseFeature))
 async def get_base(base_id: uuid.UUID, session: SessionDep,
                    who: Annotated[Principal, Depends(require(*READERS))],
                    f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
@@ -87,7 +96,7 @@ async def patch_base(base_id: uuid.UUID, body: BaseUpdate, session: SessionDep,
     return http.json_response(await svc.update(session, base_id, body, who))
 
 
-@router.delete("/{base_id}", status_code=204,
+@router.delete("/{base_id}", status_code=204, response_class=Response,
                summary="Delete a base entered in error (close a real one with PATCH closed_on)")
 async def delete_base(base_id: uuid.UUID, session: SessionDep,
                       who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:

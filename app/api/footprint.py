@@ -10,7 +10,8 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
-from app.schemas.patrols import FootprintReviewRequest
+from app.openapi import alternatives
+from app.schemas.patrols import FootprintReview, FootprintReviewRequest, PlanningCollection
 from app.services.auth import Principal
 from app.services.planning import service as planning
 
@@ -19,7 +20,8 @@ router = APIRouter(prefix="/api/v1/footprint-reviews", tags=["footprint"])
 REVIEWERS = (Role.admin, Role.analyst, Role.operations)
 
 
-@router.post("", summary="Review the base footprint as of a date")
+@router.post("", summary="Review the base footprint as of a date", response_model=FootprintReview,
+             responses=alternatives(FootprintReview, PlanningCollection))
 async def create_review(body: FootprintReviewRequest, session: SessionDep, settings: SettingsDep,
                         who: Annotated[Principal, Depends(require(*REVIEWERS))],
                         f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,

@@ -13,12 +13,16 @@ from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
+from app.openapi import GeoJSONDoc
+from app.schemas.forecast import Backtest, ForecastCollection
 from app.services import forecast as svc
 from app.services.auth import Principal
+from app.services.forecast.methods import METHODS
 from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
 
+_ANY_METHOD = "|".join(METHODS)
 READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 BACKTESTERS = (Role.admin, Role.analyst)
 
@@ -26,7 +30,9 @@ BACKTESTERS = (Role.admin, Role.analyst)
 @router.get(
     "",
     summary="Forecast per H3 cell: expected incidents and harm, P(at least one)",
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_model=ForecastCollection,
+    response_class=GeoJSONDoc,
+    responses={404: {"description": "No incident to forecast from (in this area)"}},
 )
 async def forecast(
     request: Request,
@@ -34,18 +40,18 @@ async def forecast(
     settings: SettingsDep,
     bbox: BBox,
     who: Annotated[Principal, Depends(require(*READERS))],
-    res: Annotated[int, Query(description="H3 resolution 4-9")] = 6,
+    res: Annotated[int, Query(ge=4, le=9, description="H3 resolution 4-9")] = 6,
     as_of: Annotated[
         str | None, Query(description="forecast origin (ISO date/date-time); default now")
     ] = None,
     horizon_days: Annotated[
-        int, Query(description="days ahead (28 = four weeks, 91 = a quarter)")
+        int, Query(ge=1, le=366, description="days ahead (28 = four weeks, 91 = a quarter)")
     ] = 28,
     method: Annotated[
         str | None,
         Query(
-            description="etas, count, decay, last_90d, last_365d, "
-            "history; default: the shipped model"
+            pattern="^(" + "|".join(METHODS) + ")$",
+            description="default: the shipped model",
         ),
     ] = None,
     limit: Annotated[int | None, Query(ge=1, description="most likely cells first")] = None,
@@ -90,17 +96,20 @@ def _methods(value: str | None) -> list[str] | None:
     return [m.strip() for m in value.split(",") if m.strip()] if value else None
 
 
-@router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)")
+@router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)",
+            response_model=Backtest)
 async def backtest(
     session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*BACKTESTERS))],
     start: Annotated[str, Query(description="first origin on or after this date")],
     end: Annotated[str, Query(description="last origin on or before this date")],
-    res: Annotated[int, Query()] = 6,
-    horizon: Annotated[str, Query(description="quarter or 4weeks")] = "quarter",
+    res: Annotated[int, Query(ge=4, le=7)] = 6,
+    horizon: Annotated[str, Query(max_length=20, description="quarter or 4weeks")] = "quarter",
     methods: Annotated[
-        str | None, Query(description="comma-separated; baselines always run")
+        str | None,
+        Query(pattern="^(" + _ANY_METHOD + ")(,(" + _ANY_METHOD + "))*$",
+              description="comma-separated; baselines always run"),
     ] = None,
 ) -> Response:
     s, e = parse_instant(start, "start"), parse_instant(end, "end")

@@ -12,6 +12,7 @@ from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import InvalidInput
+from app.openapi import GeoJSONDoc
 from app.schemas.hotspots import HotspotCollection, HotspotDetail, HotspotSeries
 from app.services.auth import Principal
 from app.services.threat import tiles
@@ -53,8 +54,7 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
-            responses={200: {"model": HotspotCollection,
-                             "content": {http.GEOJSON: {}}}})
+            response_model=HotspotCollection, response_class=GeoJSONDoc)
 async def hotspots(
     request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -98,7 +98,8 @@ def encoding_headers(gz: bool) -> dict[str, str]:
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
             response_class=Response,
-            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {
+                "schema": {"type": "string", "format": "binary"}}}}})
 async def hotspot_tile(
     z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -115,7 +116,8 @@ async def hotspot_tile(
 
 
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
-            response_model=HotspotDetail)
+            response_model=HotspotDetail,
+            responses={404: {"description": "Not an H3 cell at resolution 4-9"}})
 async def hotspot_detail(
     cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],

@@ -13,8 +13,17 @@ from app.api import http
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import NotFound
+from app.openapi import GeoJSONDoc
 from app.repositories import warnings as repo
-from app.schemas.alerts import WarningStatusChange, WebhookCreate
+from app.schemas.alerts import (
+    DeliveryList,
+    ScanResult,
+    SubscriptionCreated,
+    WarningCollection,
+    WarningFeature,
+    WarningStatusChange,
+    WebhookCreate,
+)
 from app.services.auth import Principal
 from app.services.warnings import cap_feed, webhooks
 from app.services.warnings import lifecycle as svc
@@ -22,6 +31,11 @@ from app.services.warnings import lifecycle as svc
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 READERS = (Role.admin, Role.analyst, Role.operations)
+
+
+class AtomDoc(Response):
+    media_type = cap_feed.ATOM_MEDIA
+
 _STATUS = "(active|acknowledged|responded|closed|cancelled|expired)"
 STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
 
@@ -29,7 +43,8 @@ STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
 @router.get(
     "",
     summary="Warnings as a GeoJSON FeatureCollection (areas are polygons)",
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_model=WarningCollection,
+    response_class=GeoJSONDoc,
 )
 async def list_warnings(
     session: SessionDep,
@@ -56,7 +71,8 @@ async def list_warnings(
 @router.get(
     "/feed",
     summary="Atom feed of CAP 1.2 alerts (one per warning)",
-    responses={200: {"content": {cap_feed.ATOM_MEDIA: {}}}},
+    response_class=AtomDoc,
+    responses={200: {"content": {cap_feed.ATOM_MEDIA: {"schema": {"type": "string"}}}}},
 )
 async def feed(
     request: Request,
@@ -80,7 +96,8 @@ async def feed(
     return Response(body, media_type=cap_feed.ATOM_MEDIA)
 
 
-@router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now")
+@router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now",
+             response_model=ScanResult)
 async def scan(
     session: SessionDep,
     settings: SettingsDep,
@@ -100,6 +117,7 @@ async def scan(
     "/subscriptions",
     status_code=201,
     summary="Subscribe a URL to warning events; the signing secret is shown once",
+    response_model=SubscriptionCreated,
 )
 async def subscribe(
     body: WebhookCreate,
@@ -113,7 +131,7 @@ async def subscribe(
     )
 
 
-@router.get("/deliveries", summary="Webhook delivery log")
+@router.get("/deliveries", summary="Webhook delivery log", response_model=DeliveryList)
 async def deliveries(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
@@ -122,7 +140,8 @@ async def deliveries(
     return http.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
 
 
-@router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses")
+@router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses",
+            response_model=WarningFeature, response_class=GeoJSONDoc)
 async def get_warning(
     warning_id: uuid.UUID,
     session: SessionDep,
@@ -136,7 +155,10 @@ async def get_warning(
     return http.response(feat)
 
 
-@router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)")
+@router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)",
+             response_model=WarningFeature, response_class=GeoJSONDoc,
+             responses={409: {"description": "This lifecycle step is not allowed from the "
+                                             "warning's status"}})
 async def change_status(
     warning_id: uuid.UUID,
     body: WarningStatusChange,

@@ -157,3 +157,6 @@ class ImportRun(Base):
     rejects: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # running until it ends: finished (whatever was rejected row by row) or failed (with error)
+    status: Mapped[str] = mapped_column(String(16), server_default="running")
+    error: Mapped[str | None] = mapped_column(Text)

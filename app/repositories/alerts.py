@@ -145,6 +145,18 @@ async def claim_untriaged(session: AsyncSession, limit: int) -> list[dict[str, A
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
+async def claim_untriaged_ids(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    """`claim_untriaged`, ids only: rows whose values cannot be read are still claimed."""
+    stmt = (
+        select(Alert.id)
+        .where(Alert.triage.is_(None))
+        .order_by(Alert.received_at, Alert.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def get(session: AsyncSession, alert_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
     stmt = select(*ALERT_COLUMNS).where(Alert.id == alert_id)
     if lock:

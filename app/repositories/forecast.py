@@ -9,15 +9,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.repositories.sql_fragments import h3_parent
+from app.repositories.sql_fragments import h3_parent, valid_cell
+
+VALID_CELL = valid_cell("h3_cell", ":res")
 
 _EVENTS = text(f"""
 SELECT occurred_start AS occurred,
        {h3_parent('h3_cell', ':res')} AS cell,
-       fatalities_best + injured + crsv_survivors AS harm,
+       CAST(fatalities_best AS bigint) + injured + crsv_survivors AS harm,
        category, perpetrator_type, status, quality_grade, location_radius_m
-FROM incident
+FROM incident i
 WHERE status <> 'rejected'
+  AND {VALID_CELL}
   AND location_radius_m <= :max_radius
   AND (CAST(:before AS timestamptz) IS NULL OR occurred_start < CAST(:before AS timestamptz))
   AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(CAST(:statuses AS text[])))

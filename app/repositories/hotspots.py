@@ -24,6 +24,7 @@ CRED = sql.credibility("i")
 DECAY = sql.decay(AGE_DAYS)
 HARM = sql.event_harm("i")
 CRSV = sql.event_crsv("i")
+VALID_CELL = sql.valid_cell("i.h3_cell", ":res")
 
 
 @dataclass
@@ -43,7 +44,7 @@ class CellFilter:
 
 def _where(f: CellFilter, params: dict[str, Any]) -> str:
     conds = ["i.occurred_start >= :start", "i.occurred_start <= :end",
-             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)"]
+             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)", VALID_CELL]
     params.update(start=f.start, end=f.end, max_radius=f.max_radius_m, statuses=f.statuses)
     if f.bbox is not None:
         conds.append("i.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
@@ -132,8 +133,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
            sum({sg}c * d * s) AS cs, sum({sg}fat) AS fat, sum({sg}crsv) AS crsv{cat_counts}
     FROM ({ev}) ev GROUP BY cell, ago
 ), cells AS (
-    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
-           sum(s.crsv)::int AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
+    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::bigint AS fatalities,
+           sum(s.crsv)::bigint AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
            sum(s.cs) AS crsv_harm,
            sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - {centre})) AS trend_num
            {cat_cells}, array_agg(s.ago) AS series_ago, array_agg(s.cw) AS series_w
@@ -141,8 +142,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
 )"""
     else:
         cells = f"""cells AS (
-    SELECT cell, {n}::int AS incidents, sum({sg}fat)::int AS fatalities,
-           sum({sg}crsv)::int AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
+    SELECT cell, {n}::int AS incidents, sum({sg}fat)::bigint AS fatalities,
+           sum({sg}crsv)::bigint AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
            sum({sg}c * d * s) AS crsv_harm,
            sum({sg}c * ((CAST(:steps AS int) - 1 - ago) - {centre})) AS trend_num{cat_counts}
     FROM ({ev}) ev GROUP BY cell
@@ -215,7 +216,7 @@ async def weekly_series(session: AsyncSession, f: CellFilter) -> list[dict[str, 
     where = _where(f, params)
     sql = f"""
 SELECT date_trunc('week', i.occurred_start) AS week, count(*)::int AS incidents,
-       sum(i.fatalities_best)::int AS fatalities, sum(i.crsv_survivors)::int AS crsv
+       sum(i.fatalities_best)::bigint AS fatalities, sum(i.crsv_survivors)::bigint AS crsv
 FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
     return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
 

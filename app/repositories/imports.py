@@ -179,7 +179,7 @@ def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, in
                duplicates: int, rejects: list[dict[str, Any]], actor: str) -> None:
     conn.execute(
         "UPDATE import_run SET rows_read=%s, inserted=%s, duplicates=%s, rejected=%s, rejects=%s, "
-        "finished_at=now() WHERE id=%s",
+        "finished_at=now(), status='finished' WHERE id=%s",
         (rows_read, inserted, duplicates, len(rejects), json.dumps(rejects[:1000]), run_id),
     )
     conn.execute(
@@ -187,4 +187,21 @@ def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, in
         "VALUES (%s, 'import', 'import_run', %s, %s)",
         (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
                                     "duplicates": duplicates, "rejected": len(rejects)})),
+    )
+
+
+def fail_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, inserted: int,
+             duplicates: int, rejects: list[dict[str, Any]], error: str, actor: str) -> None:
+    """End a run that could not complete: what was stored so far stays (imports are idempotent:
+    importing the file again completes it), and the run says why it stopped."""
+    conn.execute(
+        "UPDATE import_run SET rows_read=%s, inserted=%s, duplicates=%s, rejected=%s, rejects=%s, "
+        "finished_at=now(), status='failed', error=%s WHERE id=%s",
+        (rows_read, inserted, duplicates, len(rejects), json.dumps(rejects[:1000]), error, run_id),
+    )
+    conn.execute(
+        "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+        "VALUES (%s, 'import_failed', 'import_run', %s, %s)",
+        (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
+                                    "error": error})),
     )

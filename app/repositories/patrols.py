@@ -9,7 +9,7 @@ import h3
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.repositories.sql_fragments import h3_parent
+from app.repositories.sql_fragments import h3_parent, valid_cell
 
 # Violations of civilians' physical integrity (the `violations` counter), not the threat layer's
 # per-event `harm` (app/services/threat/score.py).
@@ -17,6 +17,7 @@ VIOLATION_CATEGORIES = ("killing", "injury", "abduction", "sexual_violence")
 HUMANITARIAN = ("attack_on_peacekeepers", "looting_destruction")
 
 PARENT = h3_parent("i.h3_cell", ":res")
+VALID_CELL = valid_cell("i.h3_cell", ":res")
 
 PROFILE_SQL = f"""
 SELECT {PARENT} AS cell,
@@ -39,6 +40,7 @@ SELECT {PARENT} AS cell,
        count(*) FILTER (WHERE i.category = ANY(:humanitarian)) AS humanitarian
 FROM incident i
 WHERE i.occurred_start > :since AND i.occurred_start <= :until AND i.status <> 'rejected'
+  AND {VALID_CELL}
 GROUP BY 1, 2, 3
 """
 

@@ -26,6 +26,14 @@ def h3_parent(column: str = "i.h3_cell", res: str = ":res") -> str:
             f"| ((1::bigint << (3 * (15 - CAST({res} AS int)))) - 1))")
 
 
+def valid_cell(column: str = "i.h3_cell", res: str = ":res") -> str:
+    """A stored cell every reader can use: an H3 cell index (mode 1, reserved bits clear), at or
+    below resolution `res`, on one of the 122 base cells. The edge stores nothing else; a row
+    written around it is left out of aggregates instead of breaking them (issue 11)."""
+    return (f"(({column} >> 56) = 8 AND (({column} >> 52) & 15) >= CAST({res} AS int) "
+            f"AND (({column} >> 45) & 127) < 122)")
+
+
 def age_days(end: str = ":end", column: str = "i.occurred_start") -> str:
     """Age of the event at the window's end, in days (float8: date_part, not extract, whose
     numeric result makes exp/ln ~10x slower per row)."""

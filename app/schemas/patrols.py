@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from app.schemas.common import RequestModel, SaneDate
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
 
 
-class CapacityOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CapacityOverride(RequestModel):
     base_id: UUID
     mode: Mode
     patrols_per_day: int = Field(ge=0, le=1000)
 
 
-class Area(BaseModel):
+class Area(RequestModel):
     """Shared by plans and reviews: the dated threat picture they work on."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    as_of: date = Field(description="the analysis date: that day's bases, incidents up to it")
+    as_of: SaneDate = Field(description="the analysis date: that day's bases, incidents up to it")
     window_days: int | None = Field(default=None, ge=7, le=3650,
                                     description="threat window ending on as_of")
     res: int | None = Field(default=None, ge=4, le=9, description="H3 resolution of target cells")
-    bbox: list[float] | None = Field(default=None, min_length=4, max_length=4,
-                                     description="minLon, minLat, maxLon, maxLat")
+    bbox: list[FiniteFloat] | None = Field(default=None, min_length=4, max_length=4,
+                                           description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
 
@@ -54,9 +52,7 @@ class PatrolPlanRequest(Area):
     solver: Literal["milp", "greedy"] = "milp"
 
 
-class CandidateSite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CandidateSite(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -70,3 +66,99 @@ class FootprintReviewRequest(Area):
     candidates: list[CandidateSite] | None = Field(
         default=None, max_length=500,
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
+
+
+# --- responses (documented shapes; the planner builds them as plain dicts) --------------------
+
+
+class FeatureCollectionDoc(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+
+
+class PatrolTask(BaseModel):
+    id: str
+    base_id: str
+    base_name: str
+    mode: Mode
+    cell_ids: list[str]
+    cells: FeatureCollectionDoc
+    distance_km: float
+    travel_minutes: float
+    desired_effect: str
+    reason: str
+    other_effects: list[str]
+    time_window: dict[str, Any]
+    composition: list[dict[str, Any]]
+    priority: int
+    threat_score: float
+    threat_level: str
+    visits: int
+
+
+class PatrolPlanSummary(BaseModel):
+    cells_considered: int
+    tasks: int
+    threat_total: float
+    threat_covered: float
+    threat_covered_share: float | None
+    forecast_covered_share: float | None
+    solver: str
+    seed: int | None
+    patrols: list[dict[str, Any]]
+    as_of: str
+    horizon_days: int
+    resolution: int
+
+
+class PatrolPlan(BaseModel):
+    tasks: list[PatrolTask]
+    summary: PatrolPlanSummary
+    uncovered: FeatureCollectionDoc
+
+
+class ReviewedBase(BaseModel):
+    id: str
+    name: str
+    kind: str
+    latitude: float
+    longitude: float
+    cells_in_reach: int
+    high_threat_cells_in_reach: int
+    threat_in_reach: float
+    share_of_mission_threat: float | None
+    trend_in_reach: dict[str, Any] | None
+    forecast_harm_in_reach: float | None
+    coverage_lost_if_closed: float
+    coverage_lost_share: float | None
+    cells_lost_if_closed: int
+    population_in_reach: float | None
+
+
+class CandidateBase(BaseModel):
+    name: str
+    cell: str
+    latitude: float
+    longitude: float
+    rank: int
+    new_threat_covered: float
+    new_share: float | None
+    new_cells_covered: int
+    threat_in_reach: float
+
+
+class FootprintReview(BaseModel):
+    summary: dict[str, Any]
+    bases: list[ReviewedBase]
+    uncovered: FeatureCollectionDoc
+    candidates: list[CandidateBase]
+    candidates_considered: int
+
+
+class PlanningCollection(BaseModel):
+    """`?f=geojson`: the plan's task cells (or the review's bases, candidates and uncovered
+    cells) as one FeatureCollection with the summary."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    summary: dict[str, Any]

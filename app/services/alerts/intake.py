@@ -28,6 +28,7 @@ from app.errors import (
 )
 from app.repositories import alerts as repo
 from app.schemas.alerts import AlertInput, AlertJson, SmsForm
+from app.schemas.common import OBSERVED_MIN, control_character
 from app.services.alerts import cap
 from app.services.alerts import integrations as integ_svc
 from app.services.auth import Principal
@@ -43,6 +44,10 @@ MEDIA_FORMATS = {
     "text/xml": "cap",
     "application/x-www-form-urlencoded": "sms",
 }
+# Every text an alert format can carry, with its longest accepted length (JSON and SMS bodies are
+# bounded by their models too; CAP elements only here).
+TEXT_FIELDS = {"text": 5000, "place": 500, "language": 35, "reporter_contact": 200,
+               "sender": 64, "external_id": 200}
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -107,13 +112,22 @@ def parse(fmt: str, body: bytes, settings: Settings) -> AlertInput:
     if fmt == "cap":
         return cap.parse(body, cap.schema_path(settings.geodata_dir))
     try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput.at("/body", "the form body is not UTF-8 (send form fields "
+                                       "percent-encoded UTF-8)") from None
+    try:
         form = parse_qs(
-            body.decode("utf-8"),
+            text,
             keep_blank_values=True,
             strict_parsing=bool(body),
             max_num_fields=20,
+            errors="strict",  # a percent-encoded byte that is not UTF-8 is refused, not replaced
         )
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
+        raise InvalidInput.at("/body", "the form body is not UTF-8: a field is not "
+                                       "percent-encoded UTF-8") from None
+    except ValueError:
         raise InvalidInput(
             "malformed form body", errors=[{"pointer": "/body", "detail": "not a URL-encoded form"}]
         ) from None
@@ -232,11 +246,23 @@ def prepare(
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
     """The alert's stored values (located, categorised, not yet triaged) and its lon/lat."""
     observed = alert.observed_at or now
+    if observed.tzinfo is None:
+        raise InvalidInput.at("/body/observed_at", "needs a time zone")
     if observed > now + timedelta(hours=1):
         raise InvalidInput(
             "observed_at is in the future",
             errors=[{"pointer": "/body/observed_at", "detail": "in the future"}],
         )
+    if observed < OBSERVED_MIN:
+        raise InvalidInput.at("/body/observed_at",
+                              f"must not be before {OBSERVED_MIN.date().isoformat()}")
+    for name, longest in TEXT_FIELDS.items():
+        value = getattr(alert, name) or ""
+        problem = control_character(value)
+        if problem:
+            raise InvalidInput.at(f"/body/{name}", problem)
+        if len(value) > longest:
+            raise InvalidInput.at(f"/body/{name}", f"at most {longest} characters")
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "integration_id": integ["id"],

@@ -120,6 +120,10 @@ def _fit(frames: list[pd.DataFrame], targets: list[np.ndarray]) -> lgb.LGBMRegre
     return model
 
 
+def _learnable(targets: list[np.ndarray]) -> bool:
+    return bool(targets) and float(sum(t.sum() for t in targets)) > 0
+
+
 def _floor(floors: list[tuple[float, int, int]]) -> float:
     return sum(f for f, _, _ in floors) / sum(n for _, n, _ in floors)
 
@@ -131,7 +135,8 @@ def _calibrations(
     the CALIBRATION_PERIODS most recent ones (all ending at or before the origin); the cells
     outside the candidate rows enter as weighted rows at that model's floor rate."""
     h = CALIBRATION_PERIODS
-    if len(frames) < h + MIN_FIT_PERIODS:  # too short a record: every calibration is Poisson
+    if len(frames) < h + MIN_FIT_PERIODS or not _learnable(targets[h:]):
+        # too short a record (or no incident in its older periods): every calibration is Poisson
         return dict.fromkeys(calibration.CALIBRATIONS, calibration.poisson)
     older = _fit(frames[h:], targets[h:])
     floor = _floor(floors[h:])
@@ -180,7 +185,9 @@ def forecast(
         targets.append(y)
     cells = candidate_cells(past)
     calibrations: dict[str, Calibrator] = {}
-    if not frames:  # too little history to learn from: fall back to the cell's own rate
+    if not _learnable(targets):
+        # too little history to learn from (or not one incident in any training period, which a
+        # Poisson objective cannot fit): fall back to the cell's own recent rate
         rate = features(past, origin, cells)["n_365d"].to_numpy() / 365.0 * horizon
         expected = rate
         floor = 0.0

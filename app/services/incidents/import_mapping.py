@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from h3.api import basic_int as h3int
 
 from app.domain import Category, PerpetratorType
+from app.schemas.common import COUNT_MAX, INT32_MAX, OBSERVED_MIN, observed_max
 from app.schemas.events import ParsedEvent  # noqa: F401  (the mapped record; re-exported)
 from app.services.incidents import import_readers as export_readers
 
@@ -178,6 +179,9 @@ def _ints(cols: _Cols, col: str, chk: _Checks, *, default: int | None, lo: int |
     chk.fail(~blank & num.isna(), lambda m: col + ": not a number (" + raw[m].str.slice(0, 30) + ")")
     chk.fail(~blank & num.notna() & (num != np.floor(num.fillna(0))),
              lambda m: col + ": not a whole number (" + raw[m] + ")")
+    huge = num.abs() > INT32_MAX  # no column holds it (and it cannot become an integer)
+    chk.fail(~blank & huge, lambda m: col + ": out of range (" + raw[m].str.slice(0, 30) + ")")
+    num = num.where(~huge)
     if unknown is not None:
         blank = blank | (num == unknown)
     if lo is not None:
@@ -319,6 +323,7 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "source_count": n_sources.clip(lower=1, upper=32767),
         "report_narrative": _none_if_empty(cols.free_text("source_article")),
     }
+    check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
 
 
@@ -409,7 +414,69 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
                                    ).astype("int64"),
         "report_narrative": _none_if_empty(cols.free_text("notes")),
     }
+    check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
+
+
+# ------------------------------------------------------------------ every source: storable values
+COUNT_FIELDS = ("fatalities_low", "fatalities_best", "fatalities_high", "injured",
+                "crsv_survivors", "children_affected", "displaced")
+TEXT_FIELDS = ("external_id", "place_name", "admin1", "admin2", "subcategory", "narrative",
+               "source_name", "report_narrative")
+EXTERNAL_ID_MAX = 64  # incident.external_id is varchar(64)
+CONTROL_PATTERN = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+
+def check_stored_values(frame: dict[str, Any], chk: _Checks) -> None:
+    """Whatever the source, a row is rejected (with its reason) unless every value it would store
+    is one the database and every later reader can hold: counts within COUNT_MAX (int4
+    columns), the event within 1900 .. now + 1 day (its end at most a year after its start), no
+    control characters in any text, source ids that fit their column."""
+    for name in COUNT_FIELDS:
+        v = frame[name]
+        if isinstance(v, pd.Series):
+            num = pd.to_numeric(v, errors="coerce")
+            chk.fail(num.notna() & ((num > COUNT_MAX) | (num < 0)), _count_message(name, num))
+    start, end = frame["occurred_start"], frame["occurred_end"]
+    if isinstance(start, pd.Series):
+        lo = pd.Timestamp(OBSERVED_MIN)
+        hi = pd.Timestamp(observed_max())
+        chk.fail(start.notna() & ((start < lo) | (start > hi)),
+                 lambda m: "date: " + start[m].astype(str).str.slice(0, 10)
+                 + " is outside 1900-01-01 .. tomorrow")
+        if isinstance(end, pd.Series):
+            chk.fail(end.notna() & start.notna() & (end > start + pd.Timedelta(days=366)),
+                     "date_end: more than a year after the start")
+    for name in TEXT_FIELDS:
+        v = frame[name]
+        if isinstance(v, pd.Series) and v.dtype == object:
+            chk.fail(_has_control(v), name + ": contains a control character")
+    ext = frame["external_id"]
+    if isinstance(ext, pd.Series):
+        too_long = pc.utf8_length(pa.array(ext, type=pa.string(), from_pandas=True))
+        chk.fail(pc.fill_null(pc.greater(too_long, EXTERNAL_ID_MAX), False).to_numpy(
+            zero_copy_only=False), "id: longer than " + str(EXTERNAL_ID_MAX) + " characters")
+    perps = frame["perpetrators"]
+    if isinstance(perps, pd.Series) and len(perps):
+        names = perps.explode()
+        bad = _has_control(names.where(names.notna(), None))
+        if bad.any():
+            chk.fail(pd.Series(bad, index=names.index).groupby(level=0).any()
+                     .reindex(perps.index, fill_value=False).to_numpy(),
+                     "perpetrators: a name contains a control character")
+
+
+def _count_message(name: str, num: pd.Series) -> Callable[[pd.Series], pd.Series]:
+    def message(m: pd.Series) -> pd.Series:
+        return name + ": must be between 0 and " + str(COUNT_MAX) + " (got " + num[m].astype(str) + ")"
+    return message
+
+
+def _has_control(values: pd.Series) -> np.ndarray:
+    """Which values hold a control character (Arrow's RE2, no per-value Python)."""
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    hit = pc.match_substring_regex(arr, CONTROL_PATTERN)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 FRAME_MAPPERS: dict[str, Callable[..., tuple[pd.DataFrame, list[Reject]]]] = {

@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from app.schemas.cap import ATOM_MEDIA, ATOM_NS, CAP_MEDIA, CAP_NS
+from app.schemas.common import strip_control
 
 __all__ = ["ATOM_MEDIA", "atom_feed", "warning_alert"]
 
@@ -20,15 +21,16 @@ def cap_time(dt: datetime) -> str:
 def _sub(parent: Any, tag: str, text: str | None = None, ns: str = CAP_NS) -> Any:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
-        el.text = text
+        el.text = strip_control(text)  # XML cannot carry them; a stored one must not break a feed
     return el
 
 
-def _rings(geom: dict[str, Any]) -> list[list[list[float]]]:
-    if geom["type"] == "Polygon":
-        return [geom["coordinates"][0]]
-    if geom["type"] == "MultiPolygon":
-        return [p[0] for p in geom["coordinates"]]
+def _rings(geom: dict[str, Any] | None) -> list[list[list[float]]]:
+    coords = (geom or {}).get("coordinates") or []
+    if geom and geom.get("type") == "Polygon":
+        return coords[:1]
+    if geom and geom.get("type") == "MultiPolygon":
+        return [p[0] for p in coords if p]
     return []
 
 
