@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.schemas.patrols import FootprintReviewRequest
 from app.services.auth import Principal
@@ -28,7 +28,8 @@ async def create_review(body: FootprintReviewRequest, session: SessionDep, setti
     closed; the high-threat cells beyond every base (`uncovered`, a FeatureCollection); and `p`
     candidate temporary bases that would cover the most threat not yet covered. Deterministic.
     `?f=geojson` returns bases, candidates and uncovered cells as one FeatureCollection."""
-    result = await planning.review(session, body, settings, who.role)
+    scope = await body_scope(session, settings, who, body.mission, body.aor)
+    result = await planning.review(session, body, settings, who.role, scope)
     if geojson.wants_geojson(f, accept):
         feats = [geojson.point_feature(b["id"], b["longitude"], b["latitude"],
                                        {**b, "feature": "base"}) for b in result["bases"]]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
@@ -26,7 +26,7 @@ def split_csv(value: str | None) -> list[str] | None:
 
 
 def hotspot_query(
-    bbox: BBox, window: TimeWindow,
+    bbox: BBox, window: TimeWindow, scope: ScopeDep,
     as_of: Annotated[str | None, Query(description="window end: ISO date or date-time")] = None,
     window_days: Annotated[int, Query(ge=1, le=36_600)] = 90,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
@@ -34,13 +34,19 @@ def hotspot_query(
     min_level: Annotated[str | None, Query(pattern="^(low|medium|high|critical)$")] = None,
     min_grade: Annotated[str | None, Query(pattern="^[abc]$")] = None,
     pattern: Annotated[bool, Query(description="compute emerging hot-spot classes")] = True,
+    decay_scale_days: Annotated[float | None, Query(
+        gt=0, le=3650, description="recency decay scale in days (default: the mission's, "
+                                   "else the server's)")] = None,
 ) -> HotspotQuery:
     """Query parameters shared by the layer, the tiles and the OGC hotspot collection
-    (resolution is added by each endpoint; the service validates the rest)."""
+    (resolution is added by each endpoint; the service validates the rest). `mission=` and
+    `aor=` clip the layer to that area."""
     return HotspotQuery(
         as_of=parse_instant(as_of, "as_of", end_of_day=True), window_days=window_days,
         start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
-        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern)
+        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern,
+        area=scope.area, area_key=scope.key,
+        decay_scale_days=decay_scale_days or scope.mission.decay_scale_days)
 
 
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.schemas.patrols import PatrolPlanRequest
 from app.services.auth import Principal
@@ -28,7 +28,8 @@ async def create_plan(body: PatrolPlanRequest, session: SessionDep, settings: Se
     composition, priority), the summary with `threat_covered_share`, and the high-threat cells
     left uncovered. Nothing is stored; the same request and seed give the same plan.
     `?f=geojson` returns the task cells as one FeatureCollection."""
-    result = await planning.plan(session, body, settings, who.role)
+    scope = await body_scope(session, settings, who, body.mission, body.aor)
+    result = await planning.plan(session, body, settings, who.role, scope)
     if geojson.wants_geojson(f, accept):
         feats = []
         for t in result["tasks"]:

@@ -32,6 +32,12 @@ class Area(BaseModel):
                                      description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
+    mission: str | None = Field(default=None, max_length=32,
+                                description="mission code: its bases and its area only")
+    aor: str | None = Field(default=None, max_length=200,
+                            description="area of responsibility (name or id) inside the mission")
+    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+                                           description="recency decay (default: the mission's)")
 
     @field_validator("bbox")
     @classmethod

@@ -22,6 +22,7 @@ from app.errors import InvalidInput
 from app.repositories import imports as repo
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.incidents.import_mapping import MappedChunk, ParsedEvent, Reject, RowError, iter_chunks
+from app.services.missions.profile import Mission
 
 SOURCES = ("ucdp", "acled")
 
@@ -34,11 +35,17 @@ class ImportSummary:
     inserted: int = 0
     duplicates: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    mission: str | None = None
+    outside_area: int = 0       # rows located outside the mission's area (kept unless skipped)
+    skipped_outside: int = 0    # … of which dropped (--skip-outside)
+    places: int = 0             # gazetteer entries the import gave
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.run_id, "source": self.source, "rows_read": self.rows_read,
             "inserted": self.inserted, "duplicates": self.duplicates, "rejected": len(self.rejects),
+            "mission": self.mission, "outside_area": self.outside_area,
+            "skipped_outside": self.skipped_outside, "places": self.places,
             "rejects": [{"row": r.row, "external_id": r.external_id, "reason": r.reason}
                         for r in self.rejects[:1000]],
         }
@@ -46,6 +53,10 @@ class ImportSummary:
     def render(self) -> str:
         lines = [f"{self.source}: read {self.rows_read} rows, inserted {self.inserted}, "
                  f"already present {self.duplicates}, rejected {len(self.rejects)}"]
+        if self.mission is not None:
+            kept = "skipped" if self.skipped_outside else "kept"
+            lines[0] += (f", outside {self.mission}'s area {self.outside_area} ({kept}), "
+                         f"gazetteer places {self.places}")
         for r in self.rejects[:20]:
             lines.append(f"  row {r.row} ({r.external_id or '?'}): {r.reason}")
         if len(self.rejects) > 20:
@@ -109,9 +120,15 @@ def import_file(
     filename: str | None = None,
     connect: Callable[[], psycopg.Connection[Any]] | None = None,
     writers: int = 2,
+    mission: Mission | None = None,
+    skip_outside: bool = False,
 ) -> ImportSummary:
     """Import a file. With `connect`, `writers` extra connections store batches in parallel
-    (the server then uses every core while this thread parses); without it, `conn` does."""
+    (the server then uses every core while this thread parses); without it, `conn` does.
+
+    With a `mission`, imported incidents are assigned to it, rows located outside its area are
+    counted (`outside_area`) and kept, or dropped with `skip_outside`; an import never guesses a
+    mission. The source's place names then feed that mission's gazetteer."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}", errors=[{"pointer": "/source",
                            "detail": "one of ucdp, acled"}])
@@ -128,7 +145,9 @@ def import_file(
     run_id = repo.start_run(conn, source=source, filename=filename or path.name,
                             sha256=file_sha256(path), actor=actor)
     conn.commit()
-    summary = ImportSummary(run_id=run_id, source=source)
+    summary = ImportSummary(run_id=run_id, source=source,
+                            mission=mission.code if mission is not None else None)
+    mission_code = mission.code if mission is not None else None
     bar = tqdm(desc=f"import {source}", unit=" rows", disable=not progress)
 
     # Parsing is Python work; storing is the database server's. Writer threads take finished
@@ -151,7 +170,7 @@ def import_file(
         c = writer_conn()
         try:
             new = repo.load_events(c, grade_events(events), source=source, status=status,
-                                   actor=actor)
+                                   actor=actor, mission_code=mission_code)
             c.commit()
         except BaseException:
             c.rollback()
@@ -177,7 +196,18 @@ def import_file(
                     summary.rejects.extend(chunk.rejects)
                     if chunk.events.empty:
                         continue
-                    pending.append(pool.submit(write, chunk.events))
+                    events = chunk.events
+                    if mission is not None:
+                        inside = mission.covers_many(events["lon"].to_numpy(),
+                                                     events["lat"].to_numpy())
+                        summary.outside_area += int((~inside).sum())
+                        if skip_outside and not inside.all():
+                            summary.skipped_outside += int((~inside).sum())
+                            bar.update(int((~inside).sum()))
+                            events = events[inside]
+                            if events.empty:
+                                continue
+                    pending.append(pool.submit(write, events))
                     while len(pending) > n_writers:  # bounded queue: memory stays flat
                         collect(pending.pop(0))
                 for fut in pending:
@@ -190,9 +220,12 @@ def import_file(
         bar.close()
         for c in opened:
             c.close()
+    if mission is not None:
+        summary.places = repo.refresh_places(conn, source, mission_code)
     repo.finish_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
                     duplicates=summary.duplicates,
                     rejects=[{"row": r.row, "external_id": r.external_id, "reason": r.reason}
-                             for r in summary.rejects], actor=actor)
+                             for r in summary.rejects], actor=actor,
+                    mission_code=mission_code, outside_area=summary.outside_area)
     conn.commit()
     return summary

@@ -23,10 +23,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, Category, Role, Status
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.repositories import hotspots as repo
 from app.services.geo.geojson import collection
 from app.services.geo.h3cells import cell_polygon, cell_radius_m
+from app.services.missions import clip
 from app.services.threat import cell_items as layer_items
 from app.services.threat import score as scoring
 from app.services.threat.cache import LRU, weigh_bytes, weigh_cells
@@ -52,6 +53,11 @@ class HotspotQuery:
     min_grade: str | None = None       # a|b|c
     role: Role = Role.analyst          # partner => sanitised per settings policy
     with_pattern: bool = True          # emerging hot-spot classes (costly); False for fast callers
+    # Clip hook (issue 13): only cells whose centre lies in this GeoJSON area (a mission's area
+    # of operations or an area of responsibility); `area_key` names it in cache keys.
+    area: dict[str, Any] | None = None
+    area_key: tuple[Any, ...] = ()
+    decay_scale_days: float | None = None  # recency decay; None = the settings' default
 
 
 @dataclass
@@ -89,6 +95,8 @@ def validate(q: HotspotQuery, settings: Settings) -> None:
         raise Forbidden(f"partners may read resolutions up to {settings.partner_max_res}")
     if q.role not in (Role.admin, Role.analyst, Role.operations, Role.partner):
         raise Forbidden(f"the {q.role.value} role may not read threat layers")
+    if q.decay_scale_days is not None and not 0 < q.decay_scale_days <= 3650:
+        raise _bad("decay_scale_days", "decay_scale_days must be more than 0 and at most 3650")
 
 
 def _next_minute(t: datetime) -> datetime:
@@ -224,7 +232,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
-            q.with_pattern, *extra)
+            q.with_pattern, q.area_key, q.decay_scale_days, *extra)
 
 
 async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
@@ -285,7 +293,7 @@ def _sums_key(q: HotspotQuery, w: Window, result_key: tuple[Any, ...] | None
         return None
     (db, _), settings_json = result_key[1], result_key[2]
     return ("sums", db, settings_json, q.res, w.start, w.end, q.bbox, tuple(q.categories or ()),
-            q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
+            q.perpetrator, q.min_grade, q.role.value, q.with_pattern, q.decay_scale_days)
 
 
 async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
@@ -294,7 +302,7 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
     key = _sums_key(q, w, result_key)
     sums = await layer_sums(session, key, cell_filter(q, w, settings),
-                            scoring.weight_spec(settings), steps=w.steps,
+                            scoring.weight_spec(settings, q.decay_scale_days), steps=w.steps,
                             with_series=q.with_pattern, with_perpetrators=not hide_perps)
     return layer_items.score(key, sums, res=q.res, steps=w.steps, step_days=w.step_days,
                              with_pattern=q.with_pattern, settings=settings,
@@ -307,6 +315,9 @@ def _selected(scored: layer_items.Scored, q: HotspotQuery, settings: Settings
     edge and, for partners, sanitised copies (the shared items are never modified)."""
     floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
     rows = scored.order().tolist()
+    if q.area is not None and rows:
+        inside = clip.inside(q.area, [scored.items[r]["cell"] for r in rows])
+        rows = [r for r, keep in zip(rows, inside.tolist(), strict=True) if keep]
     if not floor_rank and q.bbox is None and q.role != Role.partner:
         return [(row, scored.items[row]) for row in rows]
     out = []
@@ -363,6 +374,8 @@ async def cell_detail(session: AsyncSession, cell: str, q: HotspotQuery, setting
 
     cell_int, res = parse_cell(cell)
     q.res = res
+    if q.area is not None and not clip.inside(q.area, [cell])[0]:
+        raise NotFound(f"cell {cell} lies outside the mission (or area of responsibility) asked for")
     layer = await threat_layer(session, q, settings)
     props = next((c for c in layer if c["cell"] == cell), None)
     f = cell_filter(q, window(q), settings, cells=[cell_int])

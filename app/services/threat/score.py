@@ -47,8 +47,10 @@ class WeightSpec:
     crsv_category: str = CRSV_CATEGORY
 
 
-def weight_spec(settings: Settings) -> WeightSpec:
-    return WeightSpec(decay_scale_days=settings.threat_decay_scale_days,
+def weight_spec(settings: Settings, decay_scale_days: float | None = None) -> WeightSpec:
+    """The weights of a layer; `decay_scale_days` overrides the default recency decay (a
+    request's or its mission's, issue 13)."""
+    return WeightSpec(decay_scale_days=decay_scale_days or settings.threat_decay_scale_days,
                       status_weight=dict(settings.threat_status_weight),
                       grade_weight=dict(settings.threat_grade_weight))
 
