@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.schemas.patrols import FootprintReviewRequest
+from app.schemas.patrols import FootprintCompareRequest, FootprintReviewRequest
 from app.services.auth import Principal
 from app.services.geo import geojson
 from app.services.planning import service as planning
@@ -40,3 +40,15 @@ async def create_review(body: FootprintReviewRequest, session: SessionDep, setti
                   for u in result["uncovered"]["features"]]
         return geojson.response(geojson.collection(feats, summary=result["summary"]))
     return geojson.json_response(result)
+
+
+@router.post("/compare", summary="Two footprints side by side: dates, or proposed closures and "
+                                 "openings")
+async def compare_reviews(body: FootprintCompareRequest, session: SessionDep,
+                          settings: SettingsDep,
+                          who: Annotated[Principal, Depends(require(*REVIEWERS))]) -> Response:
+    """Per base and in total, the threat covered in scenario A (`as_of`'s bases) and B
+    (`compare_to`'s bases, or A with `closures` and `openings`), and for each base B closes the
+    cells it alone covered that are left uncovered. `"mission"` clips both to that mission."""
+    scope = await body_scope(session, settings, who, body.mission, body.aor)
+    return geojson.json_response(await planning.compare(session, body, settings, who.role, scope))

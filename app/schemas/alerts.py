@@ -110,6 +110,9 @@ class IntegrationCreate(BaseModel):
     require_signature: bool = True
     section: str = "civil_affairs"
     area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+    mission: str | None = Field(default=None, max_length=32,
+                                description="the mission whose gazetteer and languages read its "
+                                            "alerts (default: every mission's)")
 
 
 class WarningStatusChange(BaseModel):

@@ -76,3 +76,15 @@ class FootprintReviewRequest(Area):
     candidates: list[CandidateSite] | None = Field(
         default=None, max_length=500,
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
+
+
+class FootprintCompareRequest(Area):
+    """Scenario A is `as_of` with that day's bases; scenario B is `compare_to` with that day's
+    bases (and threat), or A with `closures` removed and `openings` added."""
+
+    compare_to: date | None = Field(default=None, description="the second date")
+    closures: list[UUID] = Field(default_factory=list, max_length=500,
+                                 description="bases (ids) scenario B closes")
+    openings: list[CandidateSite] = Field(default_factory=list, max_length=100,
+                                          description="sites scenario B opens (road patrols)")
+    include_air: bool = False

@@ -13,9 +13,15 @@ from app.domain import Role
 from app.errors import Conflict, DomainError, InvalidInput
 from app.repositories import bases as base_repo
 from app.repositories import patrols as patrol_repo
-from app.schemas.patrols import Area, FootprintReviewRequest, PatrolPlanRequest
+from app.schemas.patrols import (
+    Area,
+    FootprintCompareRequest,
+    FootprintReviewRequest,
+    PatrolPlanRequest,
+)
 from app.services.missions.profile import fallback
 from app.services.missions.registry import Scope
+from app.services.planning import footprint_compare
 from app.services.planning import footprint_review as footprint
 from app.services.planning import patrol_plan as patrol_planning
 from app.settings import Settings
@@ -163,4 +169,48 @@ async def review(session: AsyncSession, body: FootprintReviewRequest, settings: 
     result["summary"].update(resolution=res, window_days=window_days,
                              mission=scope.code if scope else None,
                              aor=scope.aor["name"] if scope and scope.aor else None)
+    return result
+
+
+async def compare(session: AsyncSession, body: FootprintCompareRequest, settings: Settings,
+                  role: Role, scope: Scope | None = None) -> dict[str, Any]:
+    """Two footprints side by side (app.services.planning.footprint_compare)."""
+    if body.compare_to is None and not body.closures and not body.openings:
+        raise _bad("/body/compare_to", "give compare_to, or closures/openings to compare with")
+    await _check_history(session, body.as_of)
+    res = body.res or settings.footprint_res
+    window_days = body.window_days or settings.footprint_window_days
+    mission = scope.mission if scope else fallback(settings)
+
+    async def scenario(on: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        dated = body.model_copy(update={"as_of": on})
+        bases = await base_repo.list_bases(session, as_of=on, bbox=_bbox(body),
+                                           **_base_filter(scope))
+        cells = await threat_cells(session, dated, res, window_days, settings, role, scope)
+        return cells, [_base_dict(b) for b in bases]
+
+    cells_a, bases_a = await scenario(body.as_of)
+    if body.compare_to is not None:
+        await _check_history(session, body.compare_to)
+        cells_b, bases_b = await scenario(body.compare_to)
+        label_b, on_b = f"bases as of {body.compare_to}", body.compare_to
+    else:
+        known = {b["id"] for b in bases_a}
+        for i, cid in enumerate(body.closures):
+            if str(cid) not in known:
+                raise _bad(f"/body/closures/{i}", f"base {cid} is not active on {body.as_of}")
+        closed = {str(c) for c in body.closures}
+        opened = [{"id": f"opening-{i + 1}", "name": o.name, "kind": "temporary_operating_base",
+                   "latitude": o.latitude, "longitude": o.longitude, "road_patrols_per_day": 1}
+                  for i, o in enumerate(body.openings)]
+        cells_b, bases_b = cells_a, [b for b in bases_a if b["id"] not in closed] + opened
+        label_b, on_b = "proposed closures and openings", body.as_of
+    result = footprint_compare.compare(
+        {"label": f"bases as of {body.as_of}", "as_of": body.as_of, "cells": cells_a,
+         "bases": bases_a},
+        {"label": label_b, "as_of": on_b, "cells": cells_b, "bases": bases_b},
+        settings, include_air=body.include_air, mission=mission)
+    result["summary"] = {"resolution": res, "window_days": window_days,
+                         "mission": scope.code if scope else None,
+                         "aor": scope.aor["name"] if scope and scope.aor else None}
     return result
