@@ -88,7 +88,7 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
     name_opt = typer.Option(None, help="Display name")
     countries_opt = typer.Option(None, help="ISO3 codes of bundled outlines, comma-separated")
     area_opt = typer.Option(None, help="GeoJSON file with the area of operations")
-    tz_opt = typer.Option(None, "--timezone", help="IANA time zone, e.g. Africa/Juba")
+    tz_opt = typer.Option(None, "--timezone", help="IANA time zone, e.g. Region/City")
     lang_opt = typer.Option(None, help="language codes, comma-separated (app/data/languages)")
     seasons_opt = typer.Option(None, help="JSON file: [{name, months, speed_factor}]")
     sender_opt = typer.Option(None, help="CAP sender address")
@@ -186,4 +186,6 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         if not yes and not typer.confirm(
                 f"remove every {source} import{f' of mission {mission}' if mission else ''}?"):
             raise typer.Exit(code=1)
-        typer.echo(purge_source(source, mission))
+        from app.settings import get_settings
+
+        typer.echo(purge_source(get_settings(), source, mission))

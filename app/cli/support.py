@@ -149,11 +149,10 @@ def import_gazetteer(path: Path, mission: str | None) -> str:
     return f"gazetteer: {len(rows)} names read, {n} stored, {skipped} lines skipped"
 
 
-def purge_source(source: str, mission: str | None) -> str:
+def purge_source(settings: Settings, source: str, mission: str | None) -> str:
     from app.repositories.imports import purge
-    from app.settings import get_settings
 
-    with connect(get_settings()) as conn:
+    with connect(settings) as conn:
         counts = purge(conn, source, mission.lower() if mission else None, actor="cli")
         conn.commit()
     what = ", ".join(f"{v} {k}" for k, v in counts.items())

@@ -24,7 +24,7 @@ class MissionFields(BaseModel):
     countries: list[str] | None = Field(default=None, max_length=20,
                                         description="ISO 3166 alpha-3 codes of bundled outlines")
     area: dict[str, Any] | None = Field(default=None, description="GeoJSON (Multi)Polygon")
-    timezone: str | None = Field(default=None, max_length=64, description="IANA, e.g. Africa/Juba")
+    timezone: str | None = Field(default=None, max_length=64, description="IANA, e.g. Region/City")
     seasons: list[SeasonIn] | None = Field(default=None, max_length=24)
     languages: list[str] | None = Field(default=None, max_length=12)
     cap_sender: str | None = Field(default=None, max_length=200)
@@ -38,7 +38,7 @@ class MissionFields(BaseModel):
 
 class MissionCreate(MissionFields):
     code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z][A-Za-z0-9_-]{1,31}$")
-    timezone: str = Field(max_length=64, description="IANA, e.g. Africa/Juba")
+    timezone: str = Field(max_length=64, description="IANA, e.g. Region/City")
 
 
 class MissionUpdate(MissionFields):

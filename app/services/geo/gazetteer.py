@@ -8,7 +8,7 @@ admin units sit at the mean of their events (coarse, flagged as such).
 
 A name resolves exactly after normalisation (case, accents, apostrophes, kind suffix such as
 "town"), then by fuzzy match (rapidfuzz: Indel ratio, then Jaro-Winkler for transposed letters,
-"Bentui" → Bentiu) above a cut-off, and the score is kept. A name several places share resolves to
+a transposed pair of letters) above a cut-off, and the score is kept. A name several places share resolves to
 the one inside the mission's area, then the most precise, then the one with most events.
 """
 

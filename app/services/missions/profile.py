@@ -161,17 +161,17 @@ def check_code(code: Any, pointer: str = "/body/code") -> str:
 
 def check_timezone(tz: Any, pointer: str = "/body/timezone") -> str:
     if not isinstance(tz, str) or not tz or tz != tz.strip():
-        raise bad(pointer, "an IANA time zone name, e.g. Africa/Juba")
+        raise bad(pointer, "an IANA time zone name, e.g. Region/City")
     if re.fullmatch(r"(UTC|GMT)?[+-]\d{1,2}(:?\d{2})?", tz, re.I):
         raise bad(pointer, "a fixed offset is not a time zone: give an IANA name "
                            "(offsets change, e.g. in 2021)")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise bad(pointer, f"unknown time zone {tz!r}: give an IANA name, e.g. Africa/Juba") \
+        raise bad(pointer, f"unknown time zone {tz!r}: give an IANA name, e.g. Region/City") \
             from None
     if tz not in available_timezones() and tz != "UTC":
-        raise bad(pointer, f"unknown time zone {tz!r}: give an IANA name, e.g. Africa/Juba")
+        raise bad(pointer, f"unknown time zone {tz!r}: give an IANA name, e.g. Region/City")
     return tz
 
 
