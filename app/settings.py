@@ -137,8 +137,9 @@ class Settings(BaseSettings):
     # --- missions (issue 13) ---
     # The mission whose profile (time zone, seasons, languages, CAP sender, map view, gazetteer)
     # applies when a request names none: a stored mission of this code, else the only stored
-    # mission, else the bundled profile app/data/missions/<code>.json. "none": a generic profile.
-    default_mission: str = "minusca"
+    # mission, else the bundled profile app/data/missions/<code>.json. Empty: the bundled
+    # profile marked `"default": true` (the demonstration mission). "none": a generic profile.
+    default_mission: str = ""
     # `kinga seed` (and so `make run`): "default" loads the default mission's bundled data,
     # "none" loads nothing (migrations only), or a bundled mission's code.
     seed: str = "default"

@@ -37,6 +37,9 @@ def hotspot_query(
     decay_scale_days: Annotated[float | None, Query(
         gt=0, le=3650, description="recency decay scale in days (default: the mission's, "
                                    "else the server's)")] = None,
+    precision_decay: Annotated[bool | None, Query(
+        description="widen each event's decay by its date precision (a year-precise event "
+                    "decays over a year); default: the mission's")] = None,
 ) -> HotspotQuery:
     """Query parameters shared by the layer, the tiles and the OGC hotspot collection
     (resolution is added by each endpoint; the service validates the rest). `mission=` and
@@ -46,7 +49,9 @@ def hotspot_query(
         start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
         perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern,
         area=scope.area, area_key=scope.key,
-        decay_scale_days=decay_scale_days or scope.mission.decay_scale_days)
+        decay_scale_days=decay_scale_days or scope.mission.decay_scale_days,
+        precision_decay=scope.mission.precision_decay if precision_decay is None
+        else precision_decay)
 
 
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]

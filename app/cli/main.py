@@ -70,14 +70,19 @@ def db_migrate(revision: str = "heads") -> None:
 def token_create(
     role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
     name: str = typer.Option(..., help="Who or what holds the token"),
+    mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
-    from app.cli.support import create_token
+    from app.cli.support import create_token, stored_mission
     from app.domain import Role
 
     if role not in {r.value for r in Role}:
         _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
-    typer.echo(create_token(get_settings(), Role(role), name))
+    settings = get_settings()
+    if mission is not None and stored_mission(settings, mission) is None:
+        _fail(f"no mission {mission!r}")
+    typer.echo(create_token(settings, Role(role), name,
+                            mission=mission.lower() if mission else None))
 
 
 @token_cli.command("revoke")

@@ -101,8 +101,8 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
                languages: str | None = lang_opt, seasons: Path | None = seasons_opt,
                cap_sender: str | None = sender_opt, decay_scale_days: float | None = decay_opt,
                profile: Path | None = profile_opt) -> None:
-        """Create a mission: `kinga mission create unmiss --name UNMISS --countries SSD
-        --timezone Africa/Juba`."""
+        """Create a mission: `kinga mission create CODE --name NAME --countries ISO3[,ISO3]
+        --timezone Region/City` (an IANA zone)."""
         from app.services.missions import registry
 
         body = _profile_options(name, countries, area, timezone, languages, seasons, cap_sender,

@@ -26,15 +26,17 @@ def connect(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-def create_token(settings: Settings, role: Role, name: str) -> str:
+def create_token(settings: Settings, role: Role, name: str, *, mission: str | None = None,
+                 aor_id: Any = None) -> str:
     token = new_token()
     with connect(settings) as conn:
         token_repo.insert(conn, name=name, role=role.value,
-                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()))
+                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()),
+                          mission=mission, aor_id=aor_id)
         conn.execute(
             "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
             "VALUES ('cli', 'create', 'api_token', %s, %s)",
-            (name, psycopg.types.json.Jsonb({"role": role.value})),
+            (name, psycopg.types.json.Jsonb({"role": role.value, "mission": mission})),
         )
     return token
 
@@ -73,25 +75,11 @@ def stored_mission(settings: Settings, code: str) -> Mission | None:
 
 def import_bases(settings: Settings, path: Path, *, mission: Mission | None, actor: str
                  ) -> tuple[int, int, int]:
-    """Geo-PKO deployments (v2.3 yearly or v1 monthly layout) as bases; with a mission, only its
-    rows (the file's Mission column) and its sites feed its gazetteer. (read, inserted, places)."""
-    from app.repositories.bases import import_rows
-    from app.repositories.imports import insert_places
-    from app.services.bases.registry import geopko_bases
+    """Geo-PKO deployments as bases (app.services.bases.registry.import_geopko)."""
+    from app.services.bases.registry import import_geopko
 
-    rows = geopko_bases(path, settings.troops_per_road_patrol, settings.troops_per_foot_patrol,
-                        mission=mission.code if mission is not None else None)
     with connect(settings) as conn:
-        inserted = import_rows(conn, rows, actor=actor)
-        places = 0
-        if mission is not None:
-            sites = {r["name"]: r for r in rows}
-            places = insert_places(conn, [
-                {"mission": mission.code, "name": r["name"], "latitude": r["latitude"],
-                 "longitude": r["longitude"], "precision": 1, "source": "geopko"}
-                for r in sites.values()])
-            conn.commit()
-    return len(rows), inserted, places
+        return import_geopko(conn, path, settings, mission=mission, actor=actor)
 
 
 def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterator[str]:
@@ -103,7 +91,10 @@ def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterato
     if choice == "none":
         yield "seed: none (KINGA_SEED=none): the store stays empty"
         return
-    code = settings.default_mission.lower() if choice == "default" else choice
+    code = mission_profile.default_code(settings) if choice == "default" else choice
+    if code == "none":
+        yield "seed: no default mission is bundled; nothing loaded"
+        return
     mission = mission_profile.bundled(code, settings.geodata_dir)
     if mission is None:
         raise ValueError(f"no bundled mission {code!r}; bundled: "

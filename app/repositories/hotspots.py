@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Category
 from app.models import Incident
 from app.repositories.incidents import INCIDENT_COLUMNS
-from app.services.threat.score import WeightSpec
+from app.services.threat.score import DATE_SPAN_DAYS, WeightSpec
 
 PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
           "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
@@ -119,6 +119,15 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     params = _params(f, spec)
     params["steps"] = steps
     where = _where(f, params)
+    scale = "CAST(:scale AS float8)"
+    if spec.precision_share > 0:
+        # The change log holds no date precision: widened sums are always full aggregations.
+        if since is not None:
+            raise ValueError("precision-widened decay is not available from the change log")
+        spans = " ".join(f"WHEN {k} THEN {float(v)!r}" for k, v in DATE_SPAN_DAYS.items())
+        scale = (f"greatest(CAST(:scale AS float8), CAST(:prec_share AS float8) * "
+                 f"(CASE i.time_precision {spans} ELSE 0.0 END))")
+        params["prec_share"] = spec.precision_share
     if since is None:
         source, n, sg = "incident i", "count(*)", ""
     else:
@@ -135,7 +144,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
                  i.crsv_survivors AS crsv, {sign} AS sg,
-                 {CRED} AS c, exp(-{AGE_DAYS} / CAST(:scale AS float8)) AS d,
+                 {CRED} AS c, exp(-{AGE_DAYS} / {scale}) AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago

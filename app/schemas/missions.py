@@ -31,6 +31,7 @@ class MissionFields(BaseModel):
     cap_identifier_prefix: str | None = Field(default=None, max_length=64)
     map_view: dict[str, Any] | None = None
     decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False)
+    precision_decay: bool | None = None
     un_names: list[str] | None = Field(default=None, max_length=50)
     armed_groups: list[str] | None = Field(default=None, max_length=500)
     aor_overlap: Literal["forbid", "allow"] | None = None

@@ -82,8 +82,14 @@ async def remove(session: AsyncSession, base_id: uuid.UUID, who: Principal) -> N
 
 async def listing(session: AsyncSession, who: Principal, *, as_of: date | None,
                   kinds: list[str] | None, bbox: tuple[float, float, float, float] | None,
-                  sort: str) -> list[dict[str, Any]]:
-    rows = await repo.list_bases(session, as_of=as_of, kinds=kinds, bbox=bbox, sort=sort)
+                  sort: str, scope: Any = None) -> list[dict[str, Any]]:
+    """Bases, optionally of one mission (its own, and unassigned ones in its area) and inside one
+    area of responsibility."""
+    clip: dict[str, Any] = {}
+    if scope is not None and scope.clip:
+        clip = {"mission": scope.mission.code, "area": scope.mission.area,
+                "within": scope.aor["area"] if scope.aor else None}
+    rows = await repo.list_bases(session, as_of=as_of, kinds=kinds, bbox=bbox, sort=sort, **clip)
     return [shape(r, who.role) for r in rows]
 
 
@@ -270,3 +276,24 @@ def geopko_bases(path: Path, troops_per_road: int, troops_per_foot: int, *,
                     "mission_code": name.lower() or None,
                 })
     return out
+
+
+def import_geopko(conn: Any, path: Path, settings: Any, *, mission: Any, actor: str
+                  ) -> tuple[int, int, int]:
+    """Geo-PKO deployments (v2.3 yearly or v1 monthly layout) as bases, over one psycopg
+    connection; with a mission, only its rows (the file's Mission column) and its sites feed its
+    gazetteer. Returns (bases read, inserted, gazetteer places)."""
+    from app.repositories.imports import insert_places
+
+    rows = geopko_bases(path, settings.troops_per_road_patrol, settings.troops_per_foot_patrol,
+                        mission=mission.code if mission is not None else None)
+    inserted = repo.import_rows(conn, rows, actor=actor)
+    places = 0
+    if mission is not None:
+        sites = {r["name"]: r for r in rows}
+        places = insert_places(conn, [
+            {"mission": mission.code, "name": r["name"], "latitude": r["latitude"],
+             "longitude": r["longitude"], "precision": 1, "source": "geopko"}
+            for r in sites.values()])
+        conn.commit()
+    return len(rows), inserted, places

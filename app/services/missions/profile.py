@@ -64,6 +64,7 @@ class Mission:
     cap_identifier_prefix: str = "kinga-warning-"
     map_view: dict[str, Any] | None = None
     decay_scale_days: float | None = None
+    precision_decay: bool = False  # widen the decay by each event's date precision
     un_names: list[str] = field(default_factory=list)
     armed_groups: list[str] = field(default_factory=list)
     gazetteer_files: list[str] = field(default_factory=list)
@@ -130,6 +131,7 @@ class Mission:
             "seasons": [s.as_dict() for s in self.seasons], "languages": list(self.languages),
             "cap_sender": self.cap_sender, "cap_identifier_prefix": self.cap_identifier_prefix,
             "map_view": self.map_view, "decay_scale_days": self.decay_scale_days,
+            "precision_decay": self.precision_decay,
             "un_names": list(self.un_names), "armed_groups": list(self.armed_groups),
             "gazetteer_files": list(self.gazetteer_files), "aor_overlap": self.aor_overlap,
             "stored": self.stored,
@@ -328,6 +330,9 @@ def from_dict(d: dict[str, Any], geodata_dir: Path, *, prefix: str = "/body",
     if decay is not None and (not isinstance(decay, int | float) or isinstance(decay, bool)
                               or not 0 < decay <= 3650):
         raise bad(f"{prefix}/decay_scale_days", "days, more than 0 and at most 3650")
+    precision_decay = d.get("precision_decay", False)
+    if not isinstance(precision_decay, bool):
+        raise bad(f"{prefix}/precision_decay", "true or false")
     overlap = d.get("aor_overlap", "forbid")
     if overlap not in ("forbid", "allow"):
         raise bad(f"{prefix}/aor_overlap", "forbid or allow")
@@ -343,6 +348,7 @@ def from_dict(d: dict[str, Any], geodata_dir: Path, *, prefix: str = "/body",
         map_view={"center": [float(x) for x in view["center"]],
                   "zoom": float(view.get("zoom", 5))},
         decay_scale_days=float(decay) if decay is not None else None,
+        precision_decay=precision_decay,
         un_names=_strings(d.get("un_names") or [], f"{prefix}/un_names"),
         armed_groups=_strings(d.get("armed_groups") or [], f"{prefix}/armed_groups"),
         gazetteer_files=_strings(d.get("gazetteer_files") or [], f"{prefix}/gazetteer_files"),
@@ -373,8 +379,21 @@ def bundled(code: str, geodata_dir: Path) -> Mission | None:
 GENERIC = Mission(code="none", name="No mission", timezone="UTC", area=None)
 
 
+@lru_cache(maxsize=1)
+def _marked_default() -> str:
+    for path in sorted(MISSIONS_DIR.glob("*.json")):
+        if json.loads(path.read_bytes()).get("default") is True:
+            return path.stem
+    return "none"
+
+
+def default_code(settings: Any) -> str:
+    """KINGA_DEFAULT_MISSION, else the bundled profile marked `"default": true`, else "none"."""
+    return (getattr(settings, "default_mission", "") or _marked_default()).strip().lower()
+
+
 def fallback(settings: Any) -> Mission:
     """The default mission's bundled profile without asking the database (pure callers that
     were given no mission): the demonstration mission's file, or the generic profile."""
-    name = (getattr(settings, "default_mission", "") or "").lower()
-    return (bundled(name, settings.geodata_dir) if name and name != "none" else None) or GENERIC
+    name = default_code(settings)
+    return (bundled(name, settings.geodata_dir) if name != "none" else None) or GENERIC

@@ -70,7 +70,7 @@ async def default(session: AsyncSession, settings: Settings) -> Mission:
     hit = _cached("default", settings.mission_cache_s)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    name = (settings.default_mission or "").lower()
+    name = P.default_code(settings)
     found: Mission | None = None
     if name and name != "none":
         found = await stored(session, settings, name)

@@ -65,7 +65,8 @@ async def threat_cells(session: AsyncSession, area: Area, res: int, window_days:
                      with_pattern=True, role=role,
                      area=scope.area if scope else None, area_key=scope.key if scope else (),
                      decay_scale_days=area.decay_scale_days or (
-                         scope.mission.decay_scale_days if scope else None))
+                         scope.mission.decay_scale_days if scope else None),
+                     precision_decay=scope.mission.precision_decay if scope else False)
     return await threat_layer(session, q, settings)
 
 

@@ -58,6 +58,7 @@ class HotspotQuery:
     area: dict[str, Any] | None = None
     area_key: tuple[Any, ...] = ()
     decay_scale_days: float | None = None  # recency decay; None = the settings' default
+    precision_decay: bool = False  # widen each event's decay by its date precision
 
 
 @dataclass
@@ -232,7 +233,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
-            q.with_pattern, q.area_key, q.decay_scale_days, *extra)
+            q.with_pattern, q.area_key, q.decay_scale_days, q.precision_decay, *extra)
 
 
 async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
@@ -293,7 +294,8 @@ def _sums_key(q: HotspotQuery, w: Window, result_key: tuple[Any, ...] | None
         return None
     (db, _), settings_json = result_key[1], result_key[2]
     return ("sums", db, settings_json, q.res, w.start, w.end, q.bbox, tuple(q.categories or ()),
-            q.perpetrator, q.min_grade, q.role.value, q.with_pattern, q.decay_scale_days)
+            q.perpetrator, q.min_grade, q.role.value, q.with_pattern, q.decay_scale_days,
+            q.precision_decay)
 
 
 async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
@@ -302,7 +304,8 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
     key = _sums_key(q, w, result_key)
     sums = await layer_sums(session, key, cell_filter(q, w, settings),
-                            scoring.weight_spec(settings, q.decay_scale_days), steps=w.steps,
+                            scoring.weight_spec(settings, q.decay_scale_days, q.precision_decay),
+                            steps=w.steps,
                             with_series=q.with_pattern, with_perpetrators=not hide_perps)
     return layer_items.score(key, sums, res=q.res, steps=w.steps, step_days=w.step_days,
                              with_pattern=q.with_pattern, settings=settings,

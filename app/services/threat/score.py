@@ -45,12 +45,22 @@ class WeightSpec:
     harm_children: float = HARM_CHILDREN
     harm_displaced_log: float = HARM_DISPLACED_LOG
     crsv_category: str = CRSV_CATEGORY
+    # Precision-widened decay (issue 13): an event dated only to a week, month or year decays on
+    # max(scale, share x the span its date covers); 0 = off.
+    precision_share: float = 0.0
 
 
-def weight_spec(settings: Settings, decay_scale_days: float | None = None) -> WeightSpec:
-    """The weights of a layer; `decay_scale_days` overrides the default recency decay (a
-    request's or its mission's, issue 13)."""
+# Days a date of each precision code (UCDP date_prec; ACLED's are mapped onto it) may be off by.
+DATE_SPAN_DAYS = {1: 0.0, 2: 6.0, 3: 7.0, 4: 30.0, 5: 365.0}
+
+
+def weight_spec(settings: Settings, decay_scale_days: float | None = None,
+                precision_decay: bool = False) -> WeightSpec:
+    """The weights of a layer; `decay_scale_days` overrides the default recency decay and
+    `precision_decay` widens it by each event's date precision (a request's or its mission's
+    choice, issue 13)."""
     return WeightSpec(decay_scale_days=decay_scale_days or settings.threat_decay_scale_days,
+                      precision_share=settings.decay_precision_share if precision_decay else 0.0,
                       status_weight=dict(settings.threat_status_weight),
                       grade_weight=dict(settings.threat_grade_weight))
 
@@ -64,8 +74,13 @@ def credibility(status: str, grade: str, spec: WeightSpec) -> float:
     return spec.status_weight.get(status, 0.0) * spec.grade_weight.get(grade, 0.0)
 
 
-def decay(age_days: float, spec: WeightSpec) -> float:
-    return math.exp(-max(age_days, 0.0) / spec.decay_scale_days)
+def decay_scale(spec: WeightSpec, time_precision: int = 1) -> float:
+    span = DATE_SPAN_DAYS.get(time_precision, 0.0) if spec.precision_share > 0 else 0.0
+    return max(spec.decay_scale_days, spec.precision_share * span)
+
+
+def decay(age_days: float, spec: WeightSpec, time_precision: int = 1) -> float:
+    return math.exp(-max(age_days, 0.0) / decay_scale(spec, time_precision))
 
 
 def event_harm(fatalities: int, injured: int, children: int, displaced: int,

@@ -260,6 +260,7 @@ async def scan_hotspots(
     if scope is not None:
         q.area, q.area_key = scope.area, scope.key
         q.decay_scale_days = scope.mission.decay_scale_days
+        q.precision_decay = scope.mission.precision_decay
     cells = await threat_layer(session, q, settings)
     code = scope.mission.code if scope is not None and scope.mission.stored else None
     if as_of is not None and as_of < now - HISTORICAL_AFTER:
