@@ -83,6 +83,9 @@ class FootprintCompareRequest(Area):
     bases (and threat), or A with `closures` removed and `openings` added."""
 
     compare_to: date | None = Field(default=None, description="the second date")
+    threat_as_of: date | None = Field(
+        default=None, description="one threat picture for both footprints (this date's); "
+                                  "default: each scenario's own date")
     closures: list[UUID] = Field(default_factory=list, max_length=500,
                                  description="bases (ids) scenario B closes")
     openings: list[CandidateSite] = Field(default_factory=list, max_length=100,

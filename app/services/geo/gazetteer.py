@@ -95,6 +95,8 @@ class Gazetteer:
         self._towns = towns
         self._coords = np.radians(np.array([(p.latitude, p.longitude) for p in towns], float)
                                   ).reshape(-1, 2)
+        self._weights = np.array([p.events + (100.0 if p.source == "geopko" else 0.0)
+                                  for p in towns], float)
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -154,10 +156,13 @@ class Gazetteer:
         a = np.sin((d[:, 0] - p1) / 2) ** 2 + np.cos(p1) * np.cos(d[:, 0]) * \
             np.sin((d[:, 1] - l1) / 2) ** 2
         km = 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-        # the closest, preferring surveyed sites and well-attested places at nearly equal range
-        order = np.lexsort((np.array([p.precision for p in self._towns]), np.round(km, 0)))
-        best = int(order[0])
-        return self._towns[best] if km[best] <= max_km else None
+        # A headline should name the town people know, not the hamlet nearest the cell's centre:
+        # distance is discounted by how well attested a place is (its events; surveyed sites of
+        # the mission's own deployments count as a hundred).
+        weight = self._weights
+        rank = np.where(km <= max_km, km / np.sqrt(1.0 + weight), np.inf)
+        best = int(np.argmin(rank))
+        return self._towns[best] if np.isfinite(rank[best]) else None
 
     def search(self, q: str, limit: int = 10) -> list[Match]:
         """Places whose name best matches q (for clients' autocomplete)."""

@@ -184,7 +184,7 @@ async def compare(session: AsyncSession, body: FootprintCompareRequest, settings
     mission = scope.mission if scope else fallback(settings)
 
     async def scenario(on: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        dated = body.model_copy(update={"as_of": on})
+        dated = body.model_copy(update={"as_of": body.threat_as_of or on})
         bases = await base_repo.list_bases(session, as_of=on, bbox=_bbox(body),
                                            **_base_filter(scope))
         cells = await threat_cells(session, dated, res, window_days, settings, role, scope)
@@ -212,6 +212,8 @@ async def compare(session: AsyncSession, body: FootprintCompareRequest, settings
         {"label": label_b, "as_of": on_b, "cells": cells_b, "bases": bases_b},
         settings, include_air=body.include_air, mission=mission)
     result["summary"] = {"resolution": res, "window_days": window_days,
+                         "threat_as_of": body.threat_as_of.isoformat() if body.threat_as_of
+                         else None,
                          "mission": scope.code if scope else None,
                          "aor": scope.aor["name"] if scope and scope.aor else None}
     return result
