@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
@@ -62,6 +62,7 @@ async def create_incident(
 async def list_incidents(
     request: Request, session: SessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
     perpetrator: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
@@ -77,6 +78,7 @@ async def list_incidents(
         categories=_csv_enum(category, Category, "category"),
         perpetrator=perpetrator, statuses=_csv_enum(status, Status, "status"),
         grades=svc.grades_at_least(min_grade) if min_grade else None,
+        area=scope.area,
     )
     as_geojson = geojson.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,

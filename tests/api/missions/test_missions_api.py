@@ -145,6 +145,9 @@ async def test_hotspots_clip_to_mission_and_aor(client, auth, conn):
 
     assert await cells() == 3
     assert await cells(mission="unx") == 2
+    listed = await client.get("/api/v1/incidents", params={"mission": "unx", "aor": "FO East"},
+                              headers=auth("analyst"))
+    assert [i["longitude"] for i in listed.json()["items"]] == [43]
     assert await cells(mission="unx", aor="FO West") == 1
     _problem(await client.get("/api/v1/hotspots", params={**q, "mission": "nope"},
                               headers=auth("analyst")), pointer="/query/mission")

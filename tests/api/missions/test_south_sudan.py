@@ -220,6 +220,12 @@ async def test_sms_naming_a_town_is_located_with_its_score(client, auth, setting
     assert r.status_code == 201 and r.json()["needs_location"] is False
     alert = (await client.get(f"/api/v1/alerts/{r.json()['id']}", headers=auth("analyst"))).json()
     assert alert["place_match"]["name"] == "Bentiu" and 80 <= alert["place_match"]["score"] < 100
+    # an integration of no mission searches every mission's gazetteer
+    anywhere = await make_integration(client, auth, name="partner-ngo")
+    doc = orjson.dumps({"text": "Attack reported", "place": "Malakal"})
+    r = await client.post("/api/v1/alerts", content=doc, headers=signed(anywhere, doc))
+    alert = (await client.get(f"/api/v1/alerts/{r.json()['id']}", headers=auth("analyst"))).json()
+    assert alert["place_match"]["mission"] == "unmiss" and alert["latitude"] is not None
     await triage_now(client)
 
 
