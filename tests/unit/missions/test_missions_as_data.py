@@ -229,3 +229,16 @@ def test_bundled_outlines_file_is_valid_geojson():
 
     assert all(shape(f["geometry"]).is_valid for f in doc["features"])
     assert len({f["properties"]["iso_a3"] for f in doc["features"]}) == len(doc["features"])
+
+
+def test_a_regional_season_slows_only_inside_its_region():
+    m = P.from_dict({"code": "rg", "countries": ["SSD"], "timezone": "Africa/Juba", "seasons": [
+        {"name": "rains", "months": [7], "speed_factor": {"road": 0.7}},
+        {"name": "flooded north", "months": [7, 8], "speed_factor": {"road": 0.3},
+         "region": {"type": "Polygon", "coordinates": [[[29, 8], [34, 8], [34, 12], [29, 12], [29, 8]]]}}]},
+        GEODATA)
+    july, august = date(2015, 7, 1), date(2015, 8, 1)
+    assert m.speed_factor("road", july, 9.5, 31.6) == 0.3   # the flooded north, in the rains
+    assert m.speed_factor("road", july, 4.8, 31.6) == 0.7   # the south: only the rains
+    assert m.speed_factor("road", august, 4.8, 31.6) == 1.0
+    assert m.speed_factor("air", july, 9.5, 31.6) == 1.0
