@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -27,9 +28,13 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         found = None
         if mission is not None:
             found = stored_mission(settings, mission)
-            if found is None:
-                typer.echo(f"error: no mission {mission!r} (kinga mission create …)", err=True)
-                raise typer.Exit(code=1)
+            if found is None:  # the file's Mission column still filters; no gazetteer entries
+                from app.services.missions.profile import GENERIC
+
+                found = replace(GENERIC, code=mission.strip().lower(), stored=False)
+                typer.echo(f"note: no stored mission {mission!r}: its bases are kept under "
+                           f"'{found.code}'; `kinga mission create {found.code} …` to use them",
+                           err=True)
         try:
             read, inserted, places = run(settings, file, mission=found, actor="import:geopko")
         except DomainError as exc:

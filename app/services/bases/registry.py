@@ -289,7 +289,7 @@ def import_geopko(conn: Any, path: Path, settings: Any, *, mission: Any, actor: 
                         mission=mission.code if mission is not None else None)
     inserted = repo.import_rows(conn, rows, actor=actor)
     places = 0
-    if mission is not None:
+    if mission is not None and mission.stored:
         sites = {r["name"]: r for r in rows}
         places = insert_places(conn, [
             {"mission": mission.code, "name": r["name"], "latitude": r["latitude"],

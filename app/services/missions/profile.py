@@ -64,7 +64,7 @@ class Mission:
     cap_identifier_prefix: str = "kinga-warning-"
     map_view: dict[str, Any] | None = None
     decay_scale_days: float | None = None
-    precision_decay: bool = False  # widen the decay by each event's date precision
+    precision_decay: bool = True  # widen the decay by each event's date precision
     un_names: list[str] = field(default_factory=list)
     armed_groups: list[str] = field(default_factory=list)
     gazetteer_files: list[str] = field(default_factory=list)
@@ -330,7 +330,8 @@ def from_dict(d: dict[str, Any], geodata_dir: Path, *, prefix: str = "/body",
     if decay is not None and (not isinstance(decay, int | float) or isinstance(decay, bool)
                               or not 0 < decay <= 3650):
         raise bad(f"{prefix}/decay_scale_days", "days, more than 0 and at most 3650")
-    precision_decay = d.get("precision_decay", False)
+    # On unless a profile says otherwise: coarse dates must not vanish from a year's picture.
+    precision_decay = d.get("precision_decay", True)
     if not isinstance(precision_decay, bool):
         raise bad(f"{prefix}/precision_decay", "true or false")
     overlap = d.get("aor_overlap", "forbid")
@@ -376,7 +377,7 @@ def bundled(code: str, geodata_dir: Path) -> Mission | None:
     return _bundled(code, geodata_dir)
 
 
-GENERIC = Mission(code="none", name="No mission", timezone="UTC", area=None)
+GENERIC = Mission(code="none", name="No mission", timezone="UTC", area=None, precision_decay=False)
 
 
 @lru_cache(maxsize=1)
