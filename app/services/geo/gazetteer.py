@@ -9,7 +9,7 @@ admin units sit at the mean of their events (coarse, flagged as such).
 A name resolves exactly after normalisation (case, accents, apostrophes, kind suffix such as
 "town"), then by fuzzy match (rapidfuzz: Indel ratio, then Jaro-Winkler for transposed letters,
 a transposed pair of letters) above a cut-off, and the score is kept. A name several places share resolves to
-the one inside the mission's area, then the most precise, then the one with most events.
+the one inside the mission's area, then the most precise, then a surveyed (Geo-PKO) site, then the one with most events.
 """
 
 from __future__ import annotations
@@ -102,9 +102,10 @@ class Gazetteer:
         return len(self.by_key)
 
     def _best(self, candidates: list[Place]) -> Place:
-        def rank(p: Place) -> tuple[int, int, int, str]:
+        def rank(p: Place) -> tuple[int, int, int, int, str]:
             outside = 0 if self.inside is None or self.inside(p.longitude, p.latitude) else 1
-            return (outside, p.precision, -p.events, p.source)
+            # surveyed deployment sites first, then the best attested
+            return (outside, p.precision, 0 if p.source == "geopko" else 1, -p.events, p.source)
         return min(candidates, key=rank)
 
     def match(self, name: str | None) -> Match | None:
