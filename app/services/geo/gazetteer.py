@@ -7,9 +7,10 @@ sites, `kinga gazetteer import FILE`). Geo-PKO sites are surveyed town coordinat
 admin units sit at the mean of their events (coarse, flagged as such).
 
 A name resolves exactly after normalisation (case, accents, apostrophes, kind suffix such as
-"town"), then by fuzzy match (rapidfuzz: Indel ratio, then Jaro-Winkler for transposed letters,
-a transposed pair of letters) above a cut-off, and the score is kept. A name several places share resolves to
-the one inside the mission's area, then the most precise, then a surveyed (Geo-PKO) site, then the one with most events.
+"town"), then by fuzzy match (rapidfuzz: Indel ratio, then Jaro-Winkler for a transposed pair of
+letters) above a cut-off, and the score is kept. A name several places share resolves to the one
+inside the mission's area, then the most precise, then a surveyed (Geo-PKO) site, then the one
+with most events.
 """
 
 from __future__ import annotations

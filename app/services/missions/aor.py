@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import shapely
 from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,16 +136,3 @@ async def aor_for_point(session: AsyncSession, mission: str, lon: float, lat: fl
     area holds it, else the sector; None outside every AOR of the mission."""
     found = await repo.aor_at(session, mission.lower(), lon, lat)
     return found[0] if found else None
-
-
-def cells_inside(area: dict[str, Any], cells: list[str]) -> list[bool]:
-    """Which H3 cells (by centre) lie in an area: the cell-set filter every clipped answer uses."""
-    import h3
-    import numpy as np
-
-    if not cells:
-        return []
-    g = shape(area)
-    shapely.prepare(g)
-    centres = np.array([h3.cell_to_latlng(c) for c in cells], dtype=float)
-    return list(shapely.intersects_xy(g, centres[:, 1], centres[:, 0]))
