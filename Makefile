@@ -10,7 +10,7 @@ run: setup  ## set everything up, load the bundled real data, serve on 127.0.0.1
 	$(KINGA) seed
 	$(KINGA) serve --workers $${KINGA_WORKERS:-2}
 
-test: setup  ## set everything up, then the whole test suite
+test: setup lint  ## set everything up, lint (ruff, mypy, import layers), then the whole test suite
 	bash scripts/install-chromium.sh
 	$(VENV)/bin/pytest
 
@@ -28,9 +28,10 @@ db: venv  ## a local PostGIS (installed from the OS packages if absent) unless K
 	@if [ -z "$${KINGA_DATABASE_URL:-}" ]; then bash scripts/install-postgis.sh && $(KINGA) db up; fi
 	$(KINGA) db migrate
 
-lint: venv
+lint: venv  ## ruff, mypy and the import-layer contracts of docs/architecture.md (pyproject.toml)
 	$(VENV)/bin/ruff check app tests bench
 	$(VENV)/bin/mypy app
+	$(VENV)/bin/lint-imports
 
 bench: setup  ## benchmarks (not part of the test run)
 	$(VENV)/bin/python -m bench.bench_import

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.repositories import tokens as token_repo
+from app.schemas.params import parse_bbox, parse_instant
 from app.services.auth import Principal, hash_token, integration_principals
 from app.settings import Settings
 
@@ -22,6 +22,14 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_workers(request: Request) -> Any:
+    """The process's background workers (app.main.Workers), owned by the lifespan."""
+    return request.app.state.workers
+
+
+WorkersDep = Annotated[Any, Depends(get_workers)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -66,25 +74,6 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return _check
 
 
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    if bbox is None:
-        return None
-    parts = bbox.split(",")
-    err = [{"pointer": "/query/bbox", "detail": "minLon,minLat,maxLon,maxLat in WGS84"}]
-    if len(parts) != 4:
-        raise InvalidInput("bbox needs four numbers: minLon,minLat,maxLon,maxLat", errors=err)
-    try:
-        x1, y1, x2, y2 = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidInput("bbox values must be numbers", errors=err) from None
-    if any(math.isnan(v) or math.isinf(v) for v in (x1, y1, x2, y2)):
-        raise InvalidInput("bbox values must be finite", errors=err)
-    if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
-        raise InvalidInput("bbox is outside WGS84 bounds", errors=err)
-    if x1 > x2 or y1 > y2:
-        raise InvalidInput("bbox is inverted: min must not exceed max", errors=err)
-    return x1, y1, x2, y2
-
 
 def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None
             ) -> tuple[float, float, float, float] | None:
@@ -93,20 +82,6 @@ def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,
 
 BBox = Annotated[tuple[float, float, float, float] | None, Depends(BBoxDep)]
 
-
-def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """ISO date or datetime; a bare date means its start (or end, for upper bounds), in UTC."""
-    if value is None or value == "" or value == "..":
-        return None
-    err = [{"pointer": f"/query/{name}", "detail": "ISO 8601 date or date-time"}]
-    try:
-        if len(value) == 10:
-            d = date.fromisoformat(value)
-            return datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name} is not an ISO 8601 date or date-time", errors=err) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def time_window(

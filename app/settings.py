@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     # In-process caches of layers, cell details and tiles, keyed on the data version (0005), so a
     # write makes the next request recompute. Bounded by entries and by memory.
     hotspot_cache_entries: int = Field(default=256, ge=1)
-    hotspot_cache_mb: int = Field(default=256, ge=1)
+    # One memory budget for every threat-layer cache of a process (KINGA_LAYER_CACHE_MB; the older
+    # KINGA_HOTSPOT_CACHE_MB still works when the new name is not set).
+    layer_cache_mb: int = Field(default=256, ge=1)
+    hotspot_cache_mb: int | None = Field(default=None, ge=1)
 
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
@@ -95,6 +98,11 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
     webhook_timeout_s: float = Field(default=5, gt=0)
+    # The dispatcher is woken by every commit that queues a delivery; it also polls this often
+    # for retries whose backoff has passed and deliveries queued by other processes.
+    webhook_poll_s: float = Field(default=5, gt=0)
+    # The scheduler records expired warnings this often (listings show them expired at once).
+    warning_expiry_every_s: float = Field(default=60, gt=0)
 
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
@@ -148,6 +156,12 @@ class Settings(BaseSettings):
     # The threat layer's recency decay widens with an event's date precision: its scale is
     # max(scale, this share of the span the date covers), so yearly-precision data still scores.
     decay_precision_share: float = Field(default=1.0, ge=0, le=4)
+
+    @model_validator(mode="after")
+    def _older_names(self) -> Settings:
+        if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:
+            self.layer_cache_mb = self.hotspot_cache_mb
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -3,6 +3,7 @@ fresh test database migrated once per session, and every table emptied after eac
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -55,24 +56,30 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after a test. Async on purpose: while the TRUNCATE waits for its locks
+    the event loop keeps running, so the app's background workers on it (webhook dispatcher,
+    scheduler) finish the transaction they are in instead of blocking the TRUNCATE for ever."""
     uses_db = "settings" in request.fixturenames
     url = request.getfixturevalue("db_url") if uses_db else None
     yield
     if url is None:
         return
-    with psycopg.connect(url, autocommit=True) as c:
-        tables = [r[0] for r in c.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
-            if r[0] not in KEEP_TABLES]
-        for attempt in range(5):  # a background triage may still hold locks in another order
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as c:
+        rows = await (await c.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).fetchall()
+        tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+        if not tables:
+            return
+        # A deadlock with a worker's transaction is retried, never a test failure.
+        for attempt in range(20):
             try:
-                if tables:
-                    c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-                break
+                await c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+                return
             except psycopg.errors.DeadlockDetected:
-                if attempt == 4:
+                if attempt == 19:
                     raise
+                await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

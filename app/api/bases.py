@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app.api import http
 from app.db import libpq_url
 from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
@@ -24,7 +25,6 @@ from app.repositories.bases import SORT_KEYS
 from app.schemas.bases import BaseCreate, BaseList, BasePublic, BaseUpdate
 from app.services.auth import Principal
 from app.services.bases import registry as svc
-from app.services.geo import geojson
 
 router = APIRouter(prefix="/api/v1/bases", tags=["bases"])
 
@@ -47,7 +47,7 @@ def _kinds(value: str | None) -> list[str] | None:
 
 def feature(b: dict[str, object]) -> dict[str, object]:
     props = {k: v for k, v in b.items() if k not in ("id", "latitude", "longitude")}
-    return geojson.point_feature(str(b["id"]), b["longitude"], b["latitude"], props)  # type: ignore[arg-type]
+    return http.point_feature(str(b["id"]), b["longitude"], b["latitude"], props)  # type: ignore[arg-type]
 
 
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
@@ -63,19 +63,19 @@ async def list_bases(
 ) -> Response:
     items = await svc.listing(session, who, as_of=as_of, kinds=_kinds(kind), bbox=bbox, sort=sort,
                               scope=scope)
-    if geojson.wants_geojson(f, accept):
+    if http.wants_geojson(f, accept):
         feats = [feature(b) for b in items]
-        return geojson.response(geojson.collection(
+        return http.response(http.collection(
             feats, numberMatched=len(feats), numberReturned=len(feats),
             as_of=as_of.isoformat() if as_of else None))
-    return geojson.json_response({"items": items, "numberReturned": len(items)})
+    return http.json_response({"items": items, "numberReturned": len(items)})
 
 
 @router.post("", status_code=201, response_model=BasePublic, summary="Register a base")
 async def create_base(body: BaseCreate, session: SessionDep,
                       who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
     row = await svc.create(session, body, who)
-    return geojson.json_response(row, status=201,
+    return http.json_response(row, status=201,
                                  headers={"Location": f"/api/v1/bases/{row['id']}"})
 
 
@@ -107,9 +107,9 @@ async def import_geopko(
         read, inserted, places = await run_in_threadpool(run)
     finally:
         path.unlink(missing_ok=True)
-    return geojson.json_response({"read": read, "inserted": inserted,
-                                  "already_present": read - inserted, "places": places,
-                                  "mission": scope.mission.code if scope else None}, status=201)
+    return http.json_response({"read": read, "inserted": inserted,
+                               "already_present": read - inserted, "places": places,
+                               "mission": scope.mission.code if scope else None}, status=201)
 
 
 @router.get("/{base_id}", response_model=BasePublic)
@@ -118,15 +118,15 @@ async def get_base(base_id: uuid.UUID, session: SessionDep,
                    f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
                    accept: Annotated[str | None, Header()] = None) -> Response:
     row = await svc.read(session, base_id, who)
-    if geojson.wants_geojson(f, accept):
-        return geojson.response(feature(row))
-    return geojson.json_response(row)
+    if http.wants_geojson(f, accept):
+        return http.response(feature(row))
+    return http.json_response(row)
 
 
 @router.patch("/{base_id}", response_model=BasePublic, summary="Change a base (e.g. close it)")
 async def patch_base(base_id: uuid.UUID, body: BaseUpdate, session: SessionDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return geojson.json_response(await svc.update(session, base_id, body, who))
+    return http.json_response(await svc.update(session, base_id, body, who))
 
 
 @router.delete("/{base_id}", status_code=204,

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.schemas.patrols import FootprintCompareRequest, FootprintReviewRequest
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.planning import service as planning
 
 router = APIRouter(prefix="/api/v1/footprint-reviews", tags=["footprint"])
@@ -30,16 +30,16 @@ async def create_review(body: FootprintReviewRequest, session: SessionDep, setti
     `?f=geojson` returns bases, candidates and uncovered cells as one FeatureCollection."""
     scope = await body_scope(session, settings, who, body.mission, body.aor)
     result = await planning.review(session, body, settings, who.role, scope)
-    if geojson.wants_geojson(f, accept):
-        feats = [geojson.point_feature(b["id"], b["longitude"], b["latitude"],
+    if http.wants_geojson(f, accept):
+        feats = [http.point_feature(b["id"], b["longitude"], b["latitude"],
                                        {**b, "feature": "base"}) for b in result["bases"]]
-        feats += [geojson.point_feature(f"candidate-{c['rank']}", c["longitude"], c["latitude"],
+        feats += [http.point_feature(f"candidate-{c['rank']}", c["longitude"], c["latitude"],
                                         {**c, "feature": "candidate"})
                   for c in result["candidates"]]
         feats += [{**u, "properties": {**u["properties"], "feature": "uncovered"}}
                   for u in result["uncovered"]["features"]]
-        return geojson.response(geojson.collection(feats, summary=result["summary"]))
-    return geojson.json_response(result)
+        return http.response(http.collection(feats, summary=result["summary"]))
+    return http.json_response(result)
 
 
 @router.post("/compare", summary="Two footprints side by side: dates, or proposed closures and "
@@ -51,4 +51,4 @@ async def compare_reviews(body: FootprintCompareRequest, session: SessionDep,
     (`compare_to`'s bases, or A with `closures` and `openings`), and for each base B closes the
     cells it alone covered that are left uncovered. `"mission"` clips both to that mission."""
     scope = await body_scope(session, settings, who, body.mission, body.aor)
-    return geojson.json_response(await planning.compare(session, body, settings, who.role, scope))
+    return http.json_response(await planning.compare(session, body, settings, who.role, scope))

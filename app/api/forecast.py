@@ -9,12 +9,12 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
@@ -75,8 +75,8 @@ async def forecast(
         }
         for c in cells
     ]
-    return geojson.response(
-        geojson.collection(
+    return http.response(
+        http.collection(
             feats,
             numberMatched=total,
             numberReturned=len(feats),
@@ -84,7 +84,7 @@ async def forecast(
             horizon_days=horizon_days,
             mission=scope.code,
             method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
-            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}],
+            links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON}],
         )
     )
 
@@ -137,4 +137,4 @@ async def backtest(
                                      mission=scope.mission)
         )
         svc.store_backtest(key, result)
-    return geojson.json_response(result)
+    return http.json_response(result)

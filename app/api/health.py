@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from app.api.http import json_response
 from app.deps import SessionDep
 from app.repositories import health as repo
-from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.threat import tiles
 from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
 
@@ -59,14 +59,14 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
             responses={200: {"model": HotspotCollection,
-                             "content": {geojson.GEOJSON: {}}}})
+                             "content": {http.GEOJSON: {}}}})
 async def hotspots(
     q: QueryDep, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
-    return Response(await layer_geojson(session, q, settings), media_type=geojson.GEOJSON)
+    return Response(await layer_geojson(session, q, settings), media_type=http.GEOJSON)
 
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",

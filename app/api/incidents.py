@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
@@ -22,7 +23,6 @@ from app.schemas.incidents import (
     StatusChange,
 )
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.incidents import records as svc
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -52,7 +52,7 @@ async def create_incident(
     who: Annotated[Principal, Depends(require(*WRITERS))],
 ) -> Response:
     new_id = await svc.create(session, body, who, settings.h3_resolution)
-    return geojson.json_response({"id": str(new_id)}, status=201,
+    return http.json_response({"id": str(new_id)}, status=201,
                                  headers={"Location": f"/api/v1/incidents/{new_id}"})
 
 
@@ -80,34 +80,34 @@ async def list_incidents(
         grades=svc.grades_at_least(min_grade) if min_grade else None,
         area=scope.area,
     )
-    as_geojson = geojson.wants_geojson(f, accept)
+    as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
                                             with_count=as_geojson)
     next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
     if as_geojson:
-        feats = [geojson.point_feature(str(i["id"]), i["longitude"], i["latitude"],
+        feats = [http.point_feature(str(i["id"]), i["longitude"], i["latitude"],
                                        {k: v for k, v in i.items()
                                         if k not in ("longitude", "latitude", "id")})
                  for i in items]
-        links = [{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}]
+        links = [{"rel": "self", "href": str(request.url), "type": http.GEOJSON}]
         if next_url:
-            links.append({"rel": "next", "href": next_url, "type": geojson.GEOJSON})
-        return geojson.response(geojson.collection(
+            links.append({"rel": "next", "href": next_url, "type": http.GEOJSON})
+        return http.response(http.collection(
             feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url))
-    return geojson.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+    return http.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True)
 async def get_incident(incident_id: uuid.UUID, session: SessionDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
-    return geojson.json_response(await svc.read(session, incident_id, who))
+    return http.json_response(await svc.read(session, incident_id, who))
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic)
 async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep,
                          settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(*EDITORS))]) -> Response:
-    return geojson.json_response(await svc.update(session, incident_id, body, who,
+    return http.json_response(await svc.update(session, incident_id, body, who,
                                                   settings.h3_resolution))
 
 
@@ -115,12 +115,12 @@ async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: 
              summary="Add another source's report; the incident is re-graded")
 async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return geojson.json_response(await svc.add_report(session, incident_id, body, who), status=201)
+    return http.json_response(await svc.add_report(session, incident_id, body, who), status=201)
 
 
 async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,
                       who: Principal, body: StatusChange | None) -> Response:
-    return geojson.json_response(await svc.transition(session, incident_id, target, who,
+    return http.json_response(await svc.transition(session, incident_id, target, who,
                                                       body.comment if body else None))
 
 

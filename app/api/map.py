@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from app.api import http
 from app.deps import ScopeDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
 from app.services.auth import Principal
 from app.services.bases import registry as bases_svc
-from app.services.geo import geojson
 from app.services.planning.reach import base_reaches
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "map"
@@ -47,22 +47,21 @@ async def map_page() -> Response:
 
 
 @router.get("/map/countries.geojson", summary="Basemap: bundled Natural Earth country outlines",
-            response_class=Response, responses={200: {"content": {geojson.GEOJSON: {}}}})
+            response_class=Response, responses={200: {"content": {http.GEOJSON: {}}}})
 async def countries(settings: SettingsDep) -> Response:
     path = settings.geodata_dir / COUNTRIES
     if not path.is_file():
         raise NotFound("the bundled country outlines are missing")
-    return FileResponse(path, media_type=geojson.GEOJSON,
+    return FileResponse(path, media_type=http.GEOJSON,
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in) "
-                                            "and the mission's map start view")
+@router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)")
 async def session_info(
     who: Annotated[Principal, Depends(require(*Role))], scope: ScopeDep,
 ) -> Response:
     m = scope.mission
-    return geojson.json_response({
+    return http.json_response({
         "name": who.name, "role": who.role.value,
         "mission": {"code": m.code, "name": m.name, "timezone": m.timezone,
                     "map_view": m.map_view or {"center": [0, 0], "zoom": 2}}})
@@ -87,7 +86,7 @@ async def bases_reach(
                             for r in base_reaches(b, on, settings, modes=("road", "foot"),
                                                   mission=scope.mission)}
              for b in rows}
-    return geojson.json_response({"as_of": on.isoformat(),
+    return http.json_response({"as_of": on.isoformat(),
                                   "bases": {k: v for k, v in reach.items() if v}})
 
 

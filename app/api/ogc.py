@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import BBox, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput, NotFound
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.ogc import collections as svc
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
@@ -59,7 +59,7 @@ async def _collection(request: Request, cid: str, session: SessionDep, settings:
         "crs": [svc.CRS84], "storageCrs": svc.CRS84,
         "extent": await svc.extent(session, cid, who.role, settings),
         "links": [_link(base, "self", JSON),
-                  _link(f"{base}/items", "items", geojson.GEOJSON, f"{title} (GeoJSON)")],
+                  _link(f"{base}/items", "items", http.GEOJSON, f"{title} (GeoJSON)")],
     }
 
 
@@ -67,7 +67,7 @@ async def _collection(request: Request, cid: str, session: SessionDep, settings:
 async def landing(request: Request, who: Reader) -> Response:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
-    return geojson.json_response({
+    return http.json_response({
         "title": "Kinga threat picture",
         "description": "Incidents against civilians and H3 threat hotspots (OGC API - Features).",
         "links": [
@@ -83,14 +83,14 @@ async def landing(request: Request, who: Reader) -> Response:
 
 @router.get("/conformance", summary="Conformance classes")
 async def conformance(who: Reader) -> Response:
-    return geojson.json_response({"conformsTo": CONFORMANCE})
+    return http.json_response({"conformsTo": CONFORMANCE})
 
 
 @router.get("/collections", summary="Feature collections")
 async def collections(request: Request, session: SessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
     docs = [await _collection(request, cid, session, settings, who) for cid in svc.COLLECTIONS]
-    return geojson.json_response({
+    return http.json_response({
         "links": [_link(f"{_base(request)}/collections", "self", JSON)], "collections": docs})
 
 
@@ -98,11 +98,11 @@ async def collections(request: Request, session: SessionDep, settings: SettingsD
 async def collection(collection_id: str, request: Request, session: SessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
     cid = _collection_id(collection_id)
-    return geojson.json_response(await _collection(request, cid, session, settings, who))
+    return http.json_response(await _collection(request, cid, session, settings, who))
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            responses={200: {"content": {http.GEOJSON: {}}}})
 async def items(
     collection_id: str, request: Request, session: SessionDep, settings: SettingsDep,
     who: Reader, bbox: BBox,
@@ -119,22 +119,22 @@ async def items(
     lim = min(limit or settings.page_default, settings.page_max)
     feats, matched = await svc.items(session, cid, role=who.role, settings=settings, bbox=bbox,
                                      start=start, end=end, res=res, limit=lim, offset=offset)
-    links = [_link(str(request.url), "self", geojson.GEOJSON)]
+    links = [_link(str(request.url), "self", http.GEOJSON)]
     if offset + len(feats) < matched:
         links.append(_link(str(request.url.include_query_params(offset=offset + lim, limit=lim)),
-                           "next", geojson.GEOJSON, "next page"))
+                           "next", http.GEOJSON, "next page"))
     if offset > 0:
         links.append(_link(str(request.url.include_query_params(offset=max(offset - lim, 0),
                                                                 limit=lim)),
-                           "prev", geojson.GEOJSON, "previous page"))
+                           "prev", http.GEOJSON, "previous page"))
     links.append(_link(f"{_base(request)}/collections/{cid}", "collection", JSON))
-    return geojson.response(geojson.collection(
+    return http.response(http.collection(
         feats, numberMatched=matched, numberReturned=len(feats),
         timeStamp=_now(), links=links))
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
-            responses={200: {"content": {geojson.GEOJSON: {}}}})
+            responses={200: {"content": {http.GEOJSON: {}}}})
 async def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
                settings: SettingsDep, who: Reader,
                datetime: Annotated[str | None, Query(description="hotspots: the window")] = None,
@@ -145,9 +145,9 @@ async def item(collection_id: str, feature_id: str, request: Request, session: S
     feat = await svc.item(session, cid, feature_id, who=who, settings=settings, start=start,
                           end=end)
     base = f"{_base(request)}/collections/{cid}"
-    feat["links"] = [_link(str(request.url), "self", geojson.GEOJSON),
+    feat["links"] = [_link(str(request.url), "self", http.GEOJSON),
                      _link(base, "collection", JSON)]
-    return geojson.response(feat)
+    return http.response(feat)
 
 
 def _now() -> str:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import ScopeDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.missions import places
 
 router = APIRouter(prefix="/api/v1/places", tags=["missions"])
@@ -29,4 +29,4 @@ async def search_places(
     """Searches the gazetteer of the mission asked for (`mission=`), else every mission's."""
     gaz = await places.for_code(session, settings, scope.code)
     hits = [m.as_dict() for m in gaz.search(q, limit)]
-    return geojson.json_response({"q": q, "mission": scope.code, "items": hits})
+    return http.json_response({"q": q, "mission": scope.code, "items": hits})

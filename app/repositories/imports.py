@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from psycopg import errors
 
 from app.repositories import copy_binary
-from app.services.incidents.import_mapping import ParsedEvent
+from app.schemas.events import ParsedEvent
 
 Batch = Sequence[tuple[ParsedEvent, str, int]]
 

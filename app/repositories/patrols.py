@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import h3
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.services.geo.h3cells import to_str
 
 HARM = ("killing", "injury", "abduction", "sexual_violence")
 HUMANITARIAN = ("attack_on_peacekeepers", "looting_destruction")
@@ -54,7 +53,7 @@ async def cell_profiles(session: AsyncSession, *, res: int, until: datetime, win
               "harm": list(HARM), "humanitarian": list(HUMANITARIAN), "tz": timezone}
     out: dict[str, dict[str, Any]] = {}
     for row in (await session.execute(text(PROFILE_SQL), params)).mappings():
-        cell = to_str(int(row["cell"]))
+        cell = h3.int_to_str(int(row["cell"]))
         p = out.setdefault(cell, {**dict.fromkeys(COUNTERS, 0), "hours": [0] * 24,
                                   "dows": [0] * 7})
         for key in COUNTERS:

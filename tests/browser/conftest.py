@@ -23,6 +23,7 @@ from app.cli.support import create_token
 from app.domain import Role
 from app.services.incidents.import_pipeline import import_file
 from app.settings import PROJECT_ROOT, Settings
+from tests.conftest import KEEP_TABLES
 
 CHROMIUM = os.environ.get("KINGA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +45,23 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Browser tests are synchronous (Playwright's sync API owns the thread's event loop) and
+    talk to a server in another process, so their tables are emptied synchronously."""
+    uses_db = "settings" in request.fixturenames
+    url = request.getfixturevalue("db_url") if uses_db else None
+    yield
+    if url is None:
+        return
+    with psycopg.connect(url, autocommit=True) as c:
+        tables = [r[0] for r in c.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+            if r[0] not in KEEP_TABLES]
+        if tables:
+            c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
 
 
 @pytest.fixture(scope="session")

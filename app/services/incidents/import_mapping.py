@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from h3.api import basic_int as h3int
 
 from app.domain import Category, PerpetratorType
+from app.schemas.events import ParsedEvent  # noqa: F401  (the mapped record; re-exported)
 from app.services.incidents import import_readers as export_readers
 
 # UCDP where_prec: 1 exact, 2 within 25 km, 3 admin-2, 4 admin-1, 5 linear/large area, 6 country,
@@ -57,42 +58,6 @@ DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%d-%b-%y", "%d-
 
 class RowError(ValueError):
     """A row (or a file) that cannot be imported; the message is shown in the import summary."""
-
-
-class ParsedEvent(NamedTuple):
-    """One mapped event (a tuple: files map to hundreds of thousands of these)."""
-
-    external_id: str
-    occurred_start: datetime
-    occurred_end: datetime | None
-    time_precision: int
-    lon: float
-    lat: float
-    location_precision: int
-    precision_scheme: str
-    location_radius_m: int
-    h3_cell: int
-    place_name: str | None
-    admin1: str | None
-    admin2: str | None
-    category: str
-    subcategory: str | None
-    perpetrators: list[str]
-    perpetrator_type: str
-    fatalities_low: int | None
-    fatalities_best: int
-    fatalities_high: int | None
-    injured: int
-    crsv_survivors: int
-    children_affected: int
-    displaced: int
-    narrative: str | None
-    section: str
-    source_name: str | None
-    source_reliability: str
-    information_credibility: int
-    source_count: int
-    report_narrative: str | None = None
 
 
 @dataclass(order=True)

@@ -14,6 +14,7 @@ from app.errors import InvalidInput, NotFound
 from app.repositories import incidents as incident_repo
 from app.repositories import ogc as repo
 from app.repositories.incidents import IncidentFilter
+from app.schemas.params import parse_instant
 from app.services.auth import Principal
 from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
@@ -31,8 +32,6 @@ COLLECTIONS = {
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
     """OGC `datetime`: an instant, or an interval `a/b` with `..` or empty for an open end."""
-    from app.deps import parse_instant
-
     if not value:
         return None, None
     if "/" in value:

@@ -22,7 +22,7 @@ from app.repositories import hotspots as repo
 from app.services.geo.h3cells import cell_polygon, to_str
 from app.services.threat import emerging
 from app.services.threat import score as scoring
-from app.services.threat.cache import LRU
+from app.services.threat.cache import LRU, layer_cache
 from app.services.threat.cell_sums import COL, LayerSums
 from app.settings import Settings
 
@@ -68,11 +68,8 @@ def _weigh(s: Scored) -> int:
     return 4096 + 3072 * len(s.items)  # an item ~2 kB as dicts, its feature ~0.8 kB
 
 
-_SCORED: LRU[Scored] = LRU(64, 256 << 20, _weigh)
+_SCORED: LRU[Scored] = layer_cache(256, _weigh)
 
-
-def resize(entries: int, max_bytes: int) -> None:
-    _SCORED.resize(entries, max_bytes)
 
 
 def _top_categories(cats: np.ndarray) -> list[list[dict[str, Any]]]:

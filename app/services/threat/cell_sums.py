@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.repositories import hotspots as repo
-from app.services.threat.cache import LRU
+from app.services.threat.cache import LRU, layer_cache
 from app.services.threat.score import WeightSpec
 
 NUMERIC = ("incidents", "fatalities", "crsv", "likelihood", "harm", "crsv_harm", "trend_num")
@@ -108,7 +108,7 @@ def _weigh(s: LayerSums) -> int:
     return 1024 + size + (0 if s.perps is None else 200 * len(s.perps))
 
 
-_SUMS: LRU[LayerSums] = LRU(64, 256 << 20, _weigh)
+_SUMS: LRU[LayerSums] = layer_cache(256, _weigh)
 # How requests were answered (observability and tests): from the log, or by a full aggregation.
 STATS = {"delta": 0, "full": 0}
 
@@ -149,6 +149,3 @@ def _kept(key: Hashable | None, sums: LayerSums, version: int | None, dirty: boo
     _SUMS.put(key, sums)
     return sums
 
-
-def resize(entries: int, max_bytes: int) -> None:
-    _SUMS.resize(entries, max_bytes)

@@ -30,9 +30,9 @@ from app.services.geo.h3cells import cell_polygon, cell_radius_m
 from app.services.missions import clip
 from app.services.threat import cell_items as layer_items
 from app.services.threat import score as scoring
-from app.services.threat.cache import LRU, weigh_bytes, weigh_cells
+from app.services.threat.cache import LRU, layer_cache, weigh_bytes, weigh_cells
+from app.services.threat.cache import configure as configure_cache
 from app.services.threat.cell_sums import layer_sums
-from app.services.threat.cell_sums import resize as resize_sums
 from app.settings import Settings
 
 MIN_RES, MAX_RES = 4, 9
@@ -214,8 +214,8 @@ def sanitise(cell: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
 
 
 # Scored cell lists (for other services) and serialised responses (layers, tiles, details).
-_CELLS: LRU[list[dict[str, Any]]] = LRU(64, 256 << 20, weigh_cells)
-_BYTES: LRU[bytes] = LRU(256, 256 << 20, weigh_bytes)
+_CELLS: LRU[list[dict[str, Any]]] = layer_cache(256, weigh_cells)
+_BYTES: LRU[bytes] = layer_cache(256, weigh_bytes)
 _JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -226,10 +226,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
     version = await repo.data_version(session)
     if version is None:
         return None
-    for cache in (_CELLS, _BYTES):
-        cache.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
-    resize_sums(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
-    layer_items.resize(settings.hotspot_cache_entries, settings.hotspot_cache_mb << 20)
+    configure_cache(settings.layer_cache_mb << 20, settings.hotspot_cache_entries)
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
