@@ -40,6 +40,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session for reads that may come from a standby (issue 20, docs/scale-out.md): the read
+    engine when KINGA_DATABASE_READ_URL is set and its server is within the lag limit, else the
+    writer's session (the same one the rest of the request uses: no second connection)."""
+    reads = getattr(request.app.state, "read_route", None)
+    if reads is None or not await reads.usable():
+        yield session
+        return
+    async with reads.sessionmaker() as read_session:
+        yield read_session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
 async def authenticate(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -56,6 +71,10 @@ async def authenticate(request: Request, session: SessionDep, settings: Settings
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)
     request.state.principal = principal
+    if request.method in ("GET", "HEAD") and getattr(request.app.state, "read_route", None):
+        # issue 20: the token is checked on the writer (a revoke holds at once); a read served by
+        # a standby then gives the writer connection back instead of holding it to the end.
+        await session.rollback()
     return principal
 
 

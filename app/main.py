@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
 from app.api.problems import install_error_handlers
-from app.db import make_async_engine, make_sessionmaker
+from app.db import make_async_engine, make_read_route, make_sessionmaker
 from app.middleware import BodyLimit
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_async_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine, on_outbox=dispatcher.notify)
+        read_route = app.state.read_route = make_read_route(settings)  # standby reads (scale-out)
         dispatcher.start(app.state.sessionmaker)
         triage = TriageWorker(
             settings, make_async_engine(settings, pool_size=2), on_outbox=dispatcher.notify
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await scheduler.stop()
             await triage.stop()
             await dispatcher.stop()
+            if read_route is not None:
+                await read_route.engine.dispose()
             await engine.dispose()
             layer_cache.clear_all()
 

@@ -157,6 +157,23 @@ class Settings(BaseSettings):
     # max(scale, this share of the span the date covers), so yearly-precision data still scores.
     decay_precision_share: float = Field(default=1.0, ge=0, le=4)
 
+    # --- replication, read routing, the project's own HA cluster (issue 20) ---
+    # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
+    # when set (libpq multi-host, target_session_attrs=prefer-standby or any); writes and reads
+    # of one's own write use KINGA_DATABASE_URL (multi-host, target_session_attrs=read-write).
+    database_read_url: SecretStr | None = None
+    # A standby whose replay is further behind than this is skipped: reads go to the writer.
+    max_replica_lag_s: float = Field(default=5.0, ge=0)
+    # How often each process measures the read server's lag (between checks the last is used).
+    replica_lag_check_s: float = Field(default=1.0, ge=0)
+    # synchronous_commit of API write transactions. Unset: remote_apply when a read URL is set
+    # (a 2xx write is then already visible on the synchronous standby that serves reads), else on.
+    write_synchronous_commit: Literal["on", "remote_apply", "remote_write", "local"] | None = None
+    # `kinga db up --ha`: pg_auto_failover monitor and two nodes on this machine (development).
+    ha_monitor_port: int = 54340
+    ha_node_ports: tuple[int, int] = (54341, 54342)
+    ha_db_name: str = "kinga"
+
     @model_validator(mode="after")
     def _older_names(self) -> Settings:
         if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:

@@ -11,35 +11,21 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 
-from app import localdb
 from app.cli.support import create_token
 from app.db import libpq_url
 from app.domain import Role
 from app.main import create_app
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
+from tests.support.db import fresh_database
 
 TEST_DB = os.environ.get("KINGA_TEST_DB", "kinga_test")
 KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, rest = url.rpartition("/")
-    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
-    return f"{base}/{name}{query}"
-
-
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    base = Settings()
-    base_url = localdb.resolve_url(base)
-    localdb.ensure_database(libpq_url(_with_db(base_url, "postgres")), TEST_DB, fresh=True)
-    url = _with_db(base_url, TEST_DB)
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
-    command.upgrade(cfg, "heads")
+    url = fresh_database(TEST_DB)
     return Settings(database_url=url, environment="test", max_body_bytes=200_000)
 
 

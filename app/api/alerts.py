@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import SessionDep, SettingsDep, WorkersDep, require
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
 from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
 from app.services.alerts import intake as svc
@@ -89,7 +89,7 @@ async def post_alert(
 @router.get("", summary="Alerts for review, newest first")
 async def list_alerts(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],
     status: Annotated[str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")] = None,

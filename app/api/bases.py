@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.api import http
 from app.db import libpq_url
-from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, body_scope, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.localdb import resolve_url
@@ -53,7 +53,7 @@ def feature(b: dict[str, object]) -> dict[str, object]:
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
             responses={200: {"model": BaseList, "content": {"application/geo+json": {}}}})
 async def list_bases(
-    session: SessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
+    session: ReadSessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
     scope: ScopeDep,
     as_of: Annotated[date | None, Query(description="bases active on this date")] = None,
     kind: Annotated[str | None, Query(description="comma-separated kinds")] = None,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, parse_instant, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc
@@ -30,7 +30,7 @@ BACKTESTERS = (Role.admin, Role.analyst)
 )
 async def forecast(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     bbox: BBox,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -95,7 +95,7 @@ def _methods(value: str | None) -> list[str] | None:
 
 @router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)")
 async def backtest(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*BACKTESTERS))],
     scope: ScopeDep,

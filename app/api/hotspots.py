@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal
@@ -61,7 +61,7 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
             responses={200: {"model": HotspotCollection,
                              "content": {http.GEOJSON: {}}}})
 async def hotspots(
-    q: QueryDep, session: SessionDep, settings: SettingsDep,
+    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
@@ -73,7 +73,7 @@ async def hotspots(
             response_class=Response,
             responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
 async def hotspot_tile(
-    z: int, x: int, y: int, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     tiles.check_tile(z, x, y)
@@ -90,7 +90,7 @@ async def hotspot_tile(
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
             response_model=HotspotDetail)
 async def hotspot_detail(
-    cell: str, q: QueryDep, session: SessionDep, settings: SettingsDep,
+    cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     q.role = who.role

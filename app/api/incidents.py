@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
@@ -60,7 +60,7 @@ async def create_incident(
             responses={200: {"model": IncidentPage,
                              "content": {"application/geo+json": {}}}})
 async def list_incidents(
-    request: Request, session: SessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
+    request: Request, session: ReadSessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
     scope: ScopeDep,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,

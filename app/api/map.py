@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from app.api import http
-from app.deps import ScopeDep, SessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, ScopeDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
 from app.services.auth import Principal
@@ -69,7 +69,7 @@ async def session_info(
 
 @router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)")
 async def bases_reach(
-    session: SessionDep, settings: SettingsDep,
+    session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations,
                                               Role.partner))],
     scope: ScopeDep,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, SessionDep, SettingsDep, require
+from app.deps import BBox, ReadSessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput, NotFound
 from app.services.auth import Principal
@@ -50,7 +50,7 @@ def _collection_id(collection_id: str) -> str:
     return collection_id
 
 
-async def _collection(request: Request, cid: str, session: SessionDep, settings: SettingsDep,
+async def _collection(request: Request, cid: str, session: ReadSessionDep, settings: SettingsDep,
                       who: Principal) -> dict[str, Any]:
     title, description = svc.COLLECTIONS[cid]
     base = f"{_base(request)}/collections/{cid}"
@@ -87,7 +87,7 @@ async def conformance(who: Reader) -> Response:
 
 
 @router.get("/collections", summary="Feature collections")
-async def collections(request: Request, session: SessionDep, settings: SettingsDep,
+async def collections(request: Request, session: ReadSessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
     docs = [await _collection(request, cid, session, settings, who) for cid in svc.COLLECTIONS]
     return http.json_response({
@@ -95,7 +95,7 @@ async def collections(request: Request, session: SessionDep, settings: SettingsD
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
-async def collection(collection_id: str, request: Request, session: SessionDep,
+async def collection(collection_id: str, request: Request, session: ReadSessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
     cid = _collection_id(collection_id)
     return http.json_response(await _collection(request, cid, session, settings, who))
@@ -104,7 +104,7 @@ async def collection(collection_id: str, request: Request, session: SessionDep,
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
             responses={200: {"content": {http.GEOJSON: {}}}})
 async def items(
-    collection_id: str, request: Request, session: SessionDep, settings: SettingsDep,
+    collection_id: str, request: Request, session: ReadSessionDep, settings: SettingsDep,
     who: Reader, bbox: BBox,
     datetime: Annotated[str | None, Query(description="instant or interval a/b, '..' open")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size; capped by the server")] = None,
@@ -135,7 +135,7 @@ async def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
             responses={200: {"content": {http.GEOJSON: {}}}})
-async def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
+async def item(collection_id: str, feature_id: str, request: Request, session: ReadSessionDep,
                settings: SettingsDep, who: Reader,
                datetime: Annotated[str | None, Query(description="hotspots: the window")] = None,
                f: Annotated[str | None, Query(description="json or geojson")] = None) -> Response:

@@ -29,8 +29,11 @@ def problem_response(
     instance: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
+    if extra:  # RFC 9457 extension members
+        body = {**extra, **body}
     if instance:
         body["instance"] = instance
     if errors:
