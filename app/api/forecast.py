@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, parse_instant, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc

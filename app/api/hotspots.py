@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import (
+    BBox,
+    ReadSessionDep,
+    ScopeDep,
+    SettingsDep,
+    TimeWindow,
+    parse_instant,
+    require,
+)
 from app.domain import Role
 from app.schemas.hotspots import HotspotCollection, HotspotDetail
 from app.services.auth import Principal

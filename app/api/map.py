@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from app.api import http
-from app.deps import ReadSessionDep, ScopeDep, SessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, ScopeDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
 from app.services.auth import Principal
