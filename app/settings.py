@@ -107,7 +107,6 @@ class Settings(BaseSettings):
     warning_area_res: int = Field(default=7, ge=4, le=9)
     warning_ttl_hours: float = Field(default=72, gt=0)
     warning_threat_levels: tuple[str, ...] = ("high", "critical")
-    cap_sender: str = "kinga@minusca.un.example"
     # Outbound webhooks: private/loopback/link-local targets are refused unless allowed.
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
@@ -121,12 +120,10 @@ class Settings(BaseSettings):
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
     # distance is stretched by a detour factor (tracks are not straight). Reach = speed x hours /
-    # detour, times the rainy-season factor in rainy months (CAR: May-October).
+    # detour, times the speed factor of the mission's seasons in force (its profile, issue 13).
     patrol_speed_kmh: dict[str, float] = {"road": 25.0, "foot": 4.0, "air": 180.0}
     patrol_max_travel_hours: dict[str, float] = {"road": 3.0, "foot": 2.0, "air": 1.5}
     patrol_detour_factor: dict[str, float] = {"road": 1.4, "foot": 1.2, "air": 1.0}
-    rainy_season_months: list[int] = [5, 6, 7, 8, 9, 10]
-    rainy_season_speed_factor: dict[str, float] = {"road": 0.6, "foot": 0.8, "air": 1.0}
     # Default daily patrol capacity when a base gives none: one road patrol per this many troops.
     troops_per_road_patrol: int = Field(default=150, ge=1)
     troops_per_foot_patrol: int = Field(default=325, ge=1)
@@ -137,7 +134,6 @@ class Settings(BaseSettings):
     patrol_violation_days: int = Field(default=30, ge=1)  # violations this recent: investigate
     patrol_tie_tolerance: float = Field(default=0.05, ge=0, le=0.5)  # "near-equal" for seeded plans
     patrol_time_window_hours: int = Field(default=6, ge=2, le=24)
-    mission_utc_offset_hours: int = 1  # CAR is UTC+1; time windows are given in local time
     solver_time_limit_s: float = Field(default=20.0, gt=0)
     footprint_candidates: int = Field(default=50, ge=1, le=500)
     footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
@@ -153,7 +149,6 @@ class Settings(BaseSettings):
     # Events located more coarsely than this (UCDP where_prec >= 4: province, country) carry no
     # cell-level signal; they are left out of forecasting and backtests (docs/forecast.md).
     forecast_max_location_radius_m: int = Field(default=50_000, ge=0)
-    forecast_country_iso: str = "CAF"
     forecast_partner_max_res: int = Field(default=6, ge=4, le=9)
     forecast_backtest_max_origins: int = Field(default=80, ge=1)
     forecast_layer_limit: int = Field(default=2000, ge=1)
@@ -190,6 +185,20 @@ class Settings(BaseSettings):
     brief_schedule_hour: int = Field(default=6, ge=0, le=23)
     brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
     brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
+    # --- missions (issue 13) ---
+    # The mission whose profile (time zone, seasons, languages, CAP sender, map view, gazetteer)
+    # applies when a request names none: a stored mission of this code, else the only stored
+    # mission, else the bundled profile app/data/missions/<code>.json. Empty: the bundled
+    # profile marked `"default": true` (the demonstration mission). "none": a generic profile.
+    default_mission: str = ""
+    # `kinga seed` (and so `make run`): "default" loads the default mission's bundled data,
+    # "none" loads nothing (migrations only), or a bundled mission's code.
+    seed: str = "default"
+    # Mission profiles are cached per process this long (a change in another process shows then).
+    mission_cache_s: float = Field(default=5, ge=0, le=300)
+    # The threat layer's recency decay widens with an event's date precision: its scale is
+    # max(scale, this share of the span the date covers), so yearly-precision data still scores.
+    decay_precision_share: float = Field(default=1.0, ge=0, le=4)
 
     # --- replication, read routing, the project's own HA cluster (issue 20) ---
     # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, SettingsDep, parse_instant, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.openapi import GeoJSONDoc
@@ -40,6 +40,7 @@ async def forecast(
     settings: SettingsDep,
     bbox: BBox,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution 4-9")] = 6,
     as_of: Annotated[
         str | None, Query(description="forecast origin (ISO date/date-time); default now")
@@ -66,7 +67,8 @@ async def forecast(
             ],
         )
     cells = await svc.forecast_layer(
-        session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner
+        session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner,
+        mission=scope.mission, clip_area=scope.area,
     )
     total = len(cells)
     cells = cells[: min(limit or settings.forecast_layer_limit, settings.forecast_layer_limit)]
@@ -86,6 +88,7 @@ async def forecast(
             numberReturned=len(feats),
             as_of=origin.isoformat(),
             horizon_days=horizon_days,
+            mission=scope.code,
             method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
             links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON}],
         )
@@ -102,6 +105,7 @@ async def backtest(
     session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*BACKTESTERS))],
+    scope: ScopeDep,
     start: Annotated[str, Query(description="first origin on or after this date")],
     end: Annotated[str, Query(description="last origin on or before this date")],
     res: Annotated[int, Query(ge=4, le=7)] = 6,
@@ -120,7 +124,8 @@ async def backtest(
     periods, chosen = svc.backtest_plan(
         res, horizon, s.date(), e.date(), _methods(methods), settings
     )
-    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings)
+    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings,
+                                               clip_area=scope.area)
     key = (
         res,
         horizon,
@@ -131,11 +136,14 @@ async def backtest(
         settings.forecast_decay_scale_days,
         settings.forecast_max_location_radius_m,
         settings.forecast_count_calibration,
+        scope.mission.code,
+        scope.key,
     )
     result = svc.cached_backtest(key)
     if result is None:
         result = await anyio.to_thread.run_sync(
-            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings)
+            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings,
+                                     mission=scope.mission)
         )
         svc.store_backtest(key, result)
     return http.json_response(result)

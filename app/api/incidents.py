@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.openapi import alternatives
@@ -69,6 +69,7 @@ async def create_incident(
 async def list_incidents(
     request: Request, session: ReadSessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
     perpetrator: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
@@ -84,6 +85,7 @@ async def list_incidents(
         categories=_csv_enum(category, Category, "category"),
         perpetrator=perpetrator, statuses=_csv_enum(status, Status, "status"),
         grades=svc.grades_at_least(min_grade) if min_grade else None,
+        area=scope.area,
     )
     as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,

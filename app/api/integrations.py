@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.schemas.alerts import (
     IntegrationCreate,
@@ -44,6 +44,8 @@ async def create(
         require_signature=body.require_signature,
         section=body.section,
         area_geojson=body.area,
+        mission=(await body_scope(session, settings, who, body.mission)).code
+        if body.mission else None,
     )
     return json_response(
         {

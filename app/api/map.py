@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from app.api import http
-from app.deps import ReadSessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, ScopeDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
 from app.openapi import GeoJSONDoc
@@ -62,9 +62,13 @@ async def countries(settings: SettingsDep) -> Response:
 @router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)",
             response_model=MapSession)
 async def session_info(
-    who: Annotated[Principal, Depends(require(*Role))],
+    who: Annotated[Principal, Depends(require(*Role))], scope: ScopeDep,
 ) -> Response:
-    return http.json_response({"name": who.name, "role": who.role.value})
+    m = scope.mission
+    return http.json_response({
+        "name": who.name, "role": who.role.value,
+        "mission": {"code": m.code, "name": m.name, "timezone": m.timezone,
+                    "map_view": m.map_view or {"center": [0, 0], "zoom": 2}}})
 
 
 @router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)",
@@ -73,16 +77,19 @@ async def bases_reach(
     session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations,
                                               Role.partner))],
-    as_of: Annotated[SaneDate | None,
-                     Query(description="the date (rainy season shrinks reach)")] = None,
+    scope: ScopeDep,
+    as_of: Annotated[SaneDate | None, Query(description="the date (the mission's seasons slow "
+                                                        "travel)")] = None,
 ) -> Response:
     """`{base id: {mode: km}}` for the road and foot modes each base has capacity for, as the
     planner computes them (speeds, detours, rainy season, per-base overrides). Partners are not
     given capacities, so they get no reach."""
     on = as_of or date.today()
-    rows = await bases_svc.listing(session, who, as_of=on, kinds=None, bbox=None, sort="name")
+    rows = await bases_svc.listing(session, who, as_of=on, kinds=None, bbox=None, sort="name",
+                                   scope=scope)
     reach = {str(b["id"]): {r.mode: round(r.reach_km, 2)
-                            for r in base_reaches(b, on, settings, modes=("road", "foot"))}
+                            for r in base_reaches(b, on, settings, modes=("road", "foot"),
+                                                  mission=scope.mission)}
              for b in rows}
     return http.json_response({"as_of": on.isoformat(),
                                   "bases": {k: v for k, v in reach.items() if v}})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import NotFound
 from app.openapi import GeoJSONDoc
@@ -25,10 +25,25 @@ from app.schemas.alerts import (
     WebhookCreate,
 )
 from app.services.auth import Principal
+from app.services.missions import clip, languages
 from app.services.warnings import cap_feed, webhooks
 from app.services.warnings import lifecycle as svc
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
+
+
+def _inside(scope: Any, rows: list[dict[str, Any]]) -> list[bool]:
+    """Which warnings lie in the mission (or AOR) asked for, by a point of their area."""
+    if scope.area is None:
+        return [True] * len(rows)
+    from shapely.geometry import shape
+
+    points = []
+    for w in rows:
+        c = shape(w["geometry"]).representative_point() if w.get("geometry") else None
+        points.append((c.x, c.y) if c is not None else (0.0, 0.0))
+    mask = clip.points_inside(scope.area, [p[0] for p in points], [p[1] for p in points])
+    return [bool(k) for k in mask]
 
 READERS = (Role.admin, Role.analyst, Role.operations)
 
@@ -52,6 +67,7 @@ async def list_warnings(
     bbox: BBox,
     window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -64,7 +80,7 @@ async def list_warnings(
         limit=min(limit or settings.page_default, settings.page_max),
         now=datetime.now(UTC),
     )
-    feats = [svc.present(w) for w in rows]
+    feats = [svc.present(w) for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
     return http.response(http.collection(feats, numberReturned=len(feats)))
 
 
@@ -79,6 +95,7 @@ async def feed(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -92,7 +109,11 @@ async def feed(
         now=now,
         limit=min(limit or settings.page_default, settings.page_max),
     )
-    body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=settings.cap_sender, now=now)
+    m = scope.mission
+    rows = [w for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
+    body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=m.cap_sender, now=now,
+                              prefix=m.cap_identifier_prefix,
+                              language=languages.template_language(m.languages))
     return Response(body, media_type=cap_feed.ATOM_MEDIA)
 
 
@@ -102,15 +123,18 @@ async def scan(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
-    as_of: Annotated[str | None, Query(description="threat layer as of this date")] = None,
+    scope: ScopeDep,
+    as_of: Annotated[str | None, Query(description="threat layer as of this date; a past "
+                                                   "date only shows what would be raised")] = None,
 ) -> Response:
-    raised = await svc.scan_hotspots(
+    result = await svc.scan_hotspots(
         session,
         settings,
         now=datetime.now(UTC),
         as_of=parse_instant(as_of, "as_of", end_of_day=True),
+        scope=scope,
     )
-    return http.json_response({"raised": [str(r) for r in raised]})
+    return http.json_response(result)
 
 
 @router.post(

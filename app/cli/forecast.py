@@ -49,19 +49,22 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _load(res: int, end: Any) -> Any:
+async def _load(res: int, end: Any, mission: str | None) -> Any:
     from app.db import make_async_engine, make_sessionmaker
     from app.services import forecast as svc
+    from app.services.missions import registry
     from app.settings import get_settings
 
     settings = get_settings()
     engine = make_async_engine(settings)
     try:
         async with make_sessionmaker(engine)() as session:
-            ev, _ = await svc.load_backtest_events(session, res, end, settings)
+            scope = await registry.scope(session, settings, mission, pointer="/mission")
+            ev, _ = await svc.load_backtest_events(session, res, end, settings,
+                                                   clip_area=scope.area)
     finally:
         await engine.dispose()
-    return ev
+    return ev, scope.mission
 
 
 def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
@@ -73,6 +76,8 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         end: str = typer.Option(..., help="last origin on or before this date (YYYY-MM-DD)"),
         methods: str = typer.Option("", help="comma-separated models; baselines always run"),
         json_out: Path | None = typer.Option(None, "--json", help="also write the result here"),
+        mission: str | None = typer.Option(None, "--mission",
+                                           help="only this mission's area (and its incidents)"),
     ) -> None:
         """Rolling-origin backtest: every origin trains strictly on earlier incidents."""
         from tqdm import tqdm
@@ -91,10 +96,14 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         except (ValueError, DomainError) as exc:
             typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
             raise typer.Exit(code=2) from None
-        ev = asyncio.run(_load(res, periods[-1][1]))
+        try:
+            ev, found = asyncio.run(_load(res, periods[-1][1], mission))
+        except DomainError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(code=2) from None
         with tqdm(total=len(periods), desc="origins", unit="origin") as bar:
             result = svc.run_backtest(
-                ev, res, horizon, periods, names, settings, progress=bar.update
+                ev, res, horizon, periods, names, settings, progress=bar.update, mission=found
             )
         typer.echo(table(result))
         text = json.dumps(result, indent=2, default=str)

@@ -67,6 +67,8 @@ class Incident(Base):
     independent_sources: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     external_source: Mapped[str | None] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # The mission an import assigned the incident to (issue 13); answers clip by area, not by it.
+    mission_code: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -155,6 +157,8 @@ class ImportRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
     rejected: Mapped[int] = mapped_column(Integer, server_default="0")
     rejects: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    mission_code: Mapped[str | None] = mapped_column(Text)
+    outside_area: Mapped[int] = mapped_column(Integer, server_default="0")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # running until it ends: finished (whatever was rejected row by row) or failed (with error)

@@ -105,6 +105,12 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     params = _params(f, spec)
     params["steps"] = steps
     where = _where(f, params)
+    decay = DECAY
+    if spec.precision_share > 0:
+        # The change log holds no date precision: widened sums are always full aggregations.
+        if since is not None:
+            raise ValueError("precision-widened decay is not available from the change log")
+        decay = sql.decay(AGE_DAYS, sql.precision_scale("i"))
     if since is None:
         source, n, sg = "incident i", "count(*)", ""
     else:
@@ -121,7 +127,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
                  i.crsv_survivors AS crsv, {sign} AS sg,
-                 {CRED} AS c, {DECAY} AS d,
+                 {CRED} AS c, {decay} AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago
@@ -164,7 +170,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     # the window's rows once cost more than scanning the index twice). Perpetrators: group the
     # window by (cell, perpetrator list) first (few distinct lists), then unnest the groups.
     # The version row is LEFT JOINed so that an empty window still reports its version.
-    sql = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
+    query = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
            "UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT FROM data_version WHERE id))\n"
            f"SELECT v.version AS _version, v.log_since AS _log_since, "
            f"txid_current_if_assigned() IS NOT NULL AS _dirty, cells.*{perp_col} "
@@ -173,7 +179,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     # per-cell hash aggregate must not spill to disk (default work_mem is 4 MB).
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
-    rows = _rows(await session.execute(text(sql), params))
+    rows = _rows(await session.execute(text(query), params))
     version, log_since, dirty = rows[0]["_version"], rows[0]["_log_since"], rows[0]["_dirty"]
     for row in rows:
         del row["_version"], row["_log_since"], row["_dirty"]
@@ -186,9 +192,9 @@ async def contributing_incidents(session: AsyncSession, f: CellFilter, *, limit:
     params: dict[str, Any] = {"res": f.res}
     where = _where(f, params)
     params["limit"] = limit
-    sql = (f"SELECT i.id FROM incident i WHERE {where} "
+    query = (f"SELECT i.id FROM incident i WHERE {where} "
            "ORDER BY i.occurred_start DESC, i.id DESC LIMIT :limit")
-    ids = [r[0] for r in (await session.execute(text(sql), params))]
+    ids = [r[0] for r in (await session.execute(text(query), params))]
     if not ids:
         return []
     stmt = (select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))

@@ -102,6 +102,9 @@ class IntegrationCreate(RequestModel):
     section: str = "civil_affairs"
     area: GeoJSONArea | None = Field(
         default=None, description="GeoJSON Polygon or MultiPolygon (WGS84) the integration covers")
+    mission: str | None = Field(default=None, max_length=32,
+                                description="the mission whose gazetteer and languages read its "
+                                            "alerts (default: every mission's)")
 
 
 class WarningStatusChange(RequestModel):

@@ -30,6 +30,12 @@ class Area(RequestModel):
                                            description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
+    mission: str | None = Field(default=None, max_length=32,
+                                description="mission code: its bases and its area only")
+    aor: str | None = Field(default=None, max_length=200,
+                            description="area of responsibility (name or id) inside the mission")
+    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+                                           description="recency decay (default: the mission's)")
 
     @field_validator("bbox")
     @classmethod
@@ -66,6 +72,21 @@ class FootprintReviewRequest(Area):
     candidates: list[CandidateSite] | None = Field(
         default=None, max_length=500,
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
+
+
+class FootprintCompareRequest(Area):
+    """Scenario A is `as_of` with that day's bases; scenario B is `compare_to` with that day's
+    bases (and threat), or A with `closures` removed and `openings` added."""
+
+    compare_to: SaneDate | None = Field(default=None, description="the second date")
+    threat_as_of: SaneDate | None = Field(
+        default=None, description="one threat picture for both footprints (this date's); "
+                                  "default: each scenario's own date")
+    closures: list[UUID] = Field(default_factory=list, max_length=500,
+                                 description="bases (ids) scenario B closes")
+    openings: list[CandidateSite] = Field(default_factory=list, max_length=100,
+                                          description="sites scenario B opens (road patrols)")
+    include_air: bool = False
 
 
 # --- responses (documented shapes; the planner builds them as plain dicts) --------------------

@@ -212,7 +212,9 @@ async def triage_one(
     if integ.get("has_area") and await integ_repo.outside_area(session, integ["id"], values["id"]):
         values["triage"]["outside_area"] = True  # kept and triaged as usual; flagged for review
     await _record(session, values)
-    return await warning_svc.evaluate_alert(session, settings, {**values, "lonlat": lonlat}, now=now)
+    return await warning_svc.evaluate_alert(
+        session, settings, {**values, "lonlat": lonlat, "mission_code": integ.get("mission_code")},
+        now=now)
 
 
 async def _record(session: AsyncSession, values: dict[str, Any]) -> None:

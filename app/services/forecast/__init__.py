@@ -18,7 +18,9 @@ from app.repositories import forecast as repo
 from app.repositories import hotspots as hotspot_repo
 from app.services.forecast import backtest as bt
 from app.services.forecast import methods as M
-from app.services.forecast.features import domain_cells, event_frame, to_days
+from app.services.forecast.features import event_frame, to_days
+from app.services.missions import clip
+from app.services.missions.profile import Mission, fallback
 from app.settings import Settings
 
 MIN_RES, MAX_RES = 4, 9
@@ -49,13 +51,28 @@ def check_request(res: int, horizon_days: int, method: str | None) -> str | None
     return method
 
 
-def domain_size(settings: Settings, res: int) -> int:
-    path = str(settings.geodata_dir / "naturalearth-countries.geojson")
+def forecast_area(settings: Settings, mission: Mission | None) -> Mission:
+    """The area a forecast covers: the mission's area of operations (issue 13); without one,
+    the default mission's (the bundled profile)."""
+    m = mission if mission is not None and mission.area is not None else fallback(settings)
+    if m.area is None:
+        raise NoData("no mission area to forecast over: create a mission (kinga mission create)")
+    return m
+
+
+def domain_size(area: dict[str, Any], res: int) -> int:
     if res <= DOMAIN_ENUM_MAX_RES:
-        return len(domain_cells(path, settings.forecast_country_iso, res))
-    return len(domain_cells(path, settings.forecast_country_iso, DOMAIN_ENUM_MAX_RES)) * 7 ** (
-        res - DOMAIN_ENUM_MAX_RES
-    )
+        return len(clip.domain_cells(area, res))
+    return len(clip.domain_cells(area, DOMAIN_ENUM_MAX_RES)) * 7 ** (res - DOMAIN_ENUM_MAX_RES)
+
+
+def clip_events(ev: Any, area: dict[str, Any] | None) -> Any:
+    """Only the events whose cell lies in the area (by cell centre, as every clipped answer)."""
+    if area is None or ev.empty:
+        return ev
+    cells = ev["cell"].to_numpy()
+    uniq, inverse = np.unique(cells, return_inverse=True)
+    return ev[clip.inside(area, uniq.tolist())[inverse]]
 
 
 def _in_bbox(cells: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
@@ -76,13 +93,19 @@ async def forecast_layer(
     method: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     approved_only: bool = False,
+    mission: Mission | None = None,
+    clip_area: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Forecast for [as_of, as_of + horizon_days) per cell, highest expected incidents first.
 
     Only incidents strictly before `as_of` are read. Cells far from any past incident are left
     out; they share the model's small uniform background (see docs/forecast.md).
     `approved_only` trains on approved incidents alone (what partners may know of).
+    The area term is `mission`'s area of operations (the default mission's without one); with
+    `clip_area` (a named mission's area or an AOR) only incidents and cells inside it count.
     """
+    area = forecast_area(settings, mission).area
+    assert area is not None
     method = check_request(res, horizon_days, method) or settings.forecast_default_method
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
@@ -103,7 +126,7 @@ async def forecast_layer(
         before=as_of,
         statuses=["approved"] if approved_only else None,
     )
-    ev = event_frame(rows)
+    ev = clip_events(event_frame(rows), clip_area)
     if bbox is not None and not _in_bbox(ev["cell"].to_numpy(), bbox).any():
         raise NoData(
             "no incident before as_of lies in this area; nothing to forecast from",
@@ -112,12 +135,14 @@ async def forecast_layer(
     if ev.empty:
         raise NoData("no incident located precisely enough lies before as_of")
     params = M.Params(
-        n_domain=domain_size(settings, res),
+        n_domain=domain_size(area, res),
         decay_scale_days=settings.forecast_decay_scale_days,
         calibration=settings.forecast_count_calibration,
     )
     fc = M.compute(method, ev, to_days(as_of), float(horizon_days), params)
     keep = np.ones(len(fc.cells), bool) if bbox is None else _in_bbox(fc.cells, bbox)
+    if clip_area is not None:
+        keep &= clip.inside(clip_area, fc.cells.tolist())
     order = np.argsort(-fc.expected_incidents[keep], kind="stable")
     cells = fc.cells[keep][order]
     ei, eh, p = (a[keep][order] for a in (fc.expected_incidents, fc.expected_harm, fc.p_incident))
@@ -175,7 +200,8 @@ def backtest_plan(
 
 
 async def load_backtest_events(
-    session: AsyncSession, res: int, end: datetime, settings: Settings
+    session: AsyncSession, res: int, end: datetime, settings: Settings,
+    clip_area: dict[str, Any] | None = None,
 ) -> tuple[Any, tuple[Any, ...]]:
     """Events for a backtest and the stamp of the data they came from (part of the cache key).
 
@@ -189,7 +215,7 @@ async def load_backtest_events(
     rows = await repo.events(
         session, res, max_radius_m=settings.forecast_max_location_radius_m, before=end
     )
-    return event_frame(rows), stamp
+    return clip_events(event_frame(rows), clip_area), stamp
 
 
 def run_backtest(
@@ -200,10 +226,13 @@ def run_backtest(
     methods: list[str],
     settings: Settings,
     progress: Callable[[int], None] | None = None,
+    mission: Mission | None = None,
 ) -> dict[str, Any]:
-    """Pure: score `methods` over `periods` on the events given (CPU-bound; run off the loop)."""
-    path = str(settings.geodata_dir / "naturalearth-countries.geojson")
-    domain = domain_cells(path, settings.forecast_country_iso, res)
+    """Pure: score `methods` over `periods` on the events given (CPU-bound; run off the loop),
+    over the cells of the mission's area (the default mission's without one)."""
+    m = forecast_area(settings, mission)
+    assert m.area is not None
+    domain = clip.domain_cells(m.area, res)
     params = M.Params(
         n_domain=len(domain),
         decay_scale_days=settings.forecast_decay_scale_days,
@@ -220,7 +249,7 @@ def run_backtest(
         "horizon": horizon,
         "start": periods[0][0].date().isoformat(),
         "end": periods[-1][1].date().isoformat(),
-        "area": settings.forecast_country_iso,
+        "area": m.code if m.stored or not m.countries else ",".join(m.countries),
         "max_location_radius_m": settings.forecast_max_location_radius_m,
         "decay_scale_days": settings.forecast_decay_scale_days,
         "count_calibration": settings.forecast_count_calibration,

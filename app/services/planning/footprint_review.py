@@ -117,6 +117,7 @@ def review(
     candidates: list[dict[str, Any]] | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
     include_air: bool = False,
+    mission: Any = None,
 ) -> dict[str, Any]:
     cells = sorted(cells, key=lambda c: c["cell"])
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
@@ -129,7 +130,7 @@ def review(
         else None
     )
     modes = MODES if include_air else GROUND
-    sets = (coverage_sets(bases, centres, on, settings, modes) if cells
+    sets = (coverage_sets(bases, centres, on, settings, modes, mission=mission) if cells
             else [np.zeros(0, int)] * len(bases))
     counts = covered_counts(len(cells), sets)
     total = float(w.sum())
@@ -156,7 +157,8 @@ def review(
         if candidates is not None
         else candidate_sites(cells, counts == 0, settings.footprint_candidates)
     )
-    chosen, status = _choose_sites(sites, cells, centres, w, counts, p, on, settings, total)
+    chosen, status = _choose_sites(sites, cells, centres, w, counts, p, on, settings, total,
+                                   mission)
     summary["candidate_solver"] = status
     gained = sum(c["new_threat_covered"] for c in chosen)
     summary["threat_covered_share_with_candidates"] = (
@@ -220,6 +222,7 @@ def _choose_sites(
     on: date,
     settings: Any,
     total: float,
+    mission: Any = None,
 ) -> tuple[list[dict[str, Any]], str]:
     if not sites or not cells or p <= 0:
         return [], "optimal"
@@ -227,7 +230,7 @@ def _choose_sites(
         {"id": i, "latitude": s["latitude"], "longitude": s["longitude"], "road_patrols_per_day": 1}
         for i, s in enumerate(sites)
     ]
-    sets = coverage_sets(as_bases, centres, on, settings)
+    sets = coverage_sets(as_bases, centres, on, settings, mission=mission)
     new_w = np.where(counts > 0, 0.0, w)
     chosen, status = mclp(new_w, sets, p, settings.solver_time_limit_s)
     # Report in order of marginal gain: the site adding most first, then the next given it.

@@ -62,12 +62,13 @@ def build_arcs(
     overrides: dict[tuple[str, str], int] | None = None,
     *,
     prefilter: bool = True,
+    mission: Any = None,
 ) -> Arcs:
     """All within-reach arcs. prefilter=False keeps every pair (the benchmark's naive model)."""
     dist = distance_matrix([(b["latitude"], b["longitude"]) for b in bases], centres)
     slots, caps, parts = [], [], []
     for s, (i, m, cap) in enumerate(capacities(bases, horizon_days, overrides)):
-        r = mode_reach(bases[i], m, on, settings)
+        r = mode_reach(bases[i], m, on, settings, mission)
         idx = np.flatnonzero(dist[i] <= r.reach_km) if prefilter else np.arange(len(centres))
         km = dist[i, idx]
         parts.append((np.full(len(idx), s), idx, km, km * r.detour / r.speed_kmh * 60.0))
@@ -183,12 +184,13 @@ def make_plan(
     solver: str = "milp",
     seed: int | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
+    mission: Any = None,
 ) -> dict[str, Any]:
     """The plan: tasks (one target cell each, with repeat visits), summary and uncovered cells."""
     cells = sorted(cells, key=lambda c: c["cell"])
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
     weights = np.asarray([float(c.get("threat_score") or 0) for c in cells])
-    arcs = build_arcs(bases, centres, on, settings, horizon_days, overrides)
+    arcs = build_arcs(bases, centres, on, settings, horizon_days, overrides, mission=mission)
     chosen, status = assign(
         weights,
         arcs,

@@ -45,6 +45,15 @@ ENDPOINTS = [
     ("GET", "/ogc/collections/warnings/schema.xsd", None, {"admin", "analyst", "operations"}),
     ("GET", "/ogc/collections/bases/queryables", None,
      {"admin", "analyst", "operations", "partner"}),
+    # missions as data (issue 13)
+    ("GET", "/api/v1/missions", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/missions",
+     {"code": "unq", "countries": ["SSD"], "timezone": "Africa/Juba"}, {"admin"}),
+    ("GET", "/api/v1/places?q=Bambari", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/footprint-reviews/compare",
+     {"as_of": "2024-03-31", "compare_to": "2024-03-31", "window_days": 30},
+     {"admin", "analyst", "operations"}),
+    ("POST", "/api/v1/bases/imports", None, {"admin", "analyst"}),
 ]
 
 
@@ -61,6 +70,10 @@ async def _call(client, method, path, body, headers, auth=None):
                                                          "edition": "partner"},
                                  headers=auth("analyst"))
         path = path.replace("{brief}", kept.json()["id"])
+    if path == "/api/v1/bases/imports":
+        files = {"file": ("g.csv", b"mission,year,location,latitude,longitude\n"
+                                   b"UNQ,2024,Somewhere,5.0,20.0\n", "text/csv")}
+        return await client.post(path, files=files, headers=headers)
     if path == "/api/v1/imports":
         files = {"file": ("x.csv", b"event_id_cnty,event_date\n", "text/csv")}
         return await client.post(path, data={"source": "acled"}, files=files, headers=headers)
