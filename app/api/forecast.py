@@ -14,6 +14,7 @@ from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc
 from app.services.auth import Principal
+from app.services.forecast.area import forecast_area
 from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
 
@@ -44,11 +45,14 @@ async def forecast(
     method: Annotated[
         str | None,
         Query(
-            description="etas, count, decay, last_90d, last_365d, "
-            "history; default: the shipped model"
+            description="auto (the model the area's backtest chose), etas, count, count_spatial, "
+            "blend, stack, decay, last_90d, last_365d, history; default: auto"
         ),
     ] = None,
     limit: Annotated[int | None, Query(ge=1, description="most likely cells first")] = None,
+    mission: Annotated[
+        str | None, Query(max_length=40, description="mission / area code; default: configured")
+    ] = None,
 ) -> Response:
     origin = parse_instant(as_of, "as_of") or datetime.now(UTC)
     partner = who.role == Role.partner
@@ -59,9 +63,11 @@ async def forecast(
                 {"pointer": "/query/res", "detail": f"at most {settings.forecast_partner_max_res}"}
             ],
         )
-    cells = await svc.forecast_layer(
-        session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner
+    result = await svc.forecast_result(
+        session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner,
+        mission=mission,
     )
+    cells = result.cells
     total = len(cells)
     cells = cells[: min(limit or settings.forecast_layer_limit, settings.forecast_layer_limit)]
     feats = [
@@ -80,14 +86,40 @@ async def forecast(
             numberReturned=len(feats),
             as_of=origin.isoformat(),
             horizon_days=horizon_days,
-            method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
-            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}],
+            area=result.area,
+            method=result.method,
+            selected_by=result.requested,
+            why=result.why,
+            calibration=result.calibration,
+            expected_incidents_total=result.total,
+            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON},
+                   {"rel": "describedby", "href": "/api/v1/forecast/model",
+                    "type": "application/json"}],
         )
     )
 
 
 def _methods(value: str | None) -> list[str] | None:
     return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+@router.get("/model", summary="Model card: which model serves, why, and its backtest figures")
+async def model(
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    res: Annotated[int, Query(description="H3 resolution 4-9")] = 6,
+    horizon: Annotated[str, Query(description="quarter or 4weeks")] = "quarter",
+    mission: Annotated[
+        str | None, Query(max_length=40, description="mission / area code; default: configured")
+    ] = None,
+) -> Response:
+    """The model `auto` serves for the area, resolution and horizon, why (the nested backtest's
+    choice), its figures out of sample with every baseline beside them and the ceiling, the
+    reliability of its probabilities, how often its 80 % intervals held, and the plans'
+    backtested forecast weight. Without a stored backtest: what serves instead, and why."""
+    card = await svc.model_card(session, settings, res, horizon, mission)
+    return geojson.json_response(card)
 
 
 @router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)")
@@ -100,7 +132,10 @@ async def backtest(
     res: Annotated[int, Query()] = 6,
     horizon: Annotated[str, Query(description="quarter or 4weeks")] = "quarter",
     methods: Annotated[
-        str | None, Query(description="comma-separated; baselines always run")
+        str | None, Query(description="comma-separated; baselines and auto always run")
+    ] = None,
+    mission: Annotated[
+        str | None, Query(max_length=40, description="mission / area code; default: configured")
     ] = None,
 ) -> Response:
     s, e = parse_instant(start, "start"), parse_instant(end, "end")
@@ -108,11 +143,13 @@ async def backtest(
         raise InvalidInput(
             "start and end are required", errors=[{"pointer": "/query/start", "detail": "ISO date"}]
         )
+    area = forecast_area(settings, mission)
     periods, chosen = svc.backtest_plan(
         res, horizon, s.date(), e.date(), _methods(methods), settings
     )
-    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings)
+    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings, area)
     key = (
+        area.code,
         res,
         horizon,
         periods[0][0],
@@ -121,12 +158,14 @@ async def backtest(
         stamp,
         settings.forecast_decay_scale_days,
         settings.forecast_max_location_radius_m,
-        settings.forecast_count_calibration,
+        settings.forecast_selection_warmup,
+        settings.forecast_selection_min_origins,
+        settings.forecast_calibration_origins,
     )
     result = svc.cached_backtest(key)
     if result is None:
-        result = await anyio.to_thread.run_sync(
-            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings)
-        )
+        result = svc.json_ready(await anyio.to_thread.run_sync(
+            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings, area=area)
+        ))
         svc.store_backtest(key, result)
     return geojson.json_response(result)

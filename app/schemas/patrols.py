@@ -32,6 +32,10 @@ class Area(BaseModel):
                                      description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
+    forecast_weight: float | None = Field(
+        default=None, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="share of the objective given to forecast expected harm (0 = current threat "
+                    "only); default: the area's backtested default")
 
     @field_validator("bbox")
     @classmethod

@@ -46,15 +46,42 @@ async def _check_history(session: AsyncSession, as_of: date) -> None:
 async def threat_cells(session: AsyncSession, area: Area, res: int, window_days: int,
                        settings: Settings, role: Role) -> list[dict[str, Any]]:
     """The hotspot threat layer for the dated window (issue 3's scoring, never a copy of it)."""
+    return await threat_cells_at(session, res, end_of(area.as_of), window_days, settings, role,
+                                 bbox=_bbox(area), with_pattern=True)
+
+
+async def threat_cells_at(session: AsyncSession, res: int, as_of: datetime, window_days: int,
+                          settings: Settings, role: Role,
+                          bbox: tuple[float, float, float, float] | None = None,
+                          with_pattern: bool = False) -> list[dict[str, Any]]:
     try:
         from app.services.threat.layer import HotspotQuery, threat_layer
     except ImportError:  # the threat layer ships with the hotspot feature
         raise Conflict("the threat layer is not available in this deployment") from None
-    q = HotspotQuery(res=res, as_of=end_of(area.as_of),
-                     window_days=window_days,
-                     bbox=_bbox(area),
-                     with_pattern=True, role=role)
+    q = HotspotQuery(res=res, as_of=as_of, window_days=window_days, bbox=bbox,
+                     with_pattern=with_pattern, role=role)
     return await threat_layer(session, q, settings)
+
+
+def _check_weight(area: Area) -> None:
+    if area.forecast_weight is not None and area.forecast_weight > 0 and not area.use_forecast:
+        raise _bad("/body/forecast_weight", "a forecast weight needs use_forecast: true")
+
+
+async def forecast_weight_for(session: AsyncSession, area: Area, res: int, horizon_days: int,
+                              settings: Settings) -> tuple[float, str]:
+    """The request's forecast weight, else the area's backtested default (model card)."""
+    if not area.use_forecast:
+        return 0.0, "no forecast requested"
+    if area.forecast_weight is not None:
+        return area.forecast_weight, "given in the request"
+    from app.services.forecast import served_method
+    from app.services.forecast.area import forecast_area
+    from app.services.planning.forecast_weight import default_weight
+
+    served = await served_method(session, settings, forecast_area(settings), res, horizon_days,
+                                 area.forecast_method)
+    return default_weight(served.card, settings)
 
 
 async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_days: int,
@@ -95,6 +122,7 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     for i, o in enumerate(body.capacity_overrides):
         if o.base_id not in known:
             raise _bad(f"/body/capacity_overrides/{i}/base_id", f"unknown base {o.base_id}")
+    _check_weight(body)
     await _check_history(session, body.as_of)
     bases = await base_repo.list_bases(session, as_of=body.as_of, ids=ids or None)
     active = {b["id"] for b in bases}
@@ -107,6 +135,8 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     window_days = body.window_days or settings.patrol_window_days
     cells = await threat_cells(session, body, res, window_days, settings, role)
     forecast = await forecast_cells(session, body, res, body.horizon_days, settings)
+    weight, weight_basis = await forecast_weight_for(session, body, res, body.horizon_days,
+                                                     settings)
     profiles = await patrol_repo.cell_profiles(
         session, res=res, until=end_of(body.as_of),
         window_days=window_days,
@@ -116,23 +146,28 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
         (str(o.base_id), o.mode): o.patrols_per_day for o in body.capacity_overrides}
     result = patrol_planning.make_plan(
         cells, profiles, [_base_dict(b) for b in bases], body.as_of, body.horizon_days, settings,
-        overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast)
+        overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast,
+        forecast_weight=weight)
     result["summary"].update(as_of=body.as_of.isoformat(), horizon_days=body.horizon_days,
-                             resolution=res)
+                             resolution=res, forecast_weight_basis=weight_basis)
     return result
 
 
 async def review(session: AsyncSession, body: FootprintReviewRequest, settings: Settings,
                  role: Role) -> dict[str, Any]:
+    _check_weight(body)
     await _check_history(session, body.as_of)
     res = body.res or settings.footprint_res
     bases = await base_repo.list_bases(session, as_of=body.as_of, bbox=_bbox(body))
     window_days = body.window_days or settings.footprint_window_days
     cells = await threat_cells(session, body, res, window_days, settings, role)
     forecast = await forecast_cells(session, body, res, body.horizon_days, settings)
+    weight, weight_basis = await forecast_weight_for(session, body, res, body.horizon_days,
+                                                     settings)
     towns = [c.model_dump() for c in body.candidates] if body.candidates is not None else None
     result = footprint.review(cells, [_base_dict(b) for b in bases], body.as_of, settings,
                               p=body.p, candidates=towns, forecast=forecast,
-                              include_air=body.include_air)
-    result["summary"].update(resolution=res, window_days=window_days)
+                              include_air=body.include_air, forecast_weight=weight)
+    result["summary"].update(resolution=res, window_days=window_days,
+                             forecast_weight_basis=weight_basis)
     return result

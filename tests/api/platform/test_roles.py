@@ -20,6 +20,9 @@ ENDPOINTS = [
     ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
     ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
     ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/forecast/model", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/scenarios", {"as_of": "2024-03-10", "res": 6},
+     {"admin", "analyst", "operations"}),
 ]
 
 
