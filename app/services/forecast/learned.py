@@ -13,9 +13,10 @@ the training windows).
 * `stack`: LightGBM over every family of the panel: decayed counts at seven scales in the cell
   and its rings, trend, ETAS intensity, distance to recent incidents, category and perpetrator
   mix, location precision, area activity.
-* `blend`: a non-negative mixture of decayed counts at seven scales and ring sums (a
-  self-exciting rate with many kernels), fitted by Poisson maximum likelihood. Few parameters,
-  nothing to over-fit; it is the "several decay baselines at once" candidate.
+* `blend`: a non-negative mixture of decayed counts at seven scales, ring sums and the counts
+  of the cell's parent one resolution up (the tempo of the area around it), fitted by Poisson
+  maximum likelihood: a self-exciting rate with many kernels. Few parameters, nothing to
+  over-fit; it is the "several decay baselines at once" candidate.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ STACK = (
 BLEND = (
     "dc_30", "dc_91", "dc_182", "dc_365", "dc_730", "dc_1460", "dc_3650", "n_all",
     "dc_coarse_1460", "ring1_dc_91", "ring1_dc_365", "ring1_dc_1460", "ring2_dc_365",
-    "ring1_n_all",
+    "ring1_n_all", "region1_n_91d", "region1_n_365d", "region1_n_all",
 )
 FEATURES: dict[str, tuple[str, ...]] = {
     "count": COUNT, "count_spatial": COUNT_SPATIAL, "stack": STACK, "blend": BLEND,

@@ -15,7 +15,8 @@ Feature families (the models pick their columns, see `learned.py`):
 * the category and perpetrator mix over the cell's long memory;
 * the share of the cell's incidents located only to within 25 km or more (admin-centroid
   points: such cells keep receiving coarse reports);
-* the area's activity (incidents in the last 91 and 365 days);
+* the area's activity (incidents in the last 91 and 365 days), and that of the cell's parents
+  one and two resolutions up (7 and 49 cells: the district around it);
 * optionally a self-exciting (ETAS) intensity: the expected direct offspring in the target
   window of the events before tau, with kernels fitted before the forecast origin.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import h3
 import numpy as np
 import pandas as pd
 
@@ -36,6 +38,7 @@ COARSE_RADIUS_M = 25_000.0
 FAR = 3.0  # "no incident within two rings"
 SINCE_CAP = 7300.0
 ETAS_LOOKBACK_DAYS = 5 * 365.0
+REGION_LEVELS = (1, 2)  # parents one and two resolutions up (7 and 49 cells)
 
 
 @dataclass
@@ -95,6 +98,16 @@ class Panel:
             hit = self.src_cells[pos] == self.targets
             self.tgt_src[hit] = pos[hit]
         self._memo: dict[tuple[float, tuple[float, ...] | None, float], Rows] = {}
+        # regions: each cell's parent at coarser resolutions (for the area-wide tempo around it)
+        self.regions: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+        if self.n_src:
+            res = h3.get_resolution(h3.int_to_str(int(self.src_cells[0])))
+            for up in REGION_LEVELS:
+                r = max(res - up, 0)
+                parents = np.array([h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), r))
+                                    for c in np.concatenate([self.src_cells, self.targets])])
+                uniq, inv = np.unique(parents, return_inverse=True)
+                self.regions[up] = (inv[: self.n_src], inv[self.n_src:], len(uniq))
 
     # per-source (event cell) sums, then read at the targets ------------------------------
     def _src(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -106,6 +119,11 @@ class Panel:
         has = self.tgt_src >= 0
         out[has] = per_src[self.tgt_src[has]]
         return out
+
+    def _region(self, per_src: np.ndarray, up: int) -> np.ndarray:
+        """Sum of per-source values over each target's parent `up` resolutions coarser."""
+        src_g, tgt_g, n = self.regions[up]
+        return np.bincount(src_g, weights=per_src, minlength=n)[tgt_g]
 
     def _ring(self, per_src: np.ndarray, d: int) -> np.ndarray:
         sel = self._by_d[d]
@@ -151,6 +169,10 @@ class Panel:
             if s in RING_SCALES:
                 for d in range(1, self.rings + 1):
                     out[f"ring{d}_dc_{int(s)}"] = ring(v, d)
+        for up in REGION_LEVELS if self.n_src else ():
+            for w in (91, 365):
+                out[f"region{up}_n_{w}d"] = self._region(windows[w], up)[idx]
+            out[f"region{up}_n_all"] = self._region(n_all, up)[idx]
         dc180 = self._src(m, np.exp(-age / 180.0))
         out["n_decay_180"] = own(dc180)
         for d in range(1, self.rings + 1):

@@ -56,8 +56,10 @@ def test_an_incident_after_an_origin_cannot_change_the_choice_or_the_forecast_th
     dom = domain_of(ev)
     periods = bt.origins(date(2018, 1, 1), date(2019, 10, 1), "quarter")
     p = M.Params(len(dom), internal_calibration=False)
-    fns = {m: (lambda m: lambda e, o, h: M.compute(m, e, o, h, p))(m)
-           for m in ("decay", "history", "blend")}
+    def bind(name: str) -> bt.Method:
+        return lambda e, o, h: M.compute(name, e, o, h, p)
+
+    fns = {m: bind(m) for m in ("decay", "history", "blend")}
     sel = bt.Selection(("decay", "history", "blend"), default="decay", min_origins=1)
     cut = to_days(datetime(2019, 1, 1, tzinfo=UTC))
     later = ev.copy()
