@@ -6,6 +6,9 @@ res 6, the country outline as the area) and records the JSON, the wall time, the
 backtest process and the load average before and after (the machine is shared).
 
 * car: the bundled UCDP GED CAR events and Geo-PKO MINUSCA bases; origins 2014-01 … 2022-10.
+* car_acled: the shared ACLED CAR export 2013-2015 (another source for the same country;
+  violent event types), MINUSCA bases; origins 2014-01 … 2015-10 (one year of history at the
+  first origin).
 * ssd: the shared ACLED South Sudan export (`../shared/data`, not bundled: ACLED's terms),
   violent event types only (battles, violence against civilians, explosions/remote violence),
   and the Geo-PKO v1 UNMISS deployments converted here to the v2 columns the bases loader
@@ -39,6 +42,7 @@ VIOLENT = {"Battles", "Violence against civilians", "Explosions/Remote violence"
 DATASETS: dict[str, dict[str, Any]] = {
     "car": {"mission": "CAF", "start": "2014-01-01", "end": "2022-12-31"},
     "ssd": {"mission": "SSD", "start": "2012-07-01", "end": "2015-12-31"},
+    "car_acled": {"mission": "CAF", "start": "2014-01-01", "end": "2015-12-31"},
 }
 
 
@@ -105,7 +109,8 @@ def load(ds: str, url: str) -> dict[str, Any]:
         bases_csv = settings.geodata_dir / "geopko-minusca-deployments.csv"
         dropped = 0
     else:
-        acled = SHARED / "acled-south-sudan-2011-2015.csv"
+        acled = SHARED / ("acled-south-sudan-2011-2015.csv" if ds == "ssd"
+                          else "acled-car-2013-2015.csv")
         summary = run_import(settings, "acled", acled)
         with acled.open(newline="", encoding="utf-8") as f:
             other = [r["event_id_cnty"] for r in csv.DictReader(f) if r["event_type"] not in VIOLENT]
@@ -114,8 +119,11 @@ def load(ds: str, url: str) -> dict[str, Any]:
                          "external_source = 'acled' AND external_id = ANY(%s))", (other,))
             dropped = conn.execute("DELETE FROM incident WHERE external_source = 'acled' AND "
                                    "external_id = ANY(%s)", (other,)).rowcount
-        bases_csv = Path(tempfile.mkstemp(suffix=".csv")[1])
-        unmiss_v2(SHARED / "geopko-v1-unmiss-2011-2018.csv", bases_csv)
+        if ds == "ssd":
+            bases_csv = Path(tempfile.mkstemp(suffix=".csv")[1])
+            unmiss_v2(SHARED / "geopko-v1-unmiss-2011-2018.csv", bases_csv)
+        else:
+            bases_csv = settings.geodata_dir / "geopko-minusca-deployments.csv"
     rows = geopko_bases(bases_csv, settings.troops_per_road_patrol, settings.troops_per_foot_patrol)
     with connect(settings) as conn:
         inserted = import_rows(conn, rows, actor="bench")
