@@ -139,8 +139,8 @@ class Settings(BaseSettings):
     footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
 
     # --- forecasts (issue 6) ---
-    # Shipped by the res-6 quarterly backtest 2014-2022 (docs/forecast.md): best PAI@1%.
-    forecast_default_method: str = "count"
+    # "auto": the model the area's stored backtest chose (model card, issue 19); or a method name.
+    forecast_default_method: str = "auto"
     # P(>=1) of the count models, fitted out of time (docs/forecast.md "Calibration").
     forecast_count_calibration: Literal["negbin", "isotonic", "poisson"] = "negbin"
     # Scale (e-folding time) of the exponential-decay baseline, in days.
@@ -152,6 +152,30 @@ class Settings(BaseSettings):
     forecast_partner_max_res: int = Field(default=6, ge=4, le=9)
     forecast_backtest_max_origins: int = Field(default=80, ge=1)
     forecast_layer_limit: int = Field(default=2000, ge=1)
+
+    # --- forecast selection, calibration, intervals, plans and scenarios (issue 19) ---
+    # What "auto" serves where no backtest (model card) is stored for the area and resolution.
+    forecast_fallback_method: str = "count"
+    # Origins forecast before a backtest's first scored origin, so that "auto" has earlier
+    # origins to choose by and the calibrations earlier forecasts to fit on.
+    forecast_selection_warmup: int = Field(default=8, ge=0, le=40)
+    # "auto" chooses by backtest once this many earlier origins saw incidents; before, the default.
+    forecast_selection_min_origins: int = Field(default=4, ge=1, le=40)
+    forecast_selection_default: str = "decay"
+    # Earlier origins each out-of-time calibration is fitted on.
+    forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
+    # Plans and footprint reviews: weight of forecast expected harm against current threat
+    # when no model card gives the area's backtested default (docs/forecast.md, "Plans").
+    planning_forecast_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Forecast cells with no current threat enter a plan only if P(>=1) reaches this.
+    planning_forecast_min_p: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Weights tried when backtesting the plan's coverage of the next period's incidents.
+    planning_forecast_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    # The plan horizon of that backtest (days), and the scarce capacity it is also run with
+    # (road patrols per base over the whole horizon: about one a week) to show what the weight
+    # changes when there are fewer patrols than places to go.
+    planning_backtest_horizon_days: int = Field(default=28, ge=1, le=90)
+    planning_backtest_scarce_patrols: int = Field(default=4, ge=1, le=90)
 
     # --- map page (issue 7) ---
 

@@ -14,15 +14,14 @@ from app.deps import BBox, ReadSessionDep, ScopeDep, SettingsDep, parse_instant,
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.openapi import GeoJSONDoc
-from app.schemas.forecast import Backtest, ForecastCollection
+from app.schemas.forecast import Backtest, ForecastCollection, ModelCard
 from app.services import forecast as svc
 from app.services.auth import Principal
-from app.services.forecast.methods import METHODS
+from app.services.forecast.area import scope_area
 from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
 
-_ANY_METHOD = "|".join(METHODS)
 READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 BACKTESTERS = (Role.admin, Role.analyst)
 
@@ -51,8 +50,8 @@ async def forecast(
     method: Annotated[
         str | None,
         Query(
-            pattern="^(" + "|".join(METHODS) + ")$",
-            description="default: the shipped model",
+            description="auto (the model the area's backtest chose), etas, count, count_spatial, "
+            "blend, stack, decay, last_90d, last_365d, history; default: auto"
         ),
     ] = None,
     limit: Annotated[int | None, Query(ge=1, description="most likely cells first")] = None,
@@ -66,10 +65,11 @@ async def forecast(
                 {"pointer": "/query/res", "detail": f"at most {settings.forecast_partner_max_res}"}
             ],
         )
-    cells = await svc.forecast_layer(
+    result = await svc.forecast_result(
         session, res, origin, horizon_days, settings, method, bbox=bbox, approved_only=partner,
-        mission=scope.mission, clip_area=scope.area,
+        area=scope_area(settings, scope),
     )
+    cells = result.cells
     total = len(cells)
     cells = cells[: min(limit or settings.forecast_layer_limit, settings.forecast_layer_limit)]
     feats = [
@@ -89,14 +89,40 @@ async def forecast(
             as_of=origin.isoformat(),
             horizon_days=horizon_days,
             mission=scope.code,
-            method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
-            links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON}],
+            area=result.area,
+            method=result.method,
+            selected_by=result.requested,
+            why=result.why,
+            calibration=result.calibration,
+            expected_incidents_total=result.total,
+            links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON},
+                   {"rel": "describedby", "href": "/api/v1/forecast/model",
+                    "type": "application/json"}],
         )
     )
 
 
 def _methods(value: str | None) -> list[str] | None:
     return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+@router.get("/model", summary="Model card: which model serves, why, and its backtest figures",
+            response_model=ModelCard)
+async def model(
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
+    res: Annotated[int, Query(ge=4, le=9, description="H3 resolution 4-9")] = 6,
+    horizon: Annotated[str, Query(max_length=20, description="quarter or 4weeks")] = "quarter",
+) -> Response:
+    """The model `auto` serves for the mission's area (or the AOR), resolution and horizon, why
+    (the nested backtest's choice), its figures out of sample with every baseline beside them
+    and the ceiling, the reliability of its probabilities, how often its 80 % intervals held,
+    and the plans' backtested forecast weight. Without a stored backtest: what serves instead,
+    and why."""
+    card = await svc.model_card(session, settings, res, horizon, scope_area(settings, scope))
+    return http.json_response(card)
 
 
 @router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)",
@@ -111,9 +137,8 @@ async def backtest(
     res: Annotated[int, Query(ge=4, le=7)] = 6,
     horizon: Annotated[str, Query(max_length=20, description="quarter or 4weeks")] = "quarter",
     methods: Annotated[
-        str | None,
-        Query(pattern="^(" + _ANY_METHOD + ")(,(" + _ANY_METHOD + "))*$",
-              description="comma-separated; baselines always run"),
+        str | None, Query(max_length=500,
+                          description="comma-separated; baselines and auto always run")
     ] = None,
 ) -> Response:
     s, e = parse_instant(start, "start"), parse_instant(end, "end")
@@ -121,12 +146,13 @@ async def backtest(
         raise InvalidInput(
             "start and end are required", errors=[{"pointer": "/query/start", "detail": "ISO date"}]
         )
+    area = scope_area(settings, scope)
     periods, chosen = svc.backtest_plan(
         res, horizon, s.date(), e.date(), _methods(methods), settings
     )
-    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings,
-                                               clip_area=scope.area)
+    ev, stamp = await svc.load_backtest_events(session, res, periods[-1][1], settings, area)
     key = (
+        area.code,
         res,
         horizon,
         periods[0][0],
@@ -135,15 +161,15 @@ async def backtest(
         stamp,
         settings.forecast_decay_scale_days,
         settings.forecast_max_location_radius_m,
-        settings.forecast_count_calibration,
-        scope.mission.code,
+        settings.forecast_selection_warmup,
+        settings.forecast_selection_min_origins,
+        settings.forecast_calibration_origins,
         scope.key,
     )
     result = svc.cached_backtest(key)
     if result is None:
-        result = await anyio.to_thread.run_sync(
-            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings,
-                                     mission=scope.mission)
-        )
+        result = svc.json_ready(await anyio.to_thread.run_sync(
+            lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings, area=area)
+        ))
         svc.store_backtest(key, result)
     return http.json_response(result)

@@ -14,6 +14,10 @@ class ForecastProperties(BaseModel):
     expected_incidents: float = Field(ge=0)
     expected_harm: float = Field(ge=0)
     p_incident: float = Field(ge=0, le=1, description="P(at least one incident) in the horizon")
+    expected_incidents_low: int | None = Field(default=None, ge=0,
+                                               description="80 % interval, low end")
+    expected_incidents_high: int | None = Field(default=None, ge=0,
+                                                description="80 % interval, high end")
     method: str
 
 
@@ -31,7 +35,14 @@ class ForecastCollection(BaseModel):
     numberReturned: int  # noqa: N815
     as_of: str
     horizon_days: int
+    mission: str | None = Field(default=None, description="the mission asked for (clipped)")
+    area: str = Field(description="the area forecast (mission code, with the AOR's id)")
     method: str
+    selected_by: str = Field(description="what was asked for (auto: the backtest's choice)")
+    why: str
+    calibration: str
+    expected_incidents_total: dict[str, float] = Field(
+        description="expected incidents in the area (or bbox) with the 80 % interval")
     links: list[Link]
 
 
@@ -43,10 +54,17 @@ class Backtest(BaseModel):
     area: str
     max_location_radius_m: int
     decay_scale_days: float
-    count_calibration: str
     best_baseline: str
-    origins: int
-    domain_cells: int
-    incidents: int
     methods: dict[str, dict[str, Any]] = Field(description="scores per method")
     ceiling: dict[str, Any] | None = None
+
+
+class ModelCard(BaseModel):
+    """Which model `auto` serves for an area, resolution and horizon, and why (docs/forecast.md)."""
+
+    model_config = {"extra": "allow"}
+
+    area: str
+    res: int
+    horizon: str
+    horizon_days: int

@@ -36,6 +36,10 @@ class Area(RequestModel):
                             description="area of responsibility (name or id) inside the mission")
     decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
                                            description="recency decay (default: the mission's)")
+    forecast_weight: float | None = Field(
+        default=None, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="share of the objective given to forecast expected harm (0 = current threat "
+                    "only); default: the area's backtested default")
 
     @field_validator("bbox")
     @classmethod

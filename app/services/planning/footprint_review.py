@@ -40,11 +40,15 @@ def covered_threat(weights: np.ndarray, sets: list[np.ndarray]) -> float:
 
 
 def candidate_sites(
-    cells: list[dict[str, Any]], uncovered_mask: np.ndarray, n: int
+    cells: list[dict[str, Any]], uncovered_mask: np.ndarray, n: int,
+    weights: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """Default candidates: the centres of the n highest-threat cells no base reaches."""
+    """Default candidates: the centres of the n highest-weight (threat, or the blend with the
+    forecast) cells no base reaches."""
     idx = [i for i in range(len(cells)) if uncovered_mask[i]]
-    idx.sort(key=lambda i: (-float(cells[i].get("threat_score") or 0), cells[i]["cell"]))
+    if weights is None:
+        weights = np.asarray([float(c.get("threat_score") or 0) for c in cells])
+    idx.sort(key=lambda i: (-float(weights[i]), cells[i]["cell"]))
     out = []
     for i in idx[:n]:
         lat, lon = h3.cell_to_latlng(cells[i]["cell"])
@@ -118,10 +122,19 @@ def review(
     forecast: dict[str, dict[str, Any]] | None = None,
     include_air: bool = False,
     mission: Any = None,
+    forecast_weight: float = 0.0,
 ) -> dict[str, Any]:
-    cells = sorted(cells, key=lambda c: c["cell"])
+    """With a forecast and `forecast_weight` > 0, every coverage figure (threat in reach, lost
+    if closed, gained by a candidate) weighs cells by the blend of current threat and forecast
+    expected harm (`forecast_weight.blend`), scaled so that the weights sum to the threat
+    total: the figures stay in threat units and w = 0 gives exactly the review without."""
+    from app.services.planning.forecast_weight import blend
+
+    threat_total = sum(float(c.get("threat_score") or 0) for c in cells)
+    cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
-    w = np.asarray([float(c.get("threat_score") or 0) for c in cells])
+    w = (objective * threat_total if forecast is not None and forecast_weight > 0
+         else objective)
     harm = (
         np.asarray(
             [float((forecast.get(c["cell"]) or {}).get("expected_harm") or 0) for c in cells]
@@ -151,11 +164,12 @@ def review(
             else None
         ),
         "population_in_reach": None,
+        "forecast_weight": forecast_weight if forecast is not None else 0.0,
     }
     sites = (
         candidates
         if candidates is not None
-        else candidate_sites(cells, counts == 0, settings.footprint_candidates)
+        else candidate_sites(cells, counts == 0, settings.footprint_candidates, w)
     )
     chosen, status = _choose_sites(sites, cells, centres, w, counts, p, on, settings, total,
                                    mission)

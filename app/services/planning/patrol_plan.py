@@ -185,14 +185,21 @@ def make_plan(
     seed: int | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
     mission: Any = None,
+    forecast_weight: float = 0.0,
 ) -> dict[str, Any]:
-    """The plan: tasks (one target cell each, with repeat visits), summary and uncovered cells."""
-    cells = sorted(cells, key=lambda c: c["cell"])
+    """The plan: tasks (one target cell each, with repeat visits), summary and uncovered cells.
+
+    The objective weighs each cell by `forecast_weight.blend`: current threat alone when
+    `forecast_weight` is 0 (or no forecast is given), else a blend with the forecast's expected
+    harm, cells expected to see violence joining those that have."""
+    from app.services.planning.forecast_weight import blend
+
+    cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
     weights = np.asarray([float(c.get("threat_score") or 0) for c in cells])
     arcs = build_arcs(bases, centres, on, settings, horizon_days, overrides, mission=mission)
     chosen, status = assign(
-        weights,
+        objective,
         arcs,
         solver=solver,
         seed=seed,
@@ -221,7 +228,8 @@ def make_plan(
     covered = {t["cell_ids"][0] for t in tasks}
     return {
         "tasks": tasks,
-        "summary": _summary(cells, weights, covered, tasks, arcs, bases, status, seed, forecast),
+        "summary": _summary(cells, weights, covered, tasks, arcs, bases, status, seed, forecast)
+        | {"forecast_weight": forecast_weight if forecast is not None else 0.0},
         "uncovered": _uncovered(cells, covered, arcs, bases, centres),
     }
 
@@ -263,6 +271,7 @@ def _task(
         "priority": effects.priority(cell, effect),
         "threat_score": float(cell.get("threat_score") or 0),
         "threat_level": cell.get("threat_level"),
+        "forecast": cell.get("forecast"),
         "visits": 1,
     }
 

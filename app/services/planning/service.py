@@ -54,20 +54,51 @@ async def _check_history(session: AsyncSession, as_of: date) -> None:
 async def threat_cells(session: AsyncSession, area: Area, res: int, window_days: int,
                        settings: Settings, role: Role, scope: Scope | None = None
                        ) -> list[dict[str, Any]]:
-    """The hotspot threat layer for the dated window (issue 3's scoring, never a copy of it)."""
+    """The hotspot threat layer for the dated window (issue 3's scoring, never a copy of it),
+    clipped to the scope's mission or AOR and decayed on its scale."""
+    return await threat_cells_at(session, res, end_of(area.as_of), window_days, settings, role,
+                                 bbox=_bbox(area), with_pattern=True, scope=scope,
+                                 decay_scale_days=area.decay_scale_days)
+
+
+async def threat_cells_at(session: AsyncSession, res: int, as_of: datetime, window_days: int,
+                          settings: Settings, role: Role,
+                          bbox: tuple[float, float, float, float] | None = None,
+                          with_pattern: bool = False, scope: Scope | None = None,
+                          decay_scale_days: float | None = None) -> list[dict[str, Any]]:
     try:
         from app.services.threat.layer import HotspotQuery, threat_layer
     except ImportError:  # the threat layer ships with the hotspot feature
         raise Conflict("the threat layer is not available in this deployment") from None
-    q = HotspotQuery(res=res, as_of=end_of(area.as_of),
-                     window_days=window_days,
-                     bbox=_bbox(area),
-                     with_pattern=True, role=role,
+    q = HotspotQuery(res=res, as_of=as_of, window_days=window_days, bbox=bbox,
+                     with_pattern=with_pattern, role=role,
                      area=scope.area if scope else None, area_key=scope.key if scope else (),
-                     decay_scale_days=area.decay_scale_days or (
+                     decay_scale_days=decay_scale_days or (
                          scope.mission.decay_scale_days if scope else None),
                      precision_decay=scope.mission.precision_decay if scope else False)
     return await threat_layer(session, q, settings)
+
+
+def _check_weight(area: Area) -> None:
+    if area.forecast_weight is not None and area.forecast_weight > 0 and not area.use_forecast:
+        raise _bad("/body/forecast_weight", "a forecast weight needs use_forecast: true")
+
+
+async def forecast_weight_for(session: AsyncSession, area: Area, res: int, horizon_days: int,
+                              settings: Settings, scope: Scope | None = None
+                              ) -> tuple[float, str]:
+    """The request's forecast weight, else the area's backtested default (model card)."""
+    if not area.use_forecast:
+        return 0.0, "no forecast requested"
+    if area.forecast_weight is not None:
+        return area.forecast_weight, "given in the request"
+    from app.services.forecast import served_method
+    from app.services.forecast.area import scope_area
+    from app.services.planning.forecast_weight import default_weight
+
+    served = await served_method(session, settings, scope_area(settings, scope), res,
+                                 horizon_days, area.forecast_method)
+    return default_weight(served.card, settings)
 
 
 async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_days: int,
@@ -77,6 +108,7 @@ async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_da
         return None
     try:
         from app.services.forecast import forecast_layer
+        from app.services.forecast.area import scope_area
     except ImportError:
         raise Conflict("forecasts are not available in this deployment",
                        errors=[{"pointer": "/body/use_forecast",
@@ -85,8 +117,7 @@ async def forecast_cells(session: AsyncSession, area: Area, res: int, horizon_da
         rows = await forecast_layer(session, res, end_of(area.as_of), horizon_days, settings,
                                     method=area.forecast_method,
                                     bbox=_bbox(area),
-                                    mission=scope.mission if scope else None,
-                                    clip_area=scope.area if scope else None)
+                                    area=scope_area(settings, scope))
     except DomainError as exc:
         # Re-point the forecaster's query-parameter errors at this request's body.
         for e in exc.errors:
@@ -120,6 +151,7 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     for i, o in enumerate(body.capacity_overrides):
         if o.base_id not in known:
             raise _bad(f"/body/capacity_overrides/{i}/base_id", f"unknown base {o.base_id}")
+    _check_weight(body)
     await _check_history(session, body.as_of)
     bases = await base_repo.list_bases(session, as_of=body.as_of, ids=ids or None,
                                        **_base_filter(scope))
@@ -134,6 +166,8 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     window_days = body.window_days or settings.patrol_window_days
     cells = await threat_cells(session, body, res, window_days, settings, role, scope)
     forecast = await forecast_cells(session, body, res, body.horizon_days, settings, scope)
+    weight, weight_basis = await forecast_weight_for(session, body, res, body.horizon_days,
+                                                     settings, scope)
     mission = scope.mission if scope else fallback(settings)
     profiles = await patrol_repo.cell_profiles(
         session, res=res, until=end_of(body.as_of),
@@ -145,16 +179,17 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     result = patrol_planning.make_plan(
         cells, profiles, [_base_dict(b) for b in bases], body.as_of, body.horizon_days, settings,
         overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast,
-        mission=mission)
+        mission=mission, forecast_weight=weight)
     result["summary"].update(as_of=body.as_of.isoformat(), horizon_days=body.horizon_days,
                              resolution=res, mission=scope.code if scope else None,
                              aor=scope.aor["name"] if scope and scope.aor else None,
-                             timezone=mission.timezone)
+                             timezone=mission.timezone, forecast_weight_basis=weight_basis)
     return result
 
 
 async def review(session: AsyncSession, body: FootprintReviewRequest, settings: Settings,
                  role: Role, scope: Scope | None = None) -> dict[str, Any]:
+    _check_weight(body)
     await _check_history(session, body.as_of)
     res = body.res or settings.footprint_res
     bases = await base_repo.list_bases(session, as_of=body.as_of, bbox=_bbox(body),
@@ -162,12 +197,16 @@ async def review(session: AsyncSession, body: FootprintReviewRequest, settings: 
     window_days = body.window_days or settings.footprint_window_days
     cells = await threat_cells(session, body, res, window_days, settings, role, scope)
     forecast = await forecast_cells(session, body, res, body.horizon_days, settings, scope)
+    weight, weight_basis = await forecast_weight_for(session, body, res, body.horizon_days,
+                                                     settings, scope)
     towns = [c.model_dump() for c in body.candidates] if body.candidates is not None else None
     mission = scope.mission if scope else fallback(settings)
     result = footprint.review(cells, [_base_dict(b) for b in bases], body.as_of, settings,
                               p=body.p, candidates=towns, forecast=forecast,
-                              include_air=body.include_air, mission=mission)
+                              include_air=body.include_air, mission=mission,
+                              forecast_weight=weight)
     result["summary"].update(resolution=res, window_days=window_days,
+                             forecast_weight_basis=weight_basis,
                              mission=scope.code if scope else None,
                              aor=scope.aor["name"] if scope and scope.aor else None)
     return result

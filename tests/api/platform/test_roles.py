@@ -54,6 +54,9 @@ ENDPOINTS = [
      {"as_of": "2024-03-31", "compare_to": "2024-03-31", "window_days": 30},
      {"admin", "analyst", "operations"}),
     ("POST", "/api/v1/bases/imports", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/forecast/model", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/scenarios", {"as_of": "2024-03-10", "res": 6},
+     {"admin", "analyst", "operations"}),
 ]
 
 
