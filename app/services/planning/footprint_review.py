@@ -128,7 +128,7 @@ def review(
     if closed, gained by a candidate) weighs cells by the blend of current threat and forecast
     expected harm (`forecast_weight.blend`), scaled so that the weights sum to the threat
     total: the figures stay in threat units and w = 0 gives exactly the review without."""
-    from app.services.planning.forecast_weight import blend
+    from app.services.planning.objective import blend
 
     threat_total = sum(float(c.get("threat_score") or 0) for c in cells)
     cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)

@@ -20,51 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role
 from app.repositories import bases as base_repo
 from app.services.planning import patrol_plan
+from app.services.planning.objective import blend  # noqa: F401 (the objective, re-exported)
 from app.settings import Settings
-
-
-def blend(
-    cells: list[dict[str, Any]],
-    forecast: dict[str, dict[str, Any]] | None,
-    weight: float,
-    min_p: float,
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """The cells to consider (sorted by id) and each one's weight in the objective."""
-    if forecast is None or weight <= 0:
-        out = sorted(cells, key=lambda c: c["cell"])
-        return out, np.asarray([float(c.get("threat_score") or 0) for c in out])
-    known = {c["cell"] for c in cells}
-    extra = [
-        {"cell": cid, "threat_score": 0.0, "threat_level": "low", "forecast_only": True}
-        for cid, f in forecast.items()
-        if cid not in known and float(f.get("p_incident") or 0) >= min_p
-    ]
-    out = sorted([*cells, *extra], key=lambda c: c["cell"])
-    threat = np.asarray([float(c.get("threat_score") or 0) for c in out])
-    harm = np.asarray(
-        [float((forecast.get(c["cell"]) or {}).get("expected_harm") or 0) for c in out]
-    )
-    t_sum, h_sum = float(threat.sum()), float(harm.sum())
-    w = np.zeros(len(out))
-    if t_sum > 0:
-        w += (1.0 - weight) * threat / t_sum
-    if h_sum > 0:
-        w += weight * harm / h_sum
-    for c in out:
-        f = forecast.get(c["cell"])
-        if f is not None:
-            c["forecast"] = {
-                "expected_harm": f.get("expected_harm"),
-                "p_incident": f.get("p_incident"),
-                "expected_incidents_high": f.get("expected_incidents_high"),
-            }
-    return out, w
 
 
 def default_weight(card: dict[str, Any] | None, settings: Settings) -> tuple[float, str]:
@@ -101,7 +63,7 @@ async def coverage_backtest(
     horizon). The forecast is the backtest's
     shipped (`auto`) forecast of that origin; the threat layer is the planner's own as of the
     origin. Returns None when no base is registered."""
-    from app.services.planning.service import threat_cells_at
+    from app.services.planning.threat_input import threat_cells_at
 
     forecasts: list[dict[str, Any]] = result.get("_forecasts") or []
     res = int(result["res"])

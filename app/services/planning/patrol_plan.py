@@ -192,7 +192,7 @@ def make_plan(
     The objective weighs each cell by `forecast_weight.blend`: current threat alone when
     `forecast_weight` is 0 (or no forecast is given), else a blend with the forecast's expected
     harm, cells expected to see violence joining those that have."""
-    from app.services.planning.forecast_weight import blend
+    from app.services.planning.objective import blend
 
     cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]

@@ -24,6 +24,7 @@ from app.services.missions.registry import Scope
 from app.services.planning import footprint_compare
 from app.services.planning import footprint_review as footprint
 from app.services.planning import patrol_plan as patrol_planning
+from app.services.planning.threat_input import threat_cells_at
 from app.settings import Settings
 
 
@@ -59,24 +60,6 @@ async def threat_cells(session: AsyncSession, area: Area, res: int, window_days:
     return await threat_cells_at(session, res, end_of(area.as_of), window_days, settings, role,
                                  bbox=_bbox(area), with_pattern=True, scope=scope,
                                  decay_scale_days=area.decay_scale_days)
-
-
-async def threat_cells_at(session: AsyncSession, res: int, as_of: datetime, window_days: int,
-                          settings: Settings, role: Role,
-                          bbox: tuple[float, float, float, float] | None = None,
-                          with_pattern: bool = False, scope: Scope | None = None,
-                          decay_scale_days: float | None = None) -> list[dict[str, Any]]:
-    try:
-        from app.services.threat.layer import HotspotQuery, threat_layer
-    except ImportError:  # the threat layer ships with the hotspot feature
-        raise Conflict("the threat layer is not available in this deployment") from None
-    q = HotspotQuery(res=res, as_of=as_of, window_days=window_days, bbox=bbox,
-                     with_pattern=with_pattern, role=role,
-                     area=scope.area if scope else None, area_key=scope.key if scope else (),
-                     decay_scale_days=decay_scale_days or (
-                         scope.mission.decay_scale_days if scope else None),
-                     precision_decay=scope.mission.precision_decay if scope else False)
-    return await threat_layer(session, q, settings)
 
 
 def _check_weight(area: Area) -> None:
