@@ -37,7 +37,7 @@ async def test_without_a_backtest_the_card_says_what_serves_and_why(client, auth
     r = await client.get("/api/v1/forecast/model", params={"res": 6}, headers=auth("analyst"))
     assert r.status_code == 200, r.text
     card = r.json()
-    assert card["backtested"] is False and card["area"] == "CAF"
+    assert card["backtested"] is False and card["area"] == "minusca"  # the default mission
     assert card["serving"]["method"] == "count" and "no backtest" in card["serving"]["why"]
     fc = (await client.get("/api/v1/forecast", params={"res": 6, "as_of": "2022-01-01"},
                            headers=auth("analyst"))).json()

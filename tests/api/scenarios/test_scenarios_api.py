@@ -39,7 +39,7 @@ async def test_scenario_pack_from_the_upper_range(client, auth, conn):
     r = await client.post("/api/v1/scenarios", json=BODY, headers=auth("operations"))
     assert r.status_code == 200, r.text
     s = r.json()
-    assert s["scenario"]["area"] == "CAF" and s["scenario"]["forecast_method"] == "history"
+    assert s["scenario"]["area"] == "minusca" and s["scenario"]["forecast_method"] == "history"
     lo, hi = s["likely"]["interval_80"]
     assert lo <= s["likely"]["incidents"] <= hi == s["worst_plausible"]["incidents"]
     cells = s["worst_plausible"]["cells"]

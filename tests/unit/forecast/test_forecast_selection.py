@@ -81,7 +81,7 @@ def test_an_incident_after_an_origin_cannot_change_the_choice_or_the_forecast_th
 
 def test_backtest_json_carries_the_contract():
     ev = synthetic(400, seed=7)
-    settings = Settings(forecast_selection_warmup=2, forecast_country_iso="CAF")
+    settings = Settings(forecast_selection_warmup=2)
     periods, names = svc.backtest_plan(6, "quarter", date(2019, 10, 1), date(2020, 7, 1),
                                        ["blend"], settings)
     assert set(M.BASELINES) <= set(names)
