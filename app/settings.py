@@ -13,8 +13,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_PEPPER = "kinga-development-pepper"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KINGA_", env_file=".env", extra="ignore")
+_CONFIG = SettingsConfigDict(env_prefix="KINGA_", env_file=".env", extra="ignore")
+
+
+class PlatformSettings(BaseSettings):
+    """Environment, database, server, request limits, token pepper, the storage H3 resolution."""
+
+    model_config = _CONFIG
 
     environment: Literal["development", "test", "production"] = "development"
     # When unset, the project's own local PostGIS cluster under data_dir is used.
@@ -37,6 +42,12 @@ class Settings(BaseSettings):
 
     # Every incident is indexed once, at this fine resolution; coarser cells derive from it.
     h3_resolution: int = Field(default=9, ge=4, le=12)
+
+
+class ThreatSettings(BaseSettings):
+    """The threat layer: scoring weights, emerging hot spots, partner policy, caches, event store."""
+
+    model_config = _CONFIG
 
     # --- hotspots and threat scoring (issue 3) ---
     # Formula and reasons: docs/scoring.md. Recency: weight = exp(-age_days / scale).
@@ -81,6 +92,12 @@ class Settings(BaseSettings):
     threat_warm_resolutions: tuple[int, ...] = (6,)
     threat_warm_poll_s: float = Field(default=5.0, gt=0)
 
+
+class AlertSettings(BaseSettings):
+    """Alerts, triage, warnings, webhooks and responses."""
+
+    model_config = _CONFIG
+
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
     # clears the revoking process's cache at once; other processes refuse within this time).
@@ -117,6 +134,12 @@ class Settings(BaseSettings):
     # The scheduler records expired warnings this often (listings show them expired at once).
     warning_expiry_every_s: float = Field(default=60, gt=0)
 
+
+class PlanningSettings(BaseSettings):
+    """Bases, patrol plans and footprint reviews (and how plans weigh forecasts)."""
+
+    model_config = _CONFIG
+
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
     # distance is stretched by a detour factor (tracks are not straight). Reach = speed x hours /
@@ -137,6 +160,25 @@ class Settings(BaseSettings):
     solver_time_limit_s: float = Field(default=20.0, gt=0)
     footprint_candidates: int = Field(default=50, ge=1, le=500)
     footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
+    # --- plans weigh forecasts (issue 19) ---
+    # Plans and footprint reviews: weight of forecast expected harm against current threat
+    # when no model card gives the area's backtested default (docs/forecast.md, "Plans").
+    planning_forecast_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Forecast cells with no current threat enter a plan only if P(>=1) reaches this.
+    planning_forecast_min_p: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Weights tried when backtesting the plan's coverage of the next period's incidents.
+    planning_forecast_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    # The plan horizon of that backtest (days), and the scarce capacity it is also run with
+    # (road patrols per base over the whole horizon: about one a week) to show what the weight
+    # changes when there are fewer patrols than places to go.
+    planning_backtest_horizon_days: int = Field(default=28, ge=1, le=90)
+    planning_backtest_scarce_patrols: int = Field(default=4, ge=1, le=90)
+
+
+class ForecastSettings(BaseSettings):
+    """Forecasts, their backtests, selection and calibration."""
+
+    model_config = _CONFIG
 
     # --- forecasts (issue 6) ---
     # "auto": the model the area's stored backtest chose (model card, issue 19); or a method name.
@@ -164,20 +206,12 @@ class Settings(BaseSettings):
     forecast_selection_default: str = "decay"
     # Earlier origins each out-of-time calibration is fitted on.
     forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
-    # Plans and footprint reviews: weight of forecast expected harm against current threat
-    # when no model card gives the area's backtested default (docs/forecast.md, "Plans").
-    planning_forecast_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    # Forecast cells with no current threat enter a plan only if P(>=1) reaches this.
-    planning_forecast_min_p: float = Field(default=0.1, ge=0.0, le=1.0)
-    # Weights tried when backtesting the plan's coverage of the next period's incidents.
-    planning_forecast_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    # The plan horizon of that backtest (days), and the scarce capacity it is also run with
-    # (road patrols per base over the whole horizon: about one a week) to show what the weight
-    # changes when there are fewer patrols than places to go.
-    planning_backtest_horizon_days: int = Field(default=28, ge=1, le=90)
-    planning_backtest_scarce_patrols: int = Field(default=4, ge=1, le=90)
 
-    # --- map page (issue 7) ---
+
+class ProductSettings(BaseSettings):
+    """Products: exports, briefs, the CoT feed, information requirements, reporting effort."""
+
+    model_config = _CONFIG
 
     # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
     # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
@@ -209,6 +243,13 @@ class Settings(BaseSettings):
     brief_schedule_hour: int = Field(default=6, ge=0, le=23)
     brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
     brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
+
+
+class MissionSettings(BaseSettings):
+    """Missions as data: the default mission, seeding, profile caching, precision decay."""
+
+    model_config = _CONFIG
+
     # --- missions (issue 13) ---
     # The mission whose profile (time zone, seasons, languages, CAP sender, map view, gazetteer)
     # applies when a request names none: a stored mission of this code, else the only stored
@@ -223,6 +264,12 @@ class Settings(BaseSettings):
     # The threat layer's recency decay widens with an event's date precision: its scale is
     # max(scale, this share of the span the date covers), so yearly-precision data still scores.
     decay_precision_share: float = Field(default=1.0, ge=0, le=4)
+
+
+class ReplicationSettings(BaseSettings):
+    """Replication, read routing and the project's own HA cluster."""
+
+    model_config = _CONFIG
 
     # --- replication, read routing, the project's own HA cluster (issue 20) ---
     # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
@@ -241,6 +288,15 @@ class Settings(BaseSettings):
     ha_node_ports: tuple[int, int] = (54341, 54342)
     ha_db_name: str = "kinga"
 
+
+class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
+               ProductSettings, MissionSettings, ReplicationSettings):
+    """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
+    Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
+    working (see `_older_names`)."""
+
+    model_config = _CONFIG
+
     @model_validator(mode="after")
     def _older_names(self) -> Settings:
         if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:
@@ -255,6 +311,14 @@ class Settings(BaseSettings):
             if self.database_url is None:
                 raise ValueError("KINGA_DATABASE_URL must be set in production")
         return self
+
+
+# The areas, in the order docs/configuration.md and `kinga settings` list them.
+AREAS: dict[str, type[BaseSettings]] = {
+    "platform": PlatformSettings, "threat": ThreatSettings, "alerts": AlertSettings,
+    "planning": PlanningSettings, "forecast": ForecastSettings,
+    "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
+}
 
 
 @lru_cache
