@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories import missions as missions_repo
+from app.services.forecast.area import ForecastArea, scope_area
 from app.services.missions import registry
 from app.settings import Settings
 
@@ -25,6 +26,7 @@ class Scope:
     name: str
     tz: tzinfo
     area: dict[str, Any] | None  # GeoJSON (Multi)Polygon every figure is clipped to
+    forecast_area: ForecastArea | None = None  # what the brief's forecast covers
 
     @property
     def bbox(self) -> tuple[float, float, float, float] | None:
@@ -46,7 +48,8 @@ async def resolve(session: AsyncSession, settings: Settings, mission: str | None
         name = f"{s.mission.name}, {s.aor['name']}"
     else:
         name = s.mission.name if s.clip else ALL_AREAS
-    return Scope(s.code, str(s.aor["id"]) if s.aor else None, name, s.mission.zone, s.area)
+    return Scope(s.code, str(s.aor["id"]) if s.aor else None, name, s.mission.zone, s.area,
+                 scope_area(settings, s))
 
 
 async def schedule_scopes(session: AsyncSession, settings: Settings) -> list[Scope]:
