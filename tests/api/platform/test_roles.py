@@ -154,7 +154,8 @@ async def _world(client, auth):
     return {"incident_id": incident, "base_id": base, "feature_id": incident,
             "alert_id": "00000000-0000-4000-8000-000000000001",
             "warning_id": "00000000-0000-4000-8000-000000000002", "name": "no-such-integration",
-            "cell": "862a1072fffffff", "collection_id": "incidents", "z": "1", "x": "0", "y": "0"
+            "cell": "862a1072fffffff", "collection_id": "incidents", "z": "1", "x": "0", "y": "0",
+            "brief_id": "00000000-0000-4000-8000-000000000003", "code": "no-such-mission",
             }, integ
 
 
