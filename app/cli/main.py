@@ -98,16 +98,21 @@ def token_create(
     name: str = typer.Option(..., help="Who or what holds the token"),
     expires_days: int | None = typer.Option(
         None, "--expires-days", help="Lifetime in days (default KINGA_TOKEN_DEFAULT_DAYS, 90)"),
+    mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
-    from app.cli.support import create_token
+    from app.cli.support import create_token, stored_mission
     from app.domain import Role
     from app.errors import DomainError
 
     if role not in {r.value for r in Role}:
         _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
+    settings = get_settings()
+    if mission is not None and stored_mission(settings, mission) is None:
+        _fail(f"no mission {mission!r}")
     try:
-        typer.echo(create_token(get_settings(), Role(role), name, expires_days=expires_days))
+        typer.echo(create_token(settings, Role(role), name, expires_days=expires_days,
+                                mission=mission.lower() if mission else None))
     except DomainError as exc:
         _fail(exc.errors[0]["pointer"] + ": " + exc.errors[0]["detail"] if exc.errors
               else exc.detail)
@@ -137,9 +142,11 @@ def token_revoke(name: str) -> None:
     typer.echo(f"revoked {revoke_tokens(get_settings(), name)} token(s)")
 
 
-def _import(source: str, path: Path, status: str, approve: bool) -> None:
-    from app.cli.support import run_import
+def _import(source: str, path: Path, status: str, approve: bool, mission: str | None,
+            skip_outside: bool) -> None:
+    from app.cli.support import run_import, stored_mission
     from app.domain import Role
+    from app.errors import DomainError
     from app.services.incidents.import_pipeline import landing_status
 
     if not path.exists():
@@ -148,8 +155,20 @@ def _import(source: str, path: Path, status: str, approve: bool) -> None:
         _fail(f"unknown status {status!r}; entered, validated or approved (--approve)")
     # The command line is an administrator's tool (it holds the database's credentials).
     status = landing_status(Role.admin, status, approve)
-    summary = run_import(get_settings(), source, path, status=status, progress=sys.stderr.isatty(),
-                         actor="cli")
+    settings = get_settings()
+    found = None
+    if mission is not None:
+        found = stored_mission(settings, mission)
+        if found is None:
+            _fail(f"no mission {mission!r} (kinga mission list; kinga mission create …)")
+    elif skip_outside:
+        _fail("--skip-outside needs --mission")
+    try:
+        summary = run_import(settings, source, path, status=status,
+                             progress=sys.stderr.isatty(), actor="cli", mission=found,
+                             skip_outside=skip_outside)
+    except DomainError as exc:
+        _fail(exc.detail)
     typer.echo(summary.render())
     if status == "approved":
         typer.echo(f"{summary.inserted} new incident(s) approved (audited as one batch)")
@@ -161,26 +180,48 @@ APPROVE_OPT = typer.Option(False, "--approve", help="Land the new events approve
                                                     "one approval of the batch)")
 
 
+MISSION_OPT = typer.Option(None, "--mission", help="assign to this mission (code); rows outside "
+                                                   "its area are counted as outside_area")
+SKIP_OPT = typer.Option(False, "--skip-outside", help="drop rows outside the mission's area")
+
+
 @import_cli.command("ucdp")
-def import_ucdp(file: Path, status: str = STATUS_OPT, approve: bool = APPROVE_OPT) -> None:
-    """Import a UCDP GED export (GeoJSON or CSV). Idempotent on the GED id."""
-    _import("ucdp", file, status, approve)
+def import_ucdp(
+    file: Path,
+    status: str = STATUS_OPT,
+    approve: bool = APPROVE_OPT,
+    mission: str | None = MISSION_OPT,
+    skip_outside: bool = SKIP_OPT,
+) -> None:
+    """Import a UCDP GED export (GeoJSON or CSV, any country). Idempotent on the GED id."""
+    _import("ucdp", file, status, approve, mission, skip_outside)
 
 
 @import_cli.command("acled")
-def import_acled(file: Path, status: str = STATUS_OPT, approve: bool = APPROVE_OPT) -> None:
+def import_acled(
+    file: Path,
+    status: str = STATUS_OPT,
+    approve: bool = APPROVE_OPT,
+    mission: str | None = MISSION_OPT,
+    skip_outside: bool = SKIP_OPT,
+) -> None:
     """Import an ACLED CSV export. Idempotent on event_id_cnty."""
-    _import("acled", file, status, approve)
+    _import("acled", file, status, approve, mission, skip_outside)
 
 
 @cli.command("seed")
-def seed() -> None:
-    """Load the bundled real data (UCDP GED CAR events, approved: audited as one batch);
-    re-running adds nothing."""
+def seed(mission: str | None = typer.Option(
+        None, "--mission", help="a bundled mission (app/data/missions), or none; "
+                                "default: KINGA_SEED, else the default mission")) -> None:
+    """Load a bundled mission and its real data (events approved, audited as one batch per
+    file; bases); re-running adds nothing. KINGA_SEED=none (or --mission none) loads nothing."""
     from app.cli.support import seed_bundled
 
-    for line in seed_bundled(get_settings()):
-        typer.echo(line)
+    try:
+        for line in seed_bundled(get_settings(), mission):
+            typer.echo(line)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @cli.command("serve")

@@ -28,6 +28,9 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(Text)
+    # A token may be limited to one mission (and one area of responsibility in it).
+    mission_code: Mapped[str | None] = mapped_column(Text)
+    aor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     __table_args__ = (
         CheckConstraint(f"role IN ({', '.join(repr(str(r)) for r in Role)})", name="role"),

@@ -41,6 +41,7 @@ async def insert_integration(
     area_geojson: dict[str, Any] | None,
     actor: str,
     extra: dict[str, Any] | None = None,
+    mission: str | None = None,
 ) -> uuid.UUID:
     area = (
         func.ST_SetSRID(func.ST_GeomFromGeoJSON(orjson.dumps(area_geojson).decode()), 4326)
@@ -60,6 +61,7 @@ async def insert_integration(
                 area=area,
                 created_by=actor,
                 **(extra or {}),
+                mission_code=mission,
             )
             .returning(Integration.id)
         )

@@ -96,11 +96,12 @@ async def revocations(conn: AsyncConnection, *, idle_s: float) -> AsyncIterator[
 # --- the CLI's synchronous connection ---
 
 def insert(conn: psycopg.Connection[Any], *, name: str, role: str, token_hash: str,
-           expires_at: datetime | None = None, created_by: str = "cli") -> str:
+           expires_at: datetime | None = None, created_by: str = "cli",
+           mission: str | None = None, aor_id: Any = None) -> str:
     row = conn.execute(
-        "INSERT INTO api_token (name, role, token_hash, expires_at, created_by) "
-        "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (name, role, token_hash, expires_at, created_by),
+        "INSERT INTO api_token (name, role, token_hash, expires_at, created_by, mission_code, "
+        "aor_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (name, role, token_hash, expires_at, created_by, mission, aor_id),
     ).fetchone()
     assert row is not None
     return str(row[0])

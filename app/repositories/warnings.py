@@ -320,3 +320,10 @@ async def purge_deliveries(session: AsyncSession, before: datetime) -> int:
         delete(WebhookDelivery).where(WebhookDelivery.created_at < before,
                                       WebhookDelivery.status.in_(("delivered", "failed"))))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:
+    """Record the mission a scan raised these warnings for."""
+    if ids and mission is not None:
+        await session.execute(update(EarlyWarning).where(EarlyWarning.id.in_(ids))
+                              .values(mission_code=mission))

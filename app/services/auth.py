@@ -19,6 +19,8 @@ class Principal:
     name: str
     role: Role
     expires_at: datetime | None = None  # checked on every request, cached or not
+    mission: str | None = None  # a token limited to one mission (issue 13)
+    aor_id: Any = None          # … and to one area of responsibility in it
 
     @property
     def actor(self) -> str:

@@ -47,6 +47,7 @@ JOBS: tuple[Job, ...] = (
         retention.purge_idempotency_keys),
     Job("retention.webhook_deliveries", lambda s: s.retention_every_s,
         retention.purge_webhook_deliveries),
+    Job("retention.quarantine", lambda s: s.retention_every_s, retention.purge_quarantine),
     Job("reporters.blank_expired_contacts", lambda s: s.retention_every_s,
         reporters.purge_expired),
 )

@@ -111,6 +111,7 @@ async def create(
     rate_limit_burst: int | None = None,
     ack_url: str | None = None,
     allow_private_targets: bool = False,
+    mission: str | None = None,
 ) -> NewIntegration:
     formats = check_formats(formats)
     if ack_url is not None:
@@ -137,6 +138,7 @@ async def create(
         section=section,
         area_geojson=area_geojson,
         actor=actor,
+        mission=mission,
         extra={"rate_limit_per_minute": rate_limit_per_minute,
                "rate_limit_burst": rate_limit_burst, "ack_url": ack_url},
     )
@@ -148,7 +150,7 @@ async def create(
         object_id=str(new_id),
         after={"name": name, "formats": formats, "require_signature": require_signature,
                "rate_limit_per_minute": rate_limit_per_minute,
-               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url},
+               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url, "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)

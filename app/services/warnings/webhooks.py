@@ -156,9 +156,14 @@ async def deliver_due(
 
     async def attempt(d: dict[str, Any]) -> tuple[int | None, str | None]:
         # No separate check here: the pinned client resolves, checks and connects in one step.
-        return await _post(
-            client, d, derive_secret(pepper, d["secret_salt"], "webhook"), settings.webhook_timeout_s
-        )
+        try:
+            return await _post(
+                client, d, derive_secret(pepper, d["secret_salt"], "webhook"), settings.webhook_timeout_s
+            )
+        except InvalidInput as exc:
+            return None, exc.detail
+        except Exception as exc:  # one bad stored delivery fails alone, never the batch
+            return None, f"not deliverable: {type(exc).__name__}"
 
     try:
         results = await asyncio.gather(*(attempt(d) for d in claimed))
@@ -169,7 +174,8 @@ async def deliver_due(
     async with maker() as session:
         for d, (code, error) in zip(claimed, results, strict=True):
             made = d["attempt_count"] + 1
-            log = [*d["attempts"], {"at": done_at.isoformat(), "status_code": code, "error": error}]
+            earlier = d["attempts"] if isinstance(d["attempts"], list) else []
+            log = [*earlier, {"at": done_at.isoformat(), "status_code": code, "error": error}]
             values: dict[str, Any] = {"attempt_count": made, "attempts": log}
             if error is None:
                 values.update(status="delivered", next_attempt_at=None)

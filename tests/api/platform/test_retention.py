@@ -10,7 +10,7 @@ from tests.support.alerts import alert_doc, make_integration, post_alert
 def test_the_purges_are_scheduler_jobs():
     names = {j.name for j in JOBS}
     assert {"retention.idempotency_keys", "retention.webhook_deliveries",
-            "reporters.blank_expired_contacts"} <= names
+            "retention.quarantine", "reporters.blank_expired_contacts"} <= names
 
 
 async def test_idempotency_records_are_purged_after_their_ttl(app, client, auth, conn, settings):
@@ -42,3 +42,13 @@ async def test_finished_delivery_logs_are_purged_pending_ones_stay(app, client, 
     left = sorted(conn.execute("SELECT status, created_at > now() - interval '2 days' "
                                "FROM webhook_delivery").fetchall())
     assert left == [("delivered", True), ("pending", False)]
+
+
+async def test_quarantined_rows_are_kept_for_their_retention(app, conn, settings):
+    for age in (settings.quarantine_retention_days + 1, 1):
+        conn.execute("INSERT INTO quarantine (source, object_type, object_id, error, created_at) "
+                     "VALUES ('alert_triage', 'alert', %s, 'DataError', now() - make_interval(days => %s))",
+                     (f"a-{age}", age))
+    conn.commit()
+    assert await app.state.workers.scheduler.run_job("retention.quarantine") == 1
+    assert [o for (o,) in conn.execute("SELECT object_id FROM quarantine")] == ["a-1"]
