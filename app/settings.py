@@ -139,6 +139,25 @@ class Settings(BaseSettings):
 
     # --- map page (issue 7) ---
 
+    # --- triangulation (issue 14) ---
+    # One event, one incident (docs/triangulation.md). Thresholds on the pair score in [0, 1],
+    # chosen from the evaluation on the labelled CAR 2013-2015 set: at or above auto_link an
+    # account becomes a report of the existing incident; from review up to it, it waits in the
+    # possible-duplicates queue. A mission may set its own (PUT /api/v1/triangulation/thresholds).
+    triangulation_auto_link: float = Field(default=0.85, ge=0, le=1)
+    triangulation_review: float = Field(default=0.65, ge=0, le=1)
+    # The candidate gate: distance beyond both location radii, days between the date ranges.
+    triangulation_slack_km: float = Field(default=25.0, ge=0, le=500)
+    triangulation_slack_days: float = Field(default=3.0, ge=0, le=60)
+    # The mission code whose aliases and thresholds apply (until missions are records).
+    triangulation_mission: str | None = None
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> Settings:
+        if self.triangulation_review > self.triangulation_auto_link:
+            raise ValueError("KINGA_TRIANGULATION_REVIEW must not exceed KINGA_TRIANGULATION_AUTO_LINK")
+        return self
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production":

@@ -44,11 +44,26 @@ def revoke_tokens(settings: Settings, name: str) -> int:
 
 def run_import(settings: Settings, source: str, path: Path, *, status: str = "approved",
                progress: bool = False, actor: str | None = None) -> ImportSummary:
+    from app.services.triangulation.service import MatchConfig
+
     url = libpq_url(resolve_url(settings))
     with connect(settings) as conn:
         return import_file(conn, source, path, status=status, actor=actor or f"import:{source}",
                            h3_res=settings.h3_resolution, progress=progress,
-                           connect=lambda: psycopg.connect(url))
+                           connect=lambda: psycopg.connect(url),
+                           match=MatchConfig.from_settings(settings))
+
+
+def load_aliases(settings: Settings, path: Path, mission: str | None,
+                 actor: str = "cli") -> tuple[int, int]:
+    """(inserted, read) actor aliases from a CSV (alias, canonical, valid_from, valid_to)."""
+    from app.repositories.triangulation import add_aliases_sync
+    from app.services.triangulation.evaluation import read_aliases
+
+    rows = [{"m": mission, "alias": a.alias, "canonical": a.canonical, "f": a.valid_from,
+             "t": a.valid_to} for a in read_aliases(path)]
+    with connect(settings) as conn:
+        return add_aliases_sync(conn, rows, actor), len(rows)
 
 
 def seed_bundled(settings: Settings) -> Iterator[str]:
@@ -56,6 +71,9 @@ def seed_bundled(settings: Settings) -> Iterator[str]:
     from app.repositories.bases import import_rows
     from app.services.bases.registry import geopko_bases
 
+    aliases = settings.geodata_dir / "triangulation" / "actor-aliases-car.csv"
+    inserted, read = load_aliases(settings, aliases, settings.triangulation_mission, actor="seed")
+    yield f"actor aliases: {read} read, {inserted} inserted, {read - inserted} already present"
     ged = settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson"
     summary = run_import(settings, "ucdp", ged, actor="seed")
     yield summary.render()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import Role, Status
+from app.domain import WORKFLOW_STATUSES, Role, Status
 from app.errors import InvalidInput, NotFound
 from app.repositories import incidents as incident_repo
 from app.repositories import ogc as repo
@@ -50,7 +50,8 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
 def _statuses(role: Role, settings: Settings) -> list[str] | None:
     if role == Role.partner and settings.partner_approved_only:
         return [Status.approved.value]
-    return None
+    # Merged accounts and held possible duplicates are not incidents of their own.
+    return [s.value for s in WORKFLOW_STATUSES]
 
 
 async def extent(session: AsyncSession, collection: str, role: Role, settings: Settings
