@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     # Triage: an alert corroborates an incident within this distance and time and above the score.
     triage_radius_m: float = Field(default=5_000, gt=0)
     triage_window_hours: float = Field(default=72, gt=0)
-    triage_link_score: float = Field(default=0.55, ge=0, le=1)
+    # On the triangulation pair score (app/services/triangulation/scoring.py; alert profile).
+    triage_link_score: float = Field(default=0.75, ge=0, le=1)
     triage_text_threshold: float = Field(default=60, ge=0, le=100)
     sms_collapse_minutes: float = Field(default=10, gt=0)
     # Warning rules: N alerts in one H3 cell (at warning_area_res) within T hours.
@@ -145,7 +146,7 @@ class Settings(BaseSettings):
     # account becomes a report of the existing incident; from review up to it, it waits in the
     # possible-duplicates queue. A mission may set its own (PUT /api/v1/triangulation/thresholds).
     triangulation_auto_link: float = Field(default=0.85, ge=0, le=1)
-    triangulation_review: float = Field(default=0.65, ge=0, le=1)
+    triangulation_review: float = Field(default=0.70, ge=0, le=1)
     # The candidate gate: distance beyond both location radii, days between the date ranges.
     triangulation_slack_km: float = Field(default=25.0, ge=0, le=500)
     triangulation_slack_days: float = Field(default=3.0, ge=0, le=60)

@@ -3,6 +3,7 @@ fresh test database migrated once per session, and every table emptied after eac
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -61,7 +62,12 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if url is None:
         return
-    with psycopg.connect(url, autocommit=True) as c:
+    # An alert a test stored without draining triage may be triaged now: keep the app's triage
+    # worker out while the tables are emptied (TRUNCATE and a triage transaction can deadlock).
+    worker = (getattr(request.getfixturevalue("app").state, "alert_triage", None)
+              if "app" in request.fixturenames or "client" in request.fixturenames else None)
+    paused = worker.pause if worker is not None else contextlib.nullcontext()
+    with paused, psycopg.connect(url, autocommit=True) as c:
         tables = [r[0] for r in c.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
             if r[0] not in KEEP_TABLES]

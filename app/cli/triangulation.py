@@ -61,7 +61,8 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
                 mark.append("auto-link")
             if math.isclose(r["threshold"], settings.triangulation_review):
                 mark.append("review")
-            typer.echo(f"  {r['threshold']:.2f}     {r['precision']:.3f} ({r['correct']}/"
+            prec = "  -  " if r["predicted_labelled"] == 0 else f"{r['precision']:.3f}"
+            typer.echo(f"  {r['threshold']:.2f}     {prec} ({r['correct']}/"
                        f"{r['predicted_labelled']})              {r['recall']:.3f} "
                        f"({r['same_found']}/{r['same_total']})              "
                        f"{r['predicted_unlabelled']}" + (f"   <- {', '.join(mark)}" if mark else ""))

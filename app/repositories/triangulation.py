@@ -118,6 +118,25 @@ async def candidates(session: AsyncSession, boxes: Boxes) -> list[dict[str, Any]
     return await _async(session, _candidate_sql(len(boxes.ranges)), _candidate_params(boxes))
 
 
+def _any_sql(n_ranges: int) -> str:
+    probes = " OR ".join(
+        f"""EXISTS (SELECT 1 FROM incident c
+        WHERE {SPACETIME} &&& ST_MakeLine(ST_MakePoint(:x1, :y1, :t1, CAST(:mlo{i} AS float8)),
+                                          ST_MakePoint(:x2, :y2, :t2, CAST(:mhi{i} AS float8)))
+          AND c.status IN {COUNTED})""" for i in range(n_ranges))
+    return f"SELECT {probes} AS found"
+
+
+def any_candidate_sync(conn: psycopg.Connection[Any], box: tuple[float, ...],
+                       ranges: list[tuple[float, float]]) -> bool:
+    """Whether any counted incident of the searched sources meets one box (a whole batch's
+    extent): an import into a store holding only its own source skips the per-row search."""
+    params: dict[str, Any] = dict(zip(("x1", "y1", "t1", "x2", "y2", "t2"), box, strict=True))
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"mlo{i}"], params[f"mhi{i}"] = lo, hi
+    return bool(_sync(conn, _any_sql(len(ranges)), params)[0]["found"])
+
+
 SOURCE_CODE = "SELECT hashtext(CAST(:src AS text))::float8 AS h"
 
 
@@ -388,6 +407,34 @@ SELECT id, incident_id, into_id, previous_status, reason, score, merged_by, merg
        undone_at, cardinality(report_ids) AS reports
 FROM incident_merge WHERE incident_id = :id OR into_id = :id ORDER BY merged_at, id""",
                         {"id": incident_id})
+
+
+async def report_holders(session: AsyncSession, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    rows = await _async(session, """
+SELECT id, incident_id FROM report WHERE id = ANY(CAST(:ids AS uuid[]))""", {"ids": report_ids})
+    return {r["id"]: r["incident_id"] for r in rows}
+
+
+async def constituents(session: AsyncSession, incident_id: uuid.UUID) -> list[uuid.UUID]:
+    """Accounts merged into this incident, directly or through a chain of merges."""
+    rows = await _async(session, """
+WITH RECURSIVE c(id, depth) AS (
+    SELECT id, 1 FROM incident WHERE merged_into = :id
+    UNION ALL
+    SELECT i.id, c.depth + 1 FROM incident i JOIN c ON i.merged_into = c.id WHERE c.depth < 8
+)
+SELECT id FROM c""", {"id": incident_id})
+    return [r["id"] for r in rows]
+
+
+async def summaries(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """What the review queue shows of each incident next to the evidence."""
+    return await _async(session, """
+SELECT id, status, merged_into, external_source, external_id, occurred_start, occurred_end,
+       ST_X(location) AS longitude, ST_Y(location) AS latitude, location_radius_m, place_name,
+       admin1, admin2, category, perpetrators, fatalities_best, quality_grade,
+       independent_sources, narrative
+FROM incident WHERE id = ANY(CAST(:ids AS uuid[]))""", {"ids": ids})
 
 
 # ------------------------------------------------------------------ the review queue

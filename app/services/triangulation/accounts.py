@@ -68,7 +68,7 @@ class Accounts:
         return {v for p in self.perpetrators for n in p for v in variants(n)}
 
 
-def _days(values: Any) -> np.ndarray:
+def days_since_epoch(values: Any) -> np.ndarray:
     ts = pd.to_datetime(pd.Series(values), utc=True)
     return ((ts - EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
 
@@ -92,8 +92,8 @@ def build(*, key: Any, source: Any, lon: Any, lat: Any, radius_m: Any, start: An
           perpetrators: Iterable[Sequence[str] | None], narrative: Sequence[str | None],
           text: Sequence[str | None] | None = None,
           cites: Iterable[Iterable[str] | None] | None = None) -> Accounts:
-    s = _days(start)
-    e = _days(end)
+    s = days_since_epoch(start)
+    e = days_since_epoch(end)
     e = np.where(np.isnan(e), s, e) + 1.0
     n = len(s)
     perps = [tuple(p or ()) for p in perpetrators]

@@ -107,9 +107,10 @@ def candidate_pairs(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndar
     li = np.asarray(li, dtype=np.int64)
     ri = np.asarray(ri, dtype=np.int64)
     if len(li):
-        ls, rs = left.source[li], right.source[ri]
-        different = np.array([a is None or a != b for a, b in zip(ls.tolist(), rs.tolist(), strict=True)],
-                             dtype=bool)
+        codes = {s: k for k, s in enumerate({*left.source.tolist(), *right.source.tolist()} - {None})}
+        lcode = np.array([-1 if s is None else codes[s] for s in left.source.tolist()], dtype=np.int64)
+        rcode = np.array([-2 if s is None else codes[s] for s in right.source.tolist()], dtype=np.int64)
+        different = (lcode[li] == -1) | (lcode[li] != rcode[ri])
         keep = different & gate(left, right, li, ri, params)
         li, ri = li[keep], ri[keep]
     return score_pairs(left, right, li, ri, params)

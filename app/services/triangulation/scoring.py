@@ -26,6 +26,7 @@ indexed search applies, re-checked exactly here).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -129,19 +130,30 @@ def gate(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndarray,
     return (d <= r + params.slack_km) & (g <= params.slack_days)
 
 
+@lru_cache(maxsize=262144)
+def _names(a: frozenset[str], b: frozenset[str], am: frozenset[str], bm: frozenset[str]) -> float:
+    sim = actor_names.similarity(a, b, am, bm)
+    return np.nan if sim is None else sim
+
+
+@lru_cache(maxsize=65536)
+def _outlets(a: frozenset[str], b: frozenset[str]) -> float:
+    if not (a and b):
+        return NEUTRAL
+    return OUTLET_SHARED if a & b else OUTLET_DISJOINT
+
+
 def _name_scores(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndarray,
                  params: ScoreParams) -> tuple[np.ndarray, np.ndarray]:
-    out = np.full(len(li), NEUTRAL)
-    known = np.zeros(len(li), dtype=bool)
-    for k, (i, j) in enumerate(zip(li.tolist(), ri.tolist(), strict=True)):
-        if params.text_in_place_of_names:
-            sim = actor_names_text(left.text[i], right.text[j])
-        else:
-            sim = actor_names.similarity(left.names[i], right.names[j], left.mentions[i],
-                                         right.mentions[j])
-        if sim is not None:
-            out[k], known[k] = sim, True
-    return out, known
+    pairs = zip(li.tolist(), ri.tolist(), strict=True)
+    if params.text_in_place_of_names:
+        sims = [actor_names_text(left.text[i], right.text[j]) for i, j in pairs]
+        raw = np.array([np.nan if x is None else x for x in sims], dtype=float)
+    else:
+        ln, lm, rn, rm = left.names, left.mentions, right.names, right.mentions
+        raw = np.array([_names(ln[i], rn[j], lm[i], rm[j]) for i, j in pairs], dtype=float)
+    known = ~np.isnan(raw)
+    return np.where(known, raw, NEUTRAL), known
 
 
 def actor_names_text(a: str | None, b: str | None) -> float | None:
@@ -180,9 +192,9 @@ def score_pairs(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndarray,
     time = np.exp(-0.5 * (g / p.time_scale_days) ** 2) / (1.0 + spans / p.span_scale_days)
     nm, known = _name_scores(left, right, li, ri, p)
     fat = _fatality_scores(left, right, li, ri)
-    outl = np.array([NEUTRAL if not (left.cites[i] and right.cites[j])
-                     else OUTLET_SHARED if left.cites[i] & right.cites[j] else OUTLET_DISJOINT
-                     for i, j in zip(li.tolist(), ri.tolist(), strict=True)], dtype=float)
+    lc, rc = left.cites, right.cites
+    outl = np.array([_outlets(lc[i], rc[j]) for i, j in zip(li.tolist(), ri.tolist(), strict=True)],
+                    dtype=float)
     cat = _COMPAT[_cat_codes(left.category[li]), _cat_codes(right.category[ri])]
     w = p.weights
     score = (w["space"] * space + w["time"] * time + w["names"] * nm + w["fatalities"] * fat

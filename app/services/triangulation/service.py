@@ -27,9 +27,9 @@ from app.services.triangulation.names import Alias, AliasTable, Mentions
 from app.services.triangulation.scoring import ScoreParams, evidence
 
 # Thresholds chosen from the evaluation on the CAR 2013–2015 labelled set (docs/triangulation.md):
-# precision 1.00 on labelled pairs at 0.85, recall of same-event pairs 0.81 at 0.65.
+# precision 1.00 on labelled pairs at 0.85, recall of same-event pairs 0.81 at 0.70.
 DEFAULT_AUTO_LINK = 0.85
-DEFAULT_REVIEW = 0.65
+DEFAULT_REVIEW = 0.70
 M_SPAN = 3.0e9  # beyond any int4 hash
 BOX_MARGIN = 1.02  # the query box is a little larger than the exact gate
 
@@ -68,10 +68,7 @@ def boxes(left: acc.Accounts, params: ScoreParams, *, source_code: float | None,
     reach_m = (left.radius_m + params.slack_km * 1000.0) * BOX_MARGIN
     dlat = reach_m / 110_540.0
     dlon = reach_m / (111_320.0 * np.maximum(np.cos(np.radians(left.lat)), 0.01))
-    if source_code is None:
-        ranges = [(-M_SPAN, M_SPAN)]
-    else:  # an account's own source sits at [h, h + 0.5]: search below and above it
-        ranges = [(-M_SPAN, source_code - 0.25), (source_code + 0.75, M_SPAN)]
+    ranges = source_ranges(source_code)
     ok = ~(np.isnan(left.lon) | np.isnan(left.lat) | np.isnan(left.start))
     k = np.flatnonzero(ok)
     return repo.Boxes(
@@ -79,6 +76,29 @@ def boxes(left: acc.Accounts, params: ScoreParams, *, source_code: float | None,
         t1=(left.start - params.slack_days)[k].tolist(), x2=(left.lon + dlon)[k].tolist(),
         y2=(left.lat + dlat)[k].tolist(), t2=(left.end + params.slack_days)[k].tolist(),
         ranges=ranges, source=source, exclude=exclude or [])
+
+
+def source_ranges(source_code: float | None) -> list[tuple[float, float]]:
+    if source_code is None:
+        return [(-M_SPAN, M_SPAN)]
+    # an account's own source sits at [h, h + 0.5] of the fourth coordinate: below and above it
+    return [(-M_SPAN, source_code - 0.25), (source_code + 0.75, M_SPAN)]
+
+
+def batch_extent(events: pd.DataFrame, params: ScoreParams) -> tuple[float, ...]:
+    """One box around every query box of a batch (column-wise, before any account is built)."""
+    lat = events["lat"].to_numpy(dtype="float64")
+    lon = events["lon"].to_numpy(dtype="float64")
+    reach_m = (float(np.nanmax(events["location_radius_m"].to_numpy(dtype="float64")))
+               + params.slack_km * 1000.0) * BOX_MARGIN
+    dlat = reach_m / 110_540.0
+    dlon = reach_m / (111_320.0 * max(float(np.cos(np.radians(np.nanmax(np.abs(lat))))), 0.01))
+    start = acc.days_since_epoch(events["occurred_start"])
+    end = acc.days_since_epoch(events["occurred_end"])
+    end = np.where(np.isnan(end), start, end) + 1.0
+    return (float(np.nanmin(lon)) - dlon, float(np.nanmin(lat)) - dlat,
+            float(np.nanmin(start)) - params.slack_days, float(np.nanmax(lon)) + dlon,
+            float(np.nanmax(lat)) + dlat, float(np.nanmax(end)) + params.slack_days)
 
 
 @dataclass
@@ -137,8 +157,11 @@ def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
     if events.empty:
         return None
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('kinga.triangulation'))")
-    left = acc.from_events(events, source)
     code = repo.source_code_sync(conn, source)
+    if not repo.any_candidate_sync(conn, batch_extent(events, config.params),
+                                   source_ranges(code)):
+        return None
+    left = acc.from_events(events, source)
     rows = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
     if not rows:
         return None
