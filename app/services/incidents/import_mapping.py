@@ -199,7 +199,9 @@ def _numbers(raw: pd.Series) -> pd.Series:
 def _per_value(s: pd.Series, f: Callable[[Any], Any]) -> pd.Series:
     """f applied once per distinct value (names and codes repeat across an export)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    return pd.Series(np.array([f(u) for u in uniques], dtype=object)[codes], index=s.index)
+    values = np.empty(len(uniques), dtype=object)  # element-wise: tuples stay tuples
+    values[:] = [f(u) for u in uniques]
+    return pd.Series(values[codes], index=s.index)
 
 
 def _none_if_empty(s: pd.Series) -> pd.Series:

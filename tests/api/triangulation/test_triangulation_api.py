@@ -72,9 +72,9 @@ async def test_a_second_section_reporting_a_known_incident_becomes_its_report(cl
 
 async def test_a_possible_duplicate_waits_uncounted_until_an_analyst_decides(client, auth, conn):
     first = await post(client, auth, category="killing")
-    # 5 km away, a day later, another count: likely, not certain
+    # 8 km away, a day later, another count: likely, not certain
     later = (AS_OF - timedelta(days=2)).isoformat()
-    held = await post(client, auth, latitude=4.39 + 5 / 111, occurred_start=later, fatalities_best=3,
+    held = await post(client, auth, latitude=4.39 + 8 / 111, occurred_start=later, fatalities_best=3,
                       report=REPORT_C)
     assert held["triangulation"]["outcome"] == "queued", held
     assert (await get(client, auth, held["id"])).json()["status"] == "duplicate"
@@ -88,7 +88,7 @@ async def test_a_possible_duplicate_waits_uncounted_until_an_analyst_decides(cli
     assert entry["incident_id"] == held["id"] and entry["candidate_id"] == first["id"]
     ev = entry["evidence"]
     assert {"distance_km", "days_apart", "names", "fatalities", "parts"} <= set(ev)
-    assert ev["days_apart"] == 1 and 4 < ev["distance_km"] < 6 and 0.70 <= entry["score"] < 0.85
+    assert ev["days_apart"] == 1 and 7 < ev["distance_km"] < 9 and 0.70 <= entry["score"] < 0.85
     assert entry["incident"]["status"] == "duplicate" and entry["candidate"]["id"] == first["id"]
 
     r = await client.post(f"/api/v1/duplicates/{entry['id']}/confirm", json={"comment": "same attack"},
@@ -102,7 +102,7 @@ async def test_a_possible_duplicate_waits_uncounted_until_an_analyst_decides(cli
 
 async def test_rejecting_a_possible_duplicate_makes_it_an_incident(client, auth, conn):
     first = await post(client, auth)
-    held = await post(client, auth, latitude=4.39 + 5 / 111,
+    held = await post(client, auth, latitude=4.39 + 8 / 111,
                       occurred_start=(AS_OF - timedelta(days=2)).isoformat(), fatalities_best=3)
     [entry] = (await client.get("/api/v1/duplicates", headers=auth("analyst"))).json()["items"]
     r = await client.post(f"/api/v1/duplicates/{entry['id']}/reject", headers=auth("admin"))
@@ -243,7 +243,7 @@ async def test_bad_merges_are_refused_and_write_nothing(client, auth, conn):
 
 async def test_deciding_a_possible_duplicate_twice_is_refused(client, auth, conn):
     await post(client, auth)
-    await post(client, auth, latitude=4.39 + 5 / 111, occurred_start=(AS_OF - timedelta(days=2)).isoformat(),
+    await post(client, auth, latitude=4.39 + 8 / 111, occurred_start=(AS_OF - timedelta(days=2)).isoformat(),
                fatalities_best=3)
     [entry] = (await client.get("/api/v1/duplicates", headers=auth("analyst"))).json()["items"]
     assert (await client.post(f"/api/v1/duplicates/{entry['id']}/confirm", headers=auth("analyst"))).status_code == 200
