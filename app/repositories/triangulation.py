@@ -137,7 +137,7 @@ def any_candidate_sync(conn: psycopg.Connection[Any], box: tuple[float, ...],
     return bool(_sync(conn, _any_sql(len(ranges)), params)[0]["found"])
 
 
-SOURCE_CODE = "SELECT hashtext(CAST(:src AS text))::float8 AS h"
+SOURCE_CODE = "SELECT (hashtext(CAST(:src AS text)) & 1023)::float8 AS h"  # as incident_spacetime
 
 
 def source_code_sync(conn: psycopg.Connection[Any], source: str) -> float:

@@ -50,24 +50,32 @@ def upgrade() -> None:
                "WHERE merged_into IS NOT NULL")
     op.execute("ALTER TABLE report ADD COLUMN cites text[] NOT NULL DEFAULT '{}'")
 
-    # Degrees per metre on the sphere; a radius below 100 m still gets a box with volume (the
-    # n-D GiST penalty is a volume). Dates: days since 1970, the end day inclusive (+1). The
-    # source coordinate is an int4 hash (NULL: staff entries and alerts), with a 0.5 extent.
+    # Degrees per metre on the sphere (1/111320 per metre of longitude at the equator, 1/110540
+    # of latitude); a radius below 100 m still gets a box with volume (the n-D GiST penalty is a
+    # volume). Dates: days since 1970 (UTC), the end day inclusive (+1). The source coordinate is
+    # a 10-bit hash of the source (-1: staff entries and alerts), with a 0.5 extent: small, because
+    # the index stores single-precision floats (a full int4 hash would blur sources together; two
+    # sources sharing a code are only not kept apart by the index, the query still excludes the
+    # own source exactly). Only immutable functions
+    # in the body, so PostgreSQL inlines it: evaluated through the SQL-function executor it cost
+    # ~70 us per row written.
     op.execute("""
 CREATE FUNCTION incident_spacetime(loc geometry, radius_m integer, t0 timestamptz,
                                    t1 timestamptz, src text)
 RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 SELECT ST_MakeLine(
-    ST_MakePoint(ST_X(loc) - greatest(radius_m, 100) / 111320.0
-                             / greatest(cos(radians(ST_Y(loc))), 0.01),
-                 ST_Y(loc) - greatest(radius_m, 100) / 110540.0,
-                 date_part('epoch', t0) / 86400.0,
-                 coalesce(hashtext(src), 0)::float8),
-    ST_MakePoint(ST_X(loc) + greatest(radius_m, 100) / 111320.0
-                             / greatest(cos(radians(ST_Y(loc))), 0.01),
-                 ST_Y(loc) + greatest(radius_m, 100) / 110540.0,
-                 date_part('epoch', coalesce(t1, t0)) / 86400.0 + 1.0,
-                 coalesce(hashtext(src), 0)::float8 + 0.5))
+    ST_MakePoint(ST_X(loc) - greatest(radius_m, 100)::float8 * 8.983111749910169e-06::float8
+                             / greatest(cos(radians(ST_Y(loc))), 0.01::float8),
+                 ST_Y(loc) - greatest(radius_m, 100)::float8 * 9.046498100235209e-06::float8,
+                 date_part('epoch', t0 - '1970-01-01 00:00:00+00'::timestamptz)
+                     * 1.1574074074074073e-05::float8,
+                 coalesce((hashtext(src) & 1023)::float8, -1.0::float8)),
+    ST_MakePoint(ST_X(loc) + greatest(radius_m, 100)::float8 * 8.983111749910169e-06::float8
+                             / greatest(cos(radians(ST_Y(loc))), 0.01::float8),
+                 ST_Y(loc) + greatest(radius_m, 100)::float8 * 9.046498100235209e-06::float8,
+                 date_part('epoch', coalesce(t1, t0) - '1970-01-01 00:00:00+00'::timestamptz)
+                     * 1.1574074074074073e-05::float8 + 1.0::float8,
+                 coalesce((hashtext(src) & 1023)::float8, -1.0::float8) + 0.5::float8))
 $$""")
     op.execute(f"""
 CREATE INDEX ix_incident_spacetime ON incident USING gist (

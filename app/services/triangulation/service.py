@@ -30,7 +30,7 @@ from app.services.triangulation.scoring import ScoreParams, evidence
 # precision 1.00 on labelled pairs at 0.85, recall of same-event pairs 0.81 at 0.70.
 DEFAULT_AUTO_LINK = 0.85
 DEFAULT_REVIEW = 0.70
-M_SPAN = 3.0e9  # beyond any int4 hash
+M_SPAN = 2048.0  # beyond any source code (0-1023; -1 for no source)
 BOX_MARGIN = 1.02  # the query box is a little larger than the exact gate
 
 
@@ -82,6 +82,7 @@ def source_ranges(source_code: float | None) -> list[tuple[float, float]]:
     if source_code is None:
         return [(-M_SPAN, M_SPAN)]
     # an account's own source sits at [h, h + 0.5] of the fourth coordinate: below and above it
+    # (single-precision boxes are exact at these magnitudes)
     return [(-M_SPAN, source_code - 0.25), (source_code + 0.75, M_SPAN)]
 
 
