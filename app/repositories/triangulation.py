@@ -458,6 +458,10 @@ async def queue_page(session: AsyncSession, *, status: str | None, limit: int,
     return await _async(session, f"""
 SELECT {QUEUE_COLUMNS} FROM duplicate_candidate d
 WHERE (CAST(:status AS text) IS NULL OR d.status = CAST(:status AS text))
+  -- a pending entry whose account is no longer held (an alert review rejected the incident it
+  -- opened) has nothing left to decide
+  AND (d.status <> 'pending'
+       OR EXISTS (SELECT 1 FROM incident i WHERE i.id = d.incident_id AND i.status = 'duplicate'))
   AND (CAST(:after_at AS timestamptz) IS NULL
        OR (d.created_at, d.id) < (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid)))
 ORDER BY d.created_at DESC, d.id DESC LIMIT :limit""",

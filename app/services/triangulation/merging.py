@@ -104,15 +104,17 @@ async def unmerge(session: AsyncSession, incident_id: uuid.UUID, who: Principal)
         raise Conflict(f"incident {incident_id} is not merged into another",
                        errors=[{"pointer": "/path/incident_id", "detail": "never merged"}])
     into_id = m["into_id"]
-    holders = set((await repo.report_holders(session, m["report_ids"])).values())
-    await repo.lock_incidents(session, sorted({into_id, *holders}))
+    # Its reports are where the chain of merges from `into_id` took them; a report held anywhere
+    # else left with an account unmerged since (its own report, not this incident's to take back).
+    chain = await _chain(session, into_id)
+    holders = set((await repo.report_holders(session, m["report_ids"])).values()) & set(chain)
     for holder in holders:
         await repo.return_reports(session, m["report_ids"], holder, incident_id)
     await repo.set_status(session, incident_id, m["previous_status"], None, who.actor)
     await repo.undo_merge(session, m["id"], who.actor)
     # The incident it was merged into first (its own values may come back), then wherever its
-    # reports had travelled (a chain of merges).
-    for target in [into_id, *sorted(holders - {into_id})]:
+    # reports had travelled (a chain of merges), then itself (the reports it holds again).
+    for target in [into_id, *sorted(holders - {into_id}), incident_id]:
         await _recompute(session, target)
     await audit.record(session, actor=who.actor, action="unmerge", object_type="incident",
                        object_id=str(incident_id),
@@ -124,6 +126,20 @@ async def unmerge(session: AsyncSession, incident_id: uuid.UUID, who: Principal)
     await session.commit()
     return {"id": str(incident_id), "status": m["previous_status"], "unmerged_from": str(into_id),
             "reports_returned": len(m["report_ids"])}
+
+
+async def _chain(session: AsyncSession, start: uuid.UUID) -> list[uuid.UUID]:
+    """`start` and the incidents it is (transitively) merged into, each locked."""
+    chain, current = [], start
+    for _ in range(MAX_CHAIN):
+        row = (await repo.lock_incidents(session, [current])).get(current)
+        if row is None:
+            break
+        chain.append(current)
+        if row["status"] != Status.merged or row["merged_into"] is None:
+            break
+        current = row["merged_into"]
+    return chain
 
 
 async def _recompute(session: AsyncSession, target: uuid.UUID) -> None:
