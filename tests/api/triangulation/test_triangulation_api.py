@@ -336,3 +336,53 @@ async def test_actor_aliases_are_edited_by_analysts_and_used(client, auth, conn)
 async def test_bad_queue_queries_are_422(client, auth, path):
     r = await client.get(path, headers=auth("analyst"))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+# ------------------------------------------------------------------ alerts on the one matcher
+async def test_an_alert_held_as_a_possible_duplicate_leaves_the_queue_when_dismissed(
+        client, auth, conn, settings, monkeypatch):
+    from tests.support.alerts import alert_doc, make_integration, post_alert
+
+    monkeypatch.setattr(settings, "triage_link_score", 0.99)  # likely, not certain: held
+    first = await post(client, auth, narrative="Two men killed at the market.")
+    integ = await make_integration(client, auth)
+    r = await post_alert(client, integ, alert_doc(category="killing", text="Two men killed at the market",
+                                                  latitude=4.392, longitude=18.561,
+                                                  observed_at=WHEN))
+    alert = (await client.get(f"/api/v1/alerts/{r.json()['id']}", headers=auth("operations"))).json()
+    opened = alert["incident_id"]
+    assert opened != first["id"] and (await get(client, auth, opened)).json()["status"] == "duplicate"
+    [entry] = (await client.get("/api/v1/duplicates?status=pending", headers=auth("analyst"))).json()["items"]
+    assert entry["incident_id"] == opened and entry["candidate_id"] == first["id"]
+    listed = (await client.get("/api/v1/incidents", headers=auth("operations"))).json()["items"]
+    assert [i["id"] for i in listed] == [first["id"]]  # held: not listed, not counted
+
+    # operations may not join another alert to the held account
+    other = (await post_alert(client, integ, alert_doc(latitude=6.0, longitude=20.0))).json()["id"]
+    before, written = rows(conn), counts(conn)
+    r = await client.post(f"/api/v1/alerts/{other}/merge", json={"incident_id": opened},
+                          headers=auth("operations"))
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert rows(conn) == before and counts(conn) == written
+
+    r = await client.post(f"/api/v1/alerts/{alert['id']}/dismiss", json={"reason": "prank"},
+                          headers=auth("operations"))
+    assert r.status_code == 200, r.text
+    assert (await get(client, auth, opened)).json()["status"] == "rejected"
+    # nothing left to decide: the held account is gone
+    assert (await client.get("/api/v1/duplicates?status=pending", headers=auth("analyst"))).json()["items"] == []
+
+
+async def test_an_alert_cannot_join_a_merged_incident(client, auth, conn):
+    from tests.support.alerts import alert_doc, make_integration, post_alert
+
+    a, b = await distinct_incidents(client, auth, 2)
+    await client.post(f"/api/v1/incidents/{b}/merge", json={"into": a}, headers=auth("analyst"))
+    integ = await make_integration(client, auth)
+    alert = (await post_alert(client, integ, alert_doc(latitude=6.5, longitude=21.0))).json()["id"]
+    before, written = rows(conn), counts(conn)
+    r = await client.post(f"/api/v1/alerts/{alert}/merge", json={"incident_id": b}, headers=auth("operations"))
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert rows(conn) == before and counts(conn) == written
+    r = await client.post(f"/api/v1/alerts/{alert}/merge", json={"incident_id": a}, headers=auth("operations"))
+    assert r.status_code == 200, r.text
