@@ -386,3 +386,59 @@ async def test_an_alert_cannot_join_a_merged_incident(client, auth, conn):
     assert rows(conn) == before and counts(conn) == written
     r = await client.post(f"/api/v1/alerts/{alert}/merge", json={"incident_id": a}, headers=auth("operations"))
     assert r.status_code == 200, r.text
+
+
+async def test_malformed_requests_are_refused_and_write_nothing(client, auth, conn):
+    a, b = await distinct_incidents(client, auth, 2)
+    await post(client, auth, latitude=3.0 + 8 / 111, longitude=16.0,
+               occurred_start=(AS_OF - timedelta(days=2)).isoformat(), fatalities_best=3)
+    [entry] = (await client.get("/api/v1/duplicates", headers=auth("analyst"))).json()["items"]
+    before, written = rows(conn), counts(conn)
+    h = auth("analyst")
+    problem(await client.post(f"/api/v1/incidents/{a}/merge", json={}, headers=h), 422, "/body/into")
+    problem(await client.post(f"/api/v1/incidents/{a}/merge", json={"into": b, "why": "x"}, headers=h),
+            422, "/body/why")
+    problem(await client.post(f"/api/v1/duplicates/{entry['id']}/confirm", json={"comment": "x" * 2001},
+                              headers=h), 422, "/body/comment")
+    missing = "00000000-0000-0000-0000-000000000000"
+    for path in (f"/api/v1/incidents/{missing}/merge", f"/api/v1/incidents/{missing}/unmerge",
+                 f"/api/v1/duplicates/{missing}/confirm", f"/api/v1/duplicates/{missing}/reject"):
+        r = await client.post(path, json={"into": a} if path.endswith("merge") else None, headers=h)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
+    problem(await client.post("/api/v1/duplicates/nope/reject", headers=h), 422, "/path/duplicate_id")
+    assert rows(conn) == before and counts(conn) == written
+
+
+# ------------------------------------------------------------------ imports
+ACLED_CSV = ("event_id_cnty,event_date,time_precision,event_type,sub_event_type,actor1,actor2,latitude,"
+             "longitude,geo_precision,fatalities,source,notes\n"
+             "CAF1,2024-06-27,1,Violence against civilians,Attack,Seleka,Civilians,4.39,18.56,1,4,AFP,"
+             "Two men killed at the market.\n"
+             "CAF2,2024-06-20,1,Battles,Armed clash,Anti-balaka,Seleka,3.0,16.0,1,2,RFI,Clash.\n"
+             "CAF3,2024-05-01,1,Battles,Armed clash,LRA,Civilians,6.5,23.0,1,0,RFI,Raid.\n")
+
+
+async def upload(client, auth, text):
+    files = {"file": ("acled.csv", text.encode(), "text/csv")}
+    r = await client.post("/api/v1/imports", data={"source": "acled"}, files=files, headers=auth("analyst"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_reimporting_a_file_after_merges_adds_nothing(client, auth, conn):
+    staff = await post(client, auth, report=REPORT_C)  # a section's entry of the market killing
+    first = await upload(client, auth, ACLED_CSV)
+    assert (first["inserted"], first["linked"], first["queued"], first["new"]) == (3, 1, 0, 2)
+    ids = dict(conn.execute("SELECT external_id, id::text FROM incident WHERE external_source = 'acled'"
+                            ).fetchall())
+    conn.commit()
+    assert (await get(client, auth, ids["CAF1"])).json()["merged_into"] == staff["id"]
+    r = await client.post(f"/api/v1/incidents/{ids['CAF3']}/merge", json={"into": ids["CAF2"]},
+                          headers=auth("analyst"))
+    assert r.status_code == 200, r.text
+    before, written = rows(conn), counts(conn)
+    again = await upload(client, auth, ACLED_CSV)
+    assert (again["inserted"], again["duplicates"], again["linked"], again["new"]) == (0, 3, 0, 0)
+    assert rows(conn) == before
+    assert {k: v for k, v in counts(conn).items() if k != "audit_event"} == \
+        {k: v for k, v in written.items() if k != "audit_event"}
