@@ -74,14 +74,24 @@ CANDIDATE_COLUMNS = """c.id, c.external_source, ST_X(c.location) AS longitude,
            AS cites"""
 
 
-def _candidate_sql(n_ranges: int) -> str:
+@dataclass
+class Candidates:
+    """Pairs (k = the new account, an incident id) the search found, and each incident's columns
+    once (a busy place meets many new accounts: its row is read and sent once)."""
+
+    k: list[int]
+    ids: list[uuid.UUID]
+    incidents: list[dict[str, Any]]
+
+
+def _pairs_sql(n_ranges: int) -> str:
     probes = "\n        UNION ALL\n".join(
-        f"""        SELECT c.* FROM incident c
+        f"""        SELECT c.id, c.external_source FROM incident c
         WHERE {SPACETIME} &&& ST_MakeLine(ST_MakePoint(q.x1, q.y1, q.t1, CAST(:mlo{i} AS float8)),
                                           ST_MakePoint(q.x2, q.y2, q.t2, CAST(:mhi{i} AS float8)))
           AND c.status IN {COUNTED}""" for i in range(n_ranges))
     return f"""
-SELECT q.k, {CANDIDATE_COLUMNS}
+SELECT q.k, c.id
 FROM unnest(CAST(:k AS int[]), CAST(:x1 AS float8[]), CAST(:y1 AS float8[]),
             CAST(:t1 AS float8[]), CAST(:x2 AS float8[]), CAST(:y2 AS float8[]),
             CAST(:t2 AS float8[])) AS q(k, x1, y1, t1, x2, y2, t2)
@@ -89,9 +99,18 @@ CROSS JOIN LATERAL (
 {probes}
 ) c
 WHERE c.id <> ALL(CAST(:exclude AS uuid[]))
-  AND (CAST(:src AS text) IS NULL OR (c.external_source IS DISTINCT FROM CAST(:src AS text)
-       AND NOT EXISTS (SELECT 1 FROM incident m
-                       WHERE m.merged_into = c.id AND m.external_source = CAST(:src AS text))))
+  AND (CAST(:src AS text) IS NULL OR c.external_source IS DISTINCT FROM CAST(:src AS text))
+"""
+
+
+# The found incidents' columns; `held` = it already holds an account of the searching source (an
+# export's distinct ids are distinct events: never two accounts of one source in one incident).
+INCIDENT_COLUMNS_SQL = f"""
+SELECT {CANDIDATE_COLUMNS},
+       CAST(:src AS text) IS NOT NULL AND EXISTS (
+           SELECT 1 FROM incident m
+           WHERE m.merged_into = c.id AND m.external_source = CAST(:src AS text)) AS held
+FROM incident c WHERE c.id = ANY(CAST(:ids AS uuid[]))
 """
 
 
@@ -103,19 +122,33 @@ def _candidate_params(b: Boxes) -> dict[str, Any]:
     return params
 
 
-def candidates_sync(conn: psycopg.Connection[Any], boxes: Boxes) -> list[dict[str, Any]]:
+def _candidates(pairs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Candidates:
+    keep = {r["id"]: r for r in rows if not r.pop("held")}
+    found = [(p["k"], p["id"]) for p in pairs if p["id"] in keep]
+    return Candidates([k for k, _ in found], [i for _, i in found],
+                      [keep[i] for i in dict.fromkeys(i for _, i in found)])
+
+
+def candidates_sync(conn: psycopg.Connection[Any], boxes: Boxes) -> Candidates:
     """Counted incidents whose space–time box meets each query box (one n-D GiST probe per box,
     per source range): never the account's own source, nor an incident already holding an
     account of that source."""
     if not boxes.k:
-        return []
-    return _sync(conn, _candidate_sql(len(boxes.ranges)), _candidate_params(boxes))
+        return Candidates([], [], [])
+    pairs = _sync(conn, _pairs_sql(len(boxes.ranges)), _candidate_params(boxes))
+    ids = list(dict.fromkeys(p["id"] for p in pairs))
+    rows = _sync(conn, INCIDENT_COLUMNS_SQL, {"ids": ids, "src": boxes.source}) if ids else []
+    return _candidates(pairs, rows)
 
 
-async def candidates(session: AsyncSession, boxes: Boxes) -> list[dict[str, Any]]:
+async def candidates(session: AsyncSession, boxes: Boxes) -> Candidates:
     if not boxes.k:
-        return []
-    return await _async(session, _candidate_sql(len(boxes.ranges)), _candidate_params(boxes))
+        return Candidates([], [], [])
+    pairs = await _async(session, _pairs_sql(len(boxes.ranges)), _candidate_params(boxes))
+    ids = list(dict.fromkeys(p["id"] for p in pairs))
+    rows = (await _async(session, INCIDENT_COLUMNS_SQL, {"ids": ids, "src": boxes.source})
+            if ids else [])
+    return _candidates(pairs, rows)
 
 
 def _any_sql(n_ranges: int) -> str:

@@ -53,12 +53,18 @@ class Accounts:
     def resolve(self, aliases: AliasTable, mention_index: Mentions | None = None) -> Accounts:
         """Canonical names (alias table applied on each account's date) and the names its
         narrative mentions."""
-        self.names = [canonical_names(p, d, aliases)
+        # Many accounts share an actor list (and rows of one account a narrative): each distinct
+        # (names, day) and (narrative, day) is resolved once.
+        names: dict[tuple[tuple[str, ...], date | None], frozenset[str]] = {}
+        self.names = [names[k] if (k := (p, d)) in names
+                      else names.setdefault(k, canonical_names(p, d, aliases))
                       for p, d in zip(self.perpetrators, self.days, strict=True)]
         if mention_index is None:
             self.mentions = [frozenset()] * len(self)
         else:
-            self.mentions = [mentioned(mention_index.of(t), d, aliases)
+            said: dict[tuple[str | None, date | None], frozenset[str]] = {}
+            self.mentions = [said[m] if (m := (t, d)) in said
+                             else said.setdefault(m, mentioned(mention_index.of(t), d, aliases))
                              for t, d in zip(self.narrative, self.days, strict=True)]
         return self
 

@@ -121,19 +121,13 @@ class Matched:
                 for k in ks.tolist()]
 
 
-def _match(left: acc.Accounts, rows: list[dict[str, Any]], aliases: list[dict[str, Any]],
+def _match(left: acc.Accounts, found: repo.Candidates, aliases: list[dict[str, Any]],
            thresholds: Thresholds, params: ScoreParams) -> Matched:
-    """Rows of the candidate search (k = the left account, then an incident) → decisions."""
-    ids: dict[Any, int] = {}
-    unique: list[dict[str, Any]] = []
-    li, ri = [], []
-    for r in rows:
-        j = ids.get(r["id"])
-        if j is None:
-            j = ids[r["id"]] = len(unique)
-            unique.append(r)
-        li.append(int(r["k"]))
-        ri.append(j)
+    """Pairs of the candidate search (the left account, an incident) → decisions."""
+    unique = found.incidents
+    pos = {r["id"]: j for j, r in enumerate(unique)}
+    li = found.k
+    ri = [pos[i] for i in found.ids]
     right = acc.from_rows(unique)
     table = alias_table(aliases)
     if unique:
@@ -163,11 +157,11 @@ def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
                                    source_ranges(code)):
         return None
     left = acc.from_events(events, source)
-    rows = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
-    if not rows:
+    found = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
+    if not found.k:
         return None
     thresholds = config.thresholds(repo.thresholds_sync(conn, config.mission))
-    m = _match(left, rows, repo.aliases_sync(conn, config.mission), thresholds, config.params)
+    m = _match(left, found, repo.aliases_sync(conn, config.mission), thresholds, config.params)
     d = m.decisions
     if not (d.outcome != Outcome.new).any():
         return None
@@ -210,7 +204,7 @@ async def match_accounts(session: AsyncSession, left: acc.Accounts, config: Matc
                          thresholds: Thresholds | None = None) -> Matched:
     p = params or config.params
     code = await repo.source_code(session, source) if source else None
-    rows = await repo.candidates(session, boxes(left, p, source_code=code, source=source,
+    found = await repo.candidates(session, boxes(left, p, source_code=code, source=source,
                                                 exclude=exclude))
     th = thresholds or config.thresholds(await repo.thresholds(session, config.mission))
-    return _match(left, rows, await repo.aliases(session, config.mission), th, p)
+    return _match(left, found, await repo.aliases(session, config.mission), th, p)
