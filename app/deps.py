@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import math
+import base64
+import binascii
+import hmac
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.repositories import tokens as token_repo
+from app.schemas.params import parse_bbox, parse_instant
 from app.services.auth import Principal, hash_token, integration_principals
 from app.settings import Settings
 
@@ -24,6 +27,14 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def get_workers(request: Request) -> Any:
+    """The process's background workers (app.main.Workers), owned by the lifespan."""
+    return request.app.state.workers
+
+
+WorkersDep = Annotated[Any, Depends(get_workers)]
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         yield session
@@ -32,21 +43,69 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def _credential(header: str) -> str | None:
+    """The API token from `Authorization: Bearer <token>`, or from HTTP Basic with the token as
+    the password and any user name (QGIS and GDAL can send only Basic to an OGC API server).
+    None when the header carries neither. The token is never logged nor echoed."""
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _, colon, password = decoded.partition(":")
+        return password if colon and password else None
+    return None
+
+
+def _unauthorized(request: Request, detail: str) -> Unauthorized:
+    exc = Unauthorized(detail)
+    # Map clients (QGIS, GDAL) are offered Basic too; elsewhere a Basic challenge would make
+    # browsers pop up a login dialog over the map page's own token prompt.
+    if request.url.path.startswith("/ogc"):
+        exc.challenge = 'Bearer, Basic realm="kinga", charset="UTF-8"'
+    return exc
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session for reads that may come from a standby (issue 20, docs/scale-out.md): the read
+    engine when KINGA_DATABASE_READ_URL is set and its server is within the lag limit, else the
+    writer's session (the same one the rest of the request uses: no second connection)."""
+    reads = getattr(request.app.state, "read_route", None)
+    if reads is None or not await reads.usable():
+        yield session
+        return
+    async with reads.sessionmaker() as read_session:
+        yield read_session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
 async def authenticate(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-    token_hash = hash_token(token.strip(), settings.token_pepper.get_secret_value())
+    token = _credential(request.headers.get("authorization", ""))
+    if token is None:
+        raise _unauthorized(request, "send an API token as 'Authorization: Bearer <token>' or as "
+                                     "the password of HTTP Basic authentication (any user name)")
+    token_hash = hash_token(token, settings.token_pepper.get_secret_value())
     principal = integration_principals.get(token_hash, settings.integration_auth_cache_s)
     if principal is None:
         found = await token_repo.find_active(session, token_hash)
-        if found is None:
-            raise Unauthorized("the token is unknown or revoked")
+        # The lookup is by keyed hash, so its timing says nothing about the token; the digest
+        # comparison is constant-time all the same.
+        if found is None or not hmac.compare_digest(found.token_hash, token_hash):
+            raise _unauthorized(request, "the token is unknown or revoked")
         principal = Principal(id=str(found.id), name=found.name, role=Role(found.role))
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)
     request.state.principal = principal
+    if request.method in ("GET", "HEAD") and getattr(request.app.state, "read_route", None):
+        # issue 20: the token is checked on the writer (a revoke holds at once); a read served by
+        # a standby then gives the writer connection back instead of holding it to the end.
+        await session.rollback()
     return principal
 
 
@@ -65,25 +124,6 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return _check
 
 
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    if bbox is None:
-        return None
-    parts = bbox.split(",")
-    err = [{"pointer": "/query/bbox", "detail": "minLon,minLat,maxLon,maxLat in WGS84"}]
-    if len(parts) != 4:
-        raise InvalidInput("bbox needs four numbers: minLon,minLat,maxLon,maxLat", errors=err)
-    try:
-        x1, y1, x2, y2 = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidInput("bbox values must be numbers", errors=err) from None
-    if any(math.isnan(v) or math.isinf(v) for v in (x1, y1, x2, y2)):
-        raise InvalidInput("bbox values must be finite", errors=err)
-    if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
-        raise InvalidInput("bbox is outside WGS84 bounds", errors=err)
-    if x1 > x2 or y1 > y2:
-        raise InvalidInput("bbox is inverted: min must not exceed max", errors=err)
-    return x1, y1, x2, y2
-
 
 def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None
             ) -> tuple[float, float, float, float] | None:
@@ -92,20 +132,6 @@ def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,
 
 BBox = Annotated[tuple[float, float, float, float] | None, Depends(BBoxDep)]
 
-
-def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """ISO date or datetime; a bare date means its start (or end, for upper bounds), in UTC."""
-    if value is None or value == "" or value == "..":
-        return None
-    err = [{"pointer": f"/query/{name}", "detail": "ISO 8601 date or date-time"}]
-    try:
-        if len(value) == 10:
-            d = date.fromisoformat(value)
-            return datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name} is not an ISO 8601 date or date-time", errors=err) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def time_window(

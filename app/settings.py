@@ -63,7 +63,23 @@ class Settings(BaseSettings):
     # In-process caches of layers, cell details and tiles, keyed on the data version (0005), so a
     # write makes the next request recompute. Bounded by entries and by memory.
     hotspot_cache_entries: int = Field(default=256, ge=1)
-    hotspot_cache_mb: int = Field(default=256, ge=1)
+    # One memory budget for every threat-layer cache of a process (KINGA_LAYER_CACHE_MB; the older
+    # KINGA_HOTSPOT_CACHE_MB still works when the new name is not set).
+    layer_cache_mb: int = Field(default=256, ge=1)
+    hotspot_cache_mb: int | None = Field(default=None, ge=1)
+
+    # --- threat layer speed (issue 16) ---
+    # In-process event store (app/services/threat/event_store.py): the layer's columns of every
+    # counted incident, ~47 bytes each, kept current from the change log. It is held on the
+    # layer caches' one budget (layer_cache_mb; the caches get the rest) and may take at most
+    # this share of it; beyond, the layer aggregates in SQL. Off: always SQL.
+    threat_event_store: bool = True
+    threat_event_store_share: float = Field(default=0.75, gt=0, lt=1)
+    # The warm-up worker loads the store and computes these layers (analyst view, default
+    # window) at start-up and after writes the change log cannot bridge (imports); it checks
+    # every `threat_warm_poll_s` seconds.
+    threat_warm_resolutions: tuple[int, ...] = (6,)
+    threat_warm_poll_s: float = Field(default=5.0, gt=0)
 
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
@@ -97,6 +113,11 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
     webhook_timeout_s: float = Field(default=5, gt=0)
+    # The dispatcher is woken by every commit that queues a delivery; it also polls this often
+    # for retries whose backoff has passed and deliveries queued by other processes.
+    webhook_poll_s: float = Field(default=5, gt=0)
+    # The scheduler records expired warnings this often (listings show them expired at once).
+    warning_expiry_every_s: float = Field(default=60, gt=0)
 
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
@@ -139,6 +160,60 @@ class Settings(BaseSettings):
     forecast_layer_limit: int = Field(default=2000, ge=1)
 
     # --- map page (issue 7) ---
+
+    # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
+    # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
+    # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).
+    export_max_rows_in_memory: int = Field(default=50_000, ge=1)
+    export_batch_rows: int = Field(default=5_000, ge=100, le=100_000)
+    # Reporting effort (docs/scoring.md "Unwatched is not safe"): a cell's reports in the window
+    # against its own history (the mean of this many earlier windows of the same length) and
+    # against its ring-1 neighbours. Thin: fewer than `reporting_min_reports`, or below
+    # `reporting_thin_ratio` of either expectation (when that expectation is itself not thin).
+    reporting_history_windows: int = Field(default=4, ge=1, le=20)
+    reporting_min_reports: int = Field(default=2, ge=1)
+    reporting_thin_ratio: float = Field(default=0.5, gt=0, lt=1)
+    # Cursor-on-Target feed: hotspot cells of these levels at this resolution, valid this long.
+    cot_hotspot_levels: tuple[str, ...] = ("critical", "high")
+    cot_hotspot_res: int = Field(default=6, ge=4, le=9)
+    cot_hotspot_stale_hours: float = Field(default=24, gt=0)
+    # Briefs: the threat layer they read (resolution, window), the forecast horizon, when a
+    # warning without any response counts as overdue, and when scheduled briefs are generated
+    # (mission time: daily at this hour for the previous day; weekly on Monday for Mon-Sun).
+    brief_res: int = Field(default=6, ge=4, le=9)
+    brief_threat_window_days: int = Field(default=90, ge=7, le=3650)
+    brief_forecast_horizon_days: int = Field(default=28, ge=7, le=366)
+    # The forecast method briefs quote. `decay` ranks cells within 2 % of the shipped `count`
+    # model's PAI@1% in the backtest (60.08 vs 61.38, docs/forecast.md) at ~1/15 of its cost, so
+    # a brief asked for on the spot is ready in seconds; None quotes the shipped model.
+    brief_forecast_method: str | None = "decay"
+    brief_response_deadline_minutes: int = Field(default=60, ge=1)
+    brief_schedule_hour: int = Field(default=6, ge=0, le=23)
+    brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
+    brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
+
+    # --- replication, read routing, the project's own HA cluster (issue 20) ---
+    # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
+    # when set (libpq multi-host, target_session_attrs=prefer-standby or any); writes and reads
+    # of one's own write use KINGA_DATABASE_URL (multi-host, target_session_attrs=read-write).
+    database_read_url: SecretStr | None = None
+    # A standby whose replay is further behind than this is skipped: reads go to the writer.
+    max_replica_lag_s: float = Field(default=5.0, ge=0)
+    # How often each process measures the read server's lag (between checks the last is used).
+    replica_lag_check_s: float = Field(default=1.0, ge=0)
+    # synchronous_commit of API write transactions. Unset: remote_apply when a read URL is set
+    # (a 2xx write is then already visible on the synchronous standby that serves reads), else on.
+    write_synchronous_commit: Literal["on", "remote_apply", "remote_write", "local"] | None = None
+    # `kinga db up --ha`: pg_auto_failover monitor and two nodes on this machine (development).
+    ha_monitor_port: int = 54340
+    ha_node_ports: tuple[int, int] = (54341, 54342)
+    ha_db_name: str = "kinga"
+
+    @model_validator(mode="after")
+    def _older_names(self) -> Settings:
+        if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:
+            self.layer_cache_mb = self.hotspot_cache_mb
+        return self
 
     # --- triangulation (issue 14) ---
     # One event, one incident (docs/triangulation.md). Thresholds on the pair score in [0, 1],

@@ -3,7 +3,7 @@ fresh test database migrated once per session, and every table emptied after eac
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -11,36 +11,25 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 
-from app import localdb
 from app.cli.support import create_token
 from app.db import libpq_url
 from app.domain import Role
 from app.main import create_app
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
+from tests.support.db import fresh_database
 
 TEST_DB = os.environ.get("KINGA_TEST_DB", "kinga_test")
 KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, rest = url.rpartition("/")
-    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
-    return f"{base}/{name}{query}"
-
-
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    base = Settings()
-    base_url = localdb.resolve_url(base)
-    localdb.ensure_database(libpq_url(_with_db(base_url, "postgres")), TEST_DB, fresh=True)
-    url = _with_db(base_url, TEST_DB)
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
-    command.upgrade(cfg, "heads")
-    return Settings(database_url=url, environment="test", max_body_bytes=200_000)
+    url = fresh_database(TEST_DB)
+    # The threat layer's SQL path (tests/api/threat/test_event_store.py runs the event store);
+    # scheduled briefs off (the brief tests run the job themselves).
+    return Settings(database_url=url, environment="test", max_body_bytes=200_000,
+                    threat_event_store=False, brief_schedule=False)
 
 
 @pytest.fixture(scope="session")
@@ -56,23 +45,30 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after a test. Async on purpose: while the TRUNCATE waits for its locks
+    the event loop keeps running, so the app's background workers on it (webhook dispatcher,
+    scheduler) finish the transaction they are in instead of blocking the TRUNCATE for ever."""
     uses_db = "settings" in request.fixturenames
     url = request.getfixturevalue("db_url") if uses_db else None
     yield
     if url is None:
         return
-    # An alert a test stored without draining triage may be triaged now: keep the app's triage
-    # worker out while the tables are emptied (TRUNCATE and a triage transaction can deadlock).
-    worker = (getattr(request.getfixturevalue("app").state, "alert_triage", None)
-              if "app" in request.fixturenames or "client" in request.fixturenames else None)
-    paused = worker.pause if worker is not None else contextlib.nullcontext()
-    with paused, psycopg.connect(url, autocommit=True) as c:
-        tables = [r[0] for r in c.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
-            if r[0] not in KEEP_TABLES]
-        if tables:
-            c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as c:
+        rows = await (await c.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).fetchall()
+        tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+        if not tables:
+            return
+        # A deadlock with a worker's transaction is retried, never a test failure.
+        for attempt in range(20):
+            try:
+                await c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+                return
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, require
+from app.api.http import json_response
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
 from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
 from app.services.alerts import intake as svc
 from app.services.alerts import review
-from app.services.alerts.triage import TriageWorker
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -66,6 +62,7 @@ async def post_alert(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.integration))],
+    workers: WorkersDep,
     idempotency_key: Annotated[str | None, Header()] = None,
     x_kinga_timestamp: Annotated[str | None, Header()] = None,
     x_kinga_signature: Annotated[str | None, Header()] = None,
@@ -82,9 +79,7 @@ async def post_alert(
         signature=x_kinga_signature,
     )
     if not out.replayed:
-        worker: TriageWorker | None = getattr(request.app.state, "alert_triage", None)
-        if worker is not None:
-            worker.notify()
+        workers.triage.notify()
     headers = {"Location": f"/api/v1/alerts/{out.body['id']}"}
     if out.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -94,7 +89,7 @@ async def post_alert(
 @router.get("", summary="Alerts for review, newest first")
 async def list_alerts(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],
     status: Annotated[str | None, Query(pattern="^(new|linked|dismissed)(,(new|linked|dismissed))*$")] = None,
@@ -151,26 +146,3 @@ async def dismiss(
     who: Annotated[Principal, Depends(require(*STAFF))],
 ) -> Response:
     return json_response(await review.dismiss(session, alert_id, body.reason, who))
-
-
-def install(app: FastAPI) -> None:
-    """Run the alert triage worker for the app's lifetime (after the engine exists, stopped
-    before it is disposed). It first drains whatever an earlier run left untriaged."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
-        async with inner(application) as state:
-            worker = TriageWorker(application.state.settings)
-            application.state.alert_triage = worker
-            worker.start()
-            # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
-            # view: full collections then scan only request garbage, not a big heap (tail latency).
-            gc.collect()
-            gc.freeze()
-            try:
-                yield state
-            finally:
-                await worker.stop()
-
-    app.router.lifespan_context = lifespan

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SessionDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.models.bases import BASE_KINDS
@@ -17,7 +18,6 @@ from app.repositories.bases import SORT_KEYS
 from app.schemas.bases import BaseCreate, BaseList, BasePublic, BaseUpdate
 from app.services.auth import Principal
 from app.services.bases import registry as svc
-from app.services.geo import geojson
 
 router = APIRouter(prefix="/api/v1/bases", tags=["bases"])
 
@@ -40,13 +40,13 @@ def _kinds(value: str | None) -> list[str] | None:
 
 def feature(b: dict[str, object]) -> dict[str, object]:
     props = {k: v for k, v in b.items() if k not in ("id", "latitude", "longitude")}
-    return geojson.point_feature(str(b["id"]), b["longitude"], b["latitude"], props)  # type: ignore[arg-type]
+    return http.point_feature(str(b["id"]), b["longitude"], b["latitude"], props)  # type: ignore[arg-type]
 
 
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
             responses={200: {"model": BaseList, "content": {"application/geo+json": {}}}})
 async def list_bases(
-    session: SessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
+    session: ReadSessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
     as_of: Annotated[date | None, Query(description="bases active on this date")] = None,
     kind: Annotated[str | None, Query(description="comma-separated kinds")] = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORT_KEYS) + ")$")] = "name",
@@ -54,19 +54,19 @@ async def list_bases(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     items = await svc.listing(session, who, as_of=as_of, kinds=_kinds(kind), bbox=bbox, sort=sort)
-    if geojson.wants_geojson(f, accept):
+    if http.wants_geojson(f, accept):
         feats = [feature(b) for b in items]
-        return geojson.response(geojson.collection(
+        return http.response(http.collection(
             feats, numberMatched=len(feats), numberReturned=len(feats),
             as_of=as_of.isoformat() if as_of else None))
-    return geojson.json_response({"items": items, "numberReturned": len(items)})
+    return http.json_response({"items": items, "numberReturned": len(items)})
 
 
 @router.post("", status_code=201, response_model=BasePublic, summary="Register a base")
 async def create_base(body: BaseCreate, session: SessionDep,
                       who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
     row = await svc.create(session, body, who)
-    return geojson.json_response(row, status=201,
+    return http.json_response(row, status=201,
                                  headers={"Location": f"/api/v1/bases/{row['id']}"})
 
 
@@ -76,15 +76,15 @@ async def get_base(base_id: uuid.UUID, session: SessionDep,
                    f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
                    accept: Annotated[str | None, Header()] = None) -> Response:
     row = await svc.read(session, base_id, who)
-    if geojson.wants_geojson(f, accept):
-        return geojson.response(feature(row))
-    return geojson.json_response(row)
+    if http.wants_geojson(f, accept):
+        return http.response(feature(row))
+    return http.json_response(row)
 
 
 @router.patch("/{base_id}", response_model=BasePublic, summary="Change a base (e.g. close it)")
 async def patch_base(base_id: uuid.UUID, body: BaseUpdate, session: SessionDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return geojson.json_response(await svc.update(session, base_id, body, who))
+    return http.json_response(await svc.update(session, base_id, body, who))
 
 
 @router.delete("/{base_id}", status_code=204,

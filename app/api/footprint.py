@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.patrols import FootprintReviewRequest
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.planning import service as planning
 
 router = APIRouter(prefix="/api/v1/footprint-reviews", tags=["footprint"])
@@ -29,13 +29,13 @@ async def create_review(body: FootprintReviewRequest, session: SessionDep, setti
     candidate temporary bases that would cover the most threat not yet covered. Deterministic.
     `?f=geojson` returns bases, candidates and uncovered cells as one FeatureCollection."""
     result = await planning.review(session, body, settings, who.role)
-    if geojson.wants_geojson(f, accept):
-        feats = [geojson.point_feature(b["id"], b["longitude"], b["latitude"],
+    if http.wants_geojson(f, accept):
+        feats = [http.point_feature(b["id"], b["longitude"], b["latitude"],
                                        {**b, "feature": "base"}) for b in result["bases"]]
-        feats += [geojson.point_feature(f"candidate-{c['rank']}", c["longitude"], c["latitude"],
+        feats += [http.point_feature(f"candidate-{c['rank']}", c["longitude"], c["latitude"],
                                         {**c, "feature": "candidate"})
                   for c in result["candidates"]]
         feats += [{**u, "properties": {**u["properties"], "feature": "uncovered"}}
                   for u in result["uncovered"]["features"]]
-        return geojson.response(geojson.collection(feats, summary=result["summary"]))
-    return geojson.json_response(result)
+        return http.response(http.collection(feats, summary=result["summary"]))
+    return http.json_response(result)

@@ -9,12 +9,12 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, parse_instant, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.errors import Forbidden, InvalidInput
 from app.services import forecast as svc
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.geo.h3cells import cell_polygon
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
@@ -30,7 +30,7 @@ BACKTESTERS = (Role.admin, Role.analyst)
 )
 async def forecast(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     bbox: BBox,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -73,15 +73,15 @@ async def forecast(
         }
         for c in cells
     ]
-    return geojson.response(
-        geojson.collection(
+    return http.response(
+        http.collection(
             feats,
             numberMatched=total,
             numberReturned=len(feats),
             as_of=origin.isoformat(),
             horizon_days=horizon_days,
             method=cells[0]["method"] if cells else (method or settings.forecast_default_method),
-            links=[{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}],
+            links=[{"rel": "self", "href": str(request.url), "type": http.GEOJSON}],
         )
     )
 
@@ -92,7 +92,7 @@ def _methods(value: str | None) -> list[str] | None:
 
 @router.get("/backtest", summary="Rolling-origin backtest of every method (slow; cached)")
 async def backtest(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*BACKTESTERS))],
     start: Annotated[str, Query(description="first origin on or after this date")],
@@ -129,4 +129,4 @@ async def backtest(
             lambda: svc.run_backtest(ev, res, horizon, periods, chosen, settings)
         )
         svc.store_backtest(key, result)
-    return geojson.json_response(result)
+    return http.json_response(result)

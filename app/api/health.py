@@ -1,16 +1,29 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep
-from app.repositories import health as repo
-from app.services.geo.geojson import json_response
+from app.api.http import json_response
+from app.api.problems import problem_response
+from app.db import hosts_of
+from app.deps import SessionDep, SettingsDep
+from app.localdb import resolve_url
+from app.services.replication.status import database_status
+from app.services.threat import event_store
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
 
-@router.get("/health", summary="Liveness and database check (no token needed)")
-async def health(session: SessionDep) -> Response:
-    info = await repo.check(session)
-    return json_response({"status": "ok", "database": "ok", **info})
+@router.get("/health", summary="Liveness, the writer, where reads go and the standby's lag "
+                               "(no token needed)")
+async def health(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    status = await database_status(session, getattr(request.app.state, "read_route", None),
+                                   hosts_of(resolve_url(settings)))
+    if not status.writer_ok:
+        return problem_response(503, "unavailable", "Service temporarily unavailable", status.reason,
+                                instance=request.url.path, headers={"Retry-After": "2"},
+                                extra=status.body)
+    # The threat layer's event store (issue 16): "ready", "loading" (layers answered in SQL
+    # meanwhile) or "off".
+    return json_response({"status": "ok", **status.body,
+                          "threat_event_store": event_store.status()})

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app.api.http import json_response
 from app.db import libpq_url
 from app.deps import SettingsDep, require
 from app.domain import Role
 from app.localdb import resolve_url
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 from app.services.incidents.import_pipeline import import_file
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])

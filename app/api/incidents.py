@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.api import http
+from app.deps import BBox, ReadSessionDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.repositories.incidents import IncidentFilter
@@ -22,7 +23,6 @@ from app.schemas.incidents import (
     StatusChange,
 )
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.incidents import records as svc
 from app.services.triangulation.service import MatchConfig
 
@@ -54,7 +54,7 @@ async def create_incident(
 ) -> Response:
     new_id, placed = await svc.create(session, body, who, settings.h3_resolution,
                                       MatchConfig.from_settings(settings))
-    return geojson.json_response({"id": str(new_id), "triangulation": placed}, status=201,
+    return http.json_response({"id": str(new_id), "triangulation": placed}, status=201,
                                  headers={"Location": f"/api/v1/incidents/{new_id}"})
 
 
@@ -62,7 +62,7 @@ async def create_incident(
             responses={200: {"model": IncidentPage,
                              "content": {"application/geo+json": {}}}})
 async def list_incidents(
-    request: Request, session: SessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
+    request: Request, session: ReadSessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
     perpetrator: Annotated[str | None, Query(max_length=200)] = None,
@@ -80,34 +80,34 @@ async def list_incidents(
         perpetrator=perpetrator, statuses=_csv_enum(status, Status, "status"),
         grades=svc.grades_at_least(min_grade) if min_grade else None,
     )
-    as_geojson = geojson.wants_geojson(f, accept)
+    as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
                                             with_count=as_geojson)
     next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
     if as_geojson:
-        feats = [geojson.point_feature(str(i["id"]), i["longitude"], i["latitude"],
+        feats = [http.point_feature(str(i["id"]), i["longitude"], i["latitude"],
                                        {k: v for k, v in i.items()
                                         if k not in ("longitude", "latitude", "id")})
                  for i in items]
-        links = [{"rel": "self", "href": str(request.url), "type": geojson.GEOJSON}]
+        links = [{"rel": "self", "href": str(request.url), "type": http.GEOJSON}]
         if next_url:
-            links.append({"rel": "next", "href": next_url, "type": geojson.GEOJSON})
-        return geojson.response(geojson.collection(
+            links.append({"rel": "next", "href": next_url, "type": http.GEOJSON})
+        return http.response(http.collection(
             feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url))
-    return geojson.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+    return http.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True)
 async def get_incident(incident_id: uuid.UUID, session: SessionDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
-    return geojson.json_response(await svc.read(session, incident_id, who))
+    return http.json_response(await svc.read(session, incident_id, who))
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic)
 async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep,
                          settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(*EDITORS))]) -> Response:
-    return geojson.json_response(await svc.update(session, incident_id, body, who,
+    return http.json_response(await svc.update(session, incident_id, body, who,
                                                   settings.h3_resolution))
 
 
@@ -115,12 +115,12 @@ async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: 
              summary="Add another source's report; the incident is re-graded")
 async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return geojson.json_response(await svc.add_report(session, incident_id, body, who), status=201)
+    return http.json_response(await svc.add_report(session, incident_id, body, who), status=201)
 
 
 async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,
                       who: Principal, body: StatusChange | None) -> Response:
-    return geojson.json_response(await svc.transition(session, incident_id, target, who,
+    return http.json_response(await svc.transition(session, incident_id, target, who,
                                                       body.comment if body else None))
 
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import IntegrationCreate
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 

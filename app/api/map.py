@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from app.deps import SessionDep, SettingsDep, require
+from app.api import http
+from app.deps import ReadSessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
 from app.services.auth import Principal
 from app.services.bases import registry as bases_svc
-from app.services.geo import geojson
 from app.services.planning.reach import base_reaches
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "map"
@@ -47,12 +47,12 @@ async def map_page() -> Response:
 
 
 @router.get("/map/countries.geojson", summary="Basemap: bundled Natural Earth country outlines",
-            response_class=Response, responses={200: {"content": {geojson.GEOJSON: {}}}})
+            response_class=Response, responses={200: {"content": {http.GEOJSON: {}}}})
 async def countries(settings: SettingsDep) -> Response:
     path = settings.geodata_dir / COUNTRIES
     if not path.is_file():
         raise NotFound("the bundled country outlines are missing")
-    return FileResponse(path, media_type=geojson.GEOJSON,
+    return FileResponse(path, media_type=http.GEOJSON,
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
@@ -60,12 +60,12 @@ async def countries(settings: SettingsDep) -> Response:
 async def session_info(
     who: Annotated[Principal, Depends(require(*Role))],
 ) -> Response:
-    return geojson.json_response({"name": who.name, "role": who.role.value})
+    return http.json_response({"name": who.name, "role": who.role.value})
 
 
 @router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)")
 async def bases_reach(
-    session: SessionDep, settings: SettingsDep,
+    session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations,
                                               Role.partner))],
     as_of: Annotated[date | None, Query(description="the date (rainy season shrinks reach)")] = None,
@@ -78,7 +78,7 @@ async def bases_reach(
     reach = {str(b["id"]): {r.mode: round(r.reach_km, 2)
                             for r in base_reaches(b, on, settings, modes=("road", "foot"))}
              for b in rows}
-    return geojson.json_response({"as_of": on.isoformat(),
+    return http.json_response({"as_of": on.isoformat(),
                                   "bases": {k: v for k, v in reach.items() if v}})
 
 

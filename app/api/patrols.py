@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.patrols import PatrolPlanRequest
 from app.services.auth import Principal
-from app.services.geo import geojson
 from app.services.planning import service as planning
 
 router = APIRouter(prefix="/api/v1/patrol-plans", tags=["patrols"])
@@ -29,11 +29,11 @@ async def create_plan(body: PatrolPlanRequest, session: SessionDep, settings: Se
     left uncovered. Nothing is stored; the same request and seed give the same plan.
     `?f=geojson` returns the task cells as one FeatureCollection."""
     result = await planning.plan(session, body, settings, who.role)
-    if geojson.wants_geojson(f, accept):
+    if http.wants_geojson(f, accept):
         feats = []
         for t in result["tasks"]:
             props = {k: v for k, v in t.items() if k != "cells"}
             feats += [{**c, "id": f"{t['id']}:{c['id']}", "properties": props}
                       for c in t["cells"]["features"]]
-        return geojson.response(geojson.collection(feats, summary=result["summary"]))
-    return geojson.json_response(result)
+        return http.response(http.collection(feats, summary=result["summary"]))
+    return http.json_response(result)

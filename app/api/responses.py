@@ -6,16 +6,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
+from app.api.http import json_response
+from app.deps import BBox, SessionDep, TimeWindow, require
 from app.domain import Role
 from app.schemas.alerts import ResponseCreate
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 from app.services.warnings import responses as svc
-from app.services.warnings import webhooks
 
 router = APIRouter(prefix="/api/v1", tags=["responses"])
 
@@ -30,14 +29,10 @@ RESPONDERS = (Role.admin, Role.analyst, Role.operations)
 async def add_response(
     warning_id: uuid.UUID,
     body: ResponseCreate,
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
     who: Annotated[Principal, Depends(require(*RESPONDERS))],
 ) -> Response:
     out = await svc.record(session, warning_id, body, who, now=datetime.now(UTC))
-    background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
     return json_response(out, status=201)
 
 

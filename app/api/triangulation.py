@@ -12,12 +12,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
 from app.schemas.triangulation import AliasCreate, Decision, MergeRequest, ThresholdsUpdate
 from app.services.auth import Principal
-from app.services.geo.geojson import json_response
 from app.services.triangulation import config as config_svc
 from app.services.triangulation import merging as svc
 from app.services.triangulation.service import MatchConfig

@@ -6,19 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from app.api import http
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import NotFound
 from app.repositories import warnings as repo
 from app.schemas.alerts import WarningStatusChange, WebhookCreate
-from app.services.alerts import cap
 from app.services.auth import Principal
-from app.services.geo import geojson
+from app.services.warnings import cap_feed, webhooks
 from app.services.warnings import lifecycle as svc
-from app.services.warnings import webhooks
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
@@ -51,13 +50,13 @@ async def list_warnings(
         now=datetime.now(UTC),
     )
     feats = [svc.present(w) for w in rows]
-    return geojson.response(geojson.collection(feats, numberReturned=len(feats)))
+    return http.response(http.collection(feats, numberReturned=len(feats)))
 
 
 @router.get(
     "/feed",
     summary="Atom feed of CAP 1.2 alerts (one per warning)",
-    responses={200: {"content": {cap.ATOM_MEDIA: {}}}},
+    responses={200: {"content": {cap_feed.ATOM_MEDIA: {}}}},
 )
 async def feed(
     request: Request,
@@ -77,8 +76,8 @@ async def feed(
         now=now,
         limit=min(limit or settings.page_default, settings.page_max),
     )
-    body = cap.atom_feed(rows, self_url=str(request.url), sender=settings.cap_sender, now=now)
-    return Response(body, media_type=cap.ATOM_MEDIA)
+    body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=settings.cap_sender, now=now)
+    return Response(body, media_type=cap_feed.ATOM_MEDIA)
 
 
 @router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now")
@@ -94,7 +93,7 @@ async def scan(
         now=datetime.now(UTC),
         as_of=parse_instant(as_of, "as_of", end_of_day=True),
     )
-    return geojson.json_response({"raised": [str(r) for r in raised]})
+    return http.json_response({"raised": [str(r) for r in raised]})
 
 
 @router.post(
@@ -108,7 +107,7 @@ async def subscribe(
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
 ) -> Response:
-    return geojson.json_response(
+    return http.json_response(
         await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor),
         status=201,
     )
@@ -120,7 +119,7 @@ async def deliveries(
     who: Annotated[Principal, Depends(require(Role.admin))],
     warning_id: uuid.UUID | None = None,
 ) -> Response:
-    return geojson.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
+    return http.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
 
 
 @router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses")
@@ -134,19 +133,15 @@ async def get_warning(
         raise NotFound(f"no warning with id {warning_id}")
     feat = svc.present(w)
     feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
-    return geojson.response(feat)
+    return http.response(feat)
 
 
 @router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)")
 async def change_status(
     warning_id: uuid.UUID,
     body: WarningStatusChange,
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
     out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC))
-    background.add_task(webhooks.deliver_in_background, request.app.state.sessionmaker, settings)
-    return geojson.response(out)
+    return http.response(out)

@@ -100,10 +100,10 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
 
     @webhooks_cli.command("deliver")
     def deliver() -> None:
-        """Attempt every webhook delivery that is due (run from cron for long backoffs)."""
+        """Attempt every webhook delivery that is due now (the server's dispatcher also does)."""
         from app.services.warnings import webhooks
 
-        typer.echo(f"attempted {_run(webhooks.deliver_due)} deliveries")
+        typer.echo(f"attempted {_run(webhooks.deliver_all_due)} deliveries")
 
     @warnings_cli.command("scan")
     def scan() -> None:

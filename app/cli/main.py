@@ -24,11 +24,17 @@ def _fail(msg: str) -> None:
 
 
 @db_cli.command("up")
-def db_up() -> None:
+def db_up(ha: bool = typer.Option(False, "--ha", help="a pg_auto_failover monitor, primary and "
+                                  "synchronous standby instead (docs/scale-out.md)")) -> None:
     """Create and start the local PostGIS cluster (no-op when KINGA_DATABASE_URL is set)."""
     from app import localdb
 
     settings = get_settings()
+    if ha:
+        from app.cli.ha import up
+
+        up(settings)
+        return
     if settings.database_url is not None:
         typer.echo("KINGA_DATABASE_URL is set: using that server.")
         return
@@ -40,18 +46,38 @@ def db_up() -> None:
 
 
 @db_cli.command("down")
-def db_down() -> None:
+def db_down(ha: bool = typer.Option(False, "--ha", help="stop the replicated cluster")) -> None:
     """Stop the local cluster."""
     from app import localdb
 
+    if ha:
+        from app.cli.ha import down
+
+        down(get_settings())
+        return
     localdb.down(get_settings())
 
 
+@db_cli.command("status")
+def db_status() -> None:
+    """Roles of the replicated cluster's nodes (as its monitor sees them) and what the service's
+    URLs reach: the writer, the read server and its lag."""
+    from app.cli.ha import status
+
+    status(get_settings())
+
+
 @db_cli.command("url")
-def db_url() -> None:
+def db_url(ha: bool = typer.Option(False, "--ha", help="the replicated cluster's writer URL"),
+           read: bool = typer.Option(False, "--read", help="with --ha: the read URL")) -> None:
     """Print the database URL the service uses."""
     from app.localdb import resolve_url
 
+    if ha:
+        from app.cli.ha import url
+
+        typer.echo(url(get_settings(), read=read))
+        return
     typer.echo(resolve_url(get_settings()))
 
 

@@ -22,7 +22,7 @@ from psycopg import errors
 
 from app.repositories import copy_binary
 from app.repositories import triangulation as tri_repo
-from app.services.incidents.import_mapping import ParsedEvent
+from app.schemas.events import ParsedEvent
 
 Batch = Sequence[tuple[ParsedEvent, str, int]]
 

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import mark_outbox
 from app.models.alerts import (
     EarlyWarning,
     WarningResponse,
@@ -24,6 +25,19 @@ WARNING_COLUMNS = [
     *(c for c in EarlyWarning.__table__.columns if c.name != "area"),
     func.ST_AsGeoJSON(EarlyWarning.area, 6).label("geometry_json"),
 ]
+
+
+# A warning past its expiry is listed as expired at once, before the scheduler's expiry job
+# records it (reads never write): the stored status catches up within one job interval.
+EFFECTIVE_STATUS = case(
+    (
+        and_(EarlyWarning.status.in_(("active", "acknowledged")), EarlyWarning.expires_at <= func.now()),
+        literal("expired"),
+    ),
+    else_=EarlyWarning.status,
+)
+LISTED_COLUMNS = [c if getattr(c, "name", None) != "status" else EFFECTIVE_STATUS.label("status")
+                  for c in WARNING_COLUMNS]
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -90,14 +104,14 @@ async def listing(
 ) -> list[dict[str, Any]]:
     conds: list[ColumnElement[bool]] = []
     if statuses:
-        conds.append(EarlyWarning.status.in_(statuses))
+        conds.append(EFFECTIVE_STATUS.in_(statuses))
     if bbox:
         conds.append(EarlyWarning.area.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
     if start:
         conds.append(EarlyWarning.created_at >= start)
     if end:
         conds.append(EarlyWarning.created_at <= end)
-    stmt = select(*WARNING_COLUMNS)
+    stmt = select(*LISTED_COLUMNS)
     if conds:
         stmt = stmt.where(and_(*conds))
     stmt = stmt.order_by(EarlyWarning.updated_at.desc(), EarlyWarning.id).limit(limit)
@@ -213,10 +227,36 @@ async def subscriptions(session: AsyncSession, *, active_only: bool = True) -> l
 async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(WebhookDelivery), rows)
+        mark_outbox(session)  # the dispatcher is woken once this transaction commits
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
-    """Pending deliveries whose time has come, locked so parallel workers skip them."""
+async def claim_due(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Claim pending deliveries whose time has come: each one's next attempt moves to
+    `lease_until`, so once the caller commits no other dispatcher takes it, and if the caller dies
+    before recording the attempt the delivery is due again when the lease ends (at least once)."""
+    due = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == "pending",
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = (
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due))
+            .values(next_attempt_at=lease_until)
+            .returning(WebhookDelivery.id)
+        )
+    ).scalars().all()
+    if not claimed:
+        return []
     stmt = (
         select(
             WebhookDelivery.id,
@@ -229,13 +269,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
             WebhookSubscription.secret_salt,
         )
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(
-            WebhookDelivery.status == "pending",
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-        )
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
+        .where(WebhookDelivery.id.in_(claimed))
+        .order_by(WebhookDelivery.created_at)
     )
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
@@ -254,6 +289,13 @@ async def deliveries(
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
-async def has_pending(session: AsyncSession) -> bool:
-    stmt = select(WebhookDelivery.id).where(WebhookDelivery.status == "pending").limit(1)
+async def has_due(session: AsyncSession, now: datetime) -> bool:
+    stmt = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == "pending",
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .limit(1)
+    )
     return (await session.execute(stmt)).first() is not None

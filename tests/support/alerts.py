@@ -52,8 +52,12 @@ async def post_alert(
 
 
 async def triage_now(client: Any) -> int:
-    """Triage what intake stored (the app's own worker, under its lock: deterministic)."""
-    return int(await client._transport.app.state.alert_triage.drain())
+    """Triage what intake stored (the app's own worker, under its lock: deterministic), then send
+    the webhook deliveries that triage queued."""
+    workers = client._transport.app.state.workers
+    done = int(await workers.triage.drain())
+    await workers.webhooks.drain()
+    return done
 
 
 def alert_doc(**over: Any) -> dict[str, Any]:

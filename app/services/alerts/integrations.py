@@ -24,6 +24,7 @@ from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.repositories import audit
 from app.repositories import integrations as repo
 from app.services.auth import TtlCache, hash_token, integration_principals, new_token
+from app.services.signing import derive_secret, sign
 
 FORMATS = ("json", "cap", "sms")
 
@@ -35,15 +36,6 @@ class NewIntegration:
     token: str
     signing_secret: str
     formats: list[str]
-
-
-def derive_secret(pepper: str, salt: bytes, purpose: str = "signing") -> str:
-    return hmac.new(pepper.encode(), f"kinga-{purpose}:".encode() + salt, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of `timestamp + "." + body` (the X-Kinga-Signature header)."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def parse_timestamp(value: str) -> datetime:

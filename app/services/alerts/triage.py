@@ -3,9 +3,10 @@
 Intake (app.services.alerts.intake) stores each accepted alert durably with `triage = NULL` and answers
 at once. This module turns stored alerts into incidents and warnings: the same SMS resent within
 minutes collapses into the first; a located alert is linked as a corroborating report of the best
-matching incident or opens a new unverified one; then the warning rules run. A `TriageWorker` in
-each server process drains the queue (alerts with `triage IS NULL`, oldest first, claimed with
-`FOR UPDATE SKIP LOCKED`, so several processes never triage one alert twice). It is woken by each
+matching incident or opens a new unverified one; then the warning rules run. The `TriageWorker`
+(app/workers/triage.py) in each server process drains the queue (alerts with `triage IS NULL`,
+oldest first, claimed with `FOR UPDATE SKIP LOCKED`, so several processes never triage one alert
+twice). It is woken by each
 intake, polls every `alert_triage_poll_s` for alerts stored by other processes, and starts by
 draining whatever a previous run left (restart-safe: the queue is the table). Until its triage
 commits an alert reads `status = new`, `triaged = false`.
@@ -17,10 +18,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +27,6 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import make_async_engine, make_sessionmaker
 from app.repositories import alerts as repo
 from app.repositories import audit
 from app.repositories import incidents as incident_repo
@@ -40,7 +38,6 @@ from app.services.triangulation.alerts import match_alert
 from app.services.triangulation.matcher import Outcome
 from app.services.triangulation.service import MatchConfig
 from app.services.warnings import lifecycle as warning_svc
-from app.services.warnings import webhooks
 from app.settings import Settings
 
 log = logging.getLogger("kinga.alerts.triage")
@@ -250,117 +247,14 @@ async def drain(
     settings: Settings,
     *,
     gate: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,  # type: ignore[assignment]
-    on_warnings: Callable[[list[uuid.UUID]], None] | None = None,
 ) -> int:
-    """Triage batches until the queue is empty; `on_warnings` hears of each batch's warnings
-    (inside the gate, once the batch is committed)."""
+    """Triage batches until the queue is empty (each batch inside `gate`). Webhook deliveries for
+    the warnings raised go out after each batch's commit (the sessionmaker's outbox hook)."""
     total = 0
     while True:
         async with gate():
-            n, raised = await triage_batch(maker, settings, limit=settings.alert_triage_batch)
-            if raised and on_warnings is not None:
-                on_warnings(raised)
+            n, _raised = await triage_batch(maker, settings, limit=settings.alert_triage_batch)
         total += n
         if n < settings.alert_triage_batch:
             return total
         await asyncio.sleep(0)
-
-
-class TriageWorker:
-    """One per server process, in a thread of its own with its own event loop and a small
-    engine, so triage never holds the request loop (nor, in tests, a transaction open while that
-    loop is paused). It drains the queue when an intake wakes it and every poll interval.
-    Webhooks for the warnings it raises go out in tasks of their own on its loop."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pause = threading.Lock()  # hold it to keep triage off (tests: the state before triage)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.last_intake = 0.0
-
-    def start(self) -> None:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(ready,), name="kinga-triage", daemon=True)
-        self._thread.start()
-        ready.wait()
-
-    async def stop(self) -> None:
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 30)
-
-    def notify(self) -> None:
-        """An intake just committed: triage soon, but let intake have the CPU while it is busy."""
-        self.last_intake = time.monotonic()
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def drain(self) -> int:
-        """Triage everything stored so far, and wait for the webhook deliveries started."""
-        assert self._loop is not None
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._drain_all(), self._loop))
-
-    # --- on the worker's own loop ---
-    def _main(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._wake = asyncio.Event()
-        self._serial = asyncio.Lock()
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._engine = make_async_engine(self.settings.model_copy(update={"pool_size": 2}))
-        self._maker = make_sessionmaker(self._engine)
-        self._task = loop.create_task(self._run())
-        ready.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(self._task)
-        for task in list(self._deliveries):
-            task.cancel()
-        loop.run_until_complete(self._engine.dispose())
-        loop.close()
-
-    async def _yield_to_intake(self) -> None:
-        """Intake first: while alerts keep arriving (one within the last 50 ms), wait, but never
-        more than `alert_triage_max_defer_s` between batches, so triage keeps moving under load."""
-        deadline = time.monotonic() + self.settings.alert_triage_max_defer_s
-        while time.monotonic() - self.last_intake < 0.05 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-
-    @contextlib.asynccontextmanager
-    async def _gate(self) -> AsyncIterator[None]:
-        await self._yield_to_intake()
-        async with self._serial:
-            while not self.pause.acquire(blocking=False):
-                await asyncio.sleep(0.01)
-            try:
-                yield
-            finally:
-                self.pause.release()
-
-    def _deliver(self, _warnings: list[uuid.UUID]) -> None:
-        job = webhooks.deliver_in_background(self._maker, self.settings)
-        task = asyncio.get_running_loop().create_task(job)
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
-
-    async def _drain_all(self) -> int:
-        n = await drain(self._maker, self.settings, gate=self._gate, on_warnings=self._deliver)
-        if self._deliveries:
-            await asyncio.gather(*self._deliveries, return_exceptions=True)
-        return n
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await drain(self._maker, self.settings, gate=self._gate, on_warnings=self._deliver)
-            except DBAPIError as exc:  # database down: the alerts wait in the table
-                log.warning("triage paused: %s", type(exc).__name__)
-                await asyncio.sleep(self.settings.alert_triage_poll_s)
-            except Exception:
-                log.exception("triage worker error")
-                await asyncio.sleep(self.settings.alert_triage_poll_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.alert_triage_poll_s)
-            self._wake.clear()

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from h3.api import basic_int as h3int
 
 from app.domain import Category, PerpetratorType
+from app.schemas.events import ParsedEvent  # noqa: F401  (the mapped record; re-exported)
 from app.services.incidents import import_readers as export_readers
 from app.services.incidents.outlets import cited_outlets
 
@@ -43,43 +44,6 @@ DATE_FORMATS = ("%d %B %Y", "%d-%B-%Y", "%m/%d/%Y", "%d/%m/%Y")
 
 class RowError(ValueError):
     """A row (or a file) that cannot be imported; the message is shown in the import summary."""
-
-
-class ParsedEvent(NamedTuple):
-    """One mapped event (a tuple: files map to hundreds of thousands of these)."""
-
-    external_id: str
-    occurred_start: datetime
-    occurred_end: datetime | None
-    time_precision: int
-    lon: float
-    lat: float
-    location_precision: int
-    precision_scheme: str
-    location_radius_m: int
-    h3_cell: int
-    place_name: str | None
-    admin1: str | None
-    admin2: str | None
-    category: str
-    subcategory: str | None
-    perpetrators: list[str]
-    perpetrator_type: str
-    fatalities_low: int | None
-    fatalities_best: int
-    fatalities_high: int | None
-    injured: int
-    crsv_survivors: int
-    children_affected: int
-    displaced: int
-    narrative: str | None
-    section: str
-    source_name: str | None
-    source_reliability: str
-    information_credibility: int
-    source_count: int
-    report_narrative: str | None = None
-    report_cites: tuple[str, ...] = ()  # normalised outlets the report draws on
 
 
 @dataclass(order=True)

@@ -25,6 +25,7 @@ from app.repositories import warnings as repo
 from app.services.auth import Principal
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
 from app.services.warnings import webhooks
+from app.services.warnings.feature import present
 from app.settings import Settings
 
 # target status -> statuses it may come from
@@ -273,11 +274,6 @@ async def move(
     w["status"] = target
 
 
-def present(w: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in w.items() if k not in ("geometry", "dedupe_key", "h3_cell", "id")}
-    props["h3_cell"] = to_str(w["h3_cell"]) if w.get("h3_cell") else None
-    props["alert_ids"] = [str(a) for a in w.get("alert_ids") or []]
-    return {"type": "Feature", "id": str(w["id"]), "geometry": w["geometry"], "properties": props}
 
 
 async def listing(
@@ -290,9 +286,13 @@ async def listing(
     limit: int,
     now: datetime,
 ) -> list[dict[str, Any]]:
+    """Read only: a warning past its expiry is listed as expired before `expire_due` records it."""
+    return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end, limit=limit)
+
+
+async def expire_due(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Scheduler job: record the expiry of warnings past `expires_at` and tell subscribers."""
     expired = await repo.expire_due(session, now)
     for wid in expired:
         await webhooks.enqueue_for(session, wid, "warning.expired")
-    if expired:
-        await session.commit()
-    return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end, limit=limit)
+    return len(expired)

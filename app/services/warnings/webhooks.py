@@ -1,5 +1,8 @@
 """Outbound webhooks: signed POSTs of warning events, retried with backoff, every attempt logged.
 
+Deliveries are queued in the transaction that changes a warning (`enqueue_for`) and sent by the
+dispatcher (app/workers/webhooks.py) after that transaction commits, and on its poll for retries.
+
 A subscriber's URL must resolve only to public addresses (no loopback, private, link-local,
 multicast or reserved ranges) unless `webhook_allow_private_targets` is set; the check runs when
 the subscription is made AND before every delivery (DNS can change). Each POST carries
@@ -26,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.errors import InvalidInput
 from app.repositories import audit
 from app.repositories import warnings as repo
-from app.services.alerts.integrations import derive_secret, sign
+from app.services.signing import derive_secret, sign
+from app.services.warnings.feature import present  # the payload is the public warning feature
 from app.settings import Settings
 
 
@@ -91,8 +95,6 @@ async def enqueue_for(session: AsyncSession, warning_id: uuid.UUID, event: str) 
     subs = await repo.subscriptions(session)
     if not subs:
         return 0
-    from app.services.warnings.lifecycle import present  # the payload is the public warning feature
-
     warning = await repo.get(session, warning_id)
     payload = orjson.loads(orjson.dumps({"event": event, "warning": present(warning or {})}, default=str))
     await repo.enqueue(
@@ -141,55 +143,66 @@ async def deliver_due(
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     client: httpx.AsyncClient | None = None,
+    *,
+    limit: int = 50,
 ) -> int:
-    """Attempt every pending delivery that is due; returns how many were attempted."""
+    """Attempt the pending deliveries that are due (at most `limit`); returns how many.
+
+    Three short transactions, none open across the outbound POSTs: claim (a lease, committed),
+    post concurrently, record every attempt. A process that dies between claim and record leaves
+    its deliveries to be claimed again when the lease ends, so a delivery may arrive twice, never
+    not at all; receivers deduplicate on `X-Kinga-Delivery`."""
     pepper = settings.token_pepper.get_secret_value()
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=3 * settings.webhook_timeout_s + 30)
+    async with maker() as session:
+        claimed = await repo.claim_due(session, now, now + lease, limit=limit)
+        await session.commit()
+    if not claimed:
+        return 0
     own = client is None
     client = client or httpx.AsyncClient(follow_redirects=False)
-    done = 0
+
+    async def attempt(d: dict[str, Any]) -> tuple[int | None, str | None]:
+        try:
+            await check_target(d["url"], settings.webhook_allow_private_targets)
+            return await _post(
+                client, d, derive_secret(pepper, d["secret_salt"], "webhook"), settings.webhook_timeout_s
+            )
+        except InvalidInput as exc:
+            return None, exc.detail
+
     try:
-        async with maker() as session:
-            now = datetime.now(UTC)
-            for d in await repo.claim_due(session, now):
-                try:
-                    await check_target(d["url"], settings.webhook_allow_private_targets)
-                    code, error = await _post(
-                        client,
-                        d,
-                        derive_secret(pepper, d["secret_salt"], "webhook"),
-                        settings.webhook_timeout_s,
-                    )
-                except InvalidInput as exc:
-                    code, error = None, exc.detail
-                made = d["attempt_count"] + 1
-                log = [*d["attempts"], {"at": now.isoformat(), "status_code": code, "error": error}]
-                values: dict[str, Any] = {"attempt_count": made, "attempts": log}
-                if error is None:
-                    values.update(status="delivered", next_attempt_at=None)
-                else:
-                    nxt = next_attempt(settings.webhook_retry_schedule_s, made, now)
-                    values.update(status="pending" if nxt else "failed", next_attempt_at=nxt)
-                await repo.record_attempt(session, d["id"], values)
-                done += 1
-            await session.commit()
+        results = await asyncio.gather(*(attempt(d) for d in claimed))
     finally:
         if own:
             await client.aclose()
-    return done
+    done_at = datetime.now(UTC)
+    async with maker() as session:
+        for d, (code, error) in zip(claimed, results, strict=True):
+            made = d["attempt_count"] + 1
+            log = [*d["attempts"], {"at": done_at.isoformat(), "status_code": code, "error": error}]
+            values: dict[str, Any] = {"attempt_count": made, "attempts": log}
+            if error is None:
+                values.update(status="delivered", next_attempt_at=None)
+            else:
+                nxt = next_attempt(settings.webhook_retry_schedule_s, made, done_at)
+                values.update(status="pending" if nxt else "failed", next_attempt_at=nxt)
+            await repo.record_attempt(session, d["id"], values)
+        await session.commit()
+    return len(claimed)
 
 
-async def deliver_in_background(
-    maker: async_sessionmaker[AsyncSession], settings: Settings, *, max_wait_s: float = 600
-) -> None:
-    """After a request commits: deliver now, then wait out short backoffs within this process.
-    Longer backoffs (and anything left after a restart) go out with `kinga webhooks deliver`."""
-    waited = 0.0
-    for delay in (0.0, *settings.webhook_retry_schedule_s[1:]):
-        if waited + delay > max_wait_s:
-            return
-        await asyncio.sleep(delay)
-        waited += delay
-        async with maker() as session:
-            if not await repo.has_pending(session):
-                return
-        await deliver_due(maker, settings)
+async def deliver_all_due(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, client: httpx.AsyncClient | None = None
+) -> int:
+    """Deliver batches until nothing is due now (retries later in the schedule stay pending)."""
+    total = 0
+    while n := await deliver_due(maker, settings, client):
+        total += n
+    return total
+
+
+async def any_due(maker: async_sessionmaker[AsyncSession]) -> bool:
+    async with maker() as session:
+        return await repo.has_due(session, datetime.now(UTC))

@@ -6,8 +6,9 @@ import asyncio
 
 import orjson
 
+from app.db import make_async_engine
 from app.services.alerts import triage as alert_triage
-from app.services.alerts.triage import TriageWorker
+from app.workers.triage import TriageWorker
 from tests.support.alerts import alert_doc, counts, make_integration, post_alert, signed, triage_now
 
 
@@ -47,7 +48,7 @@ async def test_a_new_worker_triages_what_an_earlier_run_left(app, client, auth, 
             r = await _post_untriaged(client, integ, alert_doc(latitude=4.0 + i))
             assert r.status_code == 201
         # as after a restart: a fresh worker finds the queue in the table
-        fresh = TriageWorker(app.state.settings)
+        fresh = TriageWorker(app.state.settings, make_async_engine(app.state.settings, pool_size=2))
         fresh.start()
         try:
             await fresh.drain()  # its first pass at start-up may already have done them

@@ -16,7 +16,7 @@ from app.services.alerts import cap, integrations
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell
 from app.services.incidents import matching as triage
-from app.services.warnings import webhooks
+from app.services.warnings import cap_feed, webhooks
 from app.services.warnings.lifecycle import child_range
 from app.settings import PROJECT_ROOT
 
@@ -99,7 +99,7 @@ def test_outgoing_cap_validates():
         "expires_at": NOW + timedelta(days=3),
         "geometry": {"type": "Polygon", "coordinates": [[[21, 6], [22, 6], [22, 7], [21, 6]]]},
     }
-    el = cap.warning_alert(w, "kinga@example.org")
+    el = cap_feed.warning_alert(w, "kinga@example.org")
     xmlschema.XMLSchema(str(PROJECT_ROOT / "geodata/cap/CAP-v1.2.xsd")).validate(etree.tostring(el))
     back = cap.parse(etree.tostring(el), PROJECT_ROOT / "geodata/cap/CAP-v1.2.xsd")
     assert back.category == "killing" and back.location_source == "cap_area"

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.threat.cache import LRU, weigh_bytes
+from app.services.threat.cache import LRU, Budget, weigh_bytes
 
 
 @given(st.lists(st.tuples(st.integers(0, 30), st.binary(max_size=40)), max_size=200),
@@ -33,3 +33,17 @@ def test_resize_evicts_down_to_the_new_bound():
         cache.put(k, b"x")
     cache.resize(4, 100)
     assert len(cache) == 4 and cache.get(9) == b"x" and cache.get(0) is None
+
+
+def test_caches_on_one_budget_share_it_and_evict_the_least_recently_used_of_all():
+    budget = Budget(100)
+    a: LRU[bytes] = LRU(10, 100, weigh_bytes, budget=budget)
+    b: LRU[bytes] = LRU(10, 100, weigh_bytes, budget=budget)
+    a.put("a1", b"x" * 40)
+    b.put("b1", b"x" * 40)
+    assert a.get("a1") is not None  # a1 is now more recent than b1
+    a.put("a2", b"x" * 40)  # 120 > 100: the oldest of either cache goes
+    assert b.get("b1") is None and a.get("a1") is not None and a.get("a2") is not None
+    assert budget.used == 80 <= budget.max_bytes
+    budget.resize(50)
+    assert budget.used <= 50 and len(a) + len(b) == 1
