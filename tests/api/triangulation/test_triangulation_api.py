@@ -196,11 +196,25 @@ async def test_a_merge_keeps_the_most_precise_place_and_dates_and_regrades(clien
     assert t["location_radius_m"] == 25_000 and t["latitude"] == 4.5 and t["independent_sources"] == 1
 
 
+async def brief_incidents(client, auth):
+    r = await client.get("/api/v1/briefs", params={"period": "week", "as_of": AS_OF.date().isoformat(),
+                                                   "charts": "false"}, headers=auth("analyst"))
+    assert r.status_code == 200, r.text
+    return r.json()["content"]["figures"]["incidents"]
+
+
+async def exported(client, auth):
+    r = await client.get("/api/v1/exports/incidents?f=csv", headers=auth("analyst"))
+    assert r.status_code == 200, r.text
+    return len(r.content.decode().strip().splitlines()) - 1  # rows below the header
+
+
 async def test_counted_once_in_every_layer_after_a_merge(client, auth, conn, app):
     a = (await post(client, auth))["id"]
     b = (await post(client, auth, perpetrators=["Anti-balaka"], category="abduction", latitude=4.395,
                     fatalities_best=0, occurred_start=(AS_OF - timedelta(days=2)).isoformat()))["id"]
     assert (await get(client, auth, b)).json()["status"] == "entered"  # not matched: other actors
+    assert (await brief_incidents(client, auth), await exported(client, auth)) == (2, 2)
     before = by_cell(await layer(client, auth, res=6))
     cell = h3.latlng_to_cell(4.39, 18.56, 6)
     assert before[cell]["incidents"] == 2
@@ -216,6 +230,7 @@ async def test_counted_once_in_every_layer_after_a_merge(client, auth, conn, app
     async with app.state.sessionmaker() as session:
         events = await forecast_repo.events(session, 6, max_radius_m=50_000)
     assert len(events) == 1
+    assert (await brief_incidents(client, auth), await exported(client, auth)) == (1, 1)
     await client.post(f"/api/v1/incidents/{b}/unmerge", headers=auth("analyst"))
     served = await layer(client, auth, res=6)
     assert by_cell(served)[cell]["incidents"] == 2
