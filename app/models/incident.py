@@ -70,6 +70,8 @@ class Incident(Base):
     # Set exactly when status is `merged` (0014a): the incident this account is now a report of.
     merged_into: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("incident.id", ondelete="SET NULL"))
+    # The mission an import assigned the incident to (issue 13); answers clip by area, not by it.
+    mission_code: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -162,5 +164,10 @@ class ImportRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
     rejected: Mapped[int] = mapped_column(Integer, server_default="0")
     rejects: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    mission_code: Mapped[str | None] = mapped_column(Text)
+    outside_area: Mapped[int] = mapped_column(Integer, server_default="0")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # running until it ends: finished (whatever was rejected row by row) or failed (with error)
+    status: Mapped[str] = mapped_column(String(16), server_default="running")
+    error: Mapped[str | None] = mapped_column(Text)
