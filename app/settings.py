@@ -115,7 +115,8 @@ class AlertSettings(BaseSettings):
     # Triage: an alert corroborates an incident within this distance and time and above the score.
     triage_radius_m: float = Field(default=5_000, gt=0)
     triage_window_hours: float = Field(default=72, gt=0)
-    triage_link_score: float = Field(default=0.55, ge=0, le=1)
+    # On the triangulation pair score (app/services/triangulation/scoring.py; alert profile).
+    triage_link_score: float = Field(default=0.75, ge=0, le=1)
     triage_text_threshold: float = Field(default=60, ge=0, le=100)
     sms_collapse_minutes: float = Field(default=10, gt=0)
     # Warning rules: N alerts in one H3 cell (at warning_area_res) within T hours.
@@ -289,8 +290,33 @@ class ReplicationSettings(BaseSettings):
     ha_db_name: str = "kinga"
 
 
+class TriangulationSettings(BaseSettings):
+    """Triangulation: one event, one incident (thresholds, the candidate gate)."""
+
+    model_config = _CONFIG
+
+    # --- triangulation (issue 14) ---
+    # One event, one incident (docs/triangulation.md). Thresholds on the pair score in [0, 1],
+    # chosen from the evaluation on the labelled CAR 2013-2015 set: at or above auto_link an
+    # account becomes a report of the existing incident; from review up to it, it waits in the
+    # possible-duplicates queue. A mission may set its own (PUT /api/v1/triangulation/thresholds).
+    triangulation_auto_link: float = Field(default=0.85, ge=0, le=1)
+    triangulation_review: float = Field(default=0.70, ge=0, le=1)
+    # The candidate gate: distance beyond both location radii, days between the date ranges.
+    triangulation_slack_km: float = Field(default=25.0, ge=0, le=500)
+    triangulation_slack_days: float = Field(default=3.0, ge=0, le=60)
+    # The mission code whose aliases and thresholds apply (until missions are records).
+    triangulation_mission: str | None = None
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> TriangulationSettings:
+        if self.triangulation_review > self.triangulation_auto_link:
+            raise ValueError("KINGA_TRIANGULATION_REVIEW must not exceed KINGA_TRIANGULATION_AUTO_LINK")
+        return self
+
+
 class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
-               ProductSettings, MissionSettings, ReplicationSettings):
+               ProductSettings, MissionSettings, ReplicationSettings, TriangulationSettings):
     """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
     Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
     working (see `_older_names`)."""
@@ -318,6 +344,7 @@ AREAS: dict[str, type[BaseSettings]] = {
     "platform": PlatformSettings, "threat": ThreatSettings, "alerts": AlertSettings,
     "planning": PlanningSettings, "forecast": ForecastSettings,
     "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
+    "triangulation": TriangulationSettings,
 }
 
 

@@ -28,6 +28,7 @@ from app.schemas.incidents import (
 )
 from app.services.auth import Principal
 from app.services.incidents import records as svc
+from app.services.triangulation.service import MatchConfig
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -59,8 +60,9 @@ async def create_incident(
     body: IncidentCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
 ) -> Response:
-    new_id = await svc.create(session, body, who, settings.h3_resolution)
-    return http.json_response({"id": str(new_id)}, status=201,
+    new_id, placed = await svc.create(session, body, who, settings.h3_resolution,
+                                      MatchConfig.from_settings(settings))
+    return http.json_response({"id": str(new_id), "triangulation": placed}, status=201,
                                  headers={"Location": f"/api/v1/incidents/{new_id}"})
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident, Report
@@ -118,16 +118,3 @@ async def add_report(session: AsyncSession, incident_id: uuid.UUID, report: dict
     return (await session.execute(
         insert(Report).values(**report, incident_id=incident_id).returning(Report.id)
     )).scalar_one()
-
-
-async def find_recent_near(session: AsyncSession, lon: float, lat: float, radius_m: float,
-                           since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Incidents within radius_m of a point and a time range (used by alert triage)."""
-    geog = func.geography
-    stmt = (select(*INCIDENT_COLUMNS,
-                   func.ST_Distance(geog(Incident.location), geog(point(lon, lat))).label("distance_m"))
-            .where(func.ST_DWithin(geog(Incident.location), geog(point(lon, lat)), radius_m),
-                   Incident.occurred_start >= since, Incident.occurred_start <= until,
-                   or_(Incident.status != "rejected"))
-            .order_by("distance_m").limit(50))
-    return [dict(r) for r in (await session.execute(stmt)).mappings()]

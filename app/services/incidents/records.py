@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import GRADE_RANK, TRANSITIONS, Role, Status
+from app.domain import GRADE_RANK, TRANSITIONS, WORKFLOW_STATUSES, Role, Status
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.repositories import audit
 from app.repositories import incidents as repo
@@ -19,8 +19,11 @@ from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
 from app.services.auth import Principal
 from app.services.geo.h3cells import latlng_cell, to_str
 from app.services.incidents.grading import ReportGrade, grade
+from app.services.triangulation import merging as triangulation
+from app.services.triangulation.service import MatchConfig
 
-PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2")
+PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2",
+                  "merged_into")
 STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "created_at",
                 "updated_at")
 
@@ -40,10 +43,14 @@ def _report_values(r: ReportCreate, actor: str) -> dict[str, Any]:
 def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
     return grade(ReportGrade(r["section"], r.get("source_name"), r["source_reliability"],
                              r["information_credibility"], r.get("source_count") or 1,
-                             key=str(r.get("id") or i)) for i, r in enumerate(reports))
+                             key=str(r.get("id") or i), cites=tuple(r.get("cites") or ()))
+                 for i, r in enumerate(reports))
 
 
-async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int) -> uuid.UUID:
+async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                 match: MatchConfig | None = None) -> tuple[uuid.UUID, dict[str, Any]]:
+    """Record a staff entry, then triangulate it against every counted incident: it may become a
+    report of an existing incident (its outcome says which) or wait as a possible duplicate."""
     report = _report_values(body.report, who.actor)
     g, n = _regrade([report])
     values = body.model_dump(exclude={"report", "latitude", "longitude"})
@@ -57,8 +64,10 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
     await audit.record(session, actor=who.actor, action="create", object_type="incident",
                        object_id=str(new_id), after={**values, "latitude": body.latitude,
                                                                "longitude": body.longitude})
+    placed = await triangulation.place_new_incident(session, new_id, match or MatchConfig(),
+                                                    origin="entry", actor=who.actor)
     await session.commit()
-    return new_id
+    return new_id, placed
 
 
 async def _load(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -122,6 +131,8 @@ async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principa
                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     if who.role == Role.partner:
         f.statuses = [Status.approved.value]
+    elif not f.statuses:  # merged accounts and held possible duplicates only when asked for
+        f.statuses = [s.value for s in WORKFLOW_STATUSES]
     after = decode_cursor(cursor) if cursor else None
     rows = await repo.page(session, f, limit=limit + 1, after=after)
     has_more = len(rows) > limit
@@ -179,6 +190,10 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUp
 async def add_report(session: AsyncSession, incident_id: uuid.UUID, body: ReportCreate,
                      who: Principal) -> dict[str, Any]:
     before = await _load(session, incident_id, lock=True)
+    if before["status"] == Status.merged:
+        raise Conflict(f"incident {incident_id} is merged into {before['merged_into']}; "
+                       "add the report there",
+                       errors=[{"pointer": "/path/incident_id", "detail": "merged"}])
     values = _report_values(body, who.actor)
     report_id = await repo.add_report(session, incident_id, values)
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]

@@ -118,5 +118,5 @@ def test_seeding_the_bundled_data_twice_adds_nothing(settings, conn):
     first = conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone()
     assert first[0] == len(json.loads(GED.read_text())["features"]) and first[1] > 0
     lines = list(seed_bundled(settings))
-    assert "inserted 0" in lines[0] and " 0 inserted" in lines[1]
+    assert " 0 inserted" in lines[0] and "inserted 0" in lines[1] and " 0 inserted" in lines[2]
     assert conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone() == first
