@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import BBox, SessionDep, TimeWindow, require
+from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Role
-from app.schemas.alerts import ResponseCreate
+from app.schemas.alerts import ResponseCreate, ResponseUpdate
 from app.services.auth import Principal
 from app.services.warnings import responses as svc
 
@@ -30,10 +30,28 @@ async def add_response(
     warning_id: uuid.UUID,
     body: ResponseCreate,
     session: SessionDep,
+    settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*RESPONDERS))],
 ) -> Response:
-    out = await svc.record(session, warning_id, body, who, now=datetime.now(UTC))
+    out = await svc.record(session, settings, warning_id, body, who, now=datetime.now(UTC))
     return json_response(out, status=201)
+
+
+@router.patch(
+    "/warnings/{warning_id}/responses/{response_id}",
+    summary="Record later steps of a response (on scene, completed with its outcome, delay "
+    "reasons, incidents found); recorded steps do not change",
+)
+async def update_response(
+    warning_id: uuid.UUID,
+    response_id: uuid.UUID,
+    body: ResponseUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*RESPONDERS))],
+) -> Response:
+    out = await svc.update(session, settings, warning_id, response_id, body, who, now=datetime.now(UTC))
+    return json_response(out)
 
 
 @router.get(

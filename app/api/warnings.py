@@ -14,14 +14,17 @@ from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, r
 from app.domain import Role
 from app.errors import NotFound
 from app.repositories import warnings as repo
-from app.schemas.alerts import WarningStatusChange, WebhookCreate
+from app.schemas.alerts import FlashWarning, WarningStatusChange, WebhookCreate
 from app.services.auth import Principal
-from app.services.warnings import cap_feed, webhooks
+from app.services.warnings import cap_feed, flash, webhooks
 from app.services.warnings import lifecycle as svc
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 READERS = (Role.admin, Role.analyst, Role.operations)
+# Partners read sanitised warnings where the mission shares them (KINGA_PARTNER_WARNINGS_SHARED);
+# integrations never read warnings.
+LISTERS = (*READERS, Role.partner)
 _STATUS = "(active|acknowledged|responded|closed|cancelled|expired)"
 STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
 
@@ -36,10 +39,13 @@ async def list_warnings(
     settings: SettingsDep,
     bbox: BBox,
     window: TimeWindow,
-    who: Annotated[Principal, Depends(require(*READERS))],
+    who: Annotated[Principal, Depends(require(*LISTERS))],
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+    overdue: Annotated[bool | None, Query(description="true: the duty officer's queue (past the "
+                                                      "acknowledgement or on-scene deadline)")] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
+    svc.check_reader(who.role, settings)
     rows = await svc.listing(
         session,
         statuses=status.split(",") if status else None,
@@ -48,9 +54,26 @@ async def list_warnings(
         end=window[1],
         limit=min(limit or settings.page_default, settings.page_max),
         now=datetime.now(UTC),
+        overdue=overdue,
     )
-    feats = [svc.present(w) for w in rows]
+    feats = [svc.shown(w, who.role, settings) for w in rows]
     return http.response(http.collection(feats, numberReturned=len(feats)))
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Issue a flash warning (coordinates, a place or an area; CAP severity, urgency, "
+    "certainty); answers its id, owner and deadlines",
+)
+async def create_warning(
+    body: FlashWarning,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    out = await flash.flash(session, settings, body, who, now=datetime.now(UTC))
+    return http.json_response(out, status=201, headers={"Location": f"/api/v1/warnings/{out['id']}"})
 
 
 @router.get(
@@ -87,13 +110,13 @@ async def scan(
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
     as_of: Annotated[str | None, Query(description="threat layer as of this date")] = None,
 ) -> Response:
-    raised = await svc.scan_hotspots(
+    result = await svc.scan_hotspots(
         session,
         settings,
         now=datetime.now(UTC),
         as_of=parse_instant(as_of, "as_of", end_of_day=True),
     )
-    return http.json_response({"raised": [str(r) for r in raised]})
+    return http.json_response(result)
 
 
 @router.post(
@@ -108,7 +131,8 @@ async def subscribe(
     who: Annotated[Principal, Depends(require(Role.admin))],
 ) -> Response:
     return http.json_response(
-        await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor),
+        await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor,
+                                 level=body.level),
         status=201,
     )
 
@@ -118,21 +142,27 @@ async def deliveries(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
     warning_id: uuid.UUID | None = None,
+    alert_id: uuid.UUID | None = None,
+    channel: Annotated[str | None, Query(pattern="^(webhook|community_ack)$")] = None,
 ) -> Response:
-    return http.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
+    items = await repo.deliveries(session, warning_id=warning_id, alert_id=alert_id, channel=channel)
+    return http.json_response({"items": items})
 
 
 @router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses")
 async def get_warning(
     warning_id: uuid.UUID,
     session: SessionDep,
-    who: Annotated[Principal, Depends(require(*READERS))],
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*LISTERS))],
 ) -> Response:
+    svc.check_reader(who.role, settings)
     w = await repo.get(session, warning_id)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
-    feat = svc.present(w)
-    feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
+    feat = svc.shown(w, who.role, settings)
+    if who.role != Role.partner:
+        feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
     return http.response(feat)
 
 
@@ -143,5 +173,6 @@ async def change_status(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
-    out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC))
+    out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC),
+                               outcome=body.outcome, outcome_note=body.outcome_note, reason=body.reason)
     return http.response(out)

@@ -126,3 +126,11 @@ async def find_recent_near(session: AsyncSession, lon: float, lat: float, radius
                    or_(Incident.status != "rejected"))
             .order_by("distance_m").limit(50))
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def existing_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these incident ids exist (rejected ones included: a link records what was said)."""
+    if not ids:
+        return set()
+    stmt = select(Incident.id).where(Incident.id.in_(ids))
+    return set((await session.execute(stmt)).scalars())

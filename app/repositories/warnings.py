@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import mark_outbox
 from app.models.alerts import (
     EarlyWarning,
+    Integration,
     WarningResponse,
     WebhookDelivery,
     WebhookSubscription,
@@ -21,9 +22,18 @@ from app.models.alerts import (
 
 OPEN = ("active", "acknowledged", "responded")
 OPEN_PREDICATE = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")")
+# Past a deadline now (issue 15): the flag every listing carries, whether or not the scheduler's
+# escalation job has recorded it yet. A warning past its expiry is expired, not overdue.
+NOT_EXPIRED = EarlyWarning.expires_at > func.now()
+OVERDUE_ACK = and_(EarlyWarning.status == "active", EarlyWarning.acknowledge_by <= func.now(),
+                   NOT_EXPIRED)
+OVERDUE_SCENE = and_(EarlyWarning.status.in_(OPEN), EarlyWarning.on_scene_at.is_(None),
+                     EarlyWarning.on_scene_by <= func.now(), NOT_EXPIRED)
 WARNING_COLUMNS = [
     *(c for c in EarlyWarning.__table__.columns if c.name != "area"),
     func.ST_AsGeoJSON(EarlyWarning.area, 6).label("geometry_json"),
+    func.coalesce(OVERDUE_ACK, False).label("overdue_acknowledgement"),
+    func.coalesce(OVERDUE_SCENE, False).label("overdue_on_scene"),
 ]
 
 
@@ -51,10 +61,11 @@ def _geom(geojson: dict[str, Any]) -> Any:
 
 
 async def insert_or_join(
-    session: AsyncSession, values: dict[str, Any], area: dict[str, Any], alert_id: uuid.UUID | None
+    session: AsyncSession, values: dict[str, Any], area: dict[str, Any], alert_id: uuid.UUID | None,
+    incident_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, bool]:
-    """Raise a warning unless one with the same dedupe key is open; then add the alert to it.
-    Returns (warning id, created)."""
+    """Raise a warning unless one with the same dedupe key is open; then add the alert (or the
+    incident) to it. Returns (warning id, created)."""
     stmt = (
         pg_insert(EarlyWarning)
         .values(**values, area=_geom(area))
@@ -82,6 +93,15 @@ async def insert_or_join(
             )
             .values(alert_ids=func.array_append(EarlyWarning.alert_ids, alert_id))
         )
+    if incident_id is not None:
+        await session.execute(
+            update(EarlyWarning)
+            .where(
+                EarlyWarning.id == existing,
+                func.array_position(EarlyWarning.incident_ids, incident_id).is_(None),
+            )
+            .values(incident_ids=func.array_append(EarlyWarning.incident_ids, incident_id))
+        )
     return existing, False
 
 
@@ -101,8 +121,12 @@ async def listing(
     start: datetime | None,
     end: datetime | None,
     limit: int,
+    overdue: bool | None = None,
 ) -> list[dict[str, Any]]:
     conds: list[ColumnElement[bool]] = []
+    if overdue is not None:
+        late = or_(OVERDUE_ACK, OVERDUE_SCENE)
+        conds.append(func.coalesce(late, False) if overdue else ~func.coalesce(late, False))
     if statuses:
         conds.append(EFFECTIVE_STATUS.in_(statuses))
     if bbox:
@@ -114,7 +138,11 @@ async def listing(
     stmt = select(*LISTED_COLUMNS)
     if conds:
         stmt = stmt.where(and_(*conds))
-    stmt = stmt.order_by(EarlyWarning.updated_at.desc(), EarlyWarning.id).limit(limit)
+    if overdue:  # the duty officer's queue: the longest overdue first
+        first = func.least(EarlyWarning.acknowledge_by, EarlyWarning.on_scene_by)
+        stmt = stmt.order_by(first, EarlyWarning.id).limit(limit)
+    else:
+        stmt = stmt.order_by(EarlyWarning.updated_at.desc(), EarlyWarning.id).limit(limit)
     return [_row(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -217,10 +245,14 @@ async def add_subscription(session: AsyncSession, values: dict[str, Any]) -> uui
     ).scalar_one()
 
 
-async def subscriptions(session: AsyncSession, *, active_only: bool = True) -> list[dict[str, Any]]:
+async def subscriptions(
+    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None
+) -> list[dict[str, Any]]:
     stmt = select(*WebhookSubscription.__table__.columns).order_by(WebhookSubscription.created_at)
     if active_only:
         stmt = stmt.where(WebhookSubscription.active.is_(True))
+    if levels is not None:
+        stmt = stmt.where(WebhookSubscription.level.in_(levels))
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -257,18 +289,26 @@ async def claim_due(
     ).scalars().all()
     if not claimed:
         return []
+    # A community acknowledgement goes to its integration's gateway, signed with that
+    # integration's own secret; `sendable` is false once the integration opted out or was revoked.
     stmt = (
         select(
             WebhookDelivery.id,
+            WebhookDelivery.channel,
             WebhookDelivery.subscription_id,
+            WebhookDelivery.alert_id,
             WebhookDelivery.event,
             WebhookDelivery.payload,
             WebhookDelivery.attempt_count,
             WebhookDelivery.attempts,
-            WebhookSubscription.url,
-            WebhookSubscription.secret_salt,
+            func.coalesce(WebhookSubscription.url, Integration.ack_url).label("url"),
+            func.coalesce(WebhookSubscription.secret_salt, Integration.secret_salt).label("secret_salt"),
+            or_(WebhookDelivery.channel == "webhook",
+                and_(Integration.ack_url.is_not(None), Integration.acknowledge_reporters.is_(True),
+                     Integration.revoked_at.is_(None))).label("sendable"),
         )
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .outerjoin(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .outerjoin(Integration, Integration.id == WebhookDelivery.integration_id)
         .where(WebhookDelivery.id.in_(claimed))
         .order_by(WebhookDelivery.created_at)
     )
@@ -280,11 +320,16 @@ async def record_attempt(session: AsyncSession, delivery_id: uuid.UUID, values: 
 
 
 async def deliveries(
-    session: AsyncSession, *, warning_id: uuid.UUID | None = None, limit: int = 200
+    session: AsyncSession, *, warning_id: uuid.UUID | None = None, alert_id: uuid.UUID | None = None,
+    channel: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
     stmt = select(*(c for c in WebhookDelivery.__table__.columns if c.name != "payload"))
     if warning_id is not None:
         stmt = stmt.where(WebhookDelivery.warning_id == warning_id)
+    if alert_id is not None:
+        stmt = stmt.where(WebhookDelivery.alert_id == alert_id)
+    if channel is not None:
+        stmt = stmt.where(WebhookDelivery.channel == channel)
     stmt = stmt.order_by(WebhookDelivery.created_at.desc()).limit(limit)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
@@ -299,3 +344,45 @@ async def has_due(session: AsyncSession, now: datetime) -> bool:
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+# --- the response record (issue 15) -----------------------------------------------------------
+
+
+async def get_response(session: AsyncSession, response_id: uuid.UUID, *, lock: bool = False
+                       ) -> dict[str, Any] | None:
+    stmt = select(*WarningResponse.__table__.columns).where(WarningResponse.id == response_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def update_response(session: AsyncSession, response_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(WarningResponse).where(WarningResponse.id == response_id)
+                          .values(**values, updated_at=func.now()))
+
+
+async def first_steps(session: AsyncSession, warning_id: uuid.UUID, dispatched_at: datetime | None,
+                      on_scene_at: datetime | None) -> None:
+    """Keep the warning's first dispatch and first arrival over all its responses."""
+    values: dict[str, Any] = {}
+    if dispatched_at is not None:
+        values["dispatched_at"] = func.least(EarlyWarning.dispatched_at, dispatched_at)
+    if on_scene_at is not None:
+        values["on_scene_at"] = func.least(EarlyWarning.on_scene_at, on_scene_at)
+    if values:
+        await session.execute(update(EarlyWarning).where(EarlyWarning.id == warning_id)
+                              .values(**values, updated_at=func.now()))
+
+
+async def open_warnings_holding(session: AsyncSession, *, alert_id: uuid.UUID | None = None,
+                                incident_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Open warnings that already hold this alert or incident."""
+    conds: list[Any] = [EarlyWarning.status.in_(OPEN)]
+    if alert_id is not None:
+        conds.append(EarlyWarning.alert_ids.contains([alert_id]))
+    if incident_id is not None:
+        conds.append(EarlyWarning.incident_ids.contains([incident_id]))
+    stmt = select(EarlyWarning.id).where(and_(*conds)).order_by(EarlyWarning.created_at)
+    return list((await session.execute(stmt)).scalars())
