@@ -40,7 +40,11 @@ def settings() -> Settings:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
     command.upgrade(cfg, "heads")
-    return Settings(database_url=url, environment="test", max_body_bytes=200_000)
+    # The rule scan and the overdue check run once at start-up and then only when a test runs
+    # them (scheduler.run_job): a scan in the middle of another test would add warnings to it.
+    # tests/api/warnings/test_loop_end_to_end.py runs its own app with them on short intervals.
+    return Settings(database_url=url, environment="test", max_body_bytes=200_000,
+                    rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +50,10 @@ EFFECTIVE_STATUS = case(
 )
 LISTED_COLUMNS = [c if getattr(c, "name", None) != "status" else EFFECTIVE_STATUS.label("status")
                   for c in WARNING_COLUMNS]
+
+
+def uuid_array(ids: list[uuid.UUID]) -> Any:
+    return literal(ids, type_=PG_ARRAY(PG_UUID(as_uuid=True)))
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -381,8 +387,34 @@ async def open_warnings_holding(session: AsyncSession, *, alert_id: uuid.UUID | 
     """Open warnings that already hold this alert or incident."""
     conds: list[Any] = [EarlyWarning.status.in_(OPEN)]
     if alert_id is not None:
-        conds.append(EarlyWarning.alert_ids.contains([alert_id]))
+        conds.append(EarlyWarning.alert_ids.op("@>")(uuid_array([alert_id])))
     if incident_id is not None:
-        conds.append(EarlyWarning.incident_ids.contains([incident_id]))
+        conds.append(EarlyWarning.incident_ids.op("@>")(uuid_array([incident_id])))
     stmt = select(EarlyWarning.id).where(and_(*conds)).order_by(EarlyWarning.created_at)
     return list((await session.execute(stmt)).scalars())
+
+
+async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+    """Record the deadlines missed since the last look: each raises the warning one escalation
+    level. Returns (id, missed, level) per deadline found missed now."""
+    live = [EarlyWarning.expires_at > now]
+    ack = (
+        update(EarlyWarning)
+        .where(EarlyWarning.status == "active", EarlyWarning.acknowledge_by <= now,
+               EarlyWarning.acknowledge_overdue_at.is_(None), *live)
+        .values(acknowledge_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
+                updated_at=func.now())
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+    )
+    scene = (
+        update(EarlyWarning)
+        .where(EarlyWarning.status.in_(OPEN), EarlyWarning.on_scene_at.is_(None),
+               EarlyWarning.on_scene_by <= now, EarlyWarning.on_scene_overdue_at.is_(None), *live)
+        .values(on_scene_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
+                updated_at=func.now())
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+    )
+    out = [{"id": i, "missed": "acknowledgement", "level": lvl}
+           for i, lvl in (await session.execute(ack)).all()]
+    out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
+    return out

@@ -206,6 +206,38 @@ async def evaluate_alert(
     return raised
 
 
+async def evaluate_incident(
+    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime
+) -> list[uuid.UUID]:
+    """The sexual-violence rule on an incident recorded by staff (alerts have it at triage): a
+    warning for its area, or the incident joins the one open there."""
+    if incident.get("category") != "sexual_violence" or incident.get("longitude") is None:
+        return []
+    lon, lat = incident["longitude"], incident["latitude"]
+    cell = latlng_cell(lat, lon, settings.warning_area_res)
+    place = incident.get("place_name") or f"{lat:.3f}, {lon:.3f}"
+    w = new_warning(
+        rule="sexual_violence",
+        dedupe_key=f"sexual_violence:{cell:x}",
+        cell=cell,
+        category="sexual_violence",
+        severity="Severe",
+        urgency="Immediate",
+        certainty="Likely" if incident.get("status") == "approved" else "Possible",
+        headline=f"Sexual violence incident near {place}",
+        description="Mission staff recorded sexual violence. Dispatch trained, mixed-gender "
+        "personnel.",
+        alert_ids=[],
+        incident_ids=[incident["id"]],
+        now=now,
+        ttl_hours=settings.warning_ttl_hours,
+        source="incident",
+    )
+    wid = await raise_warning(session, settings, w, _area(cell), incident_id=incident["id"],
+                              point=(lon, lat), now=now)
+    return [wid] if wid is not None else []
+
+
 async def evaluate_threat_layer(
     session: AsyncSession, settings: Settings, cells: list[dict[str, Any]], *, now: datetime
 ) -> list[uuid.UUID]:
