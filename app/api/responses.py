@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app.api.http import json_response
@@ -56,13 +56,20 @@ async def update_response(
 
 @router.get(
     "/response-metrics",
-    summary="Time to acknowledge / dispatch / arrive (median, p90), no-response share, "
-    "delay reasons, for warnings raised in the window",
+    summary="Time to acknowledge / dispatch / arrive (median, p90), shares acknowledged and on "
+    "scene within target, overdue and escalated, endings, delay reasons, alerts with no warning "
+    "and no dismissal after 24 h, community acknowledgements sent, patrol execution; each with "
+    "its counts, overall and by=field_office|month|rule|severity|source",
 )
 async def metrics(
     session: SessionDep,
+    settings: SettingsDep,
     bbox: BBox,
     window: TimeWindow,
     who: Annotated[Principal, Depends(require(*RESPONDERS))],
+    by: Annotated[str | None, Query(pattern="^(field_office|month|rule|severity|source)$",
+                                    description="also per field office (owner), month, rule, "
+                                                "severity or source")] = None,
 ) -> Response:
-    return json_response(await svc.compute(session, start=window[0], end=window[1], bbox=bbox))
+    return json_response(await svc.compute(session, settings, start=window[0], end=window[1],
+                                           bbox=bbox, by=by))

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,24 +204,61 @@ async def metric_rows(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
 ) -> list[dict[str, Any]]:
-    """One row per warning raised in the window (cancelled ones excluded): when it was raised,
-    the first time each response step happened, and whether any real response exists."""
+    """One row per warning raised in the window (cancelled ones excluded): when it was raised, its
+    grouping keys (owner, rule, severity, source), deadlines, escalation and ending, the first
+    time each response step happened, and whether any real response exists."""
     r = WarningResponse
     stmt = (
         select(
             EarlyWarning.id,
             EarlyWarning.created_at,
+            EarlyWarning.rule,
+            EarlyWarning.severity,
+            EarlyWarning.urgency,
+            EarlyWarning.source,
+            EarlyWarning.status,
+            EarlyWarning.outcome,
+            EarlyWarning.assigned_to,
+            EarlyWarning.owner_id,
+            EarlyWarning.acknowledge_by,
+            EarlyWarning.on_scene_by,
+            EarlyWarning.escalation_level,
+            EarlyWarning.alert_ids,
+            EarlyWarning.incident_ids,
+            EarlyWarning.h3_cell,
+            EarlyWarning.closed_at,
             func.least(EarlyWarning.acknowledged_at, func.min(r.acknowledged_at)).label("acknowledged_at"),
-            func.min(r.dispatched_at).label("dispatched_at"),
-            func.min(r.on_scene_at).label("on_scene_at"),
+            func.least(EarlyWarning.dispatched_at, func.min(r.dispatched_at)).label("dispatched_at"),
+            func.least(EarlyWarning.on_scene_at, func.min(r.on_scene_at)).label("on_scene_at"),
+            func.max(r.completed_at).label("completed_at"),
+            func.count(r.id).label("responses"),
             func.coalesce(func.bool_or(r.type != "none"), False).label("responded"),
         )
         .select_from(EarlyWarning)
         .outerjoin(r, r.warning_id == EarlyWarning.id)
         .where(and_(*_metric_conds(start, end, bbox)))
         .group_by(EarlyWarning.id)
+        .order_by(EarlyWarning.created_at, EarlyWarning.id)
     )
     return [dict(x) for x in (await session.execute(stmt)).mappings()]
+
+
+async def delay_reasons(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> list[tuple[uuid.UUID, str]]:
+    """(warning id, delay reason) for every reason of every response to the window's warnings."""
+    reason = func.unnest(WarningResponse.delay_reasons).label("reason")
+    stmt = (
+        select(WarningResponse.warning_id, reason)
+        .select_from(WarningResponse)
+        .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
+        .where(and_(*_metric_conds(start, end, bbox)))
+    )
+    return [(w, str(x)) for w, x in (await session.execute(stmt)).all()]
 
 
 async def delay_reason_counts(
@@ -230,16 +268,54 @@ async def delay_reason_counts(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
 ) -> dict[str, int]:
-    reason = func.unnest(WarningResponse.delay_reasons).label("reason")
-    inner = (
-        select(reason)
-        .select_from(WarningResponse)
-        .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
-        .where(and_(*_metric_conds(start, end, bbox)))
-        .subquery()
-    )
-    stmt = select(inner.c.reason, func.count()).group_by(inner.c.reason)
-    return {k: int(v) for k, v in (await session.execute(stmt)).all()}
+    counts: dict[str, int] = {}
+    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+async def unanswered_alerts(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: tuple[float, float, float, float] | None,
+    received_before: datetime,
+) -> dict[str, int]:
+    """Of the alerts received in the window and before `received_before` (collapsed repeats
+    excluded): how many, and how many neither reached a warning nor were dismissed (with a
+    reason)."""
+    from app.models.alerts import Alert
+
+    conds: list[Any] = [Alert.received_at <= received_before, Alert.collapsed_into.is_(None)]
+    if start:
+        conds.append(Alert.received_at >= start)
+    if end:
+        conds.append(Alert.received_at <= end)
+    if bbox:
+        conds.append(Alert.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    in_warning = (select(EarlyWarning.id)
+                  .where(EarlyWarning.alert_ids.op("@>")(pg_array([Alert.id]))).exists())
+    stmt = select(
+        func.count(),
+        func.count().filter(and_(Alert.status != "dismissed", ~in_warning)),
+    ).where(and_(*conds))
+    total, unanswered = (await session.execute(stmt)).one()
+    return {"alerts": int(total), "unanswered": int(unanswered)}
+
+
+async def acknowledgement_counts(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None
+) -> list[dict[str, Any]]:
+    """Community acknowledgements queued in the window, by event and delivery status."""
+    conds: list[Any] = [WebhookDelivery.channel == "community_ack"]
+    if start:
+        conds.append(WebhookDelivery.created_at >= start)
+    if end:
+        conds.append(WebhookDelivery.created_at <= end)
+    stmt = (select(WebhookDelivery.event, WebhookDelivery.status, func.count())
+            .where(and_(*conds)).group_by(WebhookDelivery.event, WebhookDelivery.status))
+    return [{"event": e, "status": st, "count": int(n)} for e, st, n in (await session.execute(stmt)).all()]
 
 
 # --- webhooks -------------------------------------------------------------------------------

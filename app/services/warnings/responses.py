@@ -5,7 +5,7 @@ delay reasons)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from app.repositories import warnings as repo
 from app.schemas.alerts import ResponseCreate, ResponseUpdate
 from app.services.auth import Principal
 from app.services.community import acknowledgements as community
+from app.services.patrols.execution import patrol_execution
 from app.services.warnings import lifecycle as warning_svc
 from app.settings import Settings
 
@@ -219,9 +220,38 @@ def summary(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
-def metrics(rows: list[dict[str, Any]], reasons: dict[str, int]) -> dict[str, Any]:
+def share(count: int, of: int) -> dict[str, Any]:
+    """A share with the counts it rests on, so a reader can judge it."""
+    return {"count": count, "of": of, "share": round(count / of, 4) if of else None}
+
+
+def judged(rows: list[dict[str, Any]], step: str, deadline: str, now: datetime) -> tuple[int, int]:
+    """(met, decided) for one deadline: a warning counts once the step happened or its deadline
+    passed; it met the target when the step happened by the deadline. Warnings without that
+    deadline, or still within it with the step not yet done, are not judged."""
+    met = decided = 0
+    for r in rows:
+        due, done = r.get(deadline), r.get(step)
+        if due is None or (done is None and due > now):
+            continue
+        decided += 1
+        met += done is not None and done <= due
+    return met, decided
+
+
+def metrics(rows: list[dict[str, Any]], reasons: dict[str, int], now: datetime | None = None
+            ) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
     total = len(rows)
     unanswered = sum(1 for r in rows if not r["responded"])
+    ack_met, ack_of = judged(rows, "acknowledged_at", "acknowledge_by", now)
+    scene_met, scene_of = judged(rows, "on_scene_at", "on_scene_by", now)
+    endings: dict[str, int] = {}
+    for r in rows:
+        # closed: its outcome; otherwise open, expired (not yet resolved)
+        ending = r.get("outcome") or ("open" if r.get("status") in warning_svc.OPEN
+                                      else str(r.get("status")))
+        endings[ending] = endings.get(ending, 0) + 1
     return {
         "warnings": total,
         "unit": "minutes from warning to step",
@@ -232,20 +262,101 @@ def metrics(rows: list[dict[str, Any]], reasons: dict[str, int]) -> dict[str, An
             "count": unanswered,
             "share": round(unanswered / total, 4) if total else None,
         },
+        "acknowledged_within_target": share(ack_met, ack_of),
+        "on_scene_within_target": share(scene_met, scene_of),
+        "overdue": {
+            "acknowledgement_missed": share(ack_of - ack_met, ack_of),
+            "on_scene_missed": share(scene_of - scene_met, scene_of),
+            "escalated": sum(1 for r in rows if (r.get("escalation_level") or 0) > 0),
+        },
+        "endings": dict(sorted(endings.items())),
         "delay_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
 
 
-async def compute(
+GROUPS = ("field_office", "month", "rule", "severity", "source")
+
+
+def group_key(r: dict[str, Any], by: str) -> str:
+    if by == "field_office":
+        return r.get("assigned_to") or "(unassigned)"
+    if by == "month":
+        return r["created_at"].astimezone(UTC).strftime("%Y-%m")
+    return str(r.get(by) or "(none)")
+
+
+async def answered_in_period(
     session: AsyncSession,
     *,
     start: datetime | None,
     end: datetime | None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Warnings raised in a period and how each was answered: owner, deadlines, the first time
+    each step happened, whether each target was met, escalation, how it ended (the function
+    briefs and reports read)."""
+    now = datetime.now(UTC)
+    out = []
+    for r in await repo.metric_rows(session, start=start, end=end, bbox=bbox):
+        ack_met, ack_of = judged([r], "acknowledged_at", "acknowledge_by", now)
+        scene_met, scene_of = judged([r], "on_scene_at", "on_scene_by", now)
+        out.append({**{k: v for k, v in r.items() if k not in ("h3_cell",)},
+                    "acknowledged_in_time": bool(ack_met) if ack_of else None,
+                    "on_scene_in_time": bool(scene_met) if scene_of else None})
+    return out
+
+
+async def compute(
+    session: AsyncSession,
+    settings: Settings | None = None,
+    *,
+    start: datetime | None,
+    end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    by: str | None = None,
 ) -> dict[str, Any]:
+    """The figures missions report upward, each with its counts; by field office (owner), month,
+    rule, severity or source when asked."""
+    now = datetime.now(UTC)
     rows = await repo.metric_rows(session, start=start, end=end, bbox=bbox)
-    reasons = await repo.delay_reason_counts(session, start=start, end=end, bbox=bbox)
-    out = metrics(rows, reasons)
+    pairs = await repo.delay_reasons(session, start=start, end=end, bbox=bbox)
+    counts: dict[str, int] = {}
+    for _, reason in pairs:
+        counts[reason] = counts.get(reason, 0) + 1
+    out = metrics(rows, counts, now)
+    alerts = await repo.unanswered_alerts(session, start=start, end=end, bbox=bbox,
+                                          received_before=now - timedelta(hours=24))
+    out["alerts_without_warning_or_dismissal_24h"] = share(alerts["unanswered"], alerts["alerts"])
+    acks: dict[str, dict[str, int]] = {}
+    for a in await repo.acknowledgement_counts(session, start=start, end=end):
+        acks.setdefault(a["event"], {"queued": 0, "sent": 0, "failed": 0, "pending": 0})
+        acks[a["event"]]["queued"] += a["count"]
+        key = {"delivered": "sent"}.get(a["status"], a["status"])
+        acks[a["event"]][key] += a["count"]
+    out["community_acknowledgements"] = {
+        "sent": sum(v["sent"] for v in acks.values()),
+        "queued": sum(v["queued"] for v in acks.values()),
+        "failed": sum(v["failed"] for v in acks.values()),
+        "by_event": acks,
+    }
+    out["patrol_execution"] = (await patrol_execution(
+        session, start.date() if start else None, end.date() if end else None, by=None))["total"]
+    if by is not None:
+        by_warning: dict[Any, list[str]] = {}
+        for wid, reason in pairs:
+            by_warning.setdefault(wid, []).append(reason)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            groups.setdefault(group_key(r, by), []).append(r)
+        out["by"] = by
+        out["groups"] = []
+        for key in sorted(groups):
+            g = groups[key]
+            reasons: dict[str, int] = {}
+            for r in g:
+                for reason in by_warning.get(r["id"], []):
+                    reasons[reason] = reasons.get(reason, 0) + 1
+            out["groups"].append({"key": key, **metrics(g, reasons, now)})
     out["window"] = {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
