@@ -121,3 +121,30 @@ async def test_a_bad_period_is_refused(client, auth):
     assert r.json()["errors"][0]["pointer"] == "/query/end"
     r = await client.get("/api/v1/impact?start=2020-01-01&end=2025-01-01", headers=auth("analyst"))
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/query/start"
+
+
+async def test_a_reported_patrol_is_measured_in_its_cells_and_a_plan_not_gone_is_not(client, auth):
+    from tests.api.planning.test_patrols_api import PLAN, seed
+
+    await seed(client, auth)  # night attacks around Bambari in early March 2024
+    plan = (await client.post("/api/v1/patrol-plans", json={**PLAN, "save": True},
+                              headers=auth("operations"))).json()
+    went, *others = plan["tasks"]
+    url = f"/api/v1/patrol-plans/{plan['id']}/tasks/{{}}/report"
+    r = await client.post(url.format(went["id"]), headers=auth("operations"), json={
+        "status": "done", "started_at": "2024-03-11T18:00:00Z", "ended_at": "2024-03-11T23:00:00Z"})
+    assert r.status_code == 201, r.text
+    if others:
+        r = await client.post(url.format(others[0]["id"]), headers=auth("operations"),
+                              json={"status": "not_done", "reason": "road flooded"})
+        assert r.status_code == 201
+    out = (await client.get("/api/v1/impact?start=2024-03-01&end=2024-03-31",
+                            headers=auth("analyst"))).json()
+    assert out["treatments"] == {"responses": 0, "patrols": 1, "measured": 1}
+    [ev] = out["events"]
+    assert ev["kind"] == "patrol" and ev["task_id"] == went["id"] and ev["plan_id"] == plan["id"]
+    assert ev["desired_effect"] == went["desired_effect"] and ev["after_days_observed"] == 28
+    assert ev["target_cells"] and not set(ev["target_cells"]) & set(ev["comparison_cells"])
+    assert all(h3.get_resolution(c) == RES for c in ev["target_cells"] + ev["comparison_cells"])
+    assert ev["target_incidents"]["before"] >= 1  # the attacks the patrol was sent for
+    assert [g["desired_effect"] for g in out["by"]["desired_effect"]] == [went["desired_effect"]]
