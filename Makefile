@@ -7,11 +7,13 @@ PYTHON ?= python3
 .PHONY: run test setup venv db lint bench clean-db frontend run-ha test-ha
 
 run: setup  ## set everything up, load the bundled real data, serve on 127.0.0.1:$KINGA_PORT (8000)
+	bash scripts/install-products.sh
 	$(KINGA) seed
 	$(KINGA) serve --workers $${KINGA_WORKERS:-2}
 
 test: setup lint  ## set everything up, lint (ruff, mypy, import layers), then the whole test suite
 	bash scripts/install-chromium.sh
+	bash scripts/install-products.sh
 	$(VENV)/bin/pytest
 
 setup: venv db
@@ -45,8 +47,10 @@ lint: venv  ## ruff, mypy and the import-layer contracts of docs/architecture.md
 	$(VENV)/bin/mypy app
 	$(VENV)/bin/lint-imports
 
-bench: setup  ## benchmarks (not part of the test run)
-	$(VENV)/bin/python -m bench.bench_import
+BENCHES ?= bench_import bench_hotspots bench_alerts fault_alerts bench_patrols
+
+bench: setup  ## every benchmark, one after the other (not part of the test run); BENCHES=… picks some
+	@for b in $(BENCHES); do echo "== $$b"; $(VENV)/bin/python -m bench.$$b || exit 1; done
 
 clean-db:
 	-$(KINGA) db down

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -40,6 +43,33 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def _credential(header: str) -> str | None:
+    """The API token from `Authorization: Bearer <token>`, or from HTTP Basic with the token as
+    the password and any user name (QGIS and GDAL can send only Basic to an OGC API server).
+    None when the header carries neither. The token is never logged nor echoed."""
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _, colon, password = decoded.partition(":")
+        return password if colon and password else None
+    return None
+
+
+def _unauthorized(request: Request, detail: str) -> Unauthorized:
+    exc = Unauthorized(detail)
+    # Map clients (QGIS, GDAL) are offered Basic too; elsewhere a Basic challenge would make
+    # browsers pop up a login dialog over the map page's own token prompt.
+    if request.url.path.startswith("/ogc"):
+        exc.challenge = 'Bearer, Basic realm="kinga", charset="UTF-8"'
+    return exc
+
+
 async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
     """A session for reads that may come from a standby (issue 20, docs/scale-out.md): the read
     engine when KINGA_DATABASE_READ_URL is set and its server is within the lag limit, else the
@@ -56,16 +86,18 @@ ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 async def authenticate(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-    token_hash = hash_token(token.strip(), settings.token_pepper.get_secret_value())
+    token = _credential(request.headers.get("authorization", ""))
+    if token is None:
+        raise _unauthorized(request, "send an API token as 'Authorization: Bearer <token>' or as "
+                                     "the password of HTTP Basic authentication (any user name)")
+    token_hash = hash_token(token, settings.token_pepper.get_secret_value())
     principal = integration_principals.get(token_hash, settings.integration_auth_cache_s)
     if principal is None:
         found = await token_repo.find_active(session, token_hash)
-        if found is None:
-            raise Unauthorized("the token is unknown or revoked")
+        # The lookup is by keyed hash, so its timing says nothing about the token; the digest
+        # comparison is constant-time all the same.
+        if found is None or not hmac.compare_digest(found.token_hash, token_hash):
+            raise _unauthorized(request, "the token is unknown or revoked")
         principal = Principal(id=str(found.id), name=found.name, role=Role(found.role))
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)

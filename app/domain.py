@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -64,3 +66,21 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.approved: (Status.validated,),
     Status.rejected: (Status.entered, Status.validated),
 }
+
+
+@dataclass(frozen=True)
+class ThreatTerms:
+    """The parameters of the per-event threat terms (credibility, decay, harm, CRSV harm).
+
+    Their values are declared once, in `app.services.threat.score` (`threat_terms(settings)`);
+    this plain record is what crosses into the repositories, which render the same terms as SQL
+    (`app.repositories.sql_fragments`). A test on PostGIS holds the two renderings together."""
+
+    decay_scale_days: float
+    status_weight: Mapping[str, float]
+    grade_weight: Mapping[str, float]
+    harm_fatality: float
+    harm_injured: float
+    harm_children: float
+    harm_displaced_log: float
+    crsv_category: str

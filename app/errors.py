@@ -43,6 +43,7 @@ class Conflict(DomainError):
 
 class Unauthorized(DomainError):
     status, kind, title = 401, "unauthorized", "Authentication required"
+    challenge = "Bearer"  # the WWW-Authenticate value sent with the 401
 
 
 class Forbidden(DomainError):

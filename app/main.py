@@ -1,9 +1,10 @@
 """Application factory and the ONE lifespan that owns the process's state.
 
-The lifespan builds, in order: the engine and session factory (its commits wake the webhook
-dispatcher when they queued deliveries), the threat-layer cache budget, the webhook dispatcher,
-the alert triage worker (with an engine of its own: it runs on its own thread and loop) and the
-scheduler of periodic jobs; it stops them in reverse order. Nothing else starts background work
+The lifespan builds, in order: the threat-layer cache budget, the engine and session factory (its
+commits wake the webhook dispatcher when they queued deliveries), the standby read route, the
+webhook dispatcher, the alert triage worker (with an engine of its own: it runs on its own thread
+and loop), the scheduler of periodic jobs and the threat-layer warm-up (the in-process event
+store, loaded in the background); it stops them in reverse order. Nothing else starts background work
 or touches the lifespan. See docs/architecture.md.
 """
 
@@ -26,6 +27,7 @@ from app.middleware import BodyLimit
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
 from app.workers.scheduler import Scheduler
+from app.workers.threat_warmup import ThreatWarmup
 from app.workers.triage import TriageWorker
 from app.workers.webhooks import WebhookDispatcher
 
@@ -40,6 +42,7 @@ class Workers:
     triage: TriageWorker
     webhooks: WebhookDispatcher
     scheduler: Scheduler
+    threat_warmup: ThreatWarmup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,8 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         triage.start()
         scheduler = Scheduler(settings)
         scheduler.start(app.state.sessionmaker)
-        app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler)
+        threat_warmup = ThreatWarmup(settings)  # loads the event store in the background
+        threat_warmup.start(app.state.sessionmaker)
+        app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler,
+                                    threat_warmup=threat_warmup)
         app.state.alert_triage = triage
+        app.state.threat_warmup = threat_warmup
         # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
         # view: full collections then scan only request garbage, not a big heap (tail latency).
         gc.collect()
@@ -69,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await threat_warmup.stop()
             await scheduler.stop()
             await triage.stop()
             await dispatcher.stop()

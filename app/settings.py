@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     layer_cache_mb: int = Field(default=256, ge=1)
     hotspot_cache_mb: int | None = Field(default=None, ge=1)
 
+    # --- threat layer speed (issue 16) ---
+    # In-process event store (app/services/threat/event_store.py): the layer's columns of every
+    # counted incident, ~47 bytes each, kept current from the change log. It is held on the
+    # layer caches' one budget (layer_cache_mb; the caches get the rest) and may take at most
+    # this share of it; beyond, the layer aggregates in SQL. Off: always SQL.
+    threat_event_store: bool = True
+    threat_event_store_share: float = Field(default=0.75, gt=0, lt=1)
+    # The warm-up worker loads the store and computes these layers (analyst view, default
+    # window) at start-up and after writes the change log cannot bridge (imports); it checks
+    # every `threat_warm_poll_s` seconds.
+    threat_warm_resolutions: tuple[int, ...] = (6,)
+    threat_warm_poll_s: float = Field(default=5.0, gt=0)
+
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
     # clears the revoking process's cache at once; other processes refuse within this time).
@@ -185,6 +198,37 @@ class Settings(BaseSettings):
     impact_matches: int = Field(default=3, ge=1, le=20)
     impact_min_cells: int = Field(default=5, ge=1)
     impact_match_radius_km: float = Field(default=250.0, gt=0)
+
+    # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
+    # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
+    # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).
+    export_max_rows_in_memory: int = Field(default=50_000, ge=1)
+    export_batch_rows: int = Field(default=5_000, ge=100, le=100_000)
+    # Reporting effort (docs/scoring.md "Unwatched is not safe"): a cell's reports in the window
+    # against its own history (the mean of this many earlier windows of the same length) and
+    # against its ring-1 neighbours. Thin: fewer than `reporting_min_reports`, or below
+    # `reporting_thin_ratio` of either expectation (when that expectation is itself not thin).
+    reporting_history_windows: int = Field(default=4, ge=1, le=20)
+    reporting_min_reports: int = Field(default=2, ge=1)
+    reporting_thin_ratio: float = Field(default=0.5, gt=0, lt=1)
+    # Cursor-on-Target feed: hotspot cells of these levels at this resolution, valid this long.
+    cot_hotspot_levels: tuple[str, ...] = ("critical", "high")
+    cot_hotspot_res: int = Field(default=6, ge=4, le=9)
+    cot_hotspot_stale_hours: float = Field(default=24, gt=0)
+    # Briefs: the threat layer they read (resolution, window), the forecast horizon, when a
+    # warning without any response counts as overdue, and when scheduled briefs are generated
+    # (mission time: daily at this hour for the previous day; weekly on Monday for Mon-Sun).
+    brief_res: int = Field(default=6, ge=4, le=9)
+    brief_threat_window_days: int = Field(default=90, ge=7, le=3650)
+    brief_forecast_horizon_days: int = Field(default=28, ge=7, le=366)
+    # The forecast method briefs quote. `decay` ranks cells within 2 % of the shipped `count`
+    # model's PAI@1% in the backtest (60.08 vs 61.38, docs/forecast.md) at ~1/15 of its cost, so
+    # a brief asked for on the spot is ready in seconds; None quotes the shipped model.
+    brief_forecast_method: str | None = "decay"
+    brief_response_deadline_minutes: int = Field(default=60, ge=1)
+    brief_schedule_hour: int = Field(default=6, ge=0, le=23)
+    brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
+    brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
 
     # --- replication, read routing, the project's own HA cluster (issue 20) ---
     # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL

@@ -7,12 +7,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-
-from app import localdb
 from app.db import libpq_url
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import PROJECT_ROOT
+from tests.support.db import fresh_database
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 GED = PROJECT_ROOT / "geodata" / "ucdp-ged-v23.1-caf.geojson"
@@ -20,14 +17,7 @@ GED = PROJECT_ROOT / "geodata" / "ucdp-ged-v23.1-caf.geojson"
 
 def bench_database(name: str) -> str:
     """Create (fresh) and migrate a database for one benchmark on the configured server."""
-    base_url = localdb.resolve_url(Settings())
-    root, _, _ = base_url.rpartition("/")
-    localdb.ensure_database(libpq_url(f"{root}/postgres"), name, fresh=True)
-    url = f"{root}/{name}"
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
-    command.upgrade(cfg, "heads")
-    return libpq_url(url)
+    return libpq_url(fresh_database(name))
 
 
 def real_events() -> list[dict[str, Any]]:

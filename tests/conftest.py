@@ -11,39 +11,28 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 
-from app import localdb
 from app.cli.support import create_token
 from app.db import libpq_url
 from app.domain import Role
 from app.main import create_app
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
+from tests.support.db import fresh_database
 
 TEST_DB = os.environ.get("KINGA_TEST_DB", "kinga_test")
 KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, rest = url.rpartition("/")
-    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
-    return f"{base}/{name}{query}"
-
-
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    base = Settings()
-    base_url = localdb.resolve_url(base)
-    localdb.ensure_database(libpq_url(_with_db(base_url, "postgres")), TEST_DB, fresh=True)
-    url = _with_db(base_url, TEST_DB)
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()  # type: ignore[assignment]
-    command.upgrade(cfg, "heads")
-    # The rule scan and the overdue check run once at start-up and then only when a test runs
-    # them (scheduler.run_job): a scan in the middle of another test would add warnings to it.
+    url = fresh_database(TEST_DB)
+    # The threat layer's SQL path (tests/api/threat/test_event_store.py runs the event store);
+    # scheduled briefs off (the brief tests run the job themselves). The rule scan and the overdue
+    # check run once at start-up and then only when a test runs them (scheduler.run_job): a scan
+    # in the middle of another test would add warnings to it.
     # tests/api/warnings/test_loop_end_to_end.py runs its own app with them on short intervals.
     return Settings(database_url=url, environment="test", max_body_bytes=200_000,
+                    threat_event_store=False, brief_schedule=False,
                     rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600)
 
 

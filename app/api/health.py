@@ -9,6 +9,7 @@ from app.db import hosts_of
 from app.deps import SessionDep, SettingsDep
 from app.localdb import resolve_url
 from app.services.replication.status import database_status
+from app.services.threat import event_store
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
@@ -22,4 +23,7 @@ async def health(request: Request, session: SessionDep, settings: SettingsDep) -
         return problem_response(503, "unavailable", "Service temporarily unavailable", status.reason,
                                 instance=request.url.path, headers={"Retry-After": "2"},
                                 extra=status.body)
-    return json_response({"status": "ok", **status.body})
+    # The threat layer's event store (issue 16): "ready", "loading" (layers answered in SQL
+    # meanwhile) or "off".
+    return json_response({"status": "ok", **status.body,
+                          "threat_event_store": event_store.status()})

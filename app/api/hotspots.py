@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
 from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
-from app.schemas.hotspots import HotspotCollection, HotspotDetail
+from app.errors import InvalidInput
+from app.schemas.hotspots import HotspotCollection, HotspotDetail, HotspotSeries
 from app.services.auth import Principal
 from app.services.threat import tiles
 from app.services.threat.layer import HotspotQuery, cell_detail_json, layer_geojson, layer_tile
+from app.services.threat.series import SeriesQuery, level_series_json
 
 router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"])
 
@@ -34,13 +37,16 @@ def hotspot_query(
     min_level: Annotated[str | None, Query(pattern="^(low|medium|high|critical)$")] = None,
     min_grade: Annotated[str | None, Query(pattern="^[abc]$")] = None,
     pattern: Annotated[bool, Query(description="compute emerging hot-spot classes")] = True,
+    reporting: Annotated[bool, Query(description="add each cell's reporting effort and label "
+                                     "'low — thin reporting' (docs/scoring.md)")] = False,
 ) -> HotspotQuery:
     """Query parameters shared by the layer, the tiles and the OGC hotspot collection
     (resolution is added by each endpoint; the service validates the rest)."""
     return HotspotQuery(
         as_of=parse_instant(as_of, "as_of", end_of_day=True), window_days=window_days,
         start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
-        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern)
+        perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern,
+        with_reporting=reporting)
 
 
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
@@ -50,12 +56,44 @@ QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
             responses={200: {"model": HotspotCollection,
                              "content": {http.GEOJSON: {}}}})
 async def hotspots(
-    q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
+    request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
     res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
 ) -> Response:
     q.res, q.role = res, who.role
-    return Response(await layer_geojson(session, q, settings), media_type=http.GEOJSON)
+    gz = accepts_gzip(request)
+    return Response(await layer_geojson(session, q, settings, gzip=gz),
+                    media_type=http.GEOJSON, headers=encoding_headers(gz))
+
+
+@router.get("/series", summary="Time slider: per step, the cells whose threat level changed",
+            response_model=HotspotSeries)
+async def hotspot_series(
+    request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+    res: Annotated[int, Query(ge=4, le=9, description="H3 resolution")] = 6,
+    step_days: Annotated[int, Query(ge=1, le=366, description="days between steps")] = 7,
+) -> Response:
+    """Step k ends at start + k x step_days (up to end); each step is the layer of
+    `window_days` ending then (same filters and role rules, no emerging pattern). A step lists
+    only the cells whose level changed since the previous step (level null: left the layer)."""
+    if q.start is None or q.end is None:
+        missing = "start" if q.start is None else "end"
+        raise InvalidInput(f"{missing} is required", errors=[
+            {"pointer": f"/query/{missing}", "detail": "ISO 8601 date or date-time"}])
+    sq = SeriesQuery(start=q.start, end=q.end, step_days=step_days, layer=q)
+    q.res, q.role = res, who.role
+    gz = accepts_gzip(request)
+    return Response(await level_series_json(session, sq, settings, gzip=gz),
+                    media_type="application/json", headers=encoding_headers(gz))
+
+
+def accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+def encoding_headers(gz: bool) -> dict[str, str]:
+    return {"Vary": "Accept-Encoding", **({"Content-Encoding": "gzip"} if gz else {})}
 
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, require
 from app.domain import Role
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.services.auth import Principal
 from app.services.ogc import collections as svc
+from app.settings import Settings
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
 READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 Reader = Annotated[Principal, Depends(require(*READERS))]
 JSON = "application/json"
+SCHEMA = "application/schema+json"
+XML = "application/xml"
+QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 ]
 
 
@@ -44,23 +51,26 @@ def _format(f: str | None, accept: str | None) -> None:
                            errors=[{"pointer": "/query/f", "detail": "json or geojson"}])
 
 
-def _collection_id(collection_id: str) -> str:
-    if collection_id not in svc.COLLECTIONS:
-        raise NotFound(f"no collection {collection_id!r}; see /ogc/collections")
-    return collection_id
-
-
-async def _collection(request: Request, cid: str, session: ReadSessionDep, settings: SettingsDep,
-                      who: Principal) -> dict[str, Any]:
-    title, description = svc.COLLECTIONS[cid]
-    base = f"{_base(request)}/collections/{cid}"
+async def _collection(request: Request, c: svc.Collection, session: ReadSessionDep,
+                      ctx: svc.Context) -> dict[str, Any]:
+    base = f"{_base(request)}/collections/{c.id}"
     return {
-        "id": cid, "title": title, "description": description, "itemType": "feature",
+        "id": c.id, "title": c.title, "description": c.description, "itemType": "feature",
         "crs": [svc.CRS84], "storageCrs": svc.CRS84,
-        "extent": await svc.extent(session, cid, who.role, settings),
+        "extent": (await c.extent(session, ctx)).document(),
         "links": [_link(base, "self", JSON),
-                  _link(f"{base}/items", "items", http.GEOJSON, f"{title} (GeoJSON)")],
+                  _link(f"{base}/items", "items", http.GEOJSON, f"{c.title} (GeoJSON)"),
+                  _link(f"{base}/schema", "describedby", SCHEMA,
+                        f"schema of a feature ({c.geometry_type} geometry)"),
+                  # GDAL reads the geometry and field types from this one (rel spelt its way).
+                  _link(f"{base}/schema.xsd", "describedBy", XML,
+                        f"GML application schema ({c.geometry_type} geometry)"),
+                  _link(f"{base}/queryables", QUERYABLES, SCHEMA, "queryable properties")],
     }
+
+
+def _context(who: Principal, settings: Settings) -> svc.Context:
+    return svc.Context(who=who, settings=settings, now=_utcnow())
 
 
 @router.get("", summary="OGC API - Features landing page")
@@ -89,7 +99,8 @@ async def conformance(who: Reader) -> Response:
 @router.get("/collections", summary="Feature collections")
 async def collections(request: Request, session: ReadSessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
-    docs = [await _collection(request, cid, session, settings, who) for cid in svc.COLLECTIONS]
+    ctx = _context(who, settings)
+    docs = [await _collection(request, c, session, ctx) for c in svc.visible(who.role)]
     return http.json_response({
         "links": [_link(f"{_base(request)}/collections", "self", JSON)], "collections": docs})
 
@@ -97,8 +108,35 @@ async def collections(request: Request, session: ReadSessionDep, settings: Setti
 @router.get("/collections/{collection_id}", summary="One collection")
 async def collection(collection_id: str, request: Request, session: ReadSessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
-    cid = _collection_id(collection_id)
-    return http.json_response(await _collection(request, cid, session, settings, who))
+    c = svc.get(collection_id, who.role)
+    return http.json_response(await _collection(request, c, session, _context(who, settings)))
+
+
+@router.get("/collections/{collection_id}/schema", summary="JSON schema of a collection's features",
+            responses={200: {"content": {SCHEMA: {}}}})
+async def schema(collection_id: str, who: Reader) -> Response:
+    c = svc.get(collection_id, who.role)
+    return _schema_response(c.schema())
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Queryable properties",
+            responses={200: {"content": {SCHEMA: {}}}})
+async def queryables(collection_id: str, who: Reader) -> Response:
+    c = svc.get(collection_id, who.role)
+    doc = c.schema()
+    doc["$id"] = f"{c.id}/queryables"
+    return _schema_response(doc)
+
+
+@router.get("/collections/{collection_id}/schema.xsd",
+            summary="GML application schema of a collection's features (for GDAL)",
+            response_class=Response, responses={200: {"content": {XML: {}}}})
+async def gml_schema(collection_id: str, who: Reader) -> Response:
+    return Response(svc.get(collection_id, who.role).gml_schema(), media_type=XML)
+
+
+def _schema_response(doc: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(doc), media_type=SCHEMA)
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
@@ -109,16 +147,21 @@ async def items(
     datetime: Annotated[str | None, Query(description="instant or interval a/b, '..' open")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size; capped by the server")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-    res: Annotated[int, Query(ge=4, le=9, description="hotspots only: H3 resolution")] = 6,
+    res: Annotated[int | None, Query(ge=4, le=9, description="cell collections (hotspots, "
+                                     "forecast): H3 resolution")] = None,
+    horizon_days: Annotated[int | None, Query(ge=1, le=366, description="forecast: days "
+                                              "ahead")] = None,
     f: Annotated[str | None, Query(description="json or geojson")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    cid = _collection_id(collection_id)
+    c = svc.get(collection_id, who.role)
     _format(f, accept)
     start, end = svc.parse_datetime(datetime)
     lim = min(limit or settings.page_default, settings.page_max)
-    feats, matched = await svc.items(session, cid, role=who.role, settings=settings, bbox=bbox,
-                                     start=start, end=end, res=res, limit=lim, offset=offset)
+    q = svc.ItemsQuery(bbox=bbox, start=start, end=end, limit=lim, offset=offset, res=res,
+                       horizon_days=horizon_days)
+    page = await c.items(session, _context(who, settings), q)
+    feats, matched, cid = page.features, page.matched, c.id
     links = [_link(str(request.url), "self", http.GEOJSON)]
     if offset + len(feats) < matched:
         links.append(_link(str(request.url.include_query_params(offset=offset + lim, limit=lim)),
@@ -128,30 +171,37 @@ async def items(
                                                                 limit=lim)),
                            "prev", http.GEOJSON, "previous page"))
     links.append(_link(f"{_base(request)}/collections/{cid}", "collection", JSON))
+    extra: dict[str, Any] = {}
+    if page.window is not None:  # the window served (the default one when none was asked)
+        extra["window"] = {"start": page.window[0], "end": page.window[1]}
     return http.response(http.collection(
         feats, numberMatched=matched, numberReturned=len(feats),
-        timeStamp=_now(), links=links))
+        timeStamp=_now(), links=links, **extra))
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
             responses={200: {"content": {http.GEOJSON: {}}}})
 async def item(collection_id: str, feature_id: str, request: Request, session: ReadSessionDep,
                settings: SettingsDep, who: Reader,
-               datetime: Annotated[str | None, Query(description="hotspots: the window")] = None,
+               datetime: Annotated[str | None, Query(description="the window (cell "
+                                                     "collections) or date")] = None,
+               res: Annotated[int | None, Query(ge=4, le=9)] = None,
+               horizon_days: Annotated[int | None, Query(ge=1, le=366)] = None,
                f: Annotated[str | None, Query(description="json or geojson")] = None) -> Response:
-    cid = _collection_id(collection_id)
+    c = svc.get(collection_id, who.role)
     _format(f, None)
     start, end = svc.parse_datetime(datetime)
-    feat = await svc.item(session, cid, feature_id, who=who, settings=settings, start=start,
-                          end=end)
-    base = f"{_base(request)}/collections/{cid}"
+    q = svc.ItemsQuery(start=start, end=end, res=res, horizon_days=horizon_days)
+    feat = await c.item(session, _context(who, settings), feature_id, q)
+    base = f"{_base(request)}/collections/{c.id}"
     feat["links"] = [_link(str(request.url), "self", http.GEOJSON),
                      _link(base, "collection", JSON)]
     return http.response(feat)
 
 
-def _now() -> str:
-    from datetime import UTC
-    from datetime import datetime as dt
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
-    return dt.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+def _now() -> str:
+    return _utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -57,7 +57,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = ({"WWW-Authenticate": getattr(exc, "challenge", "Bearer")}
+                   if exc.status == 401 else None)
         return problem_response(
             exc.status, exc.kind, exc.title, exc.detail,
             instance=request.url.path, errors=exc.errors, headers=headers,

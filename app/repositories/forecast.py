@@ -9,15 +9,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Parent of the stored fine cell at resolution :res (bits 52-55 = res, lower digits = 7).
-_PARENT = (
-    "((h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
-    "| ((1::bigint << (3 * (15 - CAST(:res AS integer)))) - 1)"
-)
+from app.repositories.sql_fragments import h3_parent
 
 _EVENTS = text(f"""
 SELECT occurred_start AS occurred,
-       {_PARENT} AS cell,
+       {h3_parent('h3_cell', ':res')} AS cell,
        fatalities_best + injured + crsv_survivors AS harm,
        category, perpetrator_type, status, quality_grade, location_radius_m
 FROM incident

@@ -13,24 +13,17 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import Category
+from app.domain import Category, ThreatTerms
 from app.models import Incident
+from app.repositories import sql_fragments as sql
 from app.repositories.incidents import INCIDENT_COLUMNS
-from app.services.threat.score import WeightSpec
 
-PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
-          "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
-# date_part returns float8 (extract returns numeric, whose exp/ln are ~10x slower per row).
-AGE_DAYS = ("(date_part('epoch', CAST(:end AS timestamptz) - i.occurred_start)"
-            " / CAST(86400 AS float8))")
-CRED = ("(CASE i.status WHEN 'approved' THEN CAST(:w_approved AS float8) "
-        "WHEN 'validated' THEN CAST(:w_validated AS float8) ELSE CAST(:w_entered AS float8) END"
-        " * CASE i.quality_grade WHEN 'a' THEN CAST(:g_a AS float8) "
-        "WHEN 'b' THEN CAST(:g_b AS float8) ELSE CAST(:g_c AS float8) END)")
-HARM = ("(CAST(1 AS float8) + CAST(:h_fat AS float8) * i.fatalities_best"
-        " + CAST(:h_inj AS float8) * i.injured + CAST(:h_child AS float8) * i.children_affected"
-        " + CAST(:h_disp AS float8) * ln(CAST(1 AS float8) + i.displaced))")
-CRSV = "greatest(i.crsv_survivors, CASE WHEN i.category = :crsv_cat THEN 1 ELSE 0 END)::float8"
+PARENT = sql.h3_parent("i.h3_cell", ":res")
+AGE_DAYS = sql.age_days(":end", "i.occurred_start")
+CRED = sql.credibility("i")
+DECAY = sql.decay(AGE_DAYS)
+HARM = sql.event_harm("i")
+CRSV = sql.event_crsv("i")
 
 
 @dataclass
@@ -71,16 +64,8 @@ def _where(f: CellFilter, params: dict[str, Any]) -> str:
     return " AND ".join(conds)
 
 
-def _params(f: CellFilter, spec: WeightSpec) -> dict[str, Any]:
-    sw, gw = spec.status_weight, spec.grade_weight
-    return {
-        "res": f.res, "scale": spec.decay_scale_days, "step": f.step_days,
-        "w_approved": sw.get("approved", 0.0), "w_validated": sw.get("validated", 0.0),
-        "w_entered": sw.get("entered", 0.0),
-        "g_a": gw.get("a", 0.0), "g_b": gw.get("b", 0.0), "g_c": gw.get("c", 0.0),
-        "h_fat": spec.harm_fatality, "h_inj": spec.harm_injured, "h_child": spec.harm_children,
-        "h_disp": spec.harm_displaced_log, "crsv_cat": spec.crsv_category,
-    }
+def _params(f: CellFilter, terms: ThreatTerms) -> dict[str, Any]:
+    return {"res": f.res, "step": f.step_days, **sql.term_params(terms)}
 
 
 CATEGORY_COLUMNS = [c.value for c in Category]  # fixed vocabulary: safe as column names
@@ -103,7 +88,7 @@ class Sums:
     dirty: bool = False  # read by a transaction that has written: its version names no state
 
 
-async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, steps: int,
+async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, steps: int,
                     with_series: bool, with_perpetrators: bool, since: int | None = None) -> Sums:
     """One row per parent cell: counts, credible decayed sums, the trend numerator, a count per
     category (`cat_<code>`), every perpetrator name with its count (two arrays, most frequent
@@ -135,7 +120,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: WeightSpec, *, s
     sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
                  i.crsv_survivors AS crsv, {sign} AS sg,
-                 {CRED} AS c, exp(-{AGE_DAYS} / CAST(:scale AS float8)) AS d,
+                 {CRED} AS c, {DECAY} AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago

@@ -9,12 +9,14 @@ import h3
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-HARM = ("killing", "injury", "abduction", "sexual_violence")
+from app.repositories.sql_fragments import h3_parent
+
+# Violations of civilians' physical integrity (the `violations` counter), not the threat layer's
+# per-event `harm` (app/services/threat/score.py).
+VIOLATION_CATEGORIES = ("killing", "injury", "abduction", "sexual_violence")
 HUMANITARIAN = ("attack_on_peacekeepers", "looting_destruction")
 
-# Parent cell at :res by bit arithmetic on the stored res-9 index (see app.services.geo.h3cells).
-PARENT = ("((i.h3_cell & ~(15::bigint << 52)) | (CAST(:res AS bigint) << 52)) "
-          "| ((1::bigint << (3 * (15 - CAST(:res AS int)))) - 1)")
+PARENT = h3_parent("i.h3_cell", ":res")
 
 PROFILE_SQL = f"""
 SELECT {PARENT} AS cell,
@@ -29,7 +31,7 @@ SELECT {PARENT} AS cell,
        count(*) AS incidents,
        count(*) FILTER (WHERE i.occurred_start > :ongoing_since) AS recent,
        count(*) FILTER (WHERE i.occurred_start > :violation_since
-                        AND i.category = ANY(:harm)) AS violations,
+                        AND i.category = ANY(:violation_categories)) AS violations,
        count(*) FILTER (WHERE i.status = 'entered') AS unverified,
        coalesce(sum(i.displaced), 0) AS displaced,
        coalesce(sum(i.crsv_survivors), 0)
@@ -50,7 +52,8 @@ async def cell_profiles(session: AsyncSession, *, res: int, until: datetime, win
     params = {"res": res, "until": until, "since": until - timedelta(days=window_days),
               "ongoing_since": until - timedelta(days=ongoing_days),
               "violation_since": until - timedelta(days=violation_days),
-              "harm": list(HARM), "humanitarian": list(HUMANITARIAN), "tz": utc_offset_hours}
+              "violation_categories": list(VIOLATION_CATEGORIES),
+              "humanitarian": list(HUMANITARIAN), "tz": utc_offset_hours}
     out: dict[str, dict[str, Any]] = {}
     for row in (await session.execute(text(PROFILE_SQL), params)).mappings():
         cell = h3.int_to_str(int(row["cell"]))

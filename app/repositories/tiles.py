@@ -37,3 +37,32 @@ async def mvt(session: AsyncSession, z: int, x: int, y: int, *, layer: str, exte
                                            "z": z, "x": x, "y": y, "mlat": MERCATOR_LAT,
                                            **features})).first()
     return bytes(row[0]) if row is not None and row[0] is not None else b""
+
+
+INCIDENT_MVT_SQL = text("""
+SELECT ST_AsMVT(m, :layer, :extent, 'geom') FROM (
+    SELECT i.id::text AS id, i.category, to_char(i.occurred_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+               AS occurred, i.status, i.quality_grade, i.fatalities_best, i.crsv_survivors,
+           i.location_radius_m,
+           ST_AsMVTGeom(ST_Transform(i.location, 3857), ST_TileEnvelope(:z, :x, :y), :extent,
+                        :buffer, true) AS geom
+    FROM incident i
+    WHERE i.location && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
+      AND abs(ST_Y(i.location)) < :mlat
+      AND i.status = ANY(:statuses)
+      AND (CAST(:start AS timestamptz) IS NULL OR i.occurred_start >= CAST(:start AS timestamptz))
+      AND (CAST(:end AS timestamptz) IS NULL OR i.occurred_start <= CAST(:end AS timestamptz))
+    ORDER BY i.occurred_start DESC, i.id DESC
+    LIMIT :max_features
+) m WHERE m.geom IS NOT NULL""")
+
+
+async def incident_mvt(session: AsyncSession, z: int, x: int, y: int, *, layer: str, extent: int,
+                       buffer: int, statuses: list[str], start: Any, end: Any,
+                       max_features: int) -> bytes:
+    """One tile of incident points (newest first, at most max_features), encoded by PostGIS."""
+    row = (await session.execute(INCIDENT_MVT_SQL, {
+        "layer": layer, "extent": extent, "buffer": buffer, "z": z, "x": x, "y": y,
+        "margin": buffer / extent, "mlat": MERCATOR_LAT, "statuses": statuses, "start": start,
+        "end": end, "max_features": max_features})).first()
+    return bytes(row[0]) if row is not None and row[0] is not None else b""

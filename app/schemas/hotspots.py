@@ -74,3 +74,23 @@ class HotspotDetail(BaseModel):
     categories: list[CategoryCount]
     perpetrators: list[PerpetratorCount]
     incidents: list[dict[str, Any]] | None = Field(description="absent for partners")
+
+
+class LevelChange(BaseModel):
+    cell: str
+    level: Literal["low", "medium", "high", "critical"] | None = Field(
+        description="the cell's level from this step on; null: it left the layer")
+
+
+class SeriesStep(BaseModel):
+    as_of: str
+    changes: list[LevelChange]
+
+
+class HotspotSeries(BaseModel):
+    resolution: int
+    start: str
+    end: str
+    step_days: int
+    window_days: int
+    steps: list[SeriesStep]

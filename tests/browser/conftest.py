@@ -6,10 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +20,7 @@ from app.domain import Role
 from app.services.incidents.import_pipeline import import_file
 from app.settings import PROJECT_ROOT, Settings
 from tests.conftest import KEEP_TABLES
+from tests.support.server import ServerDied, served_app
 
 CHROMIUM = os.environ.get("KINGA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,12 +36,6 @@ LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$")
 
 needs_chromium = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not "
                                     "installed (make test runs scripts/install-chromium.sh)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -68,39 +59,14 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 def live_server(settings: Settings) -> Iterator[str]:
     """`uvicorn app.main:app` on 127.0.0.1:<free port>; yields its base URL once /health answers."""
     assert settings.database_url is not None
-    port = _free_port()
-    env = {**os.environ, "KINGA_DATABASE_URL": settings.database_url.get_secret_value(),
-           "KINGA_ENVIRONMENT": "test"}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "server.log").open("wb")
-    # create_app() reads the settings from this environment; fixed argv, no shell.
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log,  # noqa: S603
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
     try:
-        while True:  # readiness poll, not a timing assertion
-            if proc.poll() is not None:
-                pytest.fail(f"the service exited with {proc.returncode}; "
-                            f"see {ARTIFACTS / 'server.log'}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the service did not become ready")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        # Scheduled briefs off, as in the in-process app (tests/conftest.py).
+        with served_app(settings.database_url.get_secret_value(), ARTIFACTS / "server.log",
+                        env={"KINGA_BRIEF_SCHEDULE": "false"},
+                        ready_within_s=STARTUP_DEADLINE_S) as (base, _proc):
+            yield base
+    except ServerDied as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -1,33 +1,228 @@
-"""OGC API - Features collections (incidents, hotspots): extents, pages and single items, as the
-caller's role may see them. Link building stays in the router (it is HTTP shaping)."""
+"""OGC API - Features: the registry of feature collections.
+
+Each collection is an object (`Collection`) that declares what map clients need before they read
+a feature — title, geometry type, temporal and spatial extent, the window served when a client
+asks for none, the roles that may read it, the JSON schema of its properties — and answers pages
+and single items as the caller's role may see them. The router holds no per-collection branch: it
+looks the collection up here. A new layer is one module in this package that subclasses
+`Collection` and calls `register(...)` (every module of the package is imported by `catalogue()`).
+Link building stays in the router (it is HTTP shaping).
+"""
 
 from __future__ import annotations
 
-import uuid
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role, Status
-from app.errors import InvalidInput, NotFound
-from app.repositories import incidents as incident_repo
-from app.repositories import ogc as repo
-from app.repositories.incidents import IncidentFilter
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.schemas.params import parse_instant
 from app.services.auth import Principal
-from app.services.geo import geojson
-from app.services.geo.h3cells import cell_polygon
-from app.services.incidents.records import present, read
-from app.services.threat.layer import HotspotQuery, parse_cell, threat_layer
 from app.settings import Settings
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-COLLECTIONS = {
-    "incidents": ("Incidents", "Graded incidents against civilians (points), newest first."),
-    "hotspots": ("Threat hotspots", "H3 hexagons with threat scores for a time window "
-                 "(query `res` 4-9, default 6; `datetime` interval, default the last 90 days)."),
-}
+TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
+STAFF = (Role.admin, Role.analyst, Role.operations)
+# JSON-schema types of feature properties
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+NUM: dict[str, Any] = {"type": "number"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asks, under which settings, at what time."""
+
+    who: Principal
+    settings: Settings
+    now: datetime
+
+    @property
+    def role(self) -> Role:
+        return self.who.role
+
+    @property
+    def approved_only(self) -> bool:
+        return self.role == Role.partner and self.settings.partner_approved_only
+
+    def statuses(self) -> list[str] | None:
+        return [Status.approved.value] if self.approved_only else None
+
+
+@dataclass
+class ItemsQuery:
+    """The items request: `start`/`end` are None when the client gave no `datetime` (then the
+    collection's default window applies)."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+    res: int | None = None           # H3 resolution (cell collections)
+    horizon_days: int | None = None  # forecast horizon
+
+    @property
+    def has_datetime(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+@dataclass
+class Extent:
+    bbox: tuple[float, float, float, float] | None
+    start: datetime | None
+    end: datetime | None  # None with start set: open-ended (still going on)
+
+    def document(self) -> dict[str, Any]:
+        t1 = self.start.isoformat() if self.start else None
+        t2 = self.end.isoformat() if self.end else None
+        return {"spatial": {"bbox": [list(self.bbox or WORLD)], "crs": CRS84},
+                "temporal": {"interval": [[t1, t2]], "trs": TRS}}
+
+
+@dataclass
+class Page:
+    features: list[dict[str, Any]]
+    matched: int
+    window: tuple[datetime | None, datetime | None] | None = None  # the window served
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Collection:
+    """One OGC API - Features collection. Subclasses set the class attributes and implement
+    `extent`, `items` and `item`; `default_window` says what `items` serves without `datetime`."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    geometry_type: ClassVar[str]  # GeoJSON type of every feature's geometry
+    readers: ClassVar[tuple[Role, ...]] = READERS
+    # Query parameters beyond the core ones (bbox, datetime, limit, offset) this collection reads.
+    parameters: ClassVar[tuple[str, ...]] = ()
+    # JSON-schema `properties` of the features (the /schema and /queryables documents).
+    properties: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def check_role(self, role: Role) -> None:
+        if role not in self.readers:
+            raise Forbidden(f"the {role.value} role may not read the {self.id} collection")
+
+    async def extent(self, session: AsyncSession, ctx: Context) -> Extent:
+        raise NotImplementedError
+
+    async def default_window(self, session: AsyncSession, ctx: Context
+                             ) -> tuple[datetime | None, datetime | None]:
+        """The window served when the client gives no `datetime` (None, None: everything)."""
+        return None, None
+
+    async def items(self, session: AsyncSession, ctx: Context, q: ItemsQuery) -> Page:
+        raise NotImplementedError
+
+    async def item(self, session: AsyncSession, ctx: Context, feature_id: str, q: ItemsQuery
+                   ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def window(self, session: AsyncSession, ctx: Context, q: ItemsQuery
+                     ) -> tuple[datetime | None, datetime | None]:
+        """The client's `datetime`, else the default window."""
+        if q.has_datetime:
+            return q.start, q.end
+        return await self.default_window(session, ctx)
+
+    def schema(self) -> dict[str, Any]:
+        """JSON schema of a feature (OGC API - Features Part 5 style): the geometry with its
+        declared type and role, then the properties."""
+        geometry = {"x-ogc-role": "primary-geometry",
+                    "format": "geometry-" + self.geometry_type.lower(),
+                    "title": self.geometry_type}
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": self.id, "title": self.title, "type": "object",
+                "properties": {"geometry": geometry, **self.properties}}
+
+
+    def gml_schema(self) -> str:
+        """The same declaration as a GML application schema (XML Schema): GDAL's OAPIF driver
+        reads the layer's geometry type and field types from a `describedBy` link of type
+        application/xml, so an empty collection still opens as Point or Polygon."""
+        name = self.id.replace("-", "_")
+        rows = [f'<xs:element name="geometry" type="gml:{GML_GEOMETRY[self.geometry_type]}" '
+                'minOccurs="0"/>']
+        for prop, spec in self.properties.items():
+            rows.append(f'<xs:element name="{prop}" type="{_xsd_type(spec)}" minOccurs="0" '
+                        'nillable="true"/>')
+        body = "\n        ".join(rows)
+        return f"""<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:gml="http://www.opengis.net/gml/3.2"
+           xmlns:kinga="urn:kinga:ogc" targetNamespace="urn:kinga:ogc"
+           elementFormDefault="qualified">
+  <xs:element name="{name}" type="kinga:{name}Type" substitutionGroup="gml:AbstractFeature"/>
+  <xs:complexType name="{name}Type">
+    <xs:complexContent>
+      <xs:extension base="gml:AbstractFeatureType">
+        <xs:sequence>
+        {body}
+        </xs:sequence>
+      </xs:extension>
+    </xs:complexContent>
+  </xs:complexType>
+</xs:schema>
+"""
+
+
+GML_GEOMETRY = {"Point": "PointPropertyType", "Polygon": "PolygonPropertyType",
+                "MultiPolygon": "MultiSurfacePropertyType", "LineString": "LineStringPropertyType"}
+
+
+def _xsd_type(spec: dict[str, Any]) -> str:
+    if spec.get("type") == "integer":
+        return "xs:integer"
+    if spec.get("type") == "number":
+        return "xs:double"
+    if spec.get("type") == "boolean":
+        return "xs:boolean"
+    return {"date-time": "xs:dateTime", "date": "xs:date"}.get(spec.get("format", ""), "xs:string")
+
+
+_REGISTRY: dict[str, Collection] = {}
+_LOADED = False
+
+
+def register(collection: Collection) -> Collection:
+    if collection.id in _REGISTRY:
+        raise ValueError(f"collection {collection.id!r} is registered twice")
+    _REGISTRY[collection.id] = collection
+    return collection
+
+
+def catalogue() -> dict[str, Collection]:
+    """Every registered collection, in registration (module name) order."""
+    global _LOADED
+    if not _LOADED:
+        from app.services import ogc as package
+
+        for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if mod.name != "collections":
+                importlib.import_module(f"{package.__name__}.{mod.name}")
+        _LOADED = True
+    return _REGISTRY
+
+
+def visible(role: Role) -> list[Collection]:
+    return [c for c in catalogue().values() if role in c.readers]
+
+
+def get(collection_id: str, role: Role) -> Collection:
+    found = catalogue().get(collection_id)
+    if found is None:
+        raise NotFound(f"no collection {collection_id!r}; see /ogc/collections")
+    found.check_role(role)
+    return found
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
@@ -46,74 +241,13 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
     return start, end
 
 
-def _statuses(role: Role, settings: Settings) -> list[str] | None:
-    if role == Role.partner and settings.partner_approved_only:
-        return [Status.approved.value]
-    return None
+def bbox_of(e: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    if e.get("x1") is None:
+        return None
+    return (float(e["x1"]), float(e["y1"]), float(e["x2"]), float(e["y2"]))
 
 
-async def extent(session: AsyncSession, collection: str, role: Role, settings: Settings
-                 ) -> dict[str, Any]:
-    e = await repo.incident_extent(session, _statuses(role, settings))
-    bbox = ([e["x1"], e["y1"], e["x2"], e["y2"]] if e["x1"] is not None
-            else [-180.0, -90.0, 180.0, 90.0])
-    t1 = e["t1"].isoformat() if e["t1"] else None
-    t2 = e["t2"].isoformat() if e["t2"] and collection == "incidents" else None
-    return {"spatial": {"bbox": [bbox], "crs": CRS84},
-            "temporal": {"interval": [[t1, t2]],
-                         "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}}
-
-
-def _incident_feature(row: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in row.items() if k not in ("longitude", "latitude", "id")}
-    return geojson.point_feature(str(row["id"]), row["longitude"], row["latitude"], props)
-
-
-def hotspot_feature(cell: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "id": cell["cell"], "geometry": cell_polygon(cell["cell"]),
-            "properties": cell}
-
-
-async def items(session: AsyncSession, collection: str, *, role: Role, settings: Settings,
-                bbox: tuple[float, float, float, float] | None, start: datetime | None,
-                end: datetime | None, res: int, limit: int, offset: int
-                ) -> tuple[list[dict[str, Any]], int]:
-    """One page of features and the number matched."""
-    if collection == "incidents":
-        f = IncidentFilter(bbox=bbox, start=start, end=end, statuses=_statuses(role, settings))
-        rows = await repo.incident_items(session, f, limit=limit, offset=offset)
-        matched = await incident_repo.count(session, f)
-        return [_incident_feature(present(r, None, role) | {"longitude": r["longitude"],
-                                                            "latitude": r["latitude"]})
-                for r in rows], matched
-    cells = await threat_layer(session, _hotspot_query(res, bbox, role, start, end), settings)
-    return [hotspot_feature(c) for c in cells[offset:offset + limit]], len(cells)
-
-
-def _hotspot_query(res: int, bbox: tuple[float, float, float, float] | None, role: Role,
-                   start: datetime | None, end: datetime | None) -> HotspotQuery:
-    q = HotspotQuery(res=res, bbox=bbox, role=role, start=start, end=end)
-    if start is not None and end is None:
-        q.end = datetime.now(UTC)
-    elif end is not None and start is None:  # the default window, ending there
-        q.start, q.end, q.as_of = None, None, end
-    return q
-
-
-async def item(session: AsyncSession, collection: str, feature_id: str, *, who: Principal,
-               settings: Settings, start: datetime | None = None, end: datetime | None = None
-               ) -> dict[str, Any]:
-    role = who.role
-    if collection == "incidents":
-        try:
-            ident = uuid.UUID(feature_id)
-        except ValueError:
-            raise NotFound(f"no incident with id {feature_id}") from None
-        return _incident_feature(await read(session, ident, who))
-    _, res = parse_cell(feature_id)
-    cells = await threat_layer(session, _hotspot_query(res, None, role, start, end), settings)
-    found = next((c for c in cells if c["cell"] == feature_id), None)
-    if found is None:
-        raise NotFound(f"no hotspot {feature_id} in this time window")
-    return hotspot_feature(found)
-
+def utc(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -31,6 +31,7 @@ class Budget:
         self.caches: list[LRU[Any]] = []
         self.tick = itertools.count()
         self.configured: tuple[int, int] | None = None
+        self.reserved = 0  # bytes held outside the caches on this budget (the event store)
 
     @property
     def used(self) -> int:
@@ -42,9 +43,16 @@ class Budget:
             self.max_bytes = max_bytes
             self.fit()
 
+    def reserve(self, nbytes: int) -> None:
+        """Hold `nbytes` of the budget outside the caches (the threat event store): the caches
+        shrink to the rest, so both together stay within the one budget."""
+        with self.lock:
+            self.reserved = nbytes
+            self.fit()
+
     def fit(self) -> None:  # caller holds the lock
         used = sum(c.bytes for c in self.caches)
-        while used > self.max_bytes:
+        while used > self.max_bytes - self.reserved:
             oldest = min((c for c in self.caches if len(c)), key=lambda c: c.oldest_stamp(), default=None)
             if oldest is None:
                 return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -56,12 +57,45 @@ class Scored:
             found = self.features[row] = feature_bytes(self.items[row])
         return found
 
+    def features_of(self, rows: list[int]) -> list[bytes]:
+        """Serialised features of these rows; the missing ones are serialised in one call."""
+        todo = [r for r in rows if self.features[r] is None]
+        for r, made in zip(todo, features_bytes([self.items[r] for r in todo]), strict=True):
+            self.features[r] = made
+        return [self.features[r] for r in rows]  # type: ignore[misc]
+
+
+@lru_cache(maxsize=262_144)
+def geometry_bytes(cell: str) -> orjson.Fragment:
+    """A cell's RFC 7946 geometry, serialised once (hexagons never change)."""
+    return orjson.Fragment(orjson.dumps(cell_polygon(cell)))
+
+
+def _feature(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "id": item["cell"], "geometry": geometry_bytes(item["cell"]),
+            "properties": item}
+
 
 def feature_bytes(item: dict[str, Any]) -> bytes:
     """One scored cell as a serialised GeoJSON Feature (id = the H3 cell)."""
-    return orjson.dumps({"type": "Feature", "id": item["cell"],
-                         "geometry": cell_polygon(item["cell"]), "properties": item},
-                        default=str, option=_JSON_OPTS)
+    return orjson.dumps(_feature(item), default=str, option=_JSON_OPTS)
+
+
+_SEPARATOR = b'},{"type":"Feature",'
+
+
+def features_bytes(items: list[dict[str, Any]]) -> list[bytes]:
+    """`feature_bytes` of many items with one orjson call (per-call overhead was most of the
+    cost), split between features: `},{"type":"Feature",` cannot occur inside a JSON string,
+    whose quotes are escaped."""
+    if len(items) < 2:
+        return [feature_bytes(i) for i in items]
+    body = orjson.dumps([_feature(i) for i in items], default=str, option=_JSON_OPTS)
+    parts = body[1:-1].split(_SEPARATOR)
+    assert len(parts) == len(items)
+    last = len(parts) - 1
+    return [(b"" if k == 0 else b'{"type":"Feature",') + part + (b"" if k == last else b"}")
+            for k, part in enumerate(parts)]
 
 
 def _weigh(s: Scored) -> int:
@@ -73,20 +107,61 @@ _SCORED: LRU[Scored] = layer_cache(256, _weigh)
 
 
 def _top_categories(cats: np.ndarray) -> list[list[dict[str, Any]]]:
-    """Per row the three most frequent categories (ties by name), from the count matrix."""
+    """Per row the three most frequent categories (ties by name), from the count matrix. Rows
+    with the same counts share one (immutable) list: most cells have a handful of incidents."""
     names = repo.CATEGORY_COLUMNS
+    if not len(cats):
+        return []
+    rows, where = np.unique(cats, axis=0, return_inverse=True)
     alpha = np.argsort(np.argsort(names))  # rank of each column's name
-    order = np.argsort(-cats * len(names) + alpha[None, :], axis=1)[:, :3]
-    counts = np.take_along_axis(cats, order, axis=1).tolist()
-    return [[{"category": names[j], "incidents": n} for j, n in zip(o, c, strict=True) if n > 0]
-            for o, c in zip(order.tolist(), counts, strict=True)]
+    order = np.argsort(-rows * len(names) + alpha[None, :], axis=1)[:, :3]
+    counts = np.take_along_axis(rows, order, axis=1).tolist()
+    lists = [[{"category": names[j], "incidents": n} for j, n in zip(o, c, strict=True) if n > 0]
+             for o, c in zip(order.tolist(), counts, strict=True)]
+    return [lists[i] for i in where.ravel().tolist()]
+
+
+def _by_count_then_name(kv: tuple[str, int]) -> tuple[int, str]:
+    return -kv[1], kv[0]
 
 
 def _top_perpetrators(perps: list[dict[str, int]] | None, n: int) -> list[list[dict[str, Any]]]:
     if perps is None:
         return [[] for _ in range(n)]
-    return [[{"name": k, "incidents": v} for k, v in
-             sorted(p.items(), key=lambda kv: (-kv[1], kv[0]))[:3]] for p in perps]
+    out: list[list[dict[str, Any]]] = []
+    for p in perps:
+        size = len(p)
+        if size == 1:
+            ((k, v),) = p.items()
+            out.append([{"name": k, "incidents": v}])
+        elif size == 2:  # the common case (a dyad): no sort
+            (k1, v1), (k2, v2) = p.items()
+            if v2 > v1 or (v2 == v1 and k2 < k1):
+                k1, v1, k2, v2 = k2, v2, k1, v1
+            out.append([{"name": k1, "incidents": v1}, {"name": k2, "incidents": v2}])
+        elif size == 0:
+            out.append([])
+        else:
+            out.append([{"name": k, "incidents": v}
+                        for k, v in sorted(p.items(), key=_by_count_then_name)[:3]])
+    return out
+
+
+_CELL_STR: dict[int, str] = {}
+
+
+def _cell_strings(cells: list[int]) -> list[str]:
+    """H3 strings of integer cells (cells never change: kept, up to a bound)."""
+    if len(_CELL_STR) > 1_000_000:
+        _CELL_STR.clear()
+    get = _CELL_STR.get
+    out = []
+    for c in cells:
+        found = get(c)
+        if found is None:
+            found = _CELL_STR[c] = to_str(c)
+        out.append(found)
+    return out
 
 
 def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *, res: int,
@@ -105,9 +180,10 @@ def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *
     scored = scoring.score_cells(col("harm"), col("crsv_harm"), col("likelihood"), vul, settings)
     counts = [np.rint(col(k)).astype(np.int64).tolist() for k in ("incidents", "fatalities", "crsv")]
     columns = [
-        [to_str(c) for c in cell_ids], [res] * n, *(scored[k] for k in SCORED_KEYS), *counts,
+        _cell_strings(cell_ids), [res] * n, *(scored[k] for k in SCORED_KEYS), *counts,
         _top_categories(sums.cats[rows]),
-        _top_perpetrators(None if sums.perps is None else [sums.perps[i] for i in rows], n),
+        ([sums.top_perps[i] for i in rows.tolist()] if sums.top_perps is not None else
+         _top_perpetrators(None if sums.perps is None else [sums.perps[i] for i in rows], n)),
         scoring.trends(col("trend_num"), steps, step_days), [patterns[i] for i in rows],
     ]
     return [dict(zip(ITEM_KEYS, v, strict=True)) for v in zip(*columns, strict=True)]

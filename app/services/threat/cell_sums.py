@@ -13,15 +13,15 @@ The result is exact up to floating-point summation order (a few ulps); counts ar
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from app.domain import ThreatTerms
 from app.repositories import hotspots as repo
 from app.services.threat.cache import LRU, layer_cache
-from app.services.threat.score import WeightSpec
 
 NUMERIC = ("incidents", "fatalities", "crsv", "likelihood", "harm", "crsv_harm", "trend_num")
 COL = {name: i for i, name in enumerate(NUMERIC)}
@@ -37,6 +37,9 @@ class LayerSums:
     series: np.ndarray | None    # float64 (n, steps): credible count per step, oldest first
     perps: list[dict[str, int]] | None  # per cell: perpetrator name -> incidents
     version: int | None
+    # Per cell the three most frequent perpetrators, when the producer computed them already
+    # (the event store does, vectorised); else they are derived from `perps`.
+    top_perps: list[list[dict[str, Any]]] | None = None
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -95,7 +98,7 @@ class LayerSums:
                 perps[i] = {k: v for k, v in changed.items() if v > 0}
         assert values is not None and cats is not None
         keep = values[:, COL["incidents"]] > 0
-        return LayerSums(cells[keep], values[keep], cats[keep],
+        return LayerSums(cells[keep], values[keep], cats[keep],  # top_perps: derived again
                          None if series is None else series[keep],
                          None if perps is None else [p for p, k in zip(perps, keep, strict=True)
                                                      if k],
@@ -110,13 +113,16 @@ def _weigh(s: LayerSums) -> int:
 
 _SUMS: LRU[LayerSums] = layer_cache(256, _weigh)
 # How requests were answered (observability and tests): from the log, or by a full aggregation.
-STATS = {"delta": 0, "full": 0}
+STATS = {"delta": 0, "store": 0, "full": 0}
 
 
-async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spec: WeightSpec, *,
-                     steps: int, with_series: bool, with_perpetrators: bool) -> LayerSums:
+async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spec: ThreatTerms, *,
+                     steps: int, with_series: bool, with_perpetrators: bool,
+                     from_store: Callable[[], Awaitable[LayerSums | None]] | None = None
+                     ) -> LayerSums:
     """The query's per-cell sums now: cached base + logged delta when the log bridges the gap,
-    else a full aggregation (which becomes the new base). `key=None`: no cache at all."""
+    else the in-process event store (`from_store`, None when it cannot answer exactly), else a
+    full aggregation in SQL. The result becomes the new base. `key=None`: no cache at all."""
     shape: dict[str, Any] = {"steps": steps, "with_series": with_series,
                              "with_perpetrators": with_perpetrators}
     base = _SUMS.get(key) if key is not None else None
@@ -132,6 +138,11 @@ async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spe
                     delta.rows, steps, with_series=with_series,
                     with_perpetrators=with_perpetrators, version=delta.version))
             return _kept(key, sums, delta.version, delta.dirty)
+    if from_store is not None:
+        stored = await from_store()
+        if stored is not None and stored.version is not None:
+            STATS["store"] += 1
+            return _kept(key, stored, stored.version, False)
     STATS["full"] += 1
     full = await repo.cell_sums(session, f, spec, **shape)
     sums = LayerSums.from_rows(full.rows, steps, with_series=with_series,

@@ -19,7 +19,7 @@ from itertools import chain
 import numpy as np
 from h3.api import basic_int as h3i
 from scipy import sparse
-from scipy.stats import false_discovery_control, norm
+from scipy.stats import norm
 
 NO_PATTERN = "no pattern"
 HOT_CLASSES = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
@@ -72,9 +72,21 @@ def gi_star(values: np.ndarray, w: sparse.csr_matrix) -> np.ndarray:
 def significant(z: np.ndarray, alpha: float) -> np.ndarray:
     """Bins significant after a per-step Benjamini-Hochberg false-discovery-rate correction."""
     p = 2.0 * norm.sf(np.abs(z))
-    out = np.zeros_like(z, dtype=bool)
-    for t in range(z.shape[1]):
-        out[:, t] = false_discovery_control(p[:, t], method="bh") <= alpha
+    return bh_adjusted(p) <= alpha
+
+
+def bh_adjusted(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values of each column at once: scipy's
+    `false_discovery_control(method="bh")` (p_(i) m / i, cumulative minimum from the largest,
+    clipped to 1), vectorised over columns (one call per step cost ~4 ms each)."""
+    m = p.shape[0]
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, axis=0, kind="stable")
+    ps = np.take_along_axis(p, order, axis=0) * (m / np.arange(1, m + 1, dtype=np.float64))[:, None]
+    ps = np.minimum.accumulate(ps[::-1], axis=0)[::-1]
+    out = np.empty_like(ps)
+    np.put_along_axis(out, order, np.clip(ps, 0.0, 1.0), axis=0)
     return out
 
 

@@ -1,8 +1,9 @@
 """Threat score of an H3 cell: likelihood x impact, credibility-weighted, precision-aware.
 
-The database sums the per-event terms defined here (see `WeightSpec`, which the repository turns
-into bound parameters); this module turns those per-cell sums into a 0-100 score, a level and a
-protection tier. The reasons for every choice are in docs/scoring.md.
+The per-event terms (credibility, decay, harm, CRSV harm) and their parameters are defined here
+(`threat_terms`); the repository renders the same terms into SQL (app/repositories/
+sql_fragments.py) and the event store evaluates them over arrays. This module also turns per-cell
+sums into a 0-100 score, a level and a protection tier. The reasons for every choice are in docs/scoring.md.
 
 Laws the tests check: each event adds a non-negative term, so adding an incident or harm never
 lowers a score; the decay is monotone in age; sums do not depend on insertion order; a parent
@@ -11,12 +12,11 @@ cell's sums are the sums of its children's.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from app.domain import ThreatTerms
 from app.settings import Settings
 
 LEVELS = ("low", "medium", "high", "critical")
@@ -33,47 +33,72 @@ HARM_DISPLACED_LOG = 0.5
 CRSV_CATEGORY = "sexual_violence"
 
 
-@dataclass(frozen=True)
-class WeightSpec:
-    """Everything the database needs to compute per-event weights (bound as parameters)."""
-
-    decay_scale_days: float
-    status_weight: dict[str, float]
-    grade_weight: dict[str, float]
-    harm_fatality: float = HARM_FATALITY
-    harm_injured: float = HARM_INJURED
-    harm_children: float = HARM_CHILDREN
-    harm_displaced_log: float = HARM_DISPLACED_LOG
-    crsv_category: str = CRSV_CATEGORY
+def threat_terms(settings: Settings) -> ThreatTerms:
+    """The one definition of the per-event terms' parameters: the weights that are settings
+    (decay scale, status and grade weights) and the harm coefficients above. The repository
+    renders the same terms into SQL from this record (app/repositories/sql_fragments.py)."""
+    return ThreatTerms(decay_scale_days=settings.threat_decay_scale_days,
+                       status_weight=dict(settings.threat_status_weight),
+                       grade_weight=dict(settings.threat_grade_weight),
+                       harm_fatality=HARM_FATALITY, harm_injured=HARM_INJURED,
+                       harm_children=HARM_CHILDREN, harm_displaced_log=HARM_DISPLACED_LOG,
+                       crsv_category=CRSV_CATEGORY)
 
 
-def weight_spec(settings: Settings) -> WeightSpec:
-    return WeightSpec(decay_scale_days=settings.threat_decay_scale_days,
-                      status_weight=dict(settings.threat_status_weight),
-                      grade_weight=dict(settings.threat_grade_weight))
+# Former name, kept for callers outside the threat package.
+weight_spec = threat_terms
+WeightSpec = ThreatTerms
 
 
-# --- the per-event terms (the SQL in repositories/hotspots.py computes the same) ---------------
+# --- the per-event terms (sql_fragments renders the same; a PostGIS test holds them together) --
+# Each takes numbers or numpy arrays alike (the event store evaluates them over arrays).
 
-def credibility(status: str, grade: str, spec: WeightSpec) -> float:
+def credibility(status: Any, grade: Any, spec: ThreatTerms) -> Any:
     """Rejected information weighs nothing; unvalidated and low-grade information weighs less."""
-    if status == "rejected":
-        return 0.0
-    return spec.status_weight.get(status, 0.0) * spec.grade_weight.get(grade, 0.0)
+    if isinstance(status, str):
+        if status == "rejected":
+            return 0.0
+        return spec.status_weight.get(status, 0.0) * spec.grade_weight.get(grade, 0.0)
+    status, grade = np.asarray(status), np.asarray(grade)
+    sw = np.zeros(status.shape)
+    gw = np.zeros(grade.shape)
+    for name, w in spec.status_weight.items():
+        if name != "rejected":
+            sw[status == name] = w
+    for name, w in spec.grade_weight.items():
+        gw[grade == name] = w
+    return sw * gw
 
 
-def decay(age_days: float, spec: WeightSpec) -> float:
-    return math.exp(-max(age_days, 0.0) / spec.decay_scale_days)
+# Past this, exp(-x) is 0 in float8 (PostgreSQL raises instead; the SQL returns 0 there too).
+EXP_UNDERFLOW = 745.0
 
 
-def event_harm(fatalities: int, injured: int, children: int, displaced: int,
-               spec: WeightSpec) -> float:
-    return (1.0 + spec.harm_fatality * fatalities + spec.harm_injured * injured
-            + spec.harm_children * children + spec.harm_displaced_log * math.log1p(displaced))
+def decay(age_days: Any, spec: ThreatTerms) -> Any:
+    """exp(-age / scale) for age >= 0 (1 for an event dated after the window's end), 0 where it
+    underflows (windows of a century)."""
+    x = np.maximum(np.asarray(age_days, dtype=np.float64), 0.0) / spec.decay_scale_days
+    out = np.where(x < EXP_UNDERFLOW, np.exp(-np.minimum(x, EXP_UNDERFLOW)), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
-def event_crsv(category: str, crsv_survivors: int, spec: WeightSpec) -> float:
-    return float(max(crsv_survivors, 1 if category == spec.crsv_category else 0))
+def event_harm(fatalities: Any, injured: Any, children: Any, displaced: Any,
+               spec: ThreatTerms) -> Any:
+    """Harm of one event ("harm" everywhere in the threat layer): 1 + weighted casualties +
+    log-scaled displacement. Forecasts count `casualties` instead (app/repositories/forecast.py)."""
+    out = (1.0 + spec.harm_fatality * np.asarray(fatalities, dtype=np.float64)
+           + spec.harm_injured * np.asarray(injured, dtype=np.float64)
+           + spec.harm_children * np.asarray(children, dtype=np.float64)
+           + spec.harm_displaced_log * np.log1p(np.asarray(displaced, dtype=np.float64)))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def event_crsv(category: Any, crsv_survivors: Any, spec: ThreatTerms) -> Any:
+    """Survivors of sexual violence; an event of the CRSV category counts at least one."""
+    if isinstance(category, str):
+        return float(max(int(crsv_survivors), 1 if category == spec.crsv_category else 0))
+    floor = (np.asarray(category) == spec.crsv_category).astype(np.float64)
+    return np.maximum(np.asarray(crsv_survivors, dtype=np.float64), floor)
 
 
 def max_radius_m(res: int, settings: Settings) -> float:

@@ -72,7 +72,7 @@ async def test_the_reporter_hears_the_alert_was_received_then_that_help_was_sent
             "type": "quick_reaction_force", "dispatched_at": datetime.now(UTC).isoformat()})
         await triage_now(client)
         assert len(gw.of("alert.dispatched")) == 2
-        log = (await client.get(f"/api/v1/warnings/deliveries?channel=community_ack",
+        log = (await client.get("/api/v1/warnings/deliveries?channel=community_ack",
                                 headers=auth("admin"))).json()["items"]
         assert len(log) == 4 and {d["status"] for d in log} == {"delivered"}
         assert all("to" not in str(d) and SENDER not in str(d) for d in log)

@@ -136,3 +136,20 @@ async def test_a_report_links_the_incidents_the_patrol_found(client, auth):
                                 "reason": "turned back at the river", "incident_ids": [found]},
                           headers=auth("operations"))
     assert r.status_code == 201 and r.json()["incident_ids"] == [found]
+
+
+async def test_the_weekly_brief_reports_patrol_execution_from_saved_plans(client, auth):
+    await seed(client, auth)
+    plan = await _saved(client, auth)
+    first = plan["tasks"][0]
+    r = await client.post(f"/api/v1/patrol-plans/{plan['id']}/tasks/{first['id']}/report",
+                          headers=auth("operations"), json={"status": "done",
+                                                            "started_at": "2024-03-11T18:00:00Z"})
+    assert r.status_code == 201
+    doc = (await client.get("/api/v1/briefs", params={"period": "week", "as_of": "2024-03-13"},
+                            headers=auth("analyst"))).json()
+    [section] = [s for s in doc["content"]["sections"] if s["id"] == "patrols"]
+    said = section["statements"][0]["text"]
+    n = len(plan["tasks"])
+    assert said.startswith(f"Of {n} planned patrol task") and "1 were done" in said
+    assert f"{n - 1} unreported" in said

@@ -20,6 +20,31 @@ ENDPOINTS = [
     ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
     ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
     ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/hotspots/series?res=6&start=2024-01-01&end=2024-03-01&step_days=7", None,
+     {"admin", "analyst", "operations", "partner"}),
+    # products (issue 18)
+    ("GET", "/api/v1/exports/incidents", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/exports/hotspots?as_of=2024-03-31", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/cot", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/information-requirements", None, {"admin", "analyst", "operations"}),
+    ("POST", "/api/v1/information-requirements",
+     {"question": "Where are civilians being killed?", "categories": ["killing"],
+      "frequency_days": 7, "owner_section": "jmac",
+      "area": {"type": "Polygon", "coordinates": [[[18, 4], [19, 4], [19, 5], [18, 5], [18, 4]]]}},
+     {"admin", "analyst"}),
+    ("GET", "/api/v1/information-requirements/gaps", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/reporting-effort", None, {"admin", "analyst", "operations"}),
+    ("GET", "/api/v1/incidents/tiles/8/140/126.mvt", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/briefs?as_of=2024-03-03&charts=false", None,
+     {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/briefs", {"as_of": "2024-03-03"}, {"admin", "analyst"}),
+    ("GET", "/api/v1/briefs/records", None, {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/api/v1/briefs/{brief}", None, {"admin", "analyst", "operations", "partner"}),
+    ("GET", "/ogc/collections/warnings/schema.xsd", None, {"admin", "analyst", "operations"}),
+    ("GET", "/ogc/collections/bases/queryables", None,
+     {"admin", "analyst", "operations", "partner"}),
 ]
 
 
@@ -30,7 +55,12 @@ async def _approved_incident(client, auth):
     return iid
 
 
-async def _call(client, method, path, body, headers):
+async def _call(client, method, path, body, headers, auth=None):
+    if "{brief}" in path:  # a kept partner edition, which every reader may open
+        kept = await client.post("/api/v1/briefs", json={"as_of": "2024-03-03",
+                                                         "edition": "partner"},
+                                 headers=auth("analyst"))
+        path = path.replace("{brief}", kept.json()["id"])
     if path == "/api/v1/imports":
         files = {"file": ("x.csv", b"event_id_cnty,event_date\n", "text/csv")}
         return await client.post(path, data={"source": "acled"}, files=files, headers=headers)
@@ -45,7 +75,7 @@ async def test_role_matrix(client, auth, role, method, path, body, allowed):
     if path.endswith(("/validate", "/reject")):
         iid = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
     headers = auth(role) if role else {}
-    r = await _call(client, method, path.format(id=iid), body, headers)
+    r = await _call(client, method, path.replace("{id}", iid), body, headers, auth)
     if role is None:
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     elif role not in allowed:

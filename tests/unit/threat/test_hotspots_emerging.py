@@ -86,3 +86,16 @@ def test_a_new_cluster_on_the_cube_is_a_new_hot_spot():
     patterns = emerging.emerging_patterns(cells, series, k=1, alpha=0.05)
     assert patterns[cells.index(h3.str_to_int(centre))] == "new hot spot"
     assert set(patterns) <= set(emerging.PATTERNS)
+
+
+def test_vectorised_fdr_equals_scipy_per_step():
+    from scipy.stats import false_discovery_control
+
+    from app.services.threat.emerging import bh_adjusted
+
+    rng = np.random.default_rng(4)
+    p = rng.uniform(0, 1, (300, 12)) ** 3
+    p[:5] = 1e-6  # ties
+    got = bh_adjusted(p)
+    for t in range(p.shape[1]):
+        assert np.allclose(got[:, t], false_discovery_control(p[:, t], method="bh"), rtol=1e-12)
