@@ -71,13 +71,18 @@ def summarise(targets: list[CellObs], comparison: list[CellObs], min_cells: int)
     }
     if len(targets) < min_cells or len(comparison) < min_cells:
         out.update(suppressed=True, reason=f"fewer than {min_cells} target or comparison cells",
-                   target=None, comparison=None, difference_in_differences=None)
+                   target=None, comparison=None, prior_gap_per_30d=None,
+                   difference_in_differences=None)
         return out
     out["suppressed"] = False
     for name, cells in (("target", targets), ("comparison", comparison)):
         out[name] = {m: {"before_per_30d": round(_mean([c.rate(m, "before") for c in cells]), 4),
                          "after_per_30d": round(_mean([c.rate(m, "after") for c in cells]), 4)}
                      for m in MEASURES}
+    # How alike the groups were before: a large gap means the comparison is weak (the targets
+    # were busier, and busy cells calm down anyway).
+    out["prior_gap_per_30d"] = round(out["target"]["incidents"]["before_per_30d"]
+                                     - out["comparison"]["incidents"]["before_per_30d"], 4)
     out["difference_in_differences"] = {
         m: round(_mean([c.rate(m, "after") - c.rate(m, "before") for c in targets])
                  - _mean([c.rate(m, "after") - c.rate(m, "before") for c in comparison]), 4)

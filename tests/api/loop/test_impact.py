@@ -97,6 +97,7 @@ async def test_enough_responses_give_a_difference_in_differences_by_field_office
     assert overall["suppressed"] is False and overall["n_target_cells"] == 5
     assert overall["target_incidents"] == {"before": 10, "after": 0}
     assert overall["target"]["incidents"]["after_per_30d"] == 0
+    assert overall["prior_gap_per_30d"] >= 0  # targets at least as busy before as their matches
     # targets fell, their matches rose: the association is negative
     assert overall["difference_in_differences"]["incidents"] < 0
     assert overall["difference_in_differences"]["harm"] < 0
