@@ -31,9 +31,11 @@ def settings() -> Settings:
     # check run once at start-up and then only when a test runs them (scheduler.run_job): a scan
     # in the middle of another test would add warnings to it.
     # tests/api/warnings/test_loop_end_to_end.py runs its own app with them on short intervals.
+    # Partners read sanitised warnings (the mission shares them); a test turns that off.
     return Settings(database_url=url, environment="test", max_body_bytes=200_000,
                     threat_event_store=False, brief_schedule=False,
-                    rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600)
+                    rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600,
+                    partner_warnings_shared=True)
 
 
 @pytest.fixture(scope="session")

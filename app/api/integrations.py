@@ -8,9 +8,15 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.schemas.alerts import IntegrationCreate, IntegrationUpdate
+from app.schemas.alerts import (
+    IntegrationCreate,
+    IntegrationCreated,
+    IntegrationList,
+    IntegrationRevoked,
+    IntegrationUpdate,
+)
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
 
@@ -21,6 +27,8 @@ router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
     "",
     status_code=201,
     summary="Register an integration; its token and signing secret are shown once",
+    response_model=IntegrationCreated,
+    responses={409: {"description": "An integration with this name exists"}},
 )
 async def create(
     body: IntegrationCreate,
@@ -40,6 +48,8 @@ async def create(
         ack_url=body.ack_url,
         acknowledge_reporters=body.acknowledge_reporters,
         allow_private_targets=settings.webhook_allow_private_targets,
+        mission=(await body_scope(session, settings, who, body.mission)).code
+        if body.mission else None,
     )
     return json_response(
         {
@@ -69,12 +79,13 @@ async def update(
         allow_private_targets=settings.webhook_allow_private_targets))
 
 
-@router.get("", summary="Registered integrations (no secrets)")
+@router.get("", summary="Registered integrations (no secrets)", response_model=IntegrationList)
 async def listing(session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response({"items": await svc.listing(session)})
 
 
-@router.post("/{name}/revoke", summary="Revoke an integration and its token")
+@router.post("/{name}/revoke", summary="Revoke an integration and its token",
+             response_model=IntegrationRevoked)
 async def revoke(
     name: str, session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]
 ) -> Response:

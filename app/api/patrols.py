@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.schemas.patrols import PatrolPlanSave
+from app.openapi import alternatives
+from app.schemas.patrols import PatrolPlan, PatrolPlanSave, PlanningCollection
 from app.services.auth import Principal
 from app.services.patrols import records
 
@@ -20,7 +21,8 @@ PLANNERS = (Role.admin, Role.analyst, Role.operations)
 
 
 @router.post("", summary="Plan patrols for a horizon from the dated threat picture "
-             "(\"save\": true keeps it as a record: 201 with its id)")
+             "(\"save\": true keeps it as a record: 201 with its id)",
+             response_model=PatrolPlan, responses=alternatives(PatrolPlan, PlanningCollection))
 async def create_plan(body: PatrolPlanSave, session: SessionDep, settings: SettingsDep,
                       who: Annotated[Principal, Depends(require(*PLANNERS))],
                       f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
@@ -31,7 +33,8 @@ async def create_plan(body: PatrolPlanSave, session: SessionDep, settings: Setti
     `"save": true`: then the plan is kept (versioned with `supersedes`, with its parameters and
     the data version of the threat layer it used), answered with 201 and its `id`, and its tasks
     take patrol reports. `?f=geojson` returns the task cells as one FeatureCollection."""
-    result = await records.plan(session, body, settings, who)
+    scope = await body_scope(session, settings, who, body.mission, body.aor)
+    result = await records.plan(session, body, settings, who, scope)
     status = 201 if body.save else 200
     if http.wants_geojson(f, accept):
         feats = []

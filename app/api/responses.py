@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Role
-from app.schemas.alerts import ResponseCreate, ResponseUpdate
+from app.schemas.alerts import ResponseCreate, ResponseMetrics, ResponseRecorded, ResponseUpdate
 from app.services.auth import Principal
 from app.services.warnings import responses as svc
 
@@ -25,6 +25,8 @@ RESPONDERS = (Role.admin, Role.analyst, Role.operations)
     "/warnings/{warning_id}/responses",
     status_code=201,
     summary="Record a response (acknowledges the warning; a real response marks it responded)",
+    response_model=ResponseRecorded,
+    responses={409: {"description": "The warning is closed, cancelled or expired"}},
 )
 async def add_response(
     warning_id: uuid.UUID,
@@ -60,6 +62,7 @@ async def update_response(
     "scene within target, overdue and escalated, endings, delay reasons, alerts with no warning "
     "and no dismissal after 24 h, community acknowledgements sent, patrol execution; each with "
     "its counts, overall and by=field_office|month|rule|severity|source",
+    response_model=ResponseMetrics,
 )
 async def metrics(
     session: SessionDep,

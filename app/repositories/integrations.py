@@ -41,6 +41,7 @@ async def insert_integration(
     actor: str,
     ack_url: str | None = None,
     acknowledge_reporters: bool = True,
+    mission: str | None = None,
 ) -> uuid.UUID:
     area = (
         func.ST_SetSRID(func.ST_GeomFromGeoJSON(orjson.dumps(area_geojson).decode()), 4326)
@@ -61,6 +62,7 @@ async def insert_integration(
                 created_by=actor,
                 ack_url=ack_url,
                 acknowledge_reporters=acknowledge_reporters,
+                mission_code=mission,
             )
             .returning(Integration.id)
         )

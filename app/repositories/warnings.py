@@ -494,3 +494,8 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
            for i, lvl in (await session.execute(ack)).all()]
     out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
     return out
+async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:
+    """Record the mission a scan raised these warnings for."""
+    if ids and mission is not None:
+        await session.execute(update(EarlyWarning).where(EarlyWarning.id.in_(ids))
+                              .values(mission_code=mission))

@@ -109,6 +109,7 @@ async def create(
     ack_url: str | None = None,
     acknowledge_reporters: bool = True,
     allow_private_targets: bool = False,
+    mission: str | None = None,
 ) -> NewIntegration:
     formats = check_formats(formats)
     if ack_url is not None:
@@ -137,6 +138,7 @@ async def create(
         actor=actor,
         ack_url=ack_url,
         acknowledge_reporters=acknowledge_reporters,
+        mission=mission,
     )
     await audit.record(
         session,
@@ -145,7 +147,8 @@ async def create(
         object_type="integration",
         object_id=str(new_id),
         after={"name": name, "formats": formats, "require_signature": require_signature,
-               "ack_url": ack_url, "acknowledge_reporters": acknowledge_reporters},
+               "ack_url": ack_url, "acknowledge_reporters": acknowledge_reporters,
+               "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)

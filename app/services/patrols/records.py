@@ -50,8 +50,8 @@ def _task_row(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def plan(session: AsyncSession, body: PatrolPlanSave, settings: Settings, who: Principal
-               ) -> dict[str, Any]:
+async def plan(session: AsyncSession, body: PatrolPlanSave, settings: Settings, who: Principal,
+               scope: Any = None) -> dict[str, Any]:
     """Compute the plan; keep it when asked (`save`), as a new series or the next version."""
     request = PatrolPlanSave.model_validate(body.model_dump(exclude={"save", "supersedes"}))
     previous = None
@@ -67,7 +67,7 @@ async def plan(session: AsyncSession, body: PatrolPlanSave, settings: Settings, 
                            f"{previous['superseded_by']}",
                            errors=[{"pointer": "/body/supersedes", "detail": "not the latest version"}])
     position = await version_repo.log_position(session) if body.save else None
-    result = await planning.plan(session, request, settings, who.role)
+    result = await planning.plan(session, request, settings, who.role, scope)
     if not body.save:
         return result
     parameters = request.model_dump(mode="json", exclude={"save", "supersedes"})

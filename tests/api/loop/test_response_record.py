@@ -154,3 +154,19 @@ async def test_partners_and_integrations_record_nothing(client, auth, conn):
                               headers=auth(role))
         assert r.status_code == 403
     assert writes(conn) == before
+
+
+async def test_partners_read_sanitised_warnings_only_where_the_mission_shares_them(
+        client, auth, conn, settings, monkeypatch):
+    wid, _ = await _warning(client, auth, conn)
+    got = (await client.get(f"/api/v1/warnings/{wid}", headers=auth("partner")))
+    assert got.status_code == 200
+    p = got.json()["properties"]
+    for hidden in ("assigned_to", "responses", "alert_ids", "incident_ids"):
+        assert hidden not in p, hidden
+    monkeypatch.setattr(settings, "partner_warnings_shared", False)
+    for url in ("/api/v1/warnings", f"/api/v1/warnings/{wid}"):
+        r = await client.get(url, headers=auth("partner"))
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+        r = await client.get(url, headers=auth("integration"))
+        assert r.status_code == 403  # integrations never read warnings
