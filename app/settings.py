@@ -214,6 +214,45 @@ class ProductSettings(BaseSettings):
 
     model_config = _CONFIG
 
+    # --- response loop: owners, deadlines, scans, acknowledgements, patrol records, impact (issue 15) ---
+    # The scheduler applies the threat-level, emerging-pattern and staff sexual-violence rules to
+    # what changed since its last run (the incident change log), this often; and to everything
+    # every rule_full_scan_hours (emerging classes also move as weeks pass with no new incident).
+    rule_scan_minutes: float = Field(default=1.0, gt=0)
+    rule_full_scan_hours: float = Field(default=24.0, gt=0)
+    # The threat layer the scans read (resolution and window of the hotspot rules).
+    rule_scan_res: int = Field(default=6, ge=4, le=9)
+    rule_scan_window_days: int = Field(default=90, ge=7, le=3650)
+    # A staff-recorded sexual-violence incident raises a warning when it happened this recently.
+    incident_warning_hours: float = Field(default=72, gt=0)
+    # Deadlines per CAP urgency: minutes to acknowledge, and minutes of notice before a unit
+    # leaves (the on-scene target is raised + notice + the travel time of the owner's fastest
+    # mode); None = no on-scene target. Immediate: the quick reaction force's 15 minutes.
+    response_deadlines: dict[str, dict[str, float | None]] = {
+        "Immediate": {"acknowledge_minutes": 15, "notice_minutes": 15},
+        "Expected": {"acknowledge_minutes": 60, "notice_minutes": 240},
+        "Future": {"acknowledge_minutes": 1440, "notice_minutes": 2880},
+        "Past": {"acknowledge_minutes": 1440, "notice_minutes": None},
+        "Unknown": {"acknowledge_minutes": 60, "notice_minutes": None},
+    }
+    # The scheduler looks for missed deadlines this often; each missed deadline raises the
+    # warning one escalation level (webhook subscriptions of that level hear of it).
+    overdue_check_s: float = Field(default=30, gt=0)
+    escalation_level_names: tuple[str, ...] = ("owner", "sector", "mission headquarters")
+    # Community acknowledgements: language of the message when the alert names none.
+    ack_default_language: str = "en"
+    # Humanitarian partners read sanitised warnings only where the mission shares them.
+    partner_warnings_shared: bool = False
+    # Impact (difference in differences): windows before and after a response or patrol, the
+    # resolution of target and comparison cells, comparison cells per target, and the fewest
+    # target cells a reported figure may rest on (fewer: suppressed).
+    impact_before_days: int = Field(default=28, ge=1, le=365)
+    impact_after_days: int = Field(default=28, ge=1, le=365)
+    impact_res: int = Field(default=7, ge=4, le=9)
+    impact_matches: int = Field(default=3, ge=1, le=20)
+    impact_min_cells: int = Field(default=5, ge=1)
+    impact_match_radius_km: float = Field(default=250.0, gt=0)
+
     # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
     # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
     # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).

@@ -15,6 +15,7 @@ from app.schemas.alerts import (
     IntegrationCreated,
     IntegrationList,
     IntegrationRevoked,
+    IntegrationUpdate,
 )
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
@@ -44,6 +45,9 @@ async def create(
         require_signature=body.require_signature,
         section=body.section,
         area_geojson=body.area,
+        ack_url=body.ack_url,
+        acknowledge_reporters=body.acknowledge_reporters,
+        allow_private_targets=settings.webhook_allow_private_targets,
         mission=(await body_scope(session, settings, who, body.mission)).code
         if body.mission else None,
     )
@@ -54,9 +58,25 @@ async def create(
             "formats": new.formats,
             "token": new.token,
             "signing_secret": new.signing_secret,
+            "ack_url": body.ack_url,
+            "acknowledge_reporters": body.acknowledge_reporters,
         },
         status=201,
     )
+
+
+@router.patch("/{name}", summary="Set where reporters' acknowledgements go (ack_url) or opt out")
+async def update(
+    name: str,
+    body: IntegrationUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+) -> Response:
+    changes = body.model_dump(exclude_unset=True)
+    return json_response(await svc.set_acknowledgements(
+        session, name, changes=changes, actor=who.actor,
+        allow_private_targets=settings.webhook_allow_private_targets))
 
 
 @router.get("", summary="Registered integrations (no secrets)", response_model=IntegrationList)

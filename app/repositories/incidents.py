@@ -118,3 +118,11 @@ async def add_report(session: AsyncSession, incident_id: uuid.UUID, report: dict
     return (await session.execute(
         insert(Report).values(**report, incident_id=incident_id).returning(Report.id)
     )).scalar_one()
+
+
+async def existing_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these incident ids exist (rejected ones included: a link records what was said)."""
+    if not ids:
+        return set()
+    stmt = select(Incident.id).where(Incident.id.in_(ids))
+    return set((await session.execute(stmt)).scalars())

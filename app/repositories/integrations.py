@@ -39,6 +39,8 @@ async def insert_integration(
     section: str,
     area_geojson: dict[str, Any] | None,
     actor: str,
+    ack_url: str | None = None,
+    acknowledge_reporters: bool = True,
     mission: str | None = None,
 ) -> uuid.UUID:
     area = (
@@ -58,6 +60,8 @@ async def insert_integration(
                 section=section,
                 area=area,
                 created_by=actor,
+                ack_url=ack_url,
+                acknowledge_reporters=acknowledge_reporters,
                 mission_code=mission,
             )
             .returning(Integration.id)
@@ -100,3 +104,10 @@ async def outside_area(session: AsyncSession, integration_id: uuid.UUID, alert_i
         "AND i.area IS NOT NULL AND a.location IS NOT NULL"
     )
     return bool((await session.execute(stmt, {"iid": integration_id, "aid": alert_id})).scalar())
+
+
+async def update_integration(session: AsyncSession, integration_id: uuid.UUID, values: dict[str, Any]
+                             ) -> None:
+    if values:
+        await session.execute(update(Integration).where(Integration.id == integration_id)
+                              .values(**values))

@@ -77,8 +77,9 @@ async def seed_week(client: Any, auth: Any, conn: Any) -> dict[str, Any]:
         (BUSY[1], BUSY[0], created + timedelta(hours=72), created)).fetchone()[0]
     conn.execute(
         "INSERT INTO warning_response (warning_id, type, acknowledged_at, dispatched_at, "
-        "on_scene_at, outcome, delay_reasons, created_by) VALUES (%s, 'patrol', %s, %s, %s, "
-        "'Patrol deployed; market calm', ARRAY['road_or_access_denied'], 't')",
+        "on_scene_at, outcome, outcome_note, delay_reasons, created_by) VALUES (%s, 'patrol', "
+        "%s, %s, %s, 'deterred', 'Patrol deployed; market calm', ARRAY['road_or_access_denied'], "
+        "'t')",
         (wid, created + timedelta(minutes=12), created + timedelta(minutes=40),
          created + timedelta(minutes=95)))
     unanswered = conn.execute(

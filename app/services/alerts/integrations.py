@@ -106,9 +106,14 @@ async def create(
     require_signature: bool = True,
     section: str = "civil_affairs",
     area_geojson: dict[str, Any] | None = None,
+    ack_url: str | None = None,
+    acknowledge_reporters: bool = True,
+    allow_private_targets: bool = False,
     mission: str | None = None,
 ) -> NewIntegration:
     formats = check_formats(formats)
+    if ack_url is not None:
+        await check_ack_url(ack_url, allow_private_targets)
     if section not in {s.value for s in Section}:
         raise InvalidInput(
             f"unknown section {section!r}",
@@ -131,6 +136,8 @@ async def create(
         section=section,
         area_geojson=area_geojson,
         actor=actor,
+        ack_url=ack_url,
+        acknowledge_reporters=acknowledge_reporters,
         mission=mission,
     )
     await audit.record(
@@ -140,10 +147,53 @@ async def create(
         object_type="integration",
         object_id=str(new_id),
         after={"name": name, "formats": formats, "require_signature": require_signature,
+               "ack_url": ack_url, "acknowledge_reporters": acknowledge_reporters,
                "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)
+
+
+async def check_ack_url(url: str, allow_private: bool) -> None:
+    """The gateway URL obeys the rules of webhook targets (public addresses unless allowed)."""
+    from app.services.warnings.webhooks import check_target
+
+    try:
+        await check_target(url, allow_private)
+    except InvalidInput as exc:
+        raise InvalidInput.at("/body/ack_url", exc.detail) from None
+
+
+async def set_acknowledgements(
+    session: AsyncSession,
+    name: str,
+    *,
+    changes: dict[str, Any],
+    actor: str,
+    allow_private_targets: bool,
+) -> dict[str, Any]:
+    """Point an integration's acknowledgements at its gateway (`ack_url`) or opt it out."""
+    found = await repo.by_name(session, name)
+    if found is None or found["revoked_at"] is not None:
+        raise NotFound(f"no active integration named {name!r}")
+    if "acknowledge_reporters" in changes and changes["acknowledge_reporters"] is None:
+        raise InvalidInput.at("/body/acknowledge_reporters", "true or false")
+    if changes.get("ack_url") is not None:
+        await check_ack_url(changes["ack_url"], allow_private_targets)
+    await repo.update_integration(session, found["id"], changes)
+    await audit.record(
+        session,
+        actor=actor,
+        action="update",
+        object_type="integration",
+        object_id=str(found["id"]),
+        before={k: found.get(k) for k in changes},
+        after=changes,
+    )
+    await session.commit()
+    forget_cached()
+    return {k: v for k, v in (await repo.by_id(session, found["id"]) or {}).items()
+            if k not in ("secret_salt", "token_id", "area")}
 
 
 async def revoke(session: AsyncSession, name: str, actor: str) -> None:

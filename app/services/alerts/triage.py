@@ -33,6 +33,7 @@ from app.repositories import incidents as incident_repo
 from app.repositories import integrations as integ_repo
 from app.repositories import quarantine as quarantine_repo
 from app.schemas.common import OBSERVED_MIN, observed_max, strip_control
+from app.services.community import acknowledgements as community
 from app.services.incidents import matching as triage
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.triangulation import merging
@@ -203,6 +204,8 @@ async def triage_one(
                 )
                 await _record(session, values)
                 return []
+    # The reporter hears that the alert arrived (queued here, sent after this batch commits).
+    await community.on_received(session, settings, integ, values)
     if values["needs_location"] or values.get("longitude") is None:
         values.update(status="new", triage={"action": "needs_location"})
         await _record(session, values)

@@ -168,6 +168,90 @@ async def test_fields_follow_the_role(client, auth):
     assert [i["id"] for i in listed] == [iid]
 
 
+# --- the response loop (issue 15): warnings from every source, responses, escalation,
+# acknowledgement settings, saved patrol plans and reports, metrics and impact. Partners read
+# (sanitised) warnings because the test settings share them (KINGA_PARTNER_WARNINGS_SHARED);
+# tests/api/loop/test_response_record.py refuses them where a mission does not.
+STAFF = {"admin", "analyst", "operations"}
+READ = STAFF | {"partner"}
+FLASH = {"latitude": 5.80, "longitude": 20.70, "headline": "Armed men gathering at the market",
+         "severity": "Severe", "urgency": "Immediate", "certainty": "Likely"}
+LOOP_ENDPOINTS = [
+    ("POST", "/api/v1/warnings", FLASH, STAFF),
+    ("GET", "/api/v1/warnings", None, READ),
+    ("GET", "/api/v1/warnings?overdue=true", None, READ),
+    ("GET", "/api/v1/warnings/{wid}", None, READ),
+    ("POST", "/api/v1/warnings/{wid}/status", {"status": "acknowledged"}, STAFF),
+    ("POST", "/api/v1/warnings/{wid}/responses", {"type": "patrol", "unit": "Coy A"}, STAFF),
+    ("PATCH", "/api/v1/warnings/{wid}/responses/{rid}", {"people": 12}, STAFF),
+    ("POST", "/api/v1/alerts/{aid}/escalate", None, STAFF),
+    ("POST", "/api/v1/incidents/{iid}/escalate", None, STAFF),
+    ("PATCH", "/api/v1/integrations/{name}", {"acknowledge_reporters": False}, {"admin"}),
+    ("POST", "/api/v1/patrol-plans", "PLAN", STAFF),
+    ("GET", "/api/v1/patrol-plans", None, STAFF),
+    ("GET", "/api/v1/patrol-plans/{pid}", None, STAFF),
+    ("POST", "/api/v1/patrol-plans/{pid}/approve", None, {"admin", "operations"}),
+    ("POST", "/api/v1/patrol-plans/{pid}/tasks/{tid}/report",
+     {"status": "done", "started_at": "2024-03-11T18:00:00Z"}, STAFF),
+    ("GET", "/api/v1/patrol-execution", None, STAFF),
+    ("GET", "/api/v1/response-metrics?by=field_office", None, STAFF),
+    ("GET", "/api/v1/impact", None, STAFF),
+]
+
+
+async def _loop_ids(client, auth, path):
+    from tests.support.alerts import alert_doc, make_integration, post_alert
+
+    ids = {}
+    if "{wid}" in path:
+        r = await client.post("/api/v1/warnings", json=FLASH, headers=auth("analyst"))
+        ids["wid"] = r.json()["id"]
+    if "{rid}" in path:
+        r = await client.post(f"/api/v1/warnings/{ids['wid']}/responses", headers=auth("analyst"),
+                              json={"type": "patrol", "unit": "Coy A"})
+        ids["rid"] = r.json()["id"]
+    if "{aid}" in path or "{name}" in path:
+        integ = await make_integration(client, auth)
+        ids["name"] = integ["name"]
+        ids["aid"] = (await post_alert(client, integ, alert_doc())).json()["id"]
+    if "{iid}" in path:
+        ids["iid"] = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
+    if "{pid}" in path or path == "/api/v1/patrol-plans":
+        from tests.api.planning.test_patrols_api import PLAN, seed
+
+        await seed(client, auth)
+        ids["plan"] = PLAN
+        if "{pid}" in path:
+            plan = (await client.post("/api/v1/patrol-plans", json={**PLAN, "save": True},
+                                      headers=auth("operations"))).json()
+            ids["pid"], ids["tid"] = plan["id"], plan["tasks"][0]["id"]
+    return ids
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+@pytest.mark.parametrize("method,path,body,allowed", LOOP_ENDPOINTS,
+                         ids=[f"{m} {p}" for m, p, _, _ in LOOP_ENDPOINTS])
+async def test_response_loop_role_matrix(client, auth, conn, role, method, path, body, allowed):
+    ids = await _loop_ids(client, auth, path)
+    if body == "PLAN":
+        body = {**ids["plan"], "save": True}
+    headers = auth(role) if role else {}
+    before = conn.execute("SELECT (SELECT count(*) FROM warning), (SELECT count(*) FROM "
+                          "warning_response), (SELECT count(*) FROM patrol_report)").fetchone()
+    conn.commit()
+    r = await client.request(method, path.format(**ids), json=body, headers=headers)
+    if role is None:
+        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    elif role not in allowed:
+        assert r.status_code == 403, r.text
+        assert r.json()["type"] == "urn:kinga:problem:forbidden"
+    else:
+        assert r.status_code in (200, 201), r.text
+        return
+    after = conn.execute("SELECT (SELECT count(*) FROM warning), (SELECT count(*) FROM "
+                         "warning_response), (SELECT count(*) FROM patrol_report)").fetchone()
+    conn.commit()
+    assert after == before  # refused: nothing written
 # --- generated from the app's routes: a new route without declared roles fails ---------------
 
 from app.main import create_app  # noqa: E402
@@ -202,6 +286,8 @@ async def _world(client, auth):
             "brief_id": "00000000-0000-4000-8000-000000000003", "code": "no-such-mission",
             "duplicate_id": "00000000-0000-4000-8000-000000000004",
             "alias_id": "00000000-0000-4000-8000-000000000005",
+            "response_id": "00000000-0000-4000-8000-000000000006",
+            "plan_id": "00000000-0000-4000-8000-000000000007", "task_id": "no-such-task",
             }, integ
 
 
