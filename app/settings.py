@@ -208,6 +208,12 @@ class Settings(BaseSettings):
     ha_node_ports: tuple[int, int] = (54341, 54342)
     ha_db_name: str = "kinga"
 
+    # --- operations workbench (issue 17) ---
+    # The mission named in the workbench header (the deployment's own name; empty: none shown).
+    workbench_mission: str = ""
+    # How often the workbench's queues (alerts, warnings) ask for changes (ETag: a 304 if none).
+    workbench_poll_s: int = Field(default=15, ge=2, le=3600)
+
     @model_validator(mode="after")
     def _older_names(self) -> Settings:
         if self.hotspot_cache_mb is not None and "layer_cache_mb" not in self.model_fields_set:

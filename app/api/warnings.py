@@ -32,6 +32,7 @@ STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 async def list_warnings(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     bbox: BBox,
@@ -50,7 +51,8 @@ async def list_warnings(
         now=datetime.now(UTC),
     )
     feats = [svc.present(w) for w in rows]
-    return http.response(http.collection(feats, numberReturned=len(feats)))
+    return http.conditional_json(request, http.collection(feats, numberReturned=len(feats)),
+                                 geojson=True)
 
 
 @router.get(

@@ -4,6 +4,7 @@ No SQL here (repositories) and no HTTP (routers); the session is passed in."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, TRANSITIONS, Role, Status
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.repositories import audit
+from app.repositories import audit, submissions
 from app.repositories import incidents as repo
 from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
 from app.services.auth import Principal
@@ -43,7 +44,33 @@ def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
                              key=str(r.get("id") or i)) for i, r in enumerate(reports))
 
 
-async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int) -> uuid.UUID:
+async def create_once(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                      key: str | None) -> tuple[uuid.UUID, bool]:
+    """`create`, made safe to repeat with an Idempotency-Key (the workbench's offline queue
+    resends a form when the link returns): the same token, key and body give the first incident
+    again (replayed = True) and store nothing; the same key with another body is a conflict."""
+    if key is None:
+        return await create(session, body, who, h3_res), False
+    if not (1 <= len(key) <= 200 and key.isascii() and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-200 printable ASCII characters",
+                           errors=[{"pointer": "/header/idempotency-key", "detail": "invalid"}])
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    token = uuid.UUID(who.id)
+    found = await submissions.claim(session, token, key, digest)
+    if found is not None:
+        await session.rollback()
+        earlier_hash, earlier_id = found
+        if earlier_hash != digest or earlier_id is None:
+            raise Conflict("this Idempotency-Key was used for a different submission")
+        return earlier_id, True
+    new_id = await create(session, body, who, h3_res, commit=False)
+    await submissions.settle(session, token, key, new_id)
+    await session.commit()
+    return new_id, False
+
+
+async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                 *, commit: bool = True) -> uuid.UUID:
     report = _report_values(body.report, who.actor)
     g, n = _regrade([report])
     values = body.model_dump(exclude={"report", "latitude", "longitude"})
@@ -57,7 +84,8 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
     await audit.record(session, actor=who.actor, action="create", object_type="incident",
                        object_id=str(new_id), after={**values, "latitude": body.latitude,
                                                                "longitude": body.longitude})
-    await session.commit()
+    if commit:
+        await session.commit()
     return new_id
 
 
