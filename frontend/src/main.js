@@ -8,6 +8,12 @@ import { addDays, featureCentre, isoDate } from './geo.js';
 import { LAYERS } from './layers.js';
 import { CATEGORIES } from './palette.js';
 import { closePanel, openPanel, renderCell, renderRecord, renderWarning } from './panel.js';
+import { initShell, renderWho, signedIn, signedOutShell } from './shell.js';
+import './screens/triage.js';
+import './screens/warnings.js';
+import './screens/incidents.js';
+import './screens/patrols.js';
+import './screens/footprint.js';
 
 // MapLibre's prebuilt bundle is loaded as its own script: re-minifying it breaks its worker.
 const { maplibregl } = window;
@@ -258,6 +264,7 @@ function signedOut(message = '') {
   $('signin').hidden = false;
   $('signout').hidden = true;
   $('who').textContent = '';
+  signedOutShell();
   $('signin-error').textContent = message;
   closePanel();
   for (const def of LAYERS) {
@@ -278,7 +285,6 @@ async function signIn(token) {
   if (!who) { signedOut('This server has no map session endpoint.'); return; }
   state.role = who.role;
   state.name = who.name;
-  $('who').textContent = `${who.name} · ${who.role}`;
   $('signin').hidden = true;
   $('signout').hidden = false;
   $('controls').hidden = false;
@@ -286,6 +292,8 @@ async function signIn(token) {
     if (opt.value !== 'auto') opt.disabled = state.role === 'partner' && Number(opt.value) > PARTNER_MAX_RES;
   }
   if (!$('as-of').value) $('as-of').value = await latestIncidentDate();
+  await signedIn(who);
+  renderWho($('as-of').value);
   await mapReady;
   status(who.role === 'integration' ? 'The integration role may only post alerts; it sees no map layers.' : '');
   await refresh();
@@ -331,6 +339,7 @@ function onMoveEnd() {
   }, 250);
 }
 
+initShell();
 buildLayerList();
 initControls();
 mapReady.then(() => {
