@@ -213,6 +213,8 @@ class Settings(BaseSettings):
     workbench_mission: str = ""
     # How often the workbench's queues (alerts, warnings) ask for changes (ETag: a 304 if none).
     workbench_poll_s: int = Field(default=15, ge=2, le=3600)
+    # The board's acknowledgement target for a warning that carries no deadline of its own.
+    workbench_ack_minutes: int = Field(default=60, ge=1, le=10_080)
 
     @model_validator(mode="after")
     def _older_names(self) -> Settings:

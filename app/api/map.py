@@ -98,7 +98,8 @@ async def session_info(
     return http.json_response({"name": who.name, "role": who.role.value,
                                "mission": settings.workbench_mission,
                                "utc_offset_hours": settings.mission_utc_offset_hours,
-                               "poll_s": settings.workbench_poll_s})
+                               "poll_s": settings.workbench_poll_s,
+                               "ack_minutes": settings.workbench_ack_minutes})
 
 
 @router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)")

@@ -355,4 +355,9 @@ mapReady.then(() => {
 if (session.token) signIn(session.token);
 
 // For tests and for debugging from the console.
-window.kinga = { map, state, openCell, refresh };
+// The basemap alone (the workbench's smaller maps draw their own layers over it).
+const baseStyle = () => {
+  const style = map.getStyle();
+  return { version: 8, sources: { countries: style.sources.countries }, layers: style.layers.filter((l) => l.source === 'countries' || l.type === 'background') };
+};
+window.kinga = { map, state, openCell, refresh, baseStyle };

@@ -32,7 +32,7 @@ export function show(id) {
   }
   if (prev !== id) handlers[prev]?.hide?.();
   handlers[id]?.show?.();
-  document.body.dataset.screen = id;
+  document.body.dataset.currentScreen = id;
   if (window.location.hash !== `#${id}`) history.replaceState(null, '', `#${id}`);
 }
 

@@ -23,7 +23,7 @@ async function run(e) {
   $('fp-status').textContent = '…';
   const out = clear($('fp-results'));
   try {
-    for (const d of dates) out.append(column(await postJson('/api/v1/footprint-reviews', {}, { as_of: d }), d));
+    for (const d of dates) out.append(column(await postJson('/api/v1/footprint-reviews', { f: 'json' }, { as_of: d }), d));
     $('fp-status').textContent = '';
   } catch (err) {
     $('fp-status').textContent = t('err.generic', { msg: err.message });

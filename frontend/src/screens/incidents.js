@@ -59,7 +59,7 @@ function ensurePickMap() {
   if (pickMap || !window.maplibregl) return;
   pickMap = new window.maplibregl.Map({
     container: 'pick-map', center: window.kinga.map.getCenter(), zoom: window.kinga.map.getZoom(),
-    style: window.kinga.map.getStyle(), attributionControl: false,
+    style: window.kinga.baseStyle(), attributionControl: false,
   });
   pickMap.on('click', (e) => {
     $('inc-lat').value = e.lngLat.lat.toFixed(5);

@@ -22,7 +22,7 @@ const kept = () => (plan?.tasks || []).filter((task, i) => !dropped.has(i));
 function ensureMap() {
   if (planMap || !window.maplibregl) return;
   planMap = new window.maplibregl.Map({ container: 'plan-map', center: window.kinga.map.getCenter(), zoom: window.kinga.map.getZoom(),
-    style: window.kinga.map.getStyle(), attributionControl: false });
+    style: window.kinga.baseStyle(), attributionControl: false });
   planMap.on('load', () => {
     planMap.addSource('tasks', { type: 'geojson', data: EMPTY });
     planMap.addLayer({ id: 'tasks-fill', type: 'fill', source: 'tasks', paint: { 'fill-color': '#0b5cad', 'fill-opacity': 0.45 } });
@@ -99,7 +99,7 @@ async function generate(e) {
   $('plan-status').textContent = '…';
   const base_ids = [...$('plan-bases').selectedOptions].map((o) => o.value);
   try {
-    plan = await postJson('/api/v1/patrol-plans', {}, { as_of: $('plan-date').value, horizon_days: Number($('plan-horizon').value),
+    plan = await postJson('/api/v1/patrol-plans', { f: 'json' }, { as_of: $('plan-date').value, horizon_days: Number($('plan-horizon').value),
       ...(base_ids.length ? { base_ids } : {}) });
     dropped.clear();
     $('plan-status').textContent = `${plan.tasks.length} tasks`;

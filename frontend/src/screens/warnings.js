@@ -10,7 +10,13 @@ const DELAYS = ['no_air_asset', 'road_or_access_denied', 'awaiting_authorisation
 const OPEN = 'active,acknowledged,responded';
 let timer = null;
 const canAct = () => ['admin', 'analyst', 'operations'].includes(shell.role);
-const deadlineOf = (p) => p.deadline || p.respond_by || p.expires_at;
+// A warning's own deadline when the server gives one; else the acknowledgement target while it
+// is active, then its expiry.
+function deadlineOf(p) {
+  if (p.deadline || p.respond_by) return p.deadline || p.respond_by;
+  if (p.status === 'active' && p.created_at) return new Date(Date.parse(p.created_at) + (shell.who?.ack_minutes || 60) * 60e3).toISOString();
+  return p.expires_at;
+}
 
 async function metrics() {
   if (!canAct()) { $('metrics').parentElement.hidden = true; return; }
@@ -72,7 +78,8 @@ function warningItem(f) {
     el('div', { class: 'actions' },
       el('label', { for: `outcome-${id}`, text: t('warn.outcome') }), outcome,
       el('button', { type: 'button', class: 'act-close', onclick: () => outcome.value.trim() && send(async () => {
-        if (p.status !== 'responded') await postJson(`${base}/responses`, {}, body({ outcome: outcome.value.trim(), type: type.value === 'none' ? 'patrol' : type.value }));
+        // the outcome is kept on a response (the timeline and metrics read responses), then closed
+        await postJson(`${base}/responses`, {}, body({ outcome: outcome.value.trim() }));
         await postJson(`${base}/status`, {}, { status: 'closed', comment: outcome.value.trim() });
       }) }, t('warn.close'))),
     out);
