@@ -8,14 +8,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from app.domain import Role
-from tests.browser.conftest import needs_chromium, sign_in
+from tests.browser.conftest import artifacts_dir, needs_chromium, sign_in
 from tests.browser.workbench.helpers import api, integration_token, open_screen
 from tests.conftest import incident_body
 
 pytestmark = needs_chromium
+
+
+def shot(page: Any, screen: str) -> None:
+    """The screen at 1366×768 as docs/workbench.md describes it (tests/artifacts, not kept)."""
+    page.screenshot(path=str(artifacts_dir() / f"workbench-{screen}.png"))
 
 
 def _wait_until(check: Any, what: str, within_s: float = 30.0) -> Any:
@@ -49,6 +52,7 @@ def test_an_integration_alert_appears_in_triage_and_linking_it_adds_a_report(
     page.wait_for_selector(f'{item} [data-incident="{incident}"]')  # the suggested match
     page.click(f'{item} [data-incident="{incident}"]')
     assert page.input_value(f"#link-{alert}") == incident
+    shot(page, "triage")
     page.click(f"{item} .act-link")
     page.wait_for_selector(f'{item}[data-done="true"]')
     after = api(live_server, analyst, "GET", f"/api/v1/incidents/{incident}").json()
@@ -70,7 +74,7 @@ def test_a_flash_warning_appears_on_the_board_and_its_acknowledgement_shows_in_t
     page.click('[data-screen="warnings"]')  # the board asks again on opening; polling does too
     item = f'[data-warning="{warning["id"]}"]'
     page.wait_for_selector(item)
-    assert page.locator(f'[data-field="tta"]').inner_text() == "—"
+    assert page.locator('[data-field="tta"]').inner_text() == "—"
     page.click(f"{item} .act-ack")
     page.wait_for_selector(f'{item} .timeline li')
     _wait_until(lambda: page.locator('[data-field="tta"]').inner_text() != "—", "the metric")
@@ -102,6 +106,7 @@ def test_an_overdue_warning_is_red_and_closes_with_its_outcome(
     page.click(f"{item} .act-dispatch")
     page.wait_for_selector(f'{item} .timeline li')
     page.fill(f"#outcome-{warning['id']}", "Patrol reached the well; family referred to the clinic")
+    shot(page, "warnings")
     page.click(f"{item} .act-close")
     _wait_until(lambda: api(live_server, ops, "GET", f"/api/v1/warnings/{warning['id']}")
                 .json()["properties"]["status"] == "closed", "the warning to close")
@@ -128,6 +133,7 @@ def test_an_incident_is_recorded_from_the_form_by_keyboard_and_validated_by_an_a
     page.keyboard.press("Space")
     page.focus('#pick-credibility input[value="2"]')
     page.keyboard.press("Space")
+    shot(page, "incidents")
     page.focus("#incident-form button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_selector("#incident-result.ok")
@@ -143,6 +149,7 @@ def test_an_incident_is_recorded_from_the_form_by_keyboard_and_validated_by_an_a
     assert "entered by operations:" in page.locator(f'[data-incident="{iid}"]').inner_text()
     page.click(f'[data-incident="{iid}"] .act-validate')
     page.wait_for_selector(f'[data-incident="{iid}"][data-status="validated"]')
+    shot(page, "validation")
     assert api(live_server, role_token(Role.analyst), "GET",
                f"/api/v1/incidents/{iid}").json()["status"] == "validated"
 
@@ -158,6 +165,7 @@ def test_a_patrol_plan_is_generated_shown_and_printed_as_task_cards(
     assert rows > 0
     page.uncheck("table.tasks tbody tr:first-child input[type=checkbox]")  # drop a task
     assert page.locator(".task-card").count() == rows - 1
+    shot(page, "patrols")
     page.click("#plan-save")
     assert page.evaluate("Boolean(localStorage.getItem('kinga.plan.2022-12-31'))")
     page.emulate_media(media="print")
@@ -179,6 +187,7 @@ def test_the_footprint_review_shows_two_dates_side_by_side(
     page.click("#fp-form button[type=submit]")
     page.wait_for_selector('.fp-col[data-as-of="2021-12-31"] tbody tr', timeout=120_000)
     assert page.locator(".fp-col").count() == 2
+    shot(page, "footprint")
     assert page.locator('.fp-col[data-as-of="2022-12-31"] tbody tr').count() > 0
 
 
