@@ -291,7 +291,9 @@ async function signIn(token) {
   for (const opt of $('res').options) {
     if (opt.value !== 'auto') opt.disabled = state.role === 'partner' && Number(opt.value) > PARTNER_MAX_RES;
   }
-  if (!$('as-of').value) $('as-of').value = await latestIncidentDate();
+  slider.latest = slider.latest || await latestIncidentDate();
+  if (!$('as-of').value) $('as-of').value = slider.latest;
+  syncSlider();
   await signedIn(who);
   renderWho($('as-of').value);
   await mapReady;
@@ -300,7 +302,44 @@ async function signIn(token) {
   document.body.dataset.ready = 'true';
 }
 
+// ---------- time slider and play ----------
+// The slider covers ten years up to the latest incident (a week a step); Play moves the as-of date
+// forward one week at a time, waiting for the layers to arrive before the next step.
+const SLIDER_DAYS = 3650;
+const slider = { latest: null, playing: false };
+
+function syncSlider() {
+  if (!slider.latest || !$('as-of').value) return;
+  const back = Math.round((Date.parse(slider.latest) - Date.parse($('as-of').value)) / 86400e3);
+  $('time-slider').value = String(SLIDER_DAYS - Math.max(0, Math.min(SLIDER_DAYS, back)));
+}
+
+function sliderDate() {
+  return addDays(slider.latest, Number($('time-slider').value) - SLIDER_DAYS);
+}
+
+async function play() {
+  slider.playing = !slider.playing;
+  $('play').setAttribute('aria-pressed', String(slider.playing));
+  $('play').textContent = slider.playing ? 'Pause ❚❚' : 'Play ▶▶';
+  while (slider.playing && state.role) {
+    const next = Math.min(SLIDER_DAYS, Number($('time-slider').value) + 7);
+    $('time-slider').value = String(next);
+    $('as-of').value = sliderDate();
+    await refresh();
+    if (next >= SLIDER_DAYS) break;
+    await new Promise((r) => setTimeout(r, 1200));
+  }
+  slider.playing = false;
+  $('play').setAttribute('aria-pressed', 'false');
+  $('play').textContent = 'Play ▶▶';
+}
+
 function initControls() {
+  $('time-slider').addEventListener('input', () => { if (slider.latest) $('as-of').value = sliderDate(); });
+  $('time-slider').addEventListener('change', () => { closePanel(); refresh(); });
+  $('play').addEventListener('click', play);
+  $('as-of').addEventListener('change', syncSlider);
   for (const [code] of CATEGORIES) $('category').append(el('option', { value: code, text: human(code) }));
   const km = { 4: 22, 5: 8, 6: 3, 7: 1.2, 8: 0.5, 9: 0.2 };
   for (let r = 4; r <= 9; r += 1) $('res').append(el('option', { value: r, text: `Resolution ${r} (~${km[r]} km)` }));
@@ -317,6 +356,7 @@ function initControls() {
   const step = (dir) => {
     if (!$('as-of').value) return;
     $('as-of').value = addDays($('as-of').value, dir * Number($('window').value));
+    syncSlider();
     closePanel();
     refresh();
   };

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain import Role
-from tests.browser.conftest import artifacts_dir, needs_chromium, sign_in
+from tests.browser.conftest import artifacts_dir, needs_chromium, sign_in, wait_layer
 from tests.browser.workbench.helpers import api, integration_token, open_screen
 from tests.conftest import incident_body
 
@@ -206,3 +206,22 @@ def test_screens_follow_the_role_and_strings_come_from_the_french_file(
     sign_in(page, live_server, role_token(Role.analyst))
     shown = page.eval_on_selector_all(".nav-btn[data-screen]", "bs => bs.map((b) => b.dataset.screen)")
     assert "validation" in shown and "triage" in shown
+
+
+def test_the_time_slider_moves_the_date_and_play_steps_a_week_at_a_time(
+        live_server: str, page: Any, ucdp_events: int, role_token: Any) -> None:
+    sign_in(page, live_server, role_token(Role.analyst))
+    wait_layer(page, "hotspots")
+    latest = page.input_value("#as-of")
+    assert page.input_value("#time-slider") == "3650"  # the slider starts at the latest data
+    page.focus("#time-slider")
+    with page.expect_response(lambda r: "/api/v1/hotspots?" in r.url):
+        page.keyboard.press("Home")  # ten years back, from the keyboard
+    back = page.input_value("#as-of")
+    assert back < latest
+    page.click("#play")
+    page.wait_for_function(f"document.getElementById('as-of').value > '{back}'")
+    page.click("#play")  # pause
+    page.wait_for_selector('#play[aria-pressed="false"]')
+    moved = datetime.fromisoformat(page.input_value("#as-of")) - datetime.fromisoformat(back)
+    assert moved.days % 7 == 0 and moved.days >= 7
