@@ -13,9 +13,12 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+import psycopg
+from psycopg.adapt import Buffer, Loader
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -23,6 +26,55 @@ from sqlalchemy.orm import Session
 
 from app.localdb import resolve_url
 from app.settings import Settings
+
+# --- tolerant reads ----------------------------------------------------------------------------
+# PostgreSQL stores dates and times Python cannot hold ('infinity', years before 1 or after
+# 9999). psycopg refuses to load them (DataError), so one such row, however it got there, would
+# make every list that reads it fail. Reads clamp them to Python's smallest or largest value
+# instead: the row stays visible (and can be repaired) and the request answers. Writes are
+# bounded at the edge (app.schemas.common), so only rows written around the API ever clamp.
+
+
+def _clamped(inner: type[Loader], low: Any, high: Any) -> type[Loader]:
+    class Tolerant(Loader):
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._load = inner(oid, context).load
+
+        def load(self, data: Buffer) -> Any:
+            try:
+                return self._load(data)
+            except psycopg.DataError:
+                raw = bytes(data)
+                before = raw.startswith(b"-") or raw.rstrip().endswith(b"BC")
+                return low if before else high
+
+    Tolerant.__name__ = f"Tolerant{inner.__name__}"
+    return Tolerant
+
+
+def register_tolerant_loaders(adapters: Any = None) -> None:
+    """Clamp out-of-range dates and timestamps on load (text format, the one SQLAlchemy and the
+    import code use), for every connection made after this call. Idempotent."""
+    from psycopg.postgres import types
+
+    adapters = adapters or psycopg.adapters
+    text = psycopg.pq.Format.TEXT
+    bounds = {
+        "timestamptz": (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
+        "timestamp": (datetime.min, datetime.max),
+        "date": (date.min, date.max),
+    }
+    for name, (low, high) in bounds.items():
+        oid = types[name].oid
+        current = adapters.get_loader(oid, text)
+        if current is None or current.__name__.startswith("Tolerant"):
+            continue
+        adapters.register_loader(name, _clamped(current, low, high))
+
+
+register_tolerant_loaders()
+
 
 _PREFIXES = ("postgresql+psycopg://", "postgresql+asyncpg://", "postgresql://", "postgres://")
 

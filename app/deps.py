@@ -98,7 +98,8 @@ async def authenticate(request: Request, session: SessionDep, settings: Settings
         # comparison is constant-time all the same.
         if found is None or not hmac.compare_digest(found.token_hash, token_hash):
             raise _unauthorized(request, "the token is unknown or revoked")
-        principal = Principal(id=str(found.id), name=found.name, role=Role(found.role))
+        principal = Principal(id=str(found.id), name=found.name, role=Role(found.role),
+                              mission=found.mission_code, aor_id=found.aor_id)
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)
     request.state.principal = principal
@@ -147,3 +148,32 @@ def time_window(
 
 
 TimeWindow = Annotated[tuple[datetime | None, datetime | None], Depends(time_window)]
+
+
+MissionParam = Annotated[str | None, Query(max_length=32, description="mission code: clip the "
+                                           "answer to its area of operations")]
+AorParam = Annotated[str | None, Query(max_length=200, description="area of responsibility (name "
+                                       "or id) inside the mission: clip the answer to it")]
+
+
+async def mission_scope(who: Annotated[Principal, Depends(authenticate)], session: SessionDep,
+                        settings: SettingsDep, mission: MissionParam = None,
+                        aor: AorParam = None) -> Any:
+    """The mission (and AOR) a GET is about: `mission=`/`aor=`, else the token's, else the
+    default mission's profile without clipping (app.services.missions.registry)."""
+    from app.services.missions import registry
+
+    return await registry.scope(session, settings, mission, aor=aor, token_mission=who.mission,
+                                token_aor=who.aor_id)
+
+
+ScopeDep = Annotated[Any, Depends(mission_scope)]
+
+
+async def body_scope(session: AsyncSession, settings: Settings, who: Principal,
+                     mission: str | None, aor: str | None = None) -> Any:
+    """The same for a POST body's `"mission"` / `"aor"`."""
+    from app.services.missions import registry
+
+    return await registry.scope(session, settings, mission, aor=aor, token_mission=who.mission,
+                                token_aor=who.aor_id, pointer="/body/mission")

@@ -84,3 +84,10 @@ class ThreatTerms:
     harm_children: float
     harm_displaced_log: float
     crsv_category: str
+    # Precision-widened decay (issue 13): an event dated only to a week, month or year decays on
+    # max(scale, share x the span its date covers, DATE_SPAN_DAYS); 0 = off.
+    precision_share: float = 0.0
+
+
+# Days a date of each precision code (UCDP date_prec; ACLED's are mapped onto it) may be off by.
+DATE_SPAN_DAYS: Mapping[int, float] = {1: 0.0, 2: 6.0, 3: 7.0, 4: 30.0, 5: 365.0}

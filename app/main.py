@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 import app.api as api_package  # `as`: a bare `import app.api` would rebind the name `app`
+from app import openapi
 from app.api.problems import install_error_handlers
 from app.db import make_async_engine, make_read_route, make_sessionmaker
-from app.middleware import BodyLimit
+from app.middleware import BodyLimit, InputGuard
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
 from app.workers.scheduler import Scheduler
@@ -90,11 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes,
                        large_paths={"/api/v1/imports": settings.max_import_bytes})
+    app.add_middleware(InputGuard)
     for module in api_modules():
         if hasattr(module, "router"):
             app.include_router(module.router)
         if hasattr(module, "install"):  # static files, extra middleware
             module.install(app)
+    openapi.install(app)
     return app
 
 

@@ -13,8 +13,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_PEPPER = "kinga-development-pepper"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KINGA_", env_file=".env", extra="ignore")
+_CONFIG = SettingsConfigDict(env_prefix="KINGA_", env_file=".env", extra="ignore")
+
+
+class PlatformSettings(BaseSettings):
+    """Environment, database, server, request limits, token pepper, the storage H3 resolution."""
+
+    model_config = _CONFIG
 
     environment: Literal["development", "test", "production"] = "development"
     # When unset, the project's own local PostGIS cluster under data_dir is used.
@@ -37,6 +42,12 @@ class Settings(BaseSettings):
 
     # Every incident is indexed once, at this fine resolution; coarser cells derive from it.
     h3_resolution: int = Field(default=9, ge=4, le=12)
+
+
+class ThreatSettings(BaseSettings):
+    """The threat layer: scoring weights, emerging hot spots, partner policy, caches, event store."""
+
+    model_config = _CONFIG
 
     # --- hotspots and threat scoring (issue 3) ---
     # Formula and reasons: docs/scoring.md. Recency: weight = exp(-age_days / scale).
@@ -81,6 +92,12 @@ class Settings(BaseSettings):
     threat_warm_resolutions: tuple[int, ...] = (6,)
     threat_warm_poll_s: float = Field(default=5.0, gt=0)
 
+
+class AlertSettings(BaseSettings):
+    """Alerts, triage, warnings, webhooks and responses."""
+
+    model_config = _CONFIG
+
     # --- alerts, warnings, responses (issue 4) ---
     # Integration tokens and their integration rows are cached this long per process (a revoke
     # clears the revoking process's cache at once; other processes refuse within this time).
@@ -107,7 +124,6 @@ class Settings(BaseSettings):
     warning_area_res: int = Field(default=7, ge=4, le=9)
     warning_ttl_hours: float = Field(default=72, gt=0)
     warning_threat_levels: tuple[str, ...] = ("high", "critical")
-    cap_sender: str = "kinga@minusca.un.example"
     # Outbound webhooks: private/loopback/link-local targets are refused unless allowed.
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = (0, 10, 60, 300, 1800)
@@ -118,15 +134,19 @@ class Settings(BaseSettings):
     # The scheduler records expired warnings this often (listings show them expired at once).
     warning_expiry_every_s: float = Field(default=60, gt=0)
 
+
+class PlanningSettings(BaseSettings):
+    """Bases, patrol plans and footprint reviews (and how plans weigh forecasts)."""
+
+    model_config = _CONFIG
+
     # --- bases, patrol plans, footprint (issue 5) ---
     # Travel speeds (km/h) and the longest one-way trip a patrol makes, per mode; straight-line
     # distance is stretched by a detour factor (tracks are not straight). Reach = speed x hours /
-    # detour, times the rainy-season factor in rainy months (CAR: May-October).
+    # detour, times the speed factor of the mission's seasons in force (its profile, issue 13).
     patrol_speed_kmh: dict[str, float] = {"road": 25.0, "foot": 4.0, "air": 180.0}
     patrol_max_travel_hours: dict[str, float] = {"road": 3.0, "foot": 2.0, "air": 1.5}
     patrol_detour_factor: dict[str, float] = {"road": 1.4, "foot": 1.2, "air": 1.0}
-    rainy_season_months: list[int] = [5, 6, 7, 8, 9, 10]
-    rainy_season_speed_factor: dict[str, float] = {"road": 0.6, "foot": 0.8, "air": 1.0}
     # Default daily patrol capacity when a base gives none: one road patrol per this many troops.
     troops_per_road_patrol: int = Field(default=150, ge=1)
     troops_per_foot_patrol: int = Field(default=325, ge=1)
@@ -137,14 +157,32 @@ class Settings(BaseSettings):
     patrol_violation_days: int = Field(default=30, ge=1)  # violations this recent: investigate
     patrol_tie_tolerance: float = Field(default=0.05, ge=0, le=0.5)  # "near-equal" for seeded plans
     patrol_time_window_hours: int = Field(default=6, ge=2, le=24)
-    mission_utc_offset_hours: int = 1  # CAR is UTC+1; time windows are given in local time
     solver_time_limit_s: float = Field(default=20.0, gt=0)
     footprint_candidates: int = Field(default=50, ge=1, le=500)
     footprint_window_days: int = Field(default=365, ge=7, le=3650)  # a review looks at a year
+    # --- plans weigh forecasts (issue 19) ---
+    # Plans and footprint reviews: weight of forecast expected harm against current threat
+    # when no model card gives the area's backtested default (docs/forecast.md, "Plans").
+    planning_forecast_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Forecast cells with no current threat enter a plan only if P(>=1) reaches this.
+    planning_forecast_min_p: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Weights tried when backtesting the plan's coverage of the next period's incidents.
+    planning_forecast_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    # The plan horizon of that backtest (days), and the scarce capacity it is also run with
+    # (road patrols per base over the whole horizon: about one a week) to show what the weight
+    # changes when there are fewer patrols than places to go.
+    planning_backtest_horizon_days: int = Field(default=28, ge=1, le=90)
+    planning_backtest_scarce_patrols: int = Field(default=4, ge=1, le=90)
+
+
+class ForecastSettings(BaseSettings):
+    """Forecasts, their backtests, selection and calibration."""
+
+    model_config = _CONFIG
 
     # --- forecasts (issue 6) ---
-    # Shipped by the res-6 quarterly backtest 2014-2022 (docs/forecast.md): best PAI@1%.
-    forecast_default_method: str = "count"
+    # "auto": the model the area's stored backtest chose (model card, issue 19); or a method name.
+    forecast_default_method: str = "auto"
     # P(>=1) of the count models, fitted out of time (docs/forecast.md "Calibration").
     forecast_count_calibration: Literal["negbin", "isotonic", "poisson"] = "negbin"
     # Scale (e-folding time) of the exponential-decay baseline, in days.
@@ -153,12 +191,27 @@ class Settings(BaseSettings):
     # Events located more coarsely than this (UCDP where_prec >= 4: province, country) carry no
     # cell-level signal; they are left out of forecasting and backtests (docs/forecast.md).
     forecast_max_location_radius_m: int = Field(default=50_000, ge=0)
-    forecast_country_iso: str = "CAF"
     forecast_partner_max_res: int = Field(default=6, ge=4, le=9)
     forecast_backtest_max_origins: int = Field(default=80, ge=1)
     forecast_layer_limit: int = Field(default=2000, ge=1)
 
-    # --- map page (issue 7) ---
+    # --- forecast selection, calibration, intervals, plans and scenarios (issue 19) ---
+    # What "auto" serves where no backtest (model card) is stored for the area and resolution.
+    forecast_fallback_method: str = "count"
+    # Origins forecast before a backtest's first scored origin, so that "auto" has earlier
+    # origins to choose by and the calibrations earlier forecasts to fit on.
+    forecast_selection_warmup: int = Field(default=8, ge=0, le=40)
+    # "auto" chooses by backtest once this many earlier origins saw incidents; before, the default.
+    forecast_selection_min_origins: int = Field(default=4, ge=1, le=40)
+    forecast_selection_default: str = "decay"
+    # Earlier origins each out-of-time calibration is fitted on.
+    forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
+
+
+class ProductSettings(BaseSettings):
+    """Products: exports, briefs, the CoT feed, information requirements, reporting effort."""
+
+    model_config = _CONFIG
 
     # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
     # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
@@ -191,6 +244,33 @@ class Settings(BaseSettings):
     brief_schedule: bool = True  # false: no scheduled briefs (briefs on request still work)
     brief_schedule_every_s: float = Field(default=300, gt=0)  # how often the scheduler looks
 
+
+class MissionSettings(BaseSettings):
+    """Missions as data: the default mission, seeding, profile caching, precision decay."""
+
+    model_config = _CONFIG
+
+    # --- missions (issue 13) ---
+    # The mission whose profile (time zone, seasons, languages, CAP sender, map view, gazetteer)
+    # applies when a request names none: a stored mission of this code, else the only stored
+    # mission, else the bundled profile app/data/missions/<code>.json. Empty: the bundled
+    # profile marked `"default": true` (the demonstration mission). "none": a generic profile.
+    default_mission: str = ""
+    # `kinga seed` (and so `make run`): "default" loads the default mission's bundled data,
+    # "none" loads nothing (migrations only), or a bundled mission's code.
+    seed: str = "default"
+    # Mission profiles are cached per process this long (a change in another process shows then).
+    mission_cache_s: float = Field(default=5, ge=0, le=300)
+    # The threat layer's recency decay widens with an event's date precision: its scale is
+    # max(scale, this share of the span the date covers), so yearly-precision data still scores.
+    decay_precision_share: float = Field(default=1.0, ge=0, le=4)
+
+
+class ReplicationSettings(BaseSettings):
+    """Replication, read routing and the project's own HA cluster."""
+
+    model_config = _CONFIG
+
     # --- replication, read routing, the project's own HA cluster (issue 20) ---
     # Reads that may come from a standby (layers, tiles, OGC, forecasts, listings) use this URL
     # when set (libpq multi-host, target_session_attrs=prefer-standby or any); writes and reads
@@ -208,13 +288,26 @@ class Settings(BaseSettings):
     ha_node_ports: tuple[int, int] = (54341, 54342)
     ha_db_name: str = "kinga"
 
+
+class WorkbenchSettings(BaseSettings):
+    """The operations workbench in the browser."""
+
+    model_config = _CONFIG
+
     # --- operations workbench (issue 17) ---
-    # The mission named in the workbench header (the deployment's own name; empty: none shown).
-    workbench_mission: str = ""
     # How often the workbench's queues (alerts, warnings) ask for changes (ETag: a 304 if none).
     workbench_poll_s: int = Field(default=15, ge=2, le=3600)
     # The board's acknowledgement target for a warning that carries no deadline of its own.
     workbench_ack_minutes: int = Field(default=60, ge=1, le=10_080)
+
+
+class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
+               ProductSettings, MissionSettings, ReplicationSettings, WorkbenchSettings):
+    """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
+    Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
+    working (see `_older_names`)."""
+
+    model_config = _CONFIG
 
     @model_validator(mode="after")
     def _older_names(self) -> Settings:
@@ -230,6 +323,15 @@ class Settings(BaseSettings):
             if self.database_url is None:
                 raise ValueError("KINGA_DATABASE_URL must be set in production")
         return self
+
+
+# The areas, in the order docs/configuration.md and `kinga settings` list them.
+AREAS: dict[str, type[BaseSettings]] = {
+    "platform": PlatformSettings, "threat": ThreatSettings, "alerts": AlertSettings,
+    "planning": PlanningSettings, "forecast": ForecastSettings,
+    "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
+    "workbench": WorkbenchSettings,
+}
 
 
 @lru_cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
@@ -11,7 +11,14 @@ from starlette.responses import Response
 from app.api.http import conditional_json, json_response
 from app.deps import ReadSessionDep, SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
-from app.schemas.alerts import AlertDismiss, AlertLocate, AlertMerge
+from app.schemas.alerts import (
+    AlertAccepted,
+    AlertDismiss,
+    AlertLocate,
+    AlertMerge,
+    AlertPage,
+    AlertPublic,
+)
 from app.services.alerts import intake as svc
 from app.services.alerts import review
 from app.services.auth import Principal
@@ -19,6 +26,8 @@ from app.services.auth import Principal
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 STAFF = (Role.admin, Role.analyst, Role.operations)
+CONFLICT: dict[int | str, Any] = {
+    409: {"description": "The alert is still being triaged, or its status does not allow this"}}
 BODY_DOC = {
     "requestBody": {
         "required": True,
@@ -55,6 +64,13 @@ BODY_DOC = {
     "",
     status_code=201,
     openapi_extra=BODY_DOC,
+    response_model=AlertAccepted,
+    responses={
+        409: {"description": "The Idempotency-Key was used with a different request, or its "
+                             "first request is still in flight"},
+        415: {"description": "Not JSON, CAP 1.2 XML or a URL-encoded SMS form"},
+        429: {"description": "Too many alerts from this integration (when a limit is set)"},
+    },
     summary="Post an alert (integrations only; signed; safe to retry with Idempotency-Key)",
 )
 async def post_alert(
@@ -86,7 +102,7 @@ async def post_alert(
     return json_response(out.body, status=out.status_code, headers=headers)
 
 
-@router.get("", summary="Alerts for review, newest first")
+@router.get("", summary="Alerts for review, newest first", response_model=AlertPage)
 async def list_alerts(
     request: Request,
     session: ReadSessionDep,
@@ -110,14 +126,15 @@ async def list_alerts(
     return conditional_json(request, {"items": items, "next": next_url, "numberReturned": len(items)})
 
 
-@router.get("/{alert_id}")
+@router.get("/{alert_id}", response_model=AlertPublic, summary="One alert")
 async def get_alert(
     alert_id: uuid.UUID, session: SessionDep, who: Annotated[Principal, Depends(require(*STAFF))]
 ) -> Response:
     return json_response(await review.read(session, alert_id, who))
 
 
-@router.post("/{alert_id}/confirm", summary="Confirm a new alert (locating it if needed)")
+@router.post("/{alert_id}/confirm", summary="Confirm a new alert (locating it if needed)",
+             response_model=AlertPublic, responses=CONFLICT)
 async def confirm(
     alert_id: uuid.UUID,
     session: SessionDep,
@@ -128,7 +145,8 @@ async def confirm(
     return json_response(await review.confirm(session, settings, alert_id, body or AlertLocate(), who))
 
 
-@router.post("/{alert_id}/merge", summary="Attach the alert to an incident as a report")
+@router.post("/{alert_id}/merge", summary="Attach the alert to an incident as a report",
+             response_model=AlertPublic, responses=CONFLICT)
 async def merge(
     alert_id: uuid.UUID,
     body: AlertMerge,
@@ -138,7 +156,8 @@ async def merge(
     return json_response(await review.merge(session, alert_id, body.incident_id, body.comment, who))
 
 
-@router.post("/{alert_id}/dismiss", summary="Dismiss a new alert (its own incident is rejected)")
+@router.post("/{alert_id}/dismiss", summary="Dismiss a new alert (its own incident is rejected)",
+             response_model=AlertPublic, responses=CONFLICT)
 async def dismiss(
     alert_id: uuid.UUID,
     body: AlertDismiss,

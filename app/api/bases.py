@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
-from datetime import date
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+import psycopg
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, SessionDep, require
+from app.db import libpq_url
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
 from app.errors import InvalidInput
+from app.localdb import resolve_url
 from app.models.bases import BASE_KINDS
+from app.openapi import alternatives
 from app.repositories.bases import SORT_KEYS
-from app.schemas.bases import BaseCreate, BaseList, BasePublic, BaseUpdate
+from app.schemas.bases import (
+    BaseCollection,
+    BaseCreate,
+    BaseFeature,
+    BaseList,
+    BasePublic,
+    BaseUpdate,
+)
+from app.schemas.common import SaneDate
 from app.services.auth import Principal
 from app.services.bases import registry as svc
 
@@ -44,16 +59,18 @@ def feature(b: dict[str, object]) -> dict[str, object]:
 
 
 @router.get("", summary="List bases (JSON or GeoJSON); as_of shows the bases active that day",
-            responses={200: {"model": BaseList, "content": {"application/geo+json": {}}}})
+            response_model=BaseList, responses=alternatives(BaseList, BaseCollection))
 async def list_bases(
     session: ReadSessionDep, bbox: BBox, who: Annotated[Principal, Depends(require(*READERS))],
-    as_of: Annotated[date | None, Query(description="bases active on this date")] = None,
+    scope: ScopeDep,
+    as_of: Annotated[SaneDate | None, Query(description="bases active on this date")] = None,
     kind: Annotated[str | None, Query(description="comma-separated kinds")] = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORT_KEYS) + ")$")] = "name",
     f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    items = await svc.listing(session, who, as_of=as_of, kinds=_kinds(kind), bbox=bbox, sort=sort)
+    items = await svc.listing(session, who, as_of=as_of, kinds=_kinds(kind), bbox=bbox, sort=sort,
+                              scope=scope)
     if http.wants_geojson(f, accept):
         feats = [feature(b) for b in items]
         return http.response(http.collection(
@@ -70,7 +87,41 @@ async def create_base(body: BaseCreate, session: SessionDep,
                                  headers={"Location": f"/api/v1/bases/{row['id']}"})
 
 
-@router.get("/{base_id}", response_model=BasePublic)
+@router.post("/imports", status_code=201,
+             summary="Import a Geo-PKO deployments file (v2.3 yearly or v1 monthly layout)")
+async def import_geopko(
+    session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*WRITERS))],
+    file: Annotated[UploadFile, File()],
+    mission: Annotated[str | None, Form(max_length=32, description="mission code: only its rows "
+                                        "(the file's Mission column, case-insensitively)")] = None,
+) -> Response:
+    """One base per site and period of presence on the mission's maps; idempotent. A mission
+    the file does not contain is refused (422, pointer /mission) and nothing is written."""
+    scope = await body_scope(session, settings, who, mission) if mission else None
+    await session.commit()
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
+        shutil.copyfileobj(file.file, tmp)
+        path = Path(tmp.name)
+    url = libpq_url(resolve_url(settings))
+
+    def run() -> tuple[int, int, int]:
+        with psycopg.connect(url) as conn:
+            return svc.import_geopko(conn, path, settings,
+                                     mission=scope.mission if scope else None, actor=who.actor)
+
+    try:
+        read, inserted, places = await run_in_threadpool(run)
+    finally:
+        path.unlink(missing_ok=True)
+    return http.json_response({"read": read, "inserted": inserted,
+                               "already_present": read - inserted, "places": places,
+                               "mission": scope.mission.code if scope else None}, status=201)
+
+
+@router.get("/{base_id}", response_model=BasePublic, summary="One base (JSON or GeoJSON Feature)",
+            responses=alternatives(BasePublic, BaseFeature))
 async def get_base(base_id: uuid.UUID, session: SessionDep,
                    who: Annotated[Principal, Depends(require(*READERS))],
                    f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
@@ -87,7 +138,7 @@ async def patch_base(base_id: uuid.UUID, body: BaseUpdate, session: SessionDep,
     return http.json_response(await svc.update(session, base_id, body, who))
 
 
-@router.delete("/{base_id}", status_code=204,
+@router.delete("/{base_id}", status_code=204, response_class=Response,
                summary="Delete a base entered in error (close a real one with PATCH closed_on)")
 async def delete_base(base_id: uuid.UUID, session: SessionDep,
                       who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:

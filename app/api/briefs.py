@@ -55,7 +55,8 @@ async def brief(
     fmt = svc.check_format(f)
     ed = svc.edition_for(who.role, edition)
     b = await svc.generate(session, settings, period=period, as_of=as_of, mission=mission,
-                           aor=aor, edition=ed, now=datetime.now(UTC), charts=charts)
+                           aor=aor, edition=ed, now=datetime.now(UTC), charts=charts,
+                           token_mission=who.mission, token_aor=who.aor_id)
     return _respond(await svc.as_format(b, fmt, base_url=_base_url(request), settings=settings),
                     download=fmt == "pdf")
 
@@ -67,7 +68,8 @@ async def keep_brief(
 ) -> Response:
     b = await svc.generate(session, settings, period=body.period, as_of=body.as_of,
                            mission=body.mission, aor=body.aor, edition=body.edition,
-                           now=datetime.now(UTC))
+                           now=datetime.now(UTC), token_mission=who.mission,
+                           token_aor=who.aor_id, pointer="/body/mission")
     await svc.keep(session, b, actor=who.actor, scheduled=False)
     return json_response({"id": b["id"], "title": b["content"]["title"]}, status=201,
                          headers={"Location": f"/api/v1/briefs/{b['id']}"})

@@ -9,9 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import (
+    BBox,
+    ReadSessionDep,
+    ScopeDep,
+    SettingsDep,
+    TimeWindow,
+    parse_instant,
+    require,
+)
 from app.domain import Role
 from app.errors import InvalidInput
+from app.openapi import GeoJSONDoc
 from app.schemas.hotspots import HotspotCollection, HotspotDetail, HotspotSeries
 from app.services.auth import Principal
 from app.services.threat import tiles
@@ -29,7 +38,7 @@ def split_csv(value: str | None) -> list[str] | None:
 
 
 def hotspot_query(
-    bbox: BBox, window: TimeWindow,
+    bbox: BBox, window: TimeWindow, scope: ScopeDep,
     as_of: Annotated[str | None, Query(description="window end: ISO date or date-time")] = None,
     window_days: Annotated[int, Query(ge=1, le=36_600)] = 90,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
@@ -39,22 +48,32 @@ def hotspot_query(
     pattern: Annotated[bool, Query(description="compute emerging hot-spot classes")] = True,
     reporting: Annotated[bool, Query(description="add each cell's reporting effort and label "
                                      "'low — thin reporting' (docs/scoring.md)")] = False,
+    decay_scale_days: Annotated[float | None, Query(
+        gt=0, le=3650, description="recency decay scale in days (default: the mission's, "
+                                   "else the server's)")] = None,
+    precision_decay: Annotated[bool | None, Query(
+        description="widen each event's decay by its date precision (a year-precise event "
+                    "decays over a year); default: the mission's")] = None,
 ) -> HotspotQuery:
     """Query parameters shared by the layer, the tiles and the OGC hotspot collection
-    (resolution is added by each endpoint; the service validates the rest)."""
+    (resolution is added by each endpoint; the service validates the rest). `mission=` and
+    `aor=` clip the layer to that area."""
     return HotspotQuery(
         as_of=parse_instant(as_of, "as_of", end_of_day=True), window_days=window_days,
         start=window[0], end=window[1], bbox=bbox, categories=split_csv(category),
         perpetrator=perpetrator, min_level=min_level, min_grade=min_grade, with_pattern=pattern,
-        with_reporting=reporting)
+        with_reporting=reporting,
+        area=scope.area, area_key=scope.key,
+        decay_scale_days=decay_scale_days or scope.mission.decay_scale_days,
+        precision_decay=scope.mission.precision_decay if precision_decay is None
+        else precision_decay)
 
 
 QueryDep = Annotated[HotspotQuery, Depends(hotspot_query)]
 
 
 @router.get("", summary="Threat layer: H3 hexagons with threat scores (GeoJSON)",
-            responses={200: {"model": HotspotCollection,
-                             "content": {http.GEOJSON: {}}}})
+            response_model=HotspotCollection, response_class=GeoJSONDoc)
 async def hotspots(
     request: Request, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -98,7 +117,8 @@ def encoding_headers(gz: bool) -> dict[str, str]:
 
 @router.get("/tiles/{z}/{x}/{y}.mvt", summary="Threat layer as a Mapbox Vector Tile",
             response_class=Response,
-            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {
+                "schema": {"type": "string", "format": "binary"}}}}})
 async def hotspot_tile(
     z: int, x: int, y: int, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
@@ -115,7 +135,8 @@ async def hotspot_tile(
 
 
 @router.get("/{cell}", summary="One cell: weekly series, breakdowns, contributing incidents",
-            response_model=HotspotDetail)
+            response_model=HotspotDetail,
+            responses={404: {"description": "Not an H3 cell at resolution 4-9"}})
 async def hotspot_detail(
     cell: str, q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],

@@ -17,13 +17,15 @@ from app.db import libpq_url
 from app.deps import SettingsDep, require
 from app.domain import Role
 from app.localdb import resolve_url
+from app.schemas.incidents import ImportResult
 from app.services.auth import Principal
 from app.services.incidents.import_pipeline import import_file
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
 
-@router.post("", status_code=201, summary="Import a UCDP GED (GeoJSON/CSV) or ACLED (CSV) export")
+@router.post("", status_code=201, summary="Import a UCDP GED (GeoJSON/CSV) or ACLED (CSV) export",
+             response_model=ImportResult)
 async def create_import(
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ReadSessionDep, SessionDep, SettingsDep, TimeWindow, require
+from app.deps import BBox, ReadSessionDep, ScopeDep, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Category, Role, Status
 from app.errors import InvalidInput
+from app.openapi import alternatives
 from app.repositories.incidents import IncidentFilter
 from app.schemas.incidents import (
+    IncidentCollection,
     IncidentCreate,
+    IncidentCreated,
     IncidentPage,
     IncidentPublic,
     IncidentUpdate,
+    ReportAdded,
     ReportCreate,
     StatusChange,
 )
@@ -31,6 +35,9 @@ READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 WRITERS = (Role.admin, Role.analyst, Role.operations)
 EDITORS = (Role.admin, Role.analyst)
 WORKFLOW = (Role.admin, Role.analyst)
+APPROVERS = (Role.admin,)  # what partners see is approved by an admin
+WORKFLOW_CONFLICT: dict[int | str, Any] = {
+    409: {"description": "The incident's status does not allow this step"}}
 
 
 def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | None:
@@ -46,7 +53,8 @@ def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | 
     return items
 
 
-@router.post("", status_code=201, summary="Record an incident with its first report")
+@router.post("", status_code=201, summary="Record an incident with its first report",
+             response_model=IncidentCreated)
 async def create_incident(
     body: IncidentCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
@@ -62,11 +70,11 @@ async def create_incident(
 
 
 @router.get("", summary="List incidents (JSON page or GeoJSON FeatureCollection)",
-            responses={200: {"model": IncidentPage,
-                             "content": {"application/geo+json": {}}}})
+            response_model=IncidentPage, responses=alternatives(IncidentPage, IncidentCollection))
 async def list_incidents(
     request: Request, session: ReadSessionDep, settings: SettingsDep, bbox: BBox, window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     category: Annotated[str | None, Query(description="comma-separated category codes")] = None,
     perpetrator: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
@@ -82,6 +90,7 @@ async def list_incidents(
         categories=_csv_enum(category, Category, "category"),
         perpetrator=perpetrator, statuses=_csv_enum(status, Status, "status"),
         grades=svc.grades_at_least(min_grade) if min_grade else None,
+        area=scope.area,
     )
     as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
@@ -102,13 +111,13 @@ async def list_incidents(
                                            "numberReturned": len(items)})
 
 
-@router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True)
+@router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
 async def get_incident(incident_id: uuid.UUID, session: SessionDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     return http.json_response(await svc.read(session, incident_id, who))
 
 
-@router.patch("/{incident_id}", response_model=IncidentPublic)
+@router.patch("/{incident_id}", response_model=IncidentPublic, summary="Change an incident")
 async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep,
                          settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(*EDITORS))]) -> Response:
@@ -116,7 +125,7 @@ async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: 
                                                   settings.h3_resolution))
 
 
-@router.post("/{incident_id}/reports", status_code=201,
+@router.post("/{incident_id}/reports", status_code=201, response_model=ReportAdded,
              summary="Add another source's report; the incident is re-graded")
 async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
@@ -129,21 +138,24 @@ async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDe
                                                       body.comment if body else None))
 
 
-@router.post("/{incident_id}/validate", response_model=IncidentPublic)
+@router.post("/{incident_id}/validate", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
+             summary="Mark an entered incident validated")
 async def validate(incident_id: uuid.UUID, session: SessionDep,
                    who: Annotated[Principal, Depends(require(*WORKFLOW))],
                    body: StatusChange | None = None) -> Response:
     return await _transition(incident_id, Status.validated, session, who, body)
 
 
-@router.post("/{incident_id}/approve", response_model=IncidentPublic)
+@router.post("/{incident_id}/approve", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
+             summary="Approve a validated incident (partners see approved incidents)")
 async def approve(incident_id: uuid.UUID, session: SessionDep,
-                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
+                  who: Annotated[Principal, Depends(require(*APPROVERS))],
                   body: StatusChange | None = None) -> Response:
     return await _transition(incident_id, Status.approved, session, who, body)
 
 
-@router.post("/{incident_id}/reject", response_model=IncidentPublic)
+@router.post("/{incident_id}/reject", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
+             summary="Reject an entered or validated incident")
 async def reject(incident_id: uuid.UUID, session: SessionDep,
                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
                  body: StatusChange | None = None) -> Response:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import SessionDep, parse_instant, require
+from app.deps import SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.schemas.information_requirements import InformationRequirementCreate
 from app.services.auth import Principal
@@ -34,13 +34,13 @@ async def list_requirements(
 
 @router.post("", status_code=201, summary="Register an information requirement")
 async def create_requirement(
-    body: InformationRequirementCreate, session: SessionDep,
+    body: InformationRequirementCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
 ) -> Response:
     """An area (GeoJSON Polygon/MultiPolygon) or an AOR, at least one category, a required
     reporting frequency in days (at least 1) and an owner section are required. A requirement
     naming `sexual_violence` is a CRSV requirement."""
-    row = await registry.create(session, body, who)
+    row = await registry.create(session, settings, body, who)
     return json_response(row, status=201,
                          headers={"Location": f"/api/v1/information-requirements/{row['id']}"})
 

@@ -8,9 +8,14 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.api.http import json_response
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.schemas.alerts import IntegrationCreate
+from app.schemas.alerts import (
+    IntegrationCreate,
+    IntegrationCreated,
+    IntegrationList,
+    IntegrationRevoked,
+)
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
 
@@ -21,6 +26,8 @@ router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
     "",
     status_code=201,
     summary="Register an integration; its token and signing secret are shown once",
+    response_model=IntegrationCreated,
+    responses={409: {"description": "An integration with this name exists"}},
 )
 async def create(
     body: IntegrationCreate,
@@ -37,6 +44,8 @@ async def create(
         require_signature=body.require_signature,
         section=body.section,
         area_geojson=body.area,
+        mission=(await body_scope(session, settings, who, body.mission)).code
+        if body.mission else None,
     )
     return json_response(
         {
@@ -50,12 +59,13 @@ async def create(
     )
 
 
-@router.get("", summary="Registered integrations (no secrets)")
+@router.get("", summary="Registered integrations (no secrets)", response_model=IntegrationList)
 async def listing(session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response({"items": await svc.listing(session)})
 
 
-@router.post("/{name}/revoke", summary="Revoke an integration and its token")
+@router.post("/{name}/revoke", summary="Revoke an integration and its token",
+             response_model=IntegrationRevoked)
 async def revoke(
     name: str, session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]
 ) -> Response:

@@ -15,9 +15,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import FileResponse, Response
 
 from app.api import http
-from app.deps import ReadSessionDep, SettingsDep, require
+from app.deps import ReadSessionDep, ScopeDep, SettingsDep, require
 from app.domain import Role
 from app.errors import NotFound
+from app.openapi import GeoJSONDoc
+from app.schemas.common import SaneDate
+from app.schemas.platform import BaseReach, CountryOutlines, MapSession
 from app.services.auth import Principal
 from app.services.bases import registry as bases_svc
 from app.services.planning.reach import base_reaches
@@ -80,7 +83,7 @@ async def asset(request: Request, name: str) -> Response:
 
 
 @router.get("/map/countries.geojson", summary="Basemap: bundled Natural Earth country outlines",
-            response_class=Response, responses={200: {"content": {http.GEOJSON: {}}}})
+            response_class=GeoJSONDoc, response_model=CountryOutlines)
 async def countries(settings: SettingsDep) -> Response:
     path = settings.geodata_dir / COUNTRIES
     if not path.is_file():
@@ -89,33 +92,40 @@ async def countries(settings: SettingsDep) -> Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)")
+@router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)",
+            response_model=MapSession)
 async def session_info(
-    settings: SettingsDep, who: Annotated[Principal, Depends(require(*Role))],
+    settings: SettingsDep, who: Annotated[Principal, Depends(require(*Role))], scope: ScopeDep,
 ) -> Response:
-    """The signed-in token's name and role, and what the workbench header shows: the mission,
-    its UTC offset (dates are shown in mission time) and how often queues poll."""
-    return http.json_response({"name": who.name, "role": who.role.value,
-                               "mission": settings.workbench_mission,
-                               "utc_offset_hours": settings.mission_utc_offset_hours,
-                               "poll_s": settings.workbench_poll_s,
-                               "ack_minutes": settings.workbench_ack_minutes})
+    """The token's name and role, its mission (the header shows it; times are shown in its time
+    zone) and the workbench's poll interval and acknowledgement target."""
+    m = scope.mission
+    return http.json_response({
+        "name": who.name, "role": who.role.value,
+        "mission": {"code": m.code, "name": m.name, "timezone": m.timezone,
+                    "map_view": m.map_view or {"center": [0, 0], "zoom": 2}},
+        "poll_s": settings.workbench_poll_s, "ack_minutes": settings.workbench_ack_minutes})
 
 
-@router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)")
+@router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)",
+            response_model=BaseReach)
 async def bases_reach(
     session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations,
                                               Role.partner))],
-    as_of: Annotated[date | None, Query(description="the date (rainy season shrinks reach)")] = None,
+    scope: ScopeDep,
+    as_of: Annotated[SaneDate | None, Query(description="the date (the mission's seasons slow "
+                                                        "travel)")] = None,
 ) -> Response:
     """`{base id: {mode: km}}` for the road and foot modes each base has capacity for, as the
     planner computes them (speeds, detours, rainy season, per-base overrides). Partners are not
     given capacities, so they get no reach."""
     on = as_of or date.today()
-    rows = await bases_svc.listing(session, who, as_of=on, kinds=None, bbox=None, sort="name")
+    rows = await bases_svc.listing(session, who, as_of=on, kinds=None, bbox=None, sort="name",
+                                   scope=scope)
     reach = {str(b["id"]): {r.mode: round(r.reach_km, 2)
-                            for r in base_reaches(b, on, settings, modes=("road", "foot"))}
+                            for r in base_reaches(b, on, settings, modes=("road", "foot"),
+                                                  mission=scope.mission)}
              for b in rows}
     return http.json_response({"as_of": on.isoformat(),
                                   "bases": {k: v for k, v in reach.items() if v}})

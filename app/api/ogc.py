@@ -13,6 +13,8 @@ from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
+from app.openapi import GeoJSONDoc
+from app.schemas import ogc as schemas
 from app.services.auth import Principal
 from app.services.ogc import collections as svc
 from app.settings import Settings
@@ -25,6 +27,7 @@ JSON = "application/json"
 SCHEMA = "application/schema+json"
 XML = "application/xml"
 QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+MAX_OFFSET = 10_000_000  # far past any collection; keeps OFFSET within what SQL takes
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -73,7 +76,7 @@ def _context(who: Principal, settings: Settings) -> svc.Context:
     return svc.Context(who=who, settings=settings, now=_utcnow())
 
 
-@router.get("", summary="OGC API - Features landing page")
+@router.get("", summary="OGC API - Features landing page", response_model=schemas.Landing)
 async def landing(request: Request, who: Reader) -> Response:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -91,12 +94,12 @@ async def landing(request: Request, who: Reader) -> Response:
     })
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=schemas.Conformance)
 async def conformance(who: Reader) -> Response:
     return http.json_response({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", summary="Feature collections")
+@router.get("/collections", summary="Feature collections", response_model=schemas.Collections)
 async def collections(request: Request, session: ReadSessionDep, settings: SettingsDep,
                       who: Reader) -> Response:
     ctx = _context(who, settings)
@@ -105,7 +108,8 @@ async def collections(request: Request, session: ReadSessionDep, settings: Setti
         "links": [_link(f"{_base(request)}/collections", "self", JSON)], "collections": docs})
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collection_id}", summary="One collection",
+            response_model=schemas.Collection)
 async def collection(collection_id: str, request: Request, session: ReadSessionDep,
                      settings: SettingsDep, who: Reader) -> Response:
     c = svc.get(collection_id, who.role)
@@ -140,13 +144,13 @@ def _schema_response(doc: dict[str, Any]) -> Response:
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (paged)",
-            responses={200: {"content": {http.GEOJSON: {}}}})
+            response_model=schemas.FeatureCollection, response_class=GeoJSONDoc)
 async def items(
     collection_id: str, request: Request, session: ReadSessionDep, settings: SettingsDep,
     who: Reader, bbox: BBox,
     datetime: Annotated[str | None, Query(description="instant or interval a/b, '..' open")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size; capped by the server")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     res: Annotated[int | None, Query(ge=4, le=9, description="cell collections (hotspots, "
                                      "forecast): H3 resolution")] = None,
     horizon_days: Annotated[int | None, Query(ge=1, le=366, description="forecast: days "
@@ -180,7 +184,7 @@ async def items(
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
-            responses={200: {"content": {http.GEOJSON: {}}}})
+            response_model=schemas.Feature, response_class=GeoJSONDoc)
 async def item(collection_id: str, feature_id: str, request: Request, session: ReadSessionDep,
                settings: SettingsDep, who: Reader,
                datetime: Annotated[str | None, Query(description="the window (cell "

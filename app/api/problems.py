@@ -75,10 +75,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         kinds = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+        headers = dict(exc.headers or {})
+        detail = str(exc.detail)
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
         return problem_response(
             exc.status_code, kinds.get(exc.status_code, "http-error"),
             str(exc.detail) if exc.status_code != 404 else "Not found",
-            str(exc.detail), instance=request.url.path,
+            detail, instance=request.url.path, headers=headers or None,
         )
 
     # Database errors get their own handler (Starlette's ExceptionMiddleware answers it), not the
@@ -97,6 +102,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         return _internal(request, exc)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first
+    route that matched the path, and a path often has one route per method)."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    scope = {**request.scope, "method": "GET"}
+    methods: set[str] = set()
+    for ctx in iter_route_contexts(request.app.router.routes):
+        route = getattr(ctx, "starlette_route", None) or ctx.original_route
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _unavailable(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import BBox, SessionDep, TimeWindow, require
 from app.domain import Role
-from app.schemas.alerts import ResponseCreate
+from app.schemas.alerts import ResponseCreate, ResponseMetrics, ResponseRecorded
 from app.services.auth import Principal
 from app.services.warnings import responses as svc
 
@@ -25,6 +25,8 @@ RESPONDERS = (Role.admin, Role.analyst, Role.operations)
     "/warnings/{warning_id}/responses",
     status_code=201,
     summary="Record a response (acknowledges the warning; a real response marks it responded)",
+    response_model=ResponseRecorded,
+    responses={409: {"description": "The warning is closed, cancelled or expired"}},
 )
 async def add_response(
     warning_id: uuid.UUID,
@@ -40,6 +42,7 @@ async def add_response(
     "/response-metrics",
     summary="Time to acknowledge / dispatch / arrive (median, p90), no-response share, "
     "delay reasons, for warnings raised in the window",
+    response_model=ResponseMetrics,
 )
 async def metrics(
     session: SessionDep,

@@ -4,24 +4,53 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
 from app.errors import NotFound
+from app.openapi import GeoJSONDoc
 from app.repositories import warnings as repo
-from app.schemas.alerts import WarningStatusChange, WebhookCreate
+from app.schemas.alerts import (
+    DeliveryList,
+    ScanResult,
+    SubscriptionCreated,
+    WarningCollection,
+    WarningFeature,
+    WarningStatusChange,
+    WebhookCreate,
+)
 from app.services.auth import Principal
+from app.services.missions import clip, languages
 from app.services.warnings import cap_feed, webhooks
 from app.services.warnings import lifecycle as svc
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
+
+def _inside(scope: Any, rows: list[dict[str, Any]]) -> list[bool]:
+    """Which warnings lie in the mission (or AOR) asked for, by a point of their area."""
+    if scope.area is None:
+        return [True] * len(rows)
+    from shapely.geometry import shape
+
+    points = []
+    for w in rows:
+        c = shape(w["geometry"]).representative_point() if w.get("geometry") else None
+        points.append((c.x, c.y) if c is not None else (0.0, 0.0))
+    mask = clip.points_inside(scope.area, [p[0] for p in points], [p[1] for p in points])
+    return [bool(k) for k in mask]
+
 READERS = (Role.admin, Role.analyst, Role.operations)
+
+
+class AtomDoc(Response):
+    media_type = cap_feed.ATOM_MEDIA
+
 _STATUS = "(active|acknowledged|responded|closed|cancelled|expired)"
 STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
 
@@ -29,7 +58,8 @@ STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
 @router.get(
     "",
     summary="Warnings as a GeoJSON FeatureCollection (areas are polygons)",
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_model=WarningCollection,
+    response_class=GeoJSONDoc,
 )
 async def list_warnings(
     request: Request,
@@ -38,6 +68,7 @@ async def list_warnings(
     bbox: BBox,
     window: TimeWindow,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -50,7 +81,7 @@ async def list_warnings(
         limit=min(limit or settings.page_default, settings.page_max),
         now=datetime.now(UTC),
     )
-    feats = [svc.present(w) for w in rows]
+    feats = [svc.present(w) for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
     return http.conditional_json(request, http.collection(feats, numberReturned=len(feats)),
                                  geojson=True)
 
@@ -58,13 +89,15 @@ async def list_warnings(
 @router.get(
     "/feed",
     summary="Atom feed of CAP 1.2 alerts (one per warning)",
-    responses={200: {"content": {cap_feed.ATOM_MEDIA: {}}}},
+    response_class=AtomDoc,
+    responses={200: {"content": {cap_feed.ATOM_MEDIA: {"schema": {"type": "string"}}}}},
 )
 async def feed(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*READERS))],
+    scope: ScopeDep,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -78,30 +111,39 @@ async def feed(
         now=now,
         limit=min(limit or settings.page_default, settings.page_max),
     )
-    body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=settings.cap_sender, now=now)
+    m = scope.mission
+    rows = [w for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
+    body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=m.cap_sender, now=now,
+                              prefix=m.cap_identifier_prefix,
+                              language=languages.template_language(m.languages))
     return Response(body, media_type=cap_feed.ATOM_MEDIA)
 
 
-@router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now")
+@router.post("/scan", summary="Apply the hotspot rules (threat level, emerging pattern) now",
+             response_model=ScanResult)
 async def scan(
     session: SessionDep,
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
-    as_of: Annotated[str | None, Query(description="threat layer as of this date")] = None,
+    scope: ScopeDep,
+    as_of: Annotated[str | None, Query(description="threat layer as of this date; a past "
+                                                   "date only shows what would be raised")] = None,
 ) -> Response:
-    raised = await svc.scan_hotspots(
+    result = await svc.scan_hotspots(
         session,
         settings,
         now=datetime.now(UTC),
         as_of=parse_instant(as_of, "as_of", end_of_day=True),
+        scope=scope,
     )
-    return http.json_response({"raised": [str(r) for r in raised]})
+    return http.json_response(result)
 
 
 @router.post(
     "/subscriptions",
     status_code=201,
     summary="Subscribe a URL to warning events; the signing secret is shown once",
+    response_model=SubscriptionCreated,
 )
 async def subscribe(
     body: WebhookCreate,
@@ -115,7 +157,7 @@ async def subscribe(
     )
 
 
-@router.get("/deliveries", summary="Webhook delivery log")
+@router.get("/deliveries", summary="Webhook delivery log", response_model=DeliveryList)
 async def deliveries(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
@@ -124,7 +166,8 @@ async def deliveries(
     return http.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
 
 
-@router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses")
+@router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses",
+            response_model=WarningFeature, response_class=GeoJSONDoc)
 async def get_warning(
     warning_id: uuid.UUID,
     session: SessionDep,
@@ -138,7 +181,10 @@ async def get_warning(
     return http.response(feat)
 
 
-@router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)")
+@router.post("/{warning_id}/status", summary="Move a warning through its lifecycle (409 if illegal)",
+             response_model=WarningFeature, response_class=GeoJSONDoc,
+             responses={409: {"description": "This lifecycle step is not allowed from the "
+                                             "warning's status"}})
 async def change_status(
     warning_id: uuid.UUID,
     body: WarningStatusChange,

@@ -116,4 +116,4 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
             async with maker() as session:
                 return await warnings.scan_hotspots(session, settings, now=datetime.now(UTC))
 
-        typer.echo(f"raised {len(_run(work))} warnings")
+        typer.echo(f"raised {len(_run(work)['raised'])} warnings")

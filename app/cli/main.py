@@ -96,14 +96,19 @@ def db_migrate(revision: str = "heads") -> None:
 def token_create(
     role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
     name: str = typer.Option(..., help="Who or what holds the token"),
+    mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
-    from app.cli.support import create_token
+    from app.cli.support import create_token, stored_mission
     from app.domain import Role
 
     if role not in {r.value for r in Role}:
         _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
-    typer.echo(create_token(get_settings(), Role(role), name))
+    settings = get_settings()
+    if mission is not None and stored_mission(settings, mission) is None:
+        _fail(f"no mission {mission!r}")
+    typer.echo(create_token(settings, Role(role), name,
+                            mission=mission.lower() if mission else None))
 
 
 @token_cli.command("revoke")
@@ -114,40 +119,70 @@ def token_revoke(name: str) -> None:
     typer.echo(f"revoked {revoke_tokens(get_settings(), name)} token(s)")
 
 
-def _import(source: str, path: Path, status: str) -> None:
-    from app.cli.support import run_import
+def _import(source: str, path: Path, status: str, mission: str | None, skip_outside: bool
+            ) -> None:
+    from app.cli.support import run_import, stored_mission
+    from app.errors import DomainError
 
     if not path.exists():
         _fail(f"no such file: {path}")
-    summary = run_import(get_settings(), source, path, status=status, progress=sys.stderr.isatty())
+    settings = get_settings()
+    found = None
+    if mission is not None:
+        found = stored_mission(settings, mission)
+        if found is None:
+            _fail(f"no mission {mission!r} (kinga mission list; kinga mission create …)")
+    elif skip_outside:
+        _fail("--skip-outside needs --mission")
+    try:
+        summary = run_import(settings, source, path, status=status,
+                             progress=sys.stderr.isatty(), mission=found,
+                             skip_outside=skip_outside)
+    except DomainError as exc:
+        _fail(exc.detail)
     typer.echo(summary.render())
+
+
+MISSION_OPT = typer.Option(None, "--mission", help="assign to this mission (code); rows outside "
+                                                   "its area are counted as outside_area")
+SKIP_OPT = typer.Option(False, "--skip-outside", help="drop rows outside the mission's area")
 
 
 @import_cli.command("ucdp")
 def import_ucdp(
     file: Path,
     status: str = typer.Option("approved", help="Workflow status given to imported events"),
+    mission: str | None = MISSION_OPT,
+    skip_outside: bool = SKIP_OPT,
 ) -> None:
-    """Import a UCDP GED export (GeoJSON or CSV). Idempotent on the GED id."""
-    _import("ucdp", file, status)
+    """Import a UCDP GED export (GeoJSON or CSV, any country). Idempotent on the GED id."""
+    _import("ucdp", file, status, mission, skip_outside)
 
 
 @import_cli.command("acled")
 def import_acled(
     file: Path,
     status: str = typer.Option("approved", help="Workflow status given to imported events"),
+    mission: str | None = MISSION_OPT,
+    skip_outside: bool = SKIP_OPT,
 ) -> None:
     """Import an ACLED CSV export. Idempotent on event_id_cnty."""
-    _import("acled", file, status)
+    _import("acled", file, status, mission, skip_outside)
 
 
 @cli.command("seed")
-def seed() -> None:
-    """Load the bundled real data (UCDP GED CAR events); re-running adds nothing."""
+def seed(mission: str | None = typer.Option(
+        None, "--mission", help="a bundled mission (app/data/missions), or none; "
+                                "default: KINGA_SEED, else the default mission")) -> None:
+    """Load a bundled mission and its real data (events and bases); re-running adds nothing.
+    KINGA_SEED=none (or --mission none) loads nothing."""
     from app.cli.support import seed_bundled
 
-    for line in seed_bundled(get_settings()):
-        typer.echo(line)
+    try:
+        for line in seed_bundled(get_settings(), mission):
+            typer.echo(line)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @cli.command("serve")

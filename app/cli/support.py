@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from app.localdb import resolve_url
 from app.repositories import tokens as token_repo
 from app.services.auth import hash_token, new_token
 from app.services.incidents.import_pipeline import ImportSummary, import_file
+from app.services.missions.profile import Mission
 from app.settings import Settings
 
 
@@ -24,15 +26,17 @@ def connect(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-def create_token(settings: Settings, role: Role, name: str) -> str:
+def create_token(settings: Settings, role: Role, name: str, *, mission: str | None = None,
+                 aor_id: Any = None) -> str:
     token = new_token()
     with connect(settings) as conn:
         token_repo.insert(conn, name=name, role=role.value,
-                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()))
+                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()),
+                          mission=mission, aor_id=aor_id)
         conn.execute(
             "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
             "VALUES ('cli', 'create', 'api_token', %s, %s)",
-            (name, psycopg.types.json.Jsonb({"role": role.value})),
+            (name, psycopg.types.json.Jsonb({"role": role.value, "mission": mission})),
         )
     return token
 
@@ -43,24 +47,104 @@ def revoke_tokens(settings: Settings, name: str) -> int:
 
 
 def run_import(settings: Settings, source: str, path: Path, *, status: str = "approved",
-               progress: bool = False, actor: str | None = None) -> ImportSummary:
+               progress: bool = False, actor: str | None = None, mission: Mission | None = None,
+               skip_outside: bool = False) -> ImportSummary:
     url = libpq_url(resolve_url(settings))
     with connect(settings) as conn:
         return import_file(conn, source, path, status=status, actor=actor or f"import:{source}",
                            h3_res=settings.h3_resolution, progress=progress,
-                           connect=lambda: psycopg.connect(url))
+                           connect=lambda: psycopg.connect(url), mission=mission,
+                           skip_outside=skip_outside)
 
 
-def seed_bundled(settings: Settings) -> Iterator[str]:
-    """The bundled real data: UCDP GED CAR events and the Geo-PKO MINUSCA bases (idempotent)."""
-    from app.repositories.bases import import_rows
-    from app.services.bases.registry import geopko_bases
+def stored_mission(settings: Settings, code: str) -> Mission | None:
+    """A stored mission's profile (None if there is none)."""
+    from app.repositories import missions as mission_repo
+    from app.services.missions import registry
 
-    ged = settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson"
-    summary = run_import(settings, "ucdp", ged, actor="seed")
-    yield summary.render()
-    rows = geopko_bases(settings.geodata_dir / "geopko-minusca-deployments.csv",
-                        settings.troops_per_road_patrol, settings.troops_per_foot_patrol)
     with connect(settings) as conn:
-        inserted = import_rows(conn, rows, actor="seed")
-    yield f"bases: {len(rows)} read, {inserted} inserted, {len(rows) - inserted} already present"
+        row = conn.execute(
+            "SELECT code, name, timezone, countries, profile, ST_AsGeoJSON(area, 7) AS area, "
+            "extract(epoch FROM updated_at)::text AS version FROM mission WHERE code = %s",
+            (code.lower(),)).fetchone()
+    if row is None:
+        return None
+    cols = ("code", "name", "timezone", "countries", "profile", "area", "version")
+    return registry.from_row(mission_repo._mission(dict(zip(cols, row, strict=True))), settings)
+
+
+def import_bases(settings: Settings, path: Path, *, mission: Mission | None, actor: str
+                 ) -> tuple[int, int, int]:
+    """Geo-PKO deployments as bases (app.services.bases.registry.import_geopko)."""
+    from app.services.bases.registry import import_geopko
+
+    with connect(settings) as conn:
+        return import_geopko(conn, path, settings, mission=mission, actor=actor)
+
+
+def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterator[str]:
+    """A bundled mission's data (its profile file's `seed`: events and Geo-PKO bases), and its
+    profile as a stored mission; idempotent. KINGA_SEED=none seeds nothing."""
+    from app.services.missions import profile as mission_profile
+
+    choice = (mission_code or settings.seed or "default").lower()
+    if choice == "none":
+        yield "seed: none (KINGA_SEED=none): the store stays empty"
+        return
+    code = mission_profile.default_code(settings) if choice == "default" else choice
+    if code == "none":
+        yield "seed: no default mission is bundled; nothing loaded"
+        return
+    mission = mission_profile.bundled(code, settings.geodata_dir)
+    if mission is None:
+        raise ValueError(f"no bundled mission {code!r}; bundled: "
+                         f"{', '.join(mission_profile.bundled_codes())}")
+    with connect(settings) as conn:
+        created = conn.execute(
+            "INSERT INTO mission (code, name, area, countries, timezone, profile, created_by) "
+            "VALUES (%s, %s, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326)), %s, %s, %s, "
+            "'seed') ON CONFLICT (code) DO NOTHING",
+            (mission.code, mission.name, json.dumps(mission.area), mission.countries,
+             mission.timezone, psycopg.types.json.Jsonb(mission.profile_json()))).rowcount
+        conn.commit()
+    stored = stored_mission(settings, mission.code) or mission
+    for item in mission.seed.get("events", []):
+        summary = run_import(settings, item["source"], settings.geodata_dir / item["file"],
+                             actor="seed", mission=stored)
+        yield summary.render()
+    for file in mission.seed.get("bases", []):
+        read, inserted, _ = import_bases(settings, settings.geodata_dir / file, mission=stored,
+                                         actor="seed")
+        yield f"bases: {read} read, {inserted} inserted, {read - inserted} already present"
+    yield f"mission {mission.code}: {'created' if created else 'already present'}"
+
+
+def import_gazetteer(path: Path, mission: str | None) -> str:
+    """GeoNames-format rows into the gazetteer (of one mission, or shared)."""
+    from app.repositories.imports import insert_places
+    from app.services.geo.gazetteer import geonames_rows
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if mission is not None and stored_mission(settings, mission) is None:
+        raise SystemExit(f"error: no mission {mission!r}")
+    rows, skipped = geonames_rows(path)
+    with connect(settings) as conn:
+        n = insert_places(conn, [{**r, "mission": mission.lower() if mission else None}
+                                 for r in rows])
+        conn.execute(
+            "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+            "VALUES ('cli', 'import', 'gazetteer', %s, %s)",
+            (mission or "*", psycopg.types.json.Jsonb({"file": path.name, "rows": len(rows)})))
+        conn.commit()
+    return f"gazetteer: {len(rows)} names read, {n} stored, {skipped} lines skipped"
+
+
+def purge_source(settings: Settings, source: str, mission: str | None) -> str:
+    from app.repositories.imports import purge
+
+    with connect(settings) as conn:
+        counts = purge(conn, source, mission.lower() if mission else None, actor="cli")
+        conn.commit()
+    what = ", ".join(f"{v} {k}" for k, v in counts.items())
+    return f"purged {source}{f' of {mission}' if mission else ''}: {what}"

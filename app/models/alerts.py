@@ -74,6 +74,7 @@ class Integration(Base):
     require_signature: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
     area: Mapped[Any | None] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     section: Mapped[str] = mapped_column(String(32), server_default="civil_affairs")
+    mission_code: Mapped[str | None] = mapped_column(Text)  # whose gazetteer locates its alerts
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -96,6 +97,8 @@ class Alert(Base):
     location_source: Mapped[str] = mapped_column(String(16))  # given, gazetteer, cap_area, none
     h3_cell: Mapped[int | None] = mapped_column(BigInteger)
     place_name: Mapped[str | None] = mapped_column(Text)
+    # The gazetteer's match for a place name: name, mission, source, precision and score.
+    place_match: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     needs_location: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
     reporter_contact: Mapped[str | None] = mapped_column(Text)  # protected: analysts only
     sender_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the SMS sender
@@ -150,6 +153,7 @@ class EarlyWarning(Base):
     headline: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
     alert_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default="{}")
+    mission_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -58,6 +58,7 @@ class MissionBase(ModelBase):
     notes: Mapped[str | None] = mapped_column(Text)
     external_source: Mapped[str | None] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(128))
+    mission_code: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

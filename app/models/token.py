@@ -24,6 +24,9 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A token may be limited to one mission (and one area of responsibility in it).
+    mission_code: Mapped[str | None] = mapped_column(Text)
+    aor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     __table_args__ = (
         CheckConstraint(f"role IN ({', '.join(repr(str(r)) for r in Role)})", name="role"),

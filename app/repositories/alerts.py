@@ -85,12 +85,13 @@ WITH k AS (
 )
 INSERT INTO alert (id, integration_id, format, status, category, text, language, observed_at,
                    location, location_radius_m, location_source, h3_cell, place_name,
-                   needs_location, reporter_contact, sender_key, external_id, area)
+                   needs_location, reporter_contact, sender_key, external_id, area, place_match)
 SELECT :id, :integration_id, :format, 'new', :category, :text, :language, :observed_at,
        CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
             ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326) END,
        :location_radius_m, :location_source, CAST(:h3_cell AS bigint), :place_name,
-       :needs_location, :reporter_contact, :sender_key, :external_id, CAST(:area AS jsonb)
+       :needs_location, :reporter_contact, :sender_key, :external_id, CAST(:area AS jsonb),
+       CAST(:place_match AS jsonb)
 WHERE CAST(:key AS text) IS NULL OR EXISTS (SELECT 1 FROM k)
 RETURNING id
 """
@@ -119,6 +120,8 @@ async def store_accepted(
         lon=lonlat[0] if lonlat else None,
         lat=lonlat[1] if lonlat else None,
         area=orjson.dumps(values["area"]).decode() if values.get("area") is not None else None,
+        place_match=(orjson.dumps(values["place_match"]).decode()
+                     if values.get("place_match") is not None else None),
         key=key,
         request_hash=request_hash,
         status_code=status_code,
@@ -143,6 +146,18 @@ async def claim_untriaged(session: AsyncSession, limit: int) -> list[dict[str, A
         .with_for_update(skip_locked=True, of=Alert)
     )
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def claim_untriaged_ids(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    """`claim_untriaged`, ids only: rows whose values cannot be read are still claimed."""
+    stmt = (
+        select(Alert.id)
+        .where(Alert.triage.is_(None))
+        .order_by(Alert.received_at, Alert.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def get(session: AsyncSession, alert_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:

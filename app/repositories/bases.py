@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from typing import Any
@@ -23,6 +24,11 @@ SORT_KEYS = {"name": MissionBase.name, "opened_on": MissionBase.opened_on,
 
 def _point(lon: float, lat: float) -> Any:
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def _inside(area: dict[str, Any]) -> Any:
+    return func.ST_Intersects(func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(area)), 4326),
+                              MissionBase.location)
 
 
 def _active_on(on: date) -> Any:
@@ -49,8 +55,19 @@ async def list_bases(session: AsyncSession, *, as_of: date | None = None,
                      kinds: list[str] | None = None,
                      bbox: tuple[float, float, float, float] | None = None,
                      ids: list[uuid.UUID] | None = None, sort: str = "name",
-                     limit: int | None = None) -> list[dict[str, Any]]:
+                     limit: int | None = None, mission: str | None = None,
+                     area: dict[str, Any] | None = None,
+                     within: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """`mission`: its own bases, and bases of no mission inside `area` (its area of operations);
+    `within`: only bases inside this area (an area of responsibility)."""
     stmt = select(*COLUMNS)
+    if mission is not None:
+        own = MissionBase.mission_code == mission
+        if area is not None:
+            own = or_(own, and_(MissionBase.mission_code.is_(None), _inside(area)))
+        stmt = stmt.where(own)
+    if within is not None:
+        stmt = stmt.where(_inside(within))
     if as_of is not None:
         stmt = stmt.where(_active_on(as_of))
     if kinds:
@@ -88,11 +105,11 @@ async def delete_base(session: AsyncSession, base_id: uuid.UUID) -> None:
 IMPORT_SQL = """
 INSERT INTO mission_base (name, kind, location, opened_on, closed_on, troops,
     road_patrols_per_day, foot_patrols_per_day, air_patrols_per_day, qrf_standby, notes,
-    external_source, external_id, created_by, updated_by)
+    external_source, external_id, created_by, updated_by, mission_code)
 VALUES (%(name)s, %(kind)s, ST_SetSRID(ST_MakePoint(%(longitude)s, %(latitude)s), 4326),
     %(opened_on)s, %(closed_on)s, %(troops)s, %(road_patrols_per_day)s,
     %(foot_patrols_per_day)s, %(air_patrols_per_day)s, %(qrf_standby)s, %(notes)s,
-    %(external_source)s, %(external_id)s, %(actor)s, %(actor)s)
+    %(external_source)s, %(external_id)s, %(actor)s, %(actor)s, %(mission_code)s)
 ON CONFLICT (external_source, external_id) DO NOTHING
 """
 
@@ -102,7 +119,7 @@ def import_rows(conn: psycopg.Connection[Any], rows: list[dict[str, Any]], actor
     inserted = 0
     with conn.cursor() as cur:
         for r in rows:
-            cur.execute(IMPORT_SQL, {**r, "actor": actor})
+            cur.execute(IMPORT_SQL, {"mission_code": None, **r, "actor": actor})
             inserted += cur.rowcount
     conn.commit()
     return inserted

@@ -9,18 +9,23 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.repositories.sql_fragments import h3_parent
+from app.repositories.sql_fragments import h3_parent, valid_cell
+
+VALID_CELL = valid_cell("h3_cell", ":res")
 
 _EVENTS = text(f"""
 SELECT occurred_start AS occurred,
        {h3_parent('h3_cell', ':res')} AS cell,
-       fatalities_best + injured + crsv_survivors AS harm,
+       CAST(fatalities_best AS bigint) + injured + crsv_survivors AS harm,
        category, perpetrator_type, status, quality_grade, location_radius_m
-FROM incident
+FROM incident i
 WHERE status <> 'rejected'
+  AND {VALID_CELL}
   AND location_radius_m <= :max_radius
   AND (CAST(:before AS timestamptz) IS NULL OR occurred_start < CAST(:before AS timestamptz))
   AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(CAST(:statuses AS text[])))
+  AND (CAST(:x1 AS float8) IS NULL OR location && ST_MakeEnvelope(
+        CAST(:x1 AS float8), CAST(:y1 AS float8), CAST(:x2 AS float8), CAST(:y2 AS float8), 4326))
 ORDER BY occurred_start, id
 """)
 
@@ -38,11 +43,16 @@ async def events(
     max_radius_m: int,
     before: datetime | None = None,
     statuses: list[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Incidents usable for forecasting, oldest first. `before` is exclusive: nothing at or after
-    it is read, so a forecast made as of that instant cannot see later incidents."""
+    it is read, so a forecast made as of that instant cannot see later incidents. `bbox`
+    (lon/lat) keeps the incidents located inside it."""
+    x1, y1, x2, y2 = bbox if bbox is not None else (None, None, None, None)
     rows = await session.execute(
-        _EVENTS, {"res": res, "max_radius": max_radius_m, "before": before, "statuses": statuses}
+        _EVENTS,
+        {"res": res, "max_radius": max_radius_m, "before": before, "statuses": statuses,
+         "x1": x1, "y1": y1, "x2": x2, "y2": y2},
     )
     return [dict(r) for r in rows.mappings()]
 
@@ -66,3 +76,64 @@ async def fingerprint(session: AsyncSession) -> tuple[int, str]:
         )
     ).one()
     return int(row[0]), str(row[1])
+
+
+_SAVE_CARD = text("""
+INSERT INTO forecast_model_card (area, res, horizon, horizon_days, data_version, card)
+VALUES (:area, :res, :horizon, :horizon_days, :data_version, CAST(:card AS jsonb))
+ON CONFLICT (area, res, horizon) DO UPDATE SET
+    horizon_days = EXCLUDED.horizon_days, data_version = EXCLUDED.data_version,
+    card = EXCLUDED.card, created_at = now()
+""")
+
+
+async def save_card(
+    session: AsyncSession, area: str, res: int, horizon: str, horizon_days: int,
+    data_version: int | None, card_json: str,
+) -> None:
+    await session.execute(
+        _SAVE_CARD,
+        {"area": area, "res": res, "horizon": horizon, "horizon_days": horizon_days,
+         "data_version": data_version, "card": card_json},
+    )
+
+
+async def cards(session: AsyncSession, area: str, res: int) -> list[dict[str, Any]]:
+    """The area's model cards at this resolution (one per horizon)."""
+    rows = await session.execute(
+        text(
+            "SELECT horizon, horizon_days, data_version, created_at, card "
+            "FROM forecast_model_card WHERE area = :area AND res = :res ORDER BY horizon_days"
+        ),
+        {"area": area, "res": res},
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+_MIX = text(f"""
+SELECT {h3_parent('h3_cell', ':res')} AS cell, category, count(*) AS n,
+       max(occurred_start) AS last
+FROM incident i
+WHERE status <> 'rejected'
+  AND {VALID_CELL}
+  AND occurred_start < CAST(:before AS timestamptz)
+  AND occurred_start >= CAST(:since AS timestamptz)
+  AND location_radius_m <= :max_radius
+  AND ({h3_parent('h3_cell', ':res')}) = ANY(CAST(:cells AS bigint[]))
+GROUP BY 1, 2
+""")
+
+
+async def category_mix(
+    session: AsyncSession, res: int, cells: list[int], *, since: datetime, before: datetime,
+    max_radius_m: int,
+) -> list[dict[str, Any]]:
+    """Incidents per (cell at `res`, category) in [since, before), with the latest time."""
+    if not cells:
+        return []
+    rows = await session.execute(
+        _MIX,
+        {"res": res, "cells": cells, "since": since, "before": before,
+         "max_radius": max_radius_m},
+    )
+    return [dict(r) for r in rows.mappings()]

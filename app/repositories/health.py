@@ -38,3 +38,9 @@ SELECT pg_is_in_recovery() AS standby,
        END AS lag_s"""))).mappings().one()
     return {"role": "standby" if row["standby"] else "primary", "port": row["port"],
             "lag_s": None if row["lag_s"] is None else round(float(row["lag_s"]), 3)}
+
+
+async def ping(session: AsyncSession) -> None:
+    """One `SELECT 1` round trip: in autocommit, so no BEGIN or ROLLBACK is sent around it."""
+    conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    await conn.execute(text("SELECT 1"))

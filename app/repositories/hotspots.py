@@ -24,6 +24,7 @@ CRED = sql.credibility("i")
 DECAY = sql.decay(AGE_DAYS)
 HARM = sql.event_harm("i")
 CRSV = sql.event_crsv("i")
+VALID_CELL = sql.valid_cell("i.h3_cell", ":res")
 
 
 @dataclass
@@ -43,7 +44,7 @@ class CellFilter:
 
 def _where(f: CellFilter, params: dict[str, Any]) -> str:
     conds = ["i.occurred_start >= :start", "i.occurred_start <= :end",
-             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)"]
+             "i.location_radius_m <= :max_radius", "i.status = ANY(:statuses)", VALID_CELL]
     params.update(start=f.start, end=f.end, max_radius=f.max_radius_m, statuses=f.statuses)
     if f.bbox is not None:
         conds.append("i.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
@@ -104,6 +105,12 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     params = _params(f, spec)
     params["steps"] = steps
     where = _where(f, params)
+    decay = DECAY
+    if spec.precision_share > 0:
+        # The change log holds no date precision: widened sums are always full aggregations.
+        if since is not None:
+            raise ValueError("precision-widened decay is not available from the change log")
+        decay = sql.decay(AGE_DAYS, sql.precision_scale("i"))
     if since is None:
         source, n, sg = "incident i", "count(*)", ""
     else:
@@ -120,7 +127,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     sign = "i.sign" if since is not None else "1"
     ev = f"""SELECT {PARENT} AS cell, {cat_key} AS k, i.fatalities_best AS fat,
                  i.crsv_survivors AS crsv, {sign} AS sg,
-                 {CRED} AS c, {DECAY} AS d,
+                 {CRED} AS c, {decay} AS d,
                  {HARM} AS h, {CRSV} AS s,
                  least(floor({AGE_DAYS} / CAST(:step AS float8))::int,
                        CAST(:steps AS int) - 1) AS ago
@@ -132,8 +139,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
            sum({sg}c * d * s) AS cs, sum({sg}fat) AS fat, sum({sg}crsv) AS crsv{cat_counts}
     FROM ({ev}) ev GROUP BY cell, ago
 ), cells AS (
-    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::int AS fatalities,
-           sum(s.crsv)::int AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
+    SELECT s.cell, sum(s.n)::int AS incidents, sum(s.fat)::bigint AS fatalities,
+           sum(s.crsv)::bigint AS crsv, sum(s.lk) AS likelihood, sum(s.hm) AS harm,
            sum(s.cs) AS crsv_harm,
            sum(s.cw * ((CAST(:steps AS int) - 1 - s.ago) - {centre})) AS trend_num
            {cat_cells}, array_agg(s.ago) AS series_ago, array_agg(s.cw) AS series_w
@@ -141,8 +148,8 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
 )"""
     else:
         cells = f"""cells AS (
-    SELECT cell, {n}::int AS incidents, sum({sg}fat)::int AS fatalities,
-           sum({sg}crsv)::int AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
+    SELECT cell, {n}::int AS incidents, sum({sg}fat)::bigint AS fatalities,
+           sum({sg}crsv)::bigint AS crsv, sum({sg}c * d) AS likelihood, sum({sg}c * d * h) AS harm,
            sum({sg}c * d * s) AS crsv_harm,
            sum({sg}c * ((CAST(:steps AS int) - 1 - ago) - {centre})) AS trend_num{cat_counts}
     FROM ({ev}) ev GROUP BY cell
@@ -163,7 +170,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     # the window's rows once cost more than scanning the index twice). Perpetrators: group the
     # window by (cell, perpetrator list) first (few distinct lists), then unnest the groups.
     # The version row is LEFT JOINed so that an empty window still reports its version.
-    sql = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
+    query = (f"WITH {cells}{perps},\nv AS (SELECT version, log_since FROM data_version WHERE id "
            "UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT FROM data_version WHERE id))\n"
            f"SELECT v.version AS _version, v.log_since AS _log_since, "
            f"txid_current_if_assigned() IS NOT NULL AS _dirty, cells.*{perp_col} "
@@ -172,7 +179,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     # per-cell hash aggregate must not spill to disk (default work_mem is 4 MB).
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
-    rows = _rows(await session.execute(text(sql), params))
+    rows = _rows(await session.execute(text(query), params))
     version, log_since, dirty = rows[0]["_version"], rows[0]["_log_since"], rows[0]["_dirty"]
     for row in rows:
         del row["_version"], row["_log_since"], row["_dirty"]
@@ -185,9 +192,9 @@ async def contributing_incidents(session: AsyncSession, f: CellFilter, *, limit:
     params: dict[str, Any] = {"res": f.res}
     where = _where(f, params)
     params["limit"] = limit
-    sql = (f"SELECT i.id FROM incident i WHERE {where} "
+    query = (f"SELECT i.id FROM incident i WHERE {where} "
            "ORDER BY i.occurred_start DESC, i.id DESC LIMIT :limit")
-    ids = [r[0] for r in (await session.execute(text(sql), params))]
+    ids = [r[0] for r in (await session.execute(text(query), params))]
     if not ids:
         return []
     stmt = (select(*INCIDENT_COLUMNS).where(Incident.id.in_(ids))
@@ -215,7 +222,7 @@ async def weekly_series(session: AsyncSession, f: CellFilter) -> list[dict[str, 
     where = _where(f, params)
     sql = f"""
 SELECT date_trunc('week', i.occurred_start) AS week, count(*)::int AS incidents,
-       sum(i.fatalities_best)::int AS fatalities, sum(i.crsv_survivors)::int AS crsv
+       sum(i.fatalities_best)::bigint AS fatalities, sum(i.crsv_survivors)::bigint AS crsv
 FROM incident i WHERE {where} GROUP BY 1 ORDER BY 1"""
     return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
 

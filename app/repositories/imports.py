@@ -33,6 +33,7 @@ INCIDENT_FIELDS = [
     ("injured", "int4"), ("crsv_survivors", "int4"), ("children_affected", "int4"),
     ("displaced", "int4"), ("narrative", "text"), ("status", "text"), ("quality_grade", "text"),
     ("independent_sources", "int2"), ("created_by", "text"), ("updated_by", "text"),
+    ("mission_code", "text"),
 ]
 REPORT_FIELDS = [
     ("incident_id", "uuid"), ("section", "text"), ("source_name", "text"),
@@ -76,17 +77,18 @@ FROM ins JOIN import_staging s USING (id)
 """
 
 
-def _columns(events: pd.DataFrame, *, source: str, status: str, actor: str
-             ) -> dict[str, pa.Array]:
+def _columns(events: pd.DataFrame, *, source: str, status: str, actor: str,
+             mission_code: str | None = None) -> dict[str, pa.Array]:
     """Every column either COPY needs, as Arrow arrays, built column-wise."""
     n = len(events)
 
-    def const(value: str) -> pa.Array:
+    def const(value: str | None) -> pa.Array:
         return pa.repeat(pa.scalar(value, pa.string()), n)
 
     ids = copy_binary.uuid7(n)
     out = {
         "id": ids, "incident_id": ids, "external_source": const(source),
+        "mission_code": const(mission_code),
         "status": const(status), "created_by": const(actor), "updated_by": const(actor),
         "location": copy_binary.ewkb_points(events["lon"].to_numpy(dtype="float64"),
                                             events["lat"].to_numpy(dtype="float64")),
@@ -117,7 +119,7 @@ def _already_stored(cur: psycopg.Cursor[Any], source: str, ids: list[str]) -> se
 
 
 def load_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
-                status: str, actor: str) -> int:
+                status: str, actor: str, mission_code: str | None = None) -> int:
     """Store one batch (a frame of mapped, graded events: ParsedEvent's columns plus
     quality_grade and independent_sources) in the current transaction; returns how many
     incidents were new."""
@@ -142,7 +144,8 @@ def load_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
             fresh = fresh.drop_duplicates("external_id", keep="first")
         if fresh.empty:
             return 0
-        columns = _columns(fresh, source=source, status=status, actor=actor)
+        columns = _columns(fresh, source=source, status=status, actor=actor,
+                           mission_code=mission_code)
         try:
             with conn.transaction():  # a savepoint: a race only undoes this attempt
                 _copy(cur, "incident", INCIDENT_FIELDS, _payload(columns, INCIDENT_FIELDS))
@@ -176,15 +179,111 @@ def start_run(conn: psycopg.Connection[Any], *, source: str, filename: str, sha2
 
 
 def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, inserted: int,
-               duplicates: int, rejects: list[dict[str, Any]], actor: str) -> None:
+               duplicates: int, rejects: list[dict[str, Any]], actor: str,
+               mission_code: str | None = None, outside_area: int = 0) -> None:
     conn.execute(
         "UPDATE import_run SET rows_read=%s, inserted=%s, duplicates=%s, rejected=%s, rejects=%s, "
-        "finished_at=now() WHERE id=%s",
-        (rows_read, inserted, duplicates, len(rejects), json.dumps(rejects[:1000]), run_id),
+        "mission_code=%s, outside_area=%s, finished_at=now(), status='finished' WHERE id=%s",
+        (rows_read, inserted, duplicates, len(rejects), json.dumps(rejects[:1000]), mission_code,
+         outside_area, run_id),
     )
     conn.execute(
         "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
         "VALUES (%s, 'import', 'import_run', %s, %s)",
         (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
-                                    "duplicates": duplicates, "rejected": len(rejects)})),
+                                    "duplicates": duplicates, "rejected": len(rejects),
+                                    "mission": mission_code, "outside_area": outside_area})),
     )
+
+
+def fail_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, inserted: int,
+             duplicates: int, rejects: list[dict[str, Any]], error: str, actor: str) -> None:
+    """End a run that could not complete: what was stored so far stays (imports are idempotent:
+    importing the file again completes it), and the run says why it stopped."""
+    conn.execute(
+        "UPDATE import_run SET rows_read=%s, inserted=%s, duplicates=%s, rejected=%s, rejects=%s, "
+        "finished_at=now(), status='failed', error=%s WHERE id=%s",
+        (rows_read, inserted, duplicates, len(rejects), json.dumps(rejects[:1000]), error, run_id),
+    )
+    conn.execute(
+        "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+        "VALUES (%s, 'import_failed', 'import_run', %s, %s)",
+        (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
+                                    "error": error})),
+    )
+# ---- the gazetteer from imported events (issue 13) ---------------------------------------------
+
+# Named places of a source's incidents: the event's own place (ACLED location, UCDP
+# where_coordinates, when located to within 25 km) at its precision, admin-2 (4) and admin-1 (5)
+# units at the mean of their events. Re-running recomputes the same rows.
+PLACES_SQL = """
+INSERT INTO place (mission_code, name, key, latitude, longitude, precision, source, events)
+SELECT CAST(%(mission)s AS text), min(name), lower(name), avg(lat), avg(lon), prec, %(source)s, count(*)
+FROM (
+    SELECT place_name AS name, ST_Y(location) AS lat, ST_X(location) AS lon,
+           least(greatest(location_precision, 1), 3) AS prec
+    FROM incident WHERE external_source = %(source)s
+         AND mission_code IS NOT DISTINCT FROM %(mission)s
+         AND place_name IS NOT NULL AND location_radius_m <= 25000
+    UNION ALL
+    SELECT trim(a), ST_Y(location), ST_X(location), 4 FROM incident,
+           unnest(string_to_array(admin2, ',')) AS a
+    WHERE external_source = %(source)s AND mission_code IS NOT DISTINCT FROM %(mission)s
+          AND admin2 IS NOT NULL
+    UNION ALL
+    SELECT trim(a), ST_Y(location), ST_X(location), 5 FROM incident,
+           unnest(string_to_array(admin1, ',')) AS a
+    WHERE external_source = %(source)s AND mission_code IS NOT DISTINCT FROM %(mission)s
+          AND admin1 IS NOT NULL
+) x
+WHERE name <> ''
+GROUP BY lower(name), prec
+ON CONFLICT ((coalesce(mission_code, '')), source, key, precision) DO UPDATE
+SET name = EXCLUDED.name, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
+    events = EXCLUDED.events
+"""
+
+
+def refresh_places(conn: psycopg.Connection[Any], source: str, mission_code: str | None) -> int:
+    """Rebuild the gazetteer entries that a source's incidents (of one mission) give."""
+    cur = conn.execute(PLACES_SQL, {"source": source, "mission": mission_code})
+    return cur.rowcount
+
+
+def insert_places(conn: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> int:
+    """Gazetteer entries from a file (GeoNames, Geo-PKO sites); the same name again updates."""
+    n = 0
+    with conn.cursor() as cur:
+        for r in rows:
+            cur.execute(
+                "INSERT INTO place (mission_code, name, key, latitude, longitude, precision, "
+                "source, events) VALUES (%(mission)s, %(name)s, lower(%(name)s), %(latitude)s, "
+                "%(longitude)s, %(precision)s, %(source)s, 1) "
+                "ON CONFLICT ((coalesce(mission_code, '')), source, key, precision) DO UPDATE "
+                "SET latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude", r)
+            n += cur.rowcount
+    return n
+
+
+def purge(conn: psycopg.Connection[Any], source: str, mission_code: str | None, actor: str
+          ) -> dict[str, int]:
+    """Delete a source's imported incidents (reports cascade) or bases, and the places they gave;
+    audited with the counts."""
+    params = {"source": source, "mission": mission_code}
+    cond = "external_source = %(source)s" + (
+        " AND mission_code = %(mission)s" if mission_code is not None else "")
+    if source == "geopko":
+        n = conn.execute(f"DELETE FROM mission_base WHERE {cond}", params).rowcount
+        counts = {"bases": n}
+    else:
+        n = conn.execute(f"DELETE FROM incident WHERE {cond}", params).rowcount
+        counts = {"incidents": n}
+    place_cond = "source = %(source)s" + (
+        " AND mission_code = %(mission)s" if mission_code is not None else "")
+    counts["places"] = conn.execute(f"DELETE FROM place WHERE {place_cond}", params).rowcount
+    conn.execute(
+        "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+        "VALUES (%s, 'purge', 'import', %s, %s)",
+        (actor, f"{source}:{mission_code or '*'}", json.dumps({**counts, "source": source,
+                                                               "mission": mission_code})))
+    return counts

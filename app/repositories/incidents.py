@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ class IncidentFilter:
     perpetrator: str | None = None
     statuses: list[str] | None = None
     grades: list[str] | None = None
+    area: dict[str, Any] | None = None  # GeoJSON (Multi)Polygon: a mission's area or an AOR
 
 
 def point(lon: float, lat: float) -> Any:
@@ -40,6 +42,9 @@ def _where(stmt: Select[Any], f: IncidentFilter) -> Select[Any]:
     conds: list[ColumnElement[bool]] = []
     if f.bbox is not None:
         conds.append(Incident.location.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
+    if f.area is not None:
+        conds.append(func.ST_Intersects(
+            func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(f.area)), 4326), Incident.location))
     if f.start is not None:
         conds.append(Incident.occurred_start >= f.start)
     if f.end is not None:

@@ -39,6 +39,7 @@ async def insert_integration(
     section: str,
     area_geojson: dict[str, Any] | None,
     actor: str,
+    mission: str | None = None,
 ) -> uuid.UUID:
     area = (
         func.ST_SetSRID(func.ST_GeomFromGeoJSON(orjson.dumps(area_geojson).decode()), 4326)
@@ -57,6 +58,7 @@ async def insert_integration(
                 section=section,
                 area=area,
                 created_by=actor,
+                mission_code=mission,
             )
             .returning(Integration.id)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain import ThreatTerms
+from app.domain import DATE_SPAN_DAYS, ThreatTerms
 
 # Past this exponent float8 exp() raises "value out of range: underflow" in PostgreSQL; Python's
 # math.exp and numpy return 0.0 there, and so does the decay below.
@@ -26,6 +26,14 @@ def h3_parent(column: str = "i.h3_cell", res: str = ":res") -> str:
             f"| ((1::bigint << (3 * (15 - CAST({res} AS int)))) - 1))")
 
 
+def valid_cell(column: str = "i.h3_cell", res: str = ":res") -> str:
+    """A stored cell every reader can use: an H3 cell index (mode 1, reserved bits clear), at or
+    below resolution `res`, on one of the 122 base cells. The edge stores nothing else; a row
+    written around it is left out of aggregates instead of breaking them (issue 11)."""
+    return (f"(({column} >> 56) = 8 AND (({column} >> 52) & 15) >= CAST({res} AS int) "
+            f"AND (({column} >> 45) & 127) < 122)")
+
+
 def age_days(end: str = ":end", column: str = "i.occurred_start") -> str:
     """Age of the event at the window's end, in days (float8: date_part, not extract, whose
     numeric result makes exp/ln ~10x slower per row)."""
@@ -33,9 +41,18 @@ def age_days(end: str = ":end", column: str = "i.occurred_start") -> str:
             " / CAST(86400 AS float8))")
 
 
-def decay(age: str) -> str:
+def precision_scale(alias: str = "i") -> str:
+    """The precision-widened decay scale of an event: max(scale, share x the days its date's
+    precision code covers) (score.decay_scale; issue 13)."""
+    spans = " ".join(f"WHEN {k} THEN CAST({float(v)!r} AS float8)"
+                     for k, v in DATE_SPAN_DAYS.items())
+    return (f"greatest(CAST(:t_scale AS float8), CAST(:t_prec_share AS float8) * "
+            f"(CASE {alias}.time_precision {spans} ELSE CAST(0 AS float8) END))")
+
+
+def decay(age: str, scale: str = "CAST(:t_scale AS float8)") -> str:
     """exp(-max(age, 0) / scale), 0 where it would underflow (huge windows)."""
-    x = f"(greatest({age}, CAST(0 AS float8)) / CAST(:t_scale AS float8))"
+    x = f"(greatest({age}, CAST(0 AS float8)) / {scale})"
     return f"(CASE WHEN {x} < {EXP_UNDERFLOW} THEN exp(-{x}) ELSE CAST(0 AS float8) END)"
 
 
@@ -73,5 +90,5 @@ def term_params(terms: ThreatTerms) -> dict[str, Any]:
         "t_a": gw.get("a", 0.0), "t_b": gw.get("b", 0.0), "t_c": gw.get("c", 0.0),
         "t_fat": terms.harm_fatality, "t_inj": terms.harm_injured,
         "t_child": terms.harm_children, "t_disp": terms.harm_displaced_log,
-        "t_crsv_cat": terms.crsv_category,
+        "t_crsv_cat": terms.crsv_category, "t_prec_share": terms.precision_share,
     }

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Category, Status
+from app.repositories.sql_fragments import valid_cell
 
 # Codes: index in these tuples (fixed vocabularies; -1 for anything else).
 STATUSES = (Status.entered.value, Status.validated.value, Status.approved.value,
@@ -27,7 +28,9 @@ CATEGORIES = tuple(c.value for c in Category)
 
 # Incidents the threat layer may count, as read from `incident` and from `incident_change`
 # images alike. (A future exclusion, e.g. merged duplicates, belongs here and in the log.)
-COUNTED = "i.status <> 'rejected'"
+# A stored cell that is not a usable H3 index (written around the edge) is left out, as in the
+# SQL aggregates (sql_fragments.valid_cell; issue 11).
+COUNTED = "i.status <> 'rejected' AND " + valid_cell("i.h3_cell", "4")
 
 
 def _code(column: str, values: tuple[str, ...]) -> str:

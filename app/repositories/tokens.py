@@ -14,10 +14,12 @@ async def find_active(session: AsyncSession, token_hash: str) -> ApiToken | None
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def insert(conn: psycopg.Connection[Any], *, name: str, role: str, token_hash: str) -> str:
+def insert(conn: psycopg.Connection[Any], *, name: str, role: str, token_hash: str,
+           mission: str | None = None, aor_id: Any = None) -> str:
     row = conn.execute(
-        "INSERT INTO api_token (name, role, token_hash) VALUES (%s, %s, %s) RETURNING id",
-        (name, role, token_hash),
+        "INSERT INTO api_token (name, role, token_hash, mission_code, aor_id) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (name, role, token_hash, mission, aor_id),
     ).fetchone()
     assert row is not None
     return str(row[0])

@@ -299,3 +299,10 @@ async def has_due(session: AsyncSession, now: datetime) -> bool:
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:
+    """Record the mission a scan raised these warnings for."""
+    if ids and mission is not None:
+        await session.execute(update(EarlyWarning).where(EarlyWarning.id.in_(ids))
+                              .values(mission_code=mission))

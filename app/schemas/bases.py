@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from app.schemas.common import RequestModel, SaneDate, refuse_nulls
 
 BaseKind = Literal["mission_hq", "sector_hq", "company_operating_base",
                    "temporary_operating_base", "field_office", "police_post"]
@@ -15,15 +17,13 @@ ReachKm = Field(default=None, ge=0, le=2000, allow_inf_nan=False,
                 description="dry-season reach in km; null = from the configured speeds")
 
 
-class BaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BaseCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     kind: BaseKind
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    opened_on: date
-    closed_on: date | None = Field(default=None, description="last day active; null = open")
+    opened_on: SaneDate
+    closed_on: SaneDate | None = Field(default=None, description="last day active; null = open")
     troops: int = Field(default=0, ge=0, le=100_000)
     road_patrols_per_day: int = PerDay
     foot_patrols_per_day: int = PerDay
@@ -41,15 +41,16 @@ class BaseCreate(BaseModel):
         return self
 
 
-class BaseUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BaseUpdate(RequestModel):
+    """Fields left out keep their value; `closed_on`, the reaches and `notes` may be set to null,
+    the others may not."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: BaseKind | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-    opened_on: date | None = None
-    closed_on: date | None = None
+    opened_on: SaneDate | None = None
+    closed_on: SaneDate | None = None
     troops: int | None = Field(default=None, ge=0, le=100_000)
     road_patrols_per_day: int | None = Field(default=None, ge=0, le=1000)
     foot_patrols_per_day: int | None = Field(default=None, ge=0, le=1000)
@@ -62,9 +63,15 @@ class BaseUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> BaseUpdate:
+        refuse_nulls(self, NOT_NULL_BASE_FIELDS)
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give latitude and longitude together")
         return self
+
+
+NOT_NULL_BASE_FIELDS = ("name", "kind", "latitude", "longitude", "opened_on", "troops",
+                        "road_patrols_per_day", "foot_patrols_per_day", "air_patrols_per_day",
+                        "qrf_standby")
 
 
 class BasePublic(BaseModel):
@@ -93,3 +100,18 @@ class BasePublic(BaseModel):
 class BaseList(BaseModel):
     items: list[BasePublic]
     numberReturned: int
+
+
+class BaseFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any] = Field(description="GeoJSON Point")
+    properties: dict[str, Any]
+
+
+class BaseCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[BaseFeature]
+    numberMatched: int  # noqa: N815 (OGC spelling)
+    numberReturned: int  # noqa: N815
+    as_of: str | None = None

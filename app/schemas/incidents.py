@@ -3,35 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.domain import Category, PerpetratorType, Section
+from app.schemas.common import COUNT_MAX, ObservedAt, RequestModel, refuse_nulls
 
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
-Count = Field(default=0, ge=0, le=10_000_000)
+Perpetrator = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Field(default=0, ge=0, le=COUNT_MAX)
 
 
-class ReportCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReportCreate(RequestModel):
     section: Section
     source_name: str | None = Field(default=None, max_length=200)
     source_reliability: Reliability
     information_credibility: int = Field(ge=1, le=6)
     source_count: int = Field(default=1, ge=1, le=1000)
-    received_at: AwareDatetime | None = None
+    received_at: ObservedAt | None = None
     narrative: str | None = Field(default=None, max_length=20_000)
     reporter_ref: str | None = Field(default=None, max_length=500,
                                      description="Protected: visible to analysts only")
 
 
-class _Victims(BaseModel):
-    fatalities_low: int | None = Field(default=None, ge=0, le=10_000_000)
+class _Victims(RequestModel):
+    fatalities_low: int | None = Field(default=None, ge=0, le=COUNT_MAX)
     fatalities_best: int = Count
-    fatalities_high: int | None = Field(default=None, ge=0, le=10_000_000)
+    fatalities_high: int | None = Field(default=None, ge=0, le=COUNT_MAX)
     injured: int = Count
     crsv_survivors: int = Count
     children_affected: int = Count
@@ -48,10 +48,8 @@ class _Victims(BaseModel):
 
 
 class IncidentCreate(_Victims):
-    model_config = ConfigDict(extra="forbid")
-
-    occurred_start: AwareDatetime
-    occurred_end: AwareDatetime | None = None
+    occurred_start: ObservedAt
+    occurred_end: ObservedAt | None = None
     time_precision: int = Field(default=1, ge=1, le=5, description="1 exact day … 5 over a month")
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -62,7 +60,7 @@ class IncidentCreate(_Victims):
     admin2: str | None = Field(default=None, max_length=200)
     category: Category
     subcategory: str | None = Field(default=None, max_length=200)
-    perpetrators: list[str] = Field(default_factory=list, max_length=20)
+    perpetrators: list[Perpetrator] = Field(default_factory=list, max_length=20)
     perpetrator_type: PerpetratorType = PerpetratorType.unknown
     narrative: str | None = Field(default=None, max_length=20_000)
     report: ReportCreate
@@ -74,11 +72,11 @@ class IncidentCreate(_Victims):
         return self
 
 
-class IncidentUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IncidentUpdate(RequestModel):
+    """Fields left out keep their value; only the optional ones may be set to null."""
 
-    occurred_start: AwareDatetime | None = None
-    occurred_end: AwareDatetime | None = None
+    occurred_start: ObservedAt | None = None
+    occurred_end: ObservedAt | None = None
     time_precision: int | None = Field(default=None, ge=1, le=5)
     latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
@@ -87,26 +85,32 @@ class IncidentUpdate(BaseModel):
     place_name: str | None = Field(default=None, max_length=200)
     category: Category | None = None
     subcategory: str | None = Field(default=None, max_length=200)
-    perpetrators: list[str] | None = Field(default=None, max_length=20)
+    perpetrators: list[Perpetrator] | None = Field(default=None, max_length=20)
     perpetrator_type: PerpetratorType | None = None
-    fatalities_low: int | None = Field(default=None, ge=0)
-    fatalities_best: int | None = Field(default=None, ge=0)
-    fatalities_high: int | None = Field(default=None, ge=0)
-    injured: int | None = Field(default=None, ge=0)
-    crsv_survivors: int | None = Field(default=None, ge=0)
-    children_affected: int | None = Field(default=None, ge=0)
-    displaced: int | None = Field(default=None, ge=0)
+    fatalities_low: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    fatalities_best: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    fatalities_high: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    injured: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    crsv_survivors: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    children_affected: int | None = Field(default=None, ge=0, le=COUNT_MAX)
+    displaced: int | None = Field(default=None, ge=0, le=COUNT_MAX)
     narrative: str | None = Field(default=None, max_length=20_000)
 
     @model_validator(mode="after")
     def _pairs(self) -> IncidentUpdate:
+        refuse_nulls(self, NOT_NULL_INCIDENT_FIELDS)
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude must be changed together")
         return self
 
 
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+NOT_NULL_INCIDENT_FIELDS = (
+    "occurred_start", "time_precision", "latitude", "longitude", "location_precision",
+    "location_radius_m", "category", "perpetrators", "perpetrator_type", "fatalities_best",
+    "injured", "crsv_survivors", "children_affected", "displaced")
+
+
+class StatusChange(RequestModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -157,3 +161,60 @@ class IncidentPage(BaseModel):
     items: list[IncidentPublic]
     next: str | None
     numberReturned: int  # noqa: N815 (OGC spelling)
+
+
+class IncidentCreated(BaseModel):
+    id: UUID
+
+
+class ReportAdded(BaseModel):
+    id: UUID
+    incident_id: UUID
+    quality_grade: Literal["a", "b", "c"]
+    independent_sources: int
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+
+class IncidentFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: dict[str, Any] = Field(description="the incident's fields this role may see")
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class IncidentCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[IncidentFeature]
+    numberMatched: int | None = None  # noqa: N815 (OGC spelling)
+    numberReturned: int  # noqa: N815
+    links: list[Link] = []
+    next: str | None = None
+
+
+class ImportReject(BaseModel):
+    row: int
+    external_id: str | None
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """One import run: rows refused one by one with their reasons, never the whole file."""
+
+    id: UUID
+    source: Literal["ucdp", "acled"]
+    rows_read: int
+    inserted: int
+    duplicates: int
+    rejected: int
+    rejects: list[ImportReject] = Field(description="the first 1000")

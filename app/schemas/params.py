@@ -6,6 +6,7 @@ import math
 from datetime import UTC, date, datetime, time
 
 from app.errors import InvalidInput
+from app.schemas.common import check_instant
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
@@ -36,8 +37,13 @@ def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> 
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
-            return datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+            dt = datetime.combine(d, time.max if end_of_day else time.min, tzinfo=UTC)
+        else:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"{name} is not an ISO 8601 date or date-time", errors=err) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    try:  # a window, an origin or a filter between 1900 and 2200 (issue 11)
+        return check_instant(dt)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput.at(f"/query/{name}", str(exc)) from None

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from app.schemas.common import RequestModel, SaneDate
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
 
 
-class CapacityOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CapacityOverride(RequestModel):
     base_id: UUID
     mode: Mode
     patrols_per_day: int = Field(ge=0, le=1000)
 
 
-class Area(BaseModel):
+class Area(RequestModel):
     """Shared by plans and reviews: the dated threat picture they work on."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    as_of: date = Field(description="the analysis date: that day's bases, incidents up to it")
+    as_of: SaneDate = Field(description="the analysis date: that day's bases, incidents up to it")
     window_days: int | None = Field(default=None, ge=7, le=3650,
                                     description="threat window ending on as_of")
     res: int | None = Field(default=None, ge=4, le=9, description="H3 resolution of target cells")
-    bbox: list[float] | None = Field(default=None, min_length=4, max_length=4,
-                                     description="minLon, minLat, maxLon, maxLat")
+    bbox: list[FiniteFloat] | None = Field(default=None, min_length=4, max_length=4,
+                                           description="minLon, minLat, maxLon, maxLat")
     use_forecast: bool = False
     forecast_method: str | None = Field(default=None, max_length=40)
+    mission: str | None = Field(default=None, max_length=32,
+                                description="mission code: its bases and its area only")
+    aor: str | None = Field(default=None, max_length=200,
+                            description="area of responsibility (name or id) inside the mission")
+    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+                                           description="recency decay (default: the mission's)")
+    forecast_weight: float | None = Field(
+        default=None, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="share of the objective given to forecast expected harm (0 = current threat "
+                    "only); default: the area's backtested default")
 
     @field_validator("bbox")
     @classmethod
@@ -54,9 +62,7 @@ class PatrolPlanRequest(Area):
     solver: Literal["milp", "greedy"] = "milp"
 
 
-class CandidateSite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CandidateSite(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -70,3 +76,114 @@ class FootprintReviewRequest(Area):
     candidates: list[CandidateSite] | None = Field(
         default=None, max_length=500,
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
+
+
+class FootprintCompareRequest(Area):
+    """Scenario A is `as_of` with that day's bases; scenario B is `compare_to` with that day's
+    bases (and threat), or A with `closures` removed and `openings` added."""
+
+    compare_to: SaneDate | None = Field(default=None, description="the second date")
+    threat_as_of: SaneDate | None = Field(
+        default=None, description="one threat picture for both footprints (this date's); "
+                                  "default: each scenario's own date")
+    closures: list[UUID] = Field(default_factory=list, max_length=500,
+                                 description="bases (ids) scenario B closes")
+    openings: list[CandidateSite] = Field(default_factory=list, max_length=100,
+                                          description="sites scenario B opens (road patrols)")
+    include_air: bool = False
+
+
+# --- responses (documented shapes; the planner builds them as plain dicts) --------------------
+
+
+class FeatureCollectionDoc(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+
+
+class PatrolTask(BaseModel):
+    id: str
+    base_id: str
+    base_name: str
+    mode: Mode
+    cell_ids: list[str]
+    cells: FeatureCollectionDoc
+    distance_km: float
+    travel_minutes: float
+    desired_effect: str
+    reason: str
+    other_effects: list[str]
+    time_window: dict[str, Any]
+    composition: list[dict[str, Any]]
+    priority: int
+    threat_score: float
+    threat_level: str
+    visits: int
+
+
+class PatrolPlanSummary(BaseModel):
+    cells_considered: int
+    tasks: int
+    threat_total: float
+    threat_covered: float
+    threat_covered_share: float | None
+    forecast_covered_share: float | None
+    solver: str
+    seed: int | None
+    patrols: list[dict[str, Any]]
+    as_of: str
+    horizon_days: int
+    resolution: int
+
+
+class PatrolPlan(BaseModel):
+    tasks: list[PatrolTask]
+    summary: PatrolPlanSummary
+    uncovered: FeatureCollectionDoc
+
+
+class ReviewedBase(BaseModel):
+    id: str
+    name: str
+    kind: str
+    latitude: float
+    longitude: float
+    cells_in_reach: int
+    high_threat_cells_in_reach: int
+    threat_in_reach: float
+    share_of_mission_threat: float | None
+    trend_in_reach: dict[str, Any] | None
+    forecast_harm_in_reach: float | None
+    coverage_lost_if_closed: float
+    coverage_lost_share: float | None
+    cells_lost_if_closed: int
+    population_in_reach: float | None
+
+
+class CandidateBase(BaseModel):
+    name: str
+    cell: str
+    latitude: float
+    longitude: float
+    rank: int
+    new_threat_covered: float
+    new_share: float | None
+    new_cells_covered: int
+    threat_in_reach: float
+
+
+class FootprintReview(BaseModel):
+    summary: dict[str, Any]
+    bases: list[ReviewedBase]
+    uncovered: FeatureCollectionDoc
+    candidates: list[CandidateBase]
+    candidates_considered: int
+
+
+class PlanningCollection(BaseModel):
+    """`?f=geojson`: the plan's task cells (or the review's bases, candidates and uncovered
+    cells) as one FeatureCollection with the summary."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    summary: dict[str, Any]

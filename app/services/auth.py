@@ -17,6 +17,8 @@ class Principal:
     id: str
     name: str
     role: Role
+    mission: str | None = None  # a token limited to one mission (issue 13)
+    aor_id: Any = None          # … and to one area of responsibility in it
 
     @property
     def actor(self) -> str:

@@ -17,7 +17,8 @@ import './screens/footprint.js';
 
 // MapLibre's prebuilt bundle is loaded as its own script: re-minifying it breaks its worker.
 const { maplibregl } = window;
-const CAR_CENTRE = [20.9, 6.6];
+// Until sign-in tells the mission's start view (its profile's map_view), show the continent.
+const START_VIEW = { center: [20, 2], zoom: 3 };
 const PARTNER_MAX_RES = 6;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 // MapLibre keeps only numeric feature ids, so each feature also carries its id as a property.
@@ -30,8 +31,8 @@ const status = (text) => { $('status').textContent = text; };
 
 const map = new maplibregl.Map({
   container: 'map',
-  center: CAR_CENTRE,
-  zoom: 5.4,
+  center: START_VIEW.center,
+  zoom: START_VIEW.zoom,
   minZoom: 3,
   maxZoom: 13,
   canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
@@ -297,6 +298,8 @@ async function signIn(token) {
   await signedIn(who);
   renderWho($('as-of').value);
   await mapReady;
+  const view = who.mission && who.mission.map_view;
+  if (view && Array.isArray(view.center)) map.jumpTo({ center: view.center, zoom: view.zoom ?? 5 });
   status(who.role === 'integration' ? 'The integration role may only post alerts; it sees no map layers.' : '');
   await refresh();
   document.body.dataset.ready = 'true';

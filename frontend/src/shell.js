@@ -2,7 +2,7 @@
 // enforces every permission), the header's mission / role / data-as-of, language, link state.
 import { onStale } from './api.js';
 import { $, clear, el } from './dom.js';
-import { missionTime, setLanguage, setMissionOffset, t, translate, lang } from './i18n.js';
+import { missionTime, setLanguage, setMissionZone, t, translate, lang } from './i18n.js';
 import { flush, onQueueChange, pending } from './queue.js';
 
 const STAFF = ['admin', 'analyst', 'operations'];
@@ -58,7 +58,7 @@ export function renderWho(asOf) {
   const who = shell.who;
   if (!who) { $('who').textContent = ''; return; }
   const parts = [`${who.name} · ${who.role}`];
-  if (who.mission) parts.unshift(`${t('who.mission')}: ${who.mission}`);
+  if (who.mission?.name) parts.unshift(`${t('who.mission')}: ${who.mission.name}`);
   if (asOf) parts.push(`${t('who.asof')}: ${asOf}`);
   $('who').textContent = parts.join(' · ');
   $('who').dataset.role = who.role;
@@ -80,7 +80,7 @@ export async function signedIn(who) {
   shell.role = who.role;
   shell.who = who;
   shell.pollS = who.poll_s || 15;
-  setMissionOffset(who.utc_offset_hours);
+  setMissionZone(who.mission?.timezone);
   buildNav();
   $('signout').before($('lang-wrap'));  // the language choice moves from the sign-in card to the header
   renderWho();

@@ -3,6 +3,7 @@ CAP in app/services/warnings/cap_feed.py). CAP writes points as "lat,lon"; GeoJS
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,8 @@ from app.schemas.cap import CAP_MEDIA, CAP_NS  # noqa: F401  (CAP_MEDIA: re-expo
 
 NS = {"cap": CAP_NS}
 CATEGORY_KEYS = ("kinga:category", "category")
+# A CAP circle wider than this is no location (it would cover a whole region of a country).
+MAX_CIRCLE_KM = 2000.0
 
 
 @lru_cache(maxsize=2)
@@ -101,9 +104,13 @@ def _area(info: Any, out: AlertInput) -> None:
         if circle:
             try:
                 centre, radius = circle.split()
-                out.radius_m = int(float(radius) * 1000)
+                radius_km = float(radius)
             except ValueError:
                 raise _bad("CAP circle must be 'lat,lon radius_km'", "/body/info/area/circle") from None
+            if not (math.isfinite(radius_km) and 0 < radius_km <= MAX_CIRCLE_KM):
+                raise _bad(f"CAP circle radius must be a number of km above 0 and at most "
+                           f"{MAX_CIRCLE_KM:g}", "/body/info/area/circle")
+            out.radius_m = round(radius_km * 1000)
             out.latitude, out.longitude = _latlon(centre, "/body/info/area/circle")
             out.area = {"type": "Point", "coordinates": [out.longitude, out.latitude]}
             out.location_source = "cap_area"
@@ -131,6 +138,18 @@ def _area(info: Any, out: AlertInput) -> None:
             out.extra["place_candidates"] = names
 
 
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise _bad(f"CAP time {value[:40]!r} is not a date-time", "/body/info/onset") from None
+    if when.tzinfo is None:
+        raise _bad("CAP times need a time zone", "/body/info/onset")
+    return when
+
+
 def parse(body: bytes, xsd: Path) -> AlertInput:
     root = _parse_root(body)
     validate(root, xsd)
@@ -147,7 +166,7 @@ def parse(body: bytes, xsd: Path) -> AlertInput:
         text=text[:5000],
         language=_text(info, "cap:language"),
         external_id=_text(root, "cap:identifier"),
-        observed_at=datetime.fromisoformat(when) if when else None,
+        observed_at=_when(when),
         reporter_contact=_text(info, "cap:contact"),
         location_source="none",
     )

@@ -28,13 +28,24 @@ from app.errors import (
 )
 from app.repositories import alerts as repo
 from app.schemas.alerts import AlertInput, AlertJson, SmsForm
+from app.schemas.common import OBSERVED_MIN, control_character
 from app.services.alerts import cap
 from app.services.alerts import integrations as integ_svc
 from app.services.auth import Principal
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell
-from app.services.incidents import matching as triage
+from app.services.missions import languages, places
+from app.services.missions.profile import Mission, fallback
 from app.settings import Settings
+
+
+def _guess(text: str, missions: list[Mission]) -> str:
+    """The category an uncategorised alert's words suggest, in the languages (and with the
+    mission and armed-group names) of the missions it may come from."""
+    def union(attr: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(x for m in missions for x in getattr(m, attr)))
+    return languages.guess_category(text, union("languages"), union("un_names"),
+                                    union("armed_groups"))
 
 MEDIA_FORMATS = {
     "application/json": "json",
@@ -43,6 +54,10 @@ MEDIA_FORMATS = {
     "text/xml": "cap",
     "application/x-www-form-urlencoded": "sms",
 }
+# Every text an alert format can carry, with its longest accepted length (JSON and SMS bodies are
+# bounded by their models too; CAP elements only here).
+TEXT_FIELDS = {"text": 5000, "place": 500, "language": 35, "reporter_contact": 200,
+               "sender": 64, "external_id": 200}
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -107,13 +122,22 @@ def parse(fmt: str, body: bytes, settings: Settings) -> AlertInput:
     if fmt == "cap":
         return cap.parse(body, cap.schema_path(settings.geodata_dir))
     try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput.at("/body", "the form body is not UTF-8 (send form fields "
+                                       "percent-encoded UTF-8)") from None
+    try:
         form = parse_qs(
-            body.decode("utf-8"),
+            text,
             keep_blank_values=True,
             strict_parsing=bool(body),
             max_num_fields=20,
+            errors="strict",  # a percent-encoded byte that is not UTF-8 is refused, not replaced
         )
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
+        raise InvalidInput.at("/body", "the form body is not UTF-8: a field is not "
+                                       "percent-encoded UTF-8") from None
+    except ValueError:
         raise InvalidInput(
             "malformed form body", errors=[{"pointer": "/body", "detail": "not a URL-encoded form"}]
         ) from None
@@ -171,7 +195,12 @@ async def receive(
     key = _check_key(idempotency_key)
     fingerprint = integ_svc.request_fingerprint(content_type or "", body)
     try:
-        values, lonlat = prepare(settings, integ, parse(fmt, body, settings), now=now)
+        alert = parse(fmt, body, settings)
+        missions = await places.missions_for(session, settings, integ.get("mission_code"))
+        gaz = None
+        if alert.latitude is None or alert.longitude is None:
+            gaz = await places.gazetteer_for(session, settings, missions)
+        values, lonlat = prepare(settings, integ, alert, now=now, gaz=gaz, missions=missions)
     except DomainError:
         if key and (seen := await repo.get_key(session, integ["id"], key)) is not None:
             return _replay(seen, fingerprint)  # a used key answers 409 (or its replay) first
@@ -205,38 +234,56 @@ def _sender_key(pepper: str, sender: str) -> str:
     return hmac.new(pepper.encode(), b"sms-sender:" + digits.encode(), hashlib.sha256).hexdigest()
 
 
-def locate(alert: AlertInput, settings: Settings) -> tuple[str | None, bool]:
+def locate(alert: AlertInput, gaz: gazetteer.Gazetteer | None
+           ) -> tuple[str | None, bool, dict[str, Any] | None]:
     """Fill coordinates from the place name (or one named in the text) when none were given.
-    Returns (place, needs_location)."""
+    Returns (place, needs_location, the gazetteer's match with its score)."""
     if alert.latitude is not None and alert.longitude is not None:
-        return alert.place, False
-    gaz = gazetteer.load(settings.geodata_dir)
+        return alert.place, False, None
+    if gaz is None:
+        alert.location_source = "none"
+        return alert.place, True, None
     for name in alert.extra.get("place_candidates") or ([alert.place] if alert.place else []):
-        found = gaz.resolve(name)
+        found = gaz.match(name)
         if found is not None:
-            alert.latitude, alert.longitude = found.latitude, found.longitude
-            alert.radius_m = max(alert.radius_m, found.radius_m)
+            alert.latitude, alert.longitude = found.place.latitude, found.place.longitude
+            alert.radius_m = max(alert.radius_m, found.place.radius_m)
             alert.location_source = "gazetteer"
-            return found.name, False
-    if not alert.place and (found := gaz.find_in_text(alert.text)) is not None:
-        alert.latitude, alert.longitude = found.latitude, found.longitude
-        alert.radius_m = max(alert.radius_m, found.radius_m)
+            return found.place.name, False, found.as_dict()
+    if not alert.place and (found := gaz.match_in_text(alert.text)) is not None:
+        alert.latitude, alert.longitude = found.place.latitude, found.place.longitude
+        alert.radius_m = max(alert.radius_m, found.place.radius_m)
         alert.location_source = "text"
-        return found.name, False
+        return found.place.name, False, found.as_dict()
     alert.location_source = "none"
-    return alert.place, True
+    return alert.place, True, None
 
 
 def prepare(
-    settings: Settings, integ: dict[str, Any], alert: AlertInput, *, now: datetime
+    settings: Settings, integ: dict[str, Any], alert: AlertInput, *, now: datetime,
+    gaz: gazetteer.Gazetteer | None = None, missions: list[Mission] | None = None,
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
-    """The alert's stored values (located, categorised, not yet triaged) and its lon/lat."""
+    """The alert's stored values (located, categorised, not yet triaged) and its lon/lat.
+    `gaz`: the gazetteer of the integration's mission (of every mission without one);
+    `missions`: whose languages and names categorise the text."""
     observed = alert.observed_at or now
+    if observed.tzinfo is None:
+        raise InvalidInput.at("/body/observed_at", "needs a time zone")
     if observed > now + timedelta(hours=1):
         raise InvalidInput(
             "observed_at is in the future",
             errors=[{"pointer": "/body/observed_at", "detail": "in the future"}],
         )
+    if observed < OBSERVED_MIN:
+        raise InvalidInput.at("/body/observed_at",
+                              f"must not be before {OBSERVED_MIN.date().isoformat()}")
+    for name, longest in TEXT_FIELDS.items():
+        value = getattr(alert, name) or ""
+        problem = control_character(value)
+        if problem:
+            raise InvalidInput.at(f"/body/{name}", problem)
+        if len(value) > longest:
+            raise InvalidInput.at(f"/body/{name}", f"at most {longest} characters")
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "integration_id": integ["id"],
@@ -247,12 +294,13 @@ def prepare(
         "reporter_contact": alert.reporter_contact,
         "external_id": alert.external_id,
         "area": alert.area,
-        "category": alert.category or triage.guess_category(alert.text),
+        "category": alert.category or _guess(alert.text, missions or [fallback(settings)]),
     }
     if alert.sender:
         values["sender_key"] = _sender_key(settings.token_pepper.get_secret_value(), alert.sender)
-    place, needs_location = locate(alert, settings)
+    place, needs_location, match = locate(alert, gaz)
     values.update(
+        place_match=match,
         place_name=place,
         needs_location=needs_location,
         location_source=alert.location_source,

@@ -106,6 +106,7 @@ async def create(
     require_signature: bool = True,
     section: str = "civil_affairs",
     area_geojson: dict[str, Any] | None = None,
+    mission: str | None = None,
 ) -> NewIntegration:
     formats = check_formats(formats)
     if section not in {s.value for s in Section}:
@@ -130,6 +131,7 @@ async def create(
         section=section,
         area_geojson=area_geojson,
         actor=actor,
+        mission=mission,
     )
     await audit.record(
         session,
@@ -137,7 +139,8 @@ async def create(
         action="create",
         object_type="integration",
         object_id=str(new_id),
-        after={"name": name, "formats": formats, "require_signature": require_signature},
+        after={"name": name, "formats": formats, "require_signature": require_signature,
+               "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)

@@ -20,8 +20,8 @@ from app.repositories import integrations as integ_repo
 from app.schemas.alerts import AlertLocate
 from app.services.alerts import triage as intake
 from app.services.auth import Principal
-from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell, to_str
+from app.services.missions import places
 from app.services.warnings import lifecycle as warning_svc
 from app.settings import Settings
 
@@ -121,7 +121,9 @@ async def confirm(
     if row["needs_location"]:
         lat, lon, place, radius = body.latitude, body.longitude, body.place, 0
         if lat is None and body.place:
-            found = gazetteer.load(settings.geodata_dir).resolve(body.place)
+            owner = await integ_repo.by_id(session, row["integration_id"]) or {}
+            found = (await places.for_code(session, settings, owner.get("mission_code"))
+                     ).resolve(body.place)
             if found is None:
                 raise InvalidInput(
                     f"place {body.place!r} is not in the gazetteer; send coordinates",

@@ -31,6 +31,8 @@ from app.repositories import alerts as repo
 from app.repositories import audit
 from app.repositories import incidents as incident_repo
 from app.repositories import integrations as integ_repo
+from app.repositories import quarantine as quarantine_repo
+from app.schemas.common import OBSERVED_MIN, observed_max, strip_control
 from app.services.incidents import matching as triage
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.warnings import lifecycle as warning_svc
@@ -183,6 +185,10 @@ async def triage_one(
     ids of warnings it raised."""
     values = dict(row)
     actor = f"integration:{integ.get('name', '?')}"
+    observed = values.get("observed_at")
+    if observed is None or not OBSERVED_MIN <= observed <= observed_max(now):
+        # Intake refuses such dates; one stored some other way is set aside, not triaged.
+        raise ValueError(f"observed_at {observed!s:.40} is outside 1900 .. now + 1 day")
     if values.get("sender_key"):
         since = values["received_at"] - timedelta(minutes=settings.sms_collapse_minutes)
         before = (values["received_at"], values["id"])
@@ -206,40 +212,85 @@ async def triage_one(
     if integ.get("has_area") and await integ_repo.outside_area(session, integ["id"], values["id"]):
         values["triage"]["outside_area"] = True  # kept and triaged as usual; flagged for review
     await _record(session, values)
-    return await warning_svc.evaluate_alert(session, settings, {**values, "lonlat": lonlat}, now=now)
+    return await warning_svc.evaluate_alert(
+        session, settings, {**values, "lonlat": lonlat, "mission_code": integ.get("mission_code")},
+        now=now)
 
 
 async def _record(session: AsyncSession, values: dict[str, Any]) -> None:
     await repo.update_alert(session, values["id"], {k: values.get(k) for k in RESULT_COLUMNS})
 
 
+def _is_outage(exc: BaseException) -> bool:
+    """The database is unreachable (the batch waits for the next try), as opposed to one row's
+    bad data or a bug (that alert is quarantined and the queue moves on)."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _error_summary(exc: BaseException) -> str:
+    # The kind and the first line of the message: no row values beyond what the error names.
+    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = strip_control(message[0][:300]) if message else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+async def quarantine(session: AsyncSession, alert_id: uuid.UUID, exc: BaseException) -> None:
+    """Set one alert aside: its triage records the error (it leaves the queue and reads as
+    triaged, action `error`), and the quarantine lists it for admins."""
+    summary = _error_summary(exc)
+    await repo.update_alert(session, alert_id, {"triage": {"action": "error",
+                                                           "detail": type(exc).__name__}})
+    await quarantine_repo.add(session, source="alert_triage", object_type="alert",
+                              object_id=str(alert_id), error=summary)
+
+
+async def _claim(session: AsyncSession, limit: int) -> list[dict[str, Any] | uuid.UUID]:
+    """The batch's alerts: read whole at once (the fast path), or, when some row cannot be read,
+    claimed by id and read one by one inside each alert's own error handling."""
+    try:
+        async with session.begin_nested():
+            return list(await repo.claim_untriaged(session, limit))
+    except Exception as exc:
+        if _is_outage(exc):
+            raise
+        log.warning("triage: a queued alert cannot be read whole (%s); reading one by one",
+                    type(exc).__name__)
+        return list(await repo.claim_untriaged_ids(session, limit))
+
+
 async def triage_batch(
     maker: async_sessionmaker[AsyncSession], settings: Settings, *, limit: int
 ) -> tuple[int, list[uuid.UUID]]:
     """Claim up to `limit` untriaged alerts and triage them in one transaction (one savepoint
-    each: an alert that fails is marked `triage.action = error` and logged, never retried in a
-    loop). Returns (alerts triaged, warnings raised). Database outages propagate."""
+    each). Everything about one alert (reading it, its integration, matching, warnings) happens
+    inside its savepoint: an alert that fails for any reason but an outage is quarantined with
+    its error and never retried in a loop. Returns (alerts claimed, warnings raised). Database
+    outages propagate."""
     warnings: list[uuid.UUID] = []
     async with maker() as session:
-        rows = await repo.claim_untriaged(session, limit)
+        claimed = await _claim(session, limit)
         integs: dict[uuid.UUID, dict[str, Any]] = {}
         now = datetime.now(UTC)
-        for row in rows:
-            iid = row["integration_id"]
-            if iid not in integs:
-                integs[iid] = await integ_repo.by_id(session, iid) or {}
+        for item in claimed:
+            alert_id = item if isinstance(item, uuid.UUID) else item["id"]
             try:
                 async with session.begin_nested():
+                    row = item if isinstance(item, dict) else await repo.get(session, alert_id)
+                    if row is None:
+                        continue
+                    iid = row["integration_id"]
+                    if iid not in integs:
+                        integs[iid] = await integ_repo.by_id(session, iid) or {}
                     warnings += await triage_one(session, settings, integs[iid], row, now=now)
-            except (OperationalError, InterfaceError):
-                raise  # the database is unreachable: the batch waits for the next try
-            except Exception as exc:  # a bug or bad data in one alert must not block the queue
-                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            except Exception as exc:  # bad data or a bug in one alert must not block the queue
+                if _is_outage(exc):
                     raise
-                log.exception("triage failed for alert %s", row["id"])
-                await _record(session, {**row, "triage": {"action": "error", "detail": type(exc).__name__}})
+                log.exception("triage failed for alert %s; quarantined", alert_id)
+                async with session.begin_nested():
+                    await quarantine(session, alert_id, exc)
         await session.commit()
-    return len(rows), warnings
+    return len(claimed), warnings
 
 
 async def drain(

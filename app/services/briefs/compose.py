@@ -413,12 +413,13 @@ async def _forecast_cells(ctx: _Ctx, res: int, horizon: int) -> list[dict[str, A
     s = ctx.settings
     version = await hotspot_repo.data_version(ctx.session)
     key = (version, res, ctx.period.end, horizon, s.brief_forecast_method, ctx.partner,
-           ctx.scope.bbox, s.model_dump_json())
+           ctx.scope.bbox, ctx.scope.forecast_area, s.model_dump_json())
     if version is not None and key in _FORECASTS:
         return _FORECASTS[key]
     cells = await forecast_svc.forecast_layer(ctx.session, res, ctx.period.end, horizon, s,
                                               s.brief_forecast_method, bbox=ctx.scope.bbox,
-                                              approved_only=ctx.partner)
+                                              approved_only=ctx.partner,
+                                              area=ctx.scope.forecast_area)
     if version is not None:
         _FORECASTS[key] = cells
         while len(_FORECASTS) > 8:

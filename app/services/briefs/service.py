@@ -54,8 +54,11 @@ def check_format(f: str) -> str:
 
 async def generate(session: AsyncSession, settings: Settings, *, period: str | None,
                    as_of: date | None, mission: str | None, aor: str | None, edition: str,
-                   now: datetime, charts: bool = True) -> dict[str, Any]:
-    scope = await scopes.resolve(session, settings, mission, aor)
+                   now: datetime, charts: bool = True, token_mission: str | None = None,
+                   token_aor: Any = None, pointer: str = "/query/mission") -> dict[str, Any]:
+    """A brief of the scope (a token limited to a mission or AOR gets only that one)."""
+    scope = await scopes.resolve(session, settings, mission, aor, token_mission=token_mission,
+                                 token_aor=token_aor, pointer=pointer)
     p = periods.parse(period, as_of, tz=scope.tz, now=now)
     content = await compose(session, settings, p, scope, edition=edition, now=now, charts=charts)
     return {"id": None, "kept": False, "content": content}

@@ -7,6 +7,7 @@ from arbitrary ordering among equal scores (many cells tie at zero).
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +47,24 @@ def origins(start: date, end: date, horizon: str) -> list[tuple[datetime, dateti
     else:
         raise ValueError(f"unknown horizon {horizon!r}")
     return out
+
+
+def warmup_periods(
+    periods: Sequence[tuple[datetime, datetime]], horizon: str, n: int
+) -> list[tuple[datetime, datetime]]:
+    """The n periods just before the first one, in the same steps (oldest first)."""
+    if not periods or n <= 0:
+        return []
+    first = periods[0][0].date()
+    if horizon == "quarter":
+        y, q = first.year, (first.month - 1) // 3 - n
+        y, q = y + q // 4, q % 4
+        start = date(y, 3 * q + 1, 1)
+    elif horizon == "4weeks":
+        start = first - timedelta(days=28 * n)
+    else:
+        raise ValueError(f"unknown horizon {horizon!r}")
+    return [p for p in origins(start, first - timedelta(days=1), horizon)][:n]
 
 
 def _dt(d: date) -> datetime:
@@ -91,6 +110,14 @@ class Probabilities:
         def mean(x: np.ndarray, i: int) -> float | None:
             return round(float(x[i] / self.rel_n[i]), 4) if self.rel_n[i] else None
 
+        def se(i: int) -> float | None:
+            """Binomial standard error of `observed` if the forecast were exactly right: how far
+            observed may stray from mean_p by chance alone in a bin this size."""
+            if not self.rel_n[i]:
+                return None
+            p = float(self.rel_p[i] / self.rel_n[i])
+            return round(float(np.sqrt(max(p * (1 - p), 0.0) / self.rel_n[i])), 4)
+
         return [
             {
                 "p_low": RELIABILITY_BINS[i],
@@ -98,10 +125,79 @@ class Probabilities:
                 "cells": int(self.rel_n[i]),
                 "mean_p": mean(self.rel_p, i),
                 "observed": mean(self.rel_o, i),
+                "se": se(i),
             }
             for i in range(len(self.rel_n))
             if self.rel_n[i]
         ]
+
+
+HARM_BINS = (0.0, 0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, np.inf)
+
+
+@dataclass
+class HarmReliability:
+    """Mean forecast expected harm against the mean observed harm, per bin of the forecast."""
+
+    n: np.ndarray = field(default_factory=lambda: np.zeros(len(HARM_BINS) - 1))
+    pred: np.ndarray = field(default_factory=lambda: np.zeros(len(HARM_BINS) - 1))
+    obs: np.ndarray = field(default_factory=lambda: np.zeros(len(HARM_BINS) - 1))
+
+    def add(self, expected: np.ndarray, observed: np.ndarray) -> None:
+        b = np.clip(np.digitize(expected, HARM_BINS) - 1, 0, len(HARM_BINS) - 2)
+        self.n += np.bincount(b, minlength=len(self.n))
+        self.pred += np.bincount(b, weights=expected, minlength=len(self.n))
+        self.obs += np.bincount(b, weights=observed, minlength=len(self.n))
+
+    def table(self) -> list[dict[str, object]]:
+        return [
+            {
+                "harm_low": HARM_BINS[i],
+                "harm_high": None if np.isinf(HARM_BINS[i + 1]) else HARM_BINS[i + 1],
+                "cells": int(self.n[i]),
+                "mean_expected_harm": round(float(self.pred[i] / self.n[i]), 4),
+                "mean_observed_harm": round(float(self.obs[i] / self.n[i]), 4),
+            }
+            for i in range(len(self.n))
+            if self.n[i]
+        ]
+
+
+@dataclass
+class Coverage:
+    """How often the 80 % intervals held: per cell (all cells of the area, and the top 1 %
+    by the forecast's ranking) and for the area's total per origin."""
+
+    cells: float = 0.0
+    cells_in: float = 0.0
+    top: float = 0.0
+    top_in: float = 0.0
+    origins: int = 0
+    totals_in: int = 0
+    width_sum: float = 0.0
+
+    def add(self, fc: Forecast, counts: np.ndarray) -> None:
+        lo, hi = fc.interval()
+        inside = (counts >= lo) & (counts <= hi)
+        self.cells += len(counts)
+        self.cells_in += float(inside.sum())
+        k = max(int(round(0.01 * len(counts))), 1)
+        top = np.argsort(-fc.score, kind="stable")[:k]
+        self.top += k
+        self.top_in += float(inside[top].sum())
+        _, t_lo, t_hi = fc.total()
+        self.origins += 1
+        self.totals_in += int(t_lo <= counts.sum() <= t_hi)
+        self.width_sum += t_hi - t_lo
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "cells": round(self.cells_in / self.cells, 4) if self.cells else None,
+            "top_1pct_cells": round(self.top_in / self.top, 4) if self.top else None,
+            "area_totals": round(self.totals_in / self.origins, 4),
+            "area_total_mean_width": round(self.width_sum / self.origins, 2),
+            "origins": self.origins,
+        }
 
 
 @dataclass
@@ -118,9 +214,17 @@ class Tally:
     # the same forecasts under each alternative P(>=1) calibration the method fitted
     calibrations: dict[str, Probabilities] = field(default_factory=dict)
     per_origin_pai1: list[float] = field(default_factory=list)
+    harm_rel: HarmReliability = field(default_factory=lambda: HarmReliability())
+    intervals: Coverage = field(default_factory=lambda: Coverage())
 
     def add(
-        self, fc: Forecast, counts: np.ndarray, harm: np.ndarray, total_n: float, total_h: float
+        self,
+        fc: Forecast,
+        counts: np.ndarray,
+        harm: np.ndarray,
+        total_n: float,
+        total_h: float,
+        alternatives: dict[str, np.ndarray] | None = None,
     ) -> None:
         n_cells = len(fc.cells)
         for frac in AREA_FRACTIONS:
@@ -133,12 +237,17 @@ class Tally:
         self.harm += total_h
         o = (counts > 0).astype(float)
         self.probs.add(fc.p_incident, o)
+        self.harm_rel.add(fc.expected_harm, harm)
         # an origin with too little history for a calibration scores it as Poisson
         mu = np.clip(fc.expected_incidents, 0.0, None)
         for name in {*self.calibrations, *fc.calibrations}:
             calibrate = fc.calibrations.get(name, calibration.poisson)
             p = np.clip(calibrate(mu), 0.0, 1.0)
             self.calibrations.setdefault(name, Probabilities()).add(p, o)
+        for name, p in (alternatives or {}).items():
+            self.calibrations.setdefault(name, Probabilities()).add(p, o)
+        if fc.rolling is not None:
+            self.intervals.add(fc, counts)
 
     def summary(self) -> dict[str, object]:
         def share(x: float, tot: float) -> float | None:
@@ -156,6 +265,9 @@ class Tally:
             round(float(np.mean(self.per_origin_pai1)), 2) if self.per_origin_pai1 else None
         )
         out["reliability"] = self.probs.reliability()
+        out["harm_reliability"] = self.harm_rel.table()
+        if self.intervals.origins:
+            out["interval_80"] = self.intervals.summary()
         if self.calibrations:
             out["calibrations"] = {
                 name: {"brier": pr.brier(), "reliability": pr.reliability()}
@@ -215,19 +327,78 @@ class Ceiling:
 Method = Callable[[pd.DataFrame, float, float], Forecast]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """How `auto` chooses at each origin among `candidates`: the best PAI@1 % pooled over the
+    earlier origins already scored (never the origin itself), once at least `min_origins` of
+    them saw incidents; `default` before that. Ties go to the earlier candidate."""
+
+    candidates: tuple[str, ...]
+    default: str
+    min_origins: int = 4
+    name: str = "auto"
+
+
+@dataclass
+class Record:
+    """What the rolling run remembers of the origins already scored (all of them known before
+    the next origin starts)."""
+
+    captured: dict[str, list[float]] = field(default_factory=dict)
+    incidents: list[float] = field(default_factory=list)
+    mus: dict[str, deque[np.ndarray]] = field(default_factory=dict)
+    ys: deque[np.ndarray] = field(default_factory=deque)
+    hit_share: deque[float] = field(default_factory=deque)
+
+    def scores(self, names: Sequence[str]) -> dict[str, float]:
+        total = sum(self.incidents)
+        return {
+            n: (sum(self.captured.get(n, [])) / total / 0.01 if total else 0.0) for n in names
+        }
+
+    def choose(self, sel: Selection) -> tuple[str, dict[str, float]]:
+        scored = sum(1 for n in self.incidents if n > 0)
+        sc = self.scores(sel.candidates)
+        if scored < sel.min_origins:
+            return sel.default, sc
+        best = max(sel.candidates, key=lambda n: (round(sc[n], 9), -sel.candidates.index(n)))
+        return best, sc
+
+
 def run(
     ev: pd.DataFrame,
     domain: np.ndarray,
     periods: Sequence[tuple[datetime, datetime]],
     methods: dict[str, Method],
     progress: Callable[[int], None] | None = None,
+    *,
+    warmup: int = 0,
+    calibrate: Sequence[str] = (),
+    calibration_origins: int = 8,
+    selection: Selection | None = None,
+    keep: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Score every method at every origin. Each method is handed only the events before the
-    origin, so no later incident can reach a forecast."""
-    tallies = {name: Tally() for name in methods}
+    origin, so no later incident can reach a forecast.
+
+    The first `warmup` periods are forecast but not scored: they give the methods in
+    `calibrate` earlier origins to calibrate on, and `selection` earlier origins to choose by.
+    A calibration at an origin is fitted on the same method's forecasts at the previous
+    `calibration_origins` origins and what followed them; `auto` (the selection) takes the
+    forecast of the candidate that did best on the origins before. Both use only periods that
+    ended by the origin, so the skill reported for them is out of sample."""
+    scored_methods = {**methods}
+    tallies = {name: Tally() for name in scored_methods}
+    if selection is not None:
+        tallies[selection.name] = Tally()
+    climatology = Probabilities()
     ceiling = Ceiling()
     dom_index = pd.Index(domain)
-    for origin_dt, end_dt in periods:
+    rec = Record()
+    choices: list[dict[str, Any]] = []
+    per_origin: list[dict[str, Any]] = []
+    forecasts: list[dict[str, Forecast]] = []
+    for i, (origin_dt, end_dt) in enumerate(periods):
         origin, end = to_days(origin_dt), to_days(end_dt)
         train = before(ev, origin)
         future = within(ev, origin, end)
@@ -237,18 +408,94 @@ def run(
         harm = np.bincount(
             pos[inside], weights=future["harm"].to_numpy()[inside], minlength=len(domain)
         )
+        raw: dict[str, Forecast] = {}
+        fcs: dict[str, Forecast] = {}
         for name, method in methods.items():
             fc = method(train, origin, end - origin).on(domain)
             fc.method = name
-            tallies[name].add(fc, counts, harm, float(len(future)), float(future["harm"].sum()))
-        ceiling.add(domain, train["cell"].to_numpy(), counts, float(len(future)))
+            raw[name] = fc
+            cal = (
+                calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+                if name in calibrate and i >= warmup
+                else None
+            )
+            fcs[name] = fc.calibrated(cal) if cal is not None else fc
+        if selection is not None:
+            chosen, _ = rec.choose(selection)
+            pick = fcs[chosen]
+            fcs[selection.name] = Forecast(
+                chosen, pick.cells, pick.expected_incidents, pick.expected_harm, pick.score,
+                pick.floor_incidents, pick.floor_harm, pick.calibrate, {}, pick.rolling,
+            )
+            choices.append({"origin": origin_dt.date().isoformat(), "chosen": chosen,
+                            "scored": i >= warmup})
+        n_future = float(len(future))
+        if i >= warmup:
+            for name, fc in fcs.items():
+                alt = None
+                if name in calibrate and fc.rolling is not None:
+                    alt = {"uncalibrated": raw[name].p_incident}
+                tallies[name].add(fc, counts, harm, n_future, float(future["harm"].sum()), alt)
+            if rec.hit_share:
+                p_clim = float(np.mean(rec.hit_share))
+                climatology.add(np.full(len(domain), p_clim), (counts > 0).astype(float))
+            ceiling.add(domain, train["cell"].to_numpy(), counts, n_future)
+            per_origin.append({
+                "origin": origin_dt.date().isoformat(),
+                "incidents": int(n_future),
+                **{n: round(captured(f.score, counts, 0.01 * len(domain)), 3)
+                   for n, f in fcs.items()},
+            })
+            forecasts.append({n: f for n, f in fcs.items() if n in keep})
+        # what this origin teaches the next ones (its period has ended when the next starts)
+        k1 = 0.01 * len(domain)
+        for name, fc in raw.items():
+            rec.captured.setdefault(name, []).append(captured(fc.score, counts, k1))
+            q = rec.mus.setdefault(name, deque(maxlen=calibration_origins))
+            q.append(fc.expected_incidents)
+        rec.incidents.append(n_future)
+        rec.ys.append(counts)
+        while len(rec.ys) > calibration_origins:
+            rec.ys.popleft()
+        rec.hit_share.append(float((counts > 0).mean()))
+        while len(rec.hit_share) > calibration_origins:
+            rec.hit_share.popleft()
         if progress:
             progress(1)
-    return {
-        "origins": len(periods),
+    out: dict[str, Any] = {
+        "origins": len(periods) - warmup,
+        "warmup_origins": warmup,
         "domain_cells": len(domain),
-        "incidents": int(tallies[next(iter(tallies))].incidents) if tallies else 0,
+        "incidents": int(next(iter(tallies.values())).incidents) if tallies else 0,
         "methods": {name: t.summary() for name, t in tallies.items()},
+        "climatology": {"brier": climatology.brier(), "reliability": climatology.reliability()},
         # Diagnostic, not a method: the best PAI any ranking could reach (see Ceiling).
         "ceiling": ceiling.summary(),
+        "per_origin_captured_1pct": per_origin,
     }
+    final_cal = {
+        name: calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+        for name in calibrate
+    }
+    out["final"] = {
+        "calibrations": {n: c for n, c in final_cal.items() if c is not None},
+    }
+    if selection is not None:
+        chosen, scores = rec.choose(selection)
+        out["selection"] = {
+            "rule": (
+                f"at each origin, the candidate with the best PAI@1% pooled over the earlier "
+                f"origins already scored (at least {selection.min_origins} with incidents; "
+                f"before that: {selection.default}); ties go to the simpler candidate"
+            ),
+            "candidates": list(selection.candidates),
+            "per_origin": choices,
+            "counts": dict(Counter(c["chosen"] for c in choices if c["scored"])),
+        }
+        out["final"].update(
+            chosen=chosen,
+            scores={n: round(v, 2) for n, v in scores.items()},
+            evaluated_origins=len(rec.incidents),
+        )
+    out["_forecasts"] = forecasts  # per scored origin, for callers (planning); not serialised
+    return out

@@ -77,3 +77,195 @@ def fit_all(mu: np.ndarray, y: np.ndarray, weight: np.ndarray) -> dict[str, Cali
         "negbin": fit_negbin(mu, hit, weight),
         "isotonic": fit_isotonic(mu, hit, weight),
     }
+
+
+# --- rolling, out-of-time calibration of a model's forecasts ----------------------------------
+# Fitted on the forecasts the model itself made at earlier origins (each trained only on data
+# before its own origin) and what happened next, so the map sees exactly the model it corrects.
+
+Z80 = (0.1, 0.9)  # the 80 % interval: 10th and 90th percentiles
+
+
+def _nb_logpmf(y: np.ndarray, m: np.ndarray, alpha: float) -> np.ndarray:
+    from scipy.special import gammaln
+
+    m = np.maximum(m, 1e-12)
+    if alpha < 1e-8:
+        return y * np.log(m) - m - gammaln(y + 1)
+    r = 1.0 / alpha
+    return (
+        gammaln(y + r) - gammaln(r) - gammaln(y + 1)
+        + r * np.log(r / (r + m)) + y * np.log(m / (r + m))
+    )
+
+
+def fit_dispersion(m: np.ndarray, y: np.ndarray, weight: np.ndarray) -> float:
+    """Negative-binomial dispersion alpha of counts y around means m (maximum likelihood)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_a: float) -> float:
+        return float(-(weight * _nb_logpmf(y, m, float(np.exp(log_a)))).sum())
+
+    best = minimize_scalar(nll, bounds=(-9.0, 4.0), method="bounded")
+    return float(np.exp(best.x)) if nll(best.x) < nll(-9.0) - 1e-9 else 0.0
+
+
+def nb_quantile(mean: np.ndarray, alpha: float | np.ndarray, q: float) -> np.ndarray:
+    """q-quantile (q <= 0.9) of a negative binomial (Poisson where alpha is ~0) with the given means."""
+    from scipy.stats import nbinom
+    from scipy.stats import poisson as pois
+
+    mean = np.maximum(np.asarray(mean, float), 1e-12)
+    a = np.broadcast_to(np.asarray(alpha, float), mean.shape)
+    out = np.zeros(mean.shape)
+    # P(0) >= exp(-mean) for any dispersion, so below this mean every quantile up to 0.9 is 0
+    # (most of an area's cells): only the rest need the distribution.
+    live = mean > 0.1
+    po = live & (a <= 1e-8)
+    nb = live & (a > 1e-8)
+    if po.any():
+        out[po] = pois.ppf(q, mean[po])
+    if nb.any():
+        r = 1.0 / a[nb]
+        out[nb] = nbinom.ppf(q, r, r / (r + mean[nb]))
+    return out
+
+
+def poisson_total_interval(mean: np.ndarray) -> tuple[float, float, float]:
+    total = float(np.clip(mean, 0.0, None).sum())
+    lo, hi = (float(nb_quantile(np.array([total]), 0.0, q)[0]) for q in Z80)
+    return total, lo, hi
+
+
+@dataclass(frozen=True)
+class Rolling:
+    """A model's out-of-time calibration: expected incidents = scale x mu; P(>=1) = isotonic
+    map of mu; counts per cell ~ NegBin(scale mu, alpha); the area's total shares a common
+    multiplicative swing with variance alpha_common (cells move together in a bad quarter)."""
+
+    scale: float
+    iso_x: tuple[float, ...]
+    iso_y: tuple[float, ...]
+    alpha: float
+    alpha_common: float
+    origins: int
+
+    def mean(self, mu: np.ndarray) -> np.ndarray:
+        """Calibrated expected incidents from the model's raw expected incidents."""
+        return self.scale * np.clip(mu, 0.0, None)
+
+    def p(self, mu: np.ndarray) -> np.ndarray:
+        """P(>=1) from the model's raw expected incidents."""
+        if not self.iso_x:
+            return poisson(self.mean(mu))
+        return np.clip(np.interp(np.clip(mu, 0.0, None), self.iso_x, self.iso_y), 0.0, 1.0)
+
+    def p_from_mean(self, mean: np.ndarray) -> np.ndarray:
+        """P(>=1) from calibrated expected incidents (what a calibrated forecast carries)."""
+        return self.p(np.asarray(mean, float) / self.scale)
+
+    def cell_interval(self, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """80 % interval of each cell's count, from calibrated expected incidents."""
+        return nb_quantile(mean, self.alpha, Z80[0]), nb_quantile(mean, self.alpha, Z80[1])
+
+    def total_interval(self, mean: np.ndarray) -> tuple[float, float, float]:
+        """(expected, low, high) of the sum over the given cells (calibrated means)."""
+        m = np.clip(np.asarray(mean, float), 0.0, None)
+        return self.total_interval_of(float(m.sum()), float((m**2).sum()))
+
+    def total_interval_of(self, total: float, sum_sq: float) -> tuple[float, float, float]:
+        """The same from the sum of the cells' means and the sum of their squares: the total's
+        variance is sum m + alpha sum m^2 + alpha_common (total^2 - sum m^2), matched by a
+        negative binomial."""
+        var = total + self.alpha * sum_sq + self.alpha_common * (total**2 - sum_sq)
+        a_eff = max((var - total) / max(total**2, 1e-12), 0.0)
+        lo, hi = (float(nb_quantile(np.array([total]), a_eff, q)[0]) for q in Z80)
+        return total, lo, hi
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scale": self.scale, "iso_x": list(self.iso_x), "iso_y": list(self.iso_y),
+            "alpha": self.alpha, "alpha_common": self.alpha_common, "origins": self.origins,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> Rolling:
+        return cls(
+            float(d["scale"]),  # type: ignore[arg-type]
+            tuple(float(x) for x in d["iso_x"]),  # type: ignore[attr-defined]
+            tuple(float(x) for x in d["iso_y"]),  # type: ignore[attr-defined]
+            float(d["alpha"]),  # type: ignore[arg-type]
+            float(d["alpha_common"]),  # type: ignore[arg-type]
+            int(d["origins"]),  # type: ignore[call-overload]
+        )
+
+
+MIN_ROLLING_ORIGINS = 2
+MIN_BLOCK_CELLS = 30.0
+
+
+def pooled_isotonic(
+    mu: np.ndarray, n: np.ndarray, hits: np.ndarray, min_block: float = MIN_BLOCK_CELLS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Isotonic P(>=1) over blocks of at least `min_block` cells: distinct expected counts
+    (ascending, with cell and hit counts) are pooled from the top down, so the few most
+    extreme forecasts share one observed rate instead of each claiming 0 or 1 from a handful
+    of cells; the map interpolates between block centres and is flat beyond them."""
+    xs: list[float] = []
+    ps: list[float] = []
+    ws: list[float] = []
+    cn = ch = cx = 0.0
+    for k in range(len(mu) - 1, -1, -1):
+        cn, ch, cx = cn + n[k], ch + hits[k], cx + mu[k] * n[k]
+        if cn >= min_block:
+            xs.append(cx / cn)
+            ps.append(ch / cn)
+            ws.append(cn)
+            cn = ch = cx = 0.0
+    if cn > 0:  # the remainder joins the lowest block
+        if xs:
+            tot = ws[-1] + cn
+            xs[-1] = (xs[-1] * ws[-1] + cx) / tot
+            ps[-1] = (ps[-1] * ws[-1] + ch) / tot
+            ws[-1] = tot
+        else:
+            xs, ps, ws = [cx / cn], [ch / cn], [cn]
+    x, p, wt = np.array(xs[::-1]), np.array(ps[::-1]), np.array(ws[::-1])
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True)
+    return x, np.asarray(iso.fit(x, p, sample_weight=wt).predict(x), float)
+
+
+def fit_rolling(mus: list[np.ndarray], ys: list[np.ndarray]) -> Rolling | None:
+    """Fit on (mu, y) over all cells of the area at each earlier origin; None (use the model's
+    own P) when fewer than MIN_ROLLING_ORIGINS origins or no incident at all are available."""
+    if len(mus) < MIN_ROLLING_ORIGINS:
+        return None
+    mu = np.clip(np.concatenate(mus), 0.0, None)
+    y = np.concatenate(ys)
+    if y.sum() <= 0 or mu.sum() <= 0:
+        return None
+    scale = float(np.clip(y.sum() / mu.sum(), 0.2, 5.0))
+    # identical (mu, y) pairs (the floor cells above all) collapse into weighted rows
+    u, inv = np.unique(mu, return_inverse=True)
+    top = int(y.max()) + 1
+    key = np.bincount(inv * top + y.astype(np.int64), minlength=len(u) * top)
+    nz = np.flatnonzero(key)
+    pm, py, w = u[nz // top], (nz % top).astype(float), key[nz].astype(float)
+    iso_x, iso_y = pooled_isotonic(u, np.bincount(inv).astype(float),
+                                   np.bincount(inv, weights=(y > 0).astype(float)))
+    alpha = fit_dispersion(scale * pm, py, w)
+    num = den = 0.0
+    for m_j, y_j in zip(mus, ys, strict=True):
+        m = scale * np.clip(m_j, 0.0, None)
+        total, sq = float(m.sum()), float((m**2).sum())
+        num += (float(y_j.sum()) - total) ** 2 - total - alpha * sq
+        den += total**2 - sq
+    alpha_common = max(num / den, 0.0) if den > 0 else 0.0
+    return Rolling(
+        scale,
+        tuple(float(x) for x in iso_x),
+        tuple(float(x) for x in iso_y),
+        alpha,
+        alpha_common,
+        len(mus),
+    )

@@ -64,16 +64,37 @@ def _pairs(ev: pd.DataFrame, rings: int) -> pd.DataFrame:
     )
 
 
+class _Smoother:
+    """The background's spatial smoothing as a fixed linear map from per-event weights to
+    per-cell mass (half in the event's cell, half on its ring 1), built once per fit."""
+
+    def __init__(self, ev: pd.DataFrame) -> None:
+        from scipy.sparse import csr_matrix
+
+        cells = ev["cell"].to_numpy()
+        src_cells, ev_src = np.unique(cells, return_inverse=True)
+        r = rings_around(src_cells, 1)
+        self.cells, tgt = np.unique(r.target, return_inverse=True)
+        src = np.searchsorted(src_cells, r.source)
+        # (target cell x event) = kernel weight of the event's cell at that target
+        link = csr_matrix((SMOOTH[r.dist], (tgt, src)), shape=(len(self.cells), len(src_cells)))
+        onehot = csr_matrix(
+            (np.ones(len(cells)), (ev_src, np.arange(len(cells)))),
+            shape=(len(src_cells), len(cells)),
+        )
+        self.matrix = (link @ onehot).tocsr()
+        # where each event's own cell sits among the targets
+        self.ev_pos = np.searchsorted(self.cells, cells)
+
+    def __call__(self, p_bg: np.ndarray, floor_share: float) -> tuple[np.ndarray, np.ndarray]:
+        b = self.matrix @ p_bg
+        return self.cells, (1.0 - floor_share) * b / b.sum()
+
+
 def _background(
     ev: pd.DataFrame, p_bg: np.ndarray, floor_share: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    r = rings_around(ev["cell"].to_numpy(), 1)
-    link = pd.DataFrame({"src": r.source, "tgt": r.target, "k": SMOOTH[r.dist]})
-    w = pd.DataFrame({"src": ev["cell"].to_numpy(), "p": p_bg}).groupby("src")["p"].sum()
-    link["mass"] = link["k"] * link["src"].map(w).to_numpy()
-    b = link.groupby("tgt")["mass"].sum()
-    total = b.sum()
-    return b.index.to_numpy(np.int64), (1.0 - floor_share) * b.to_numpy() / total
+    return _Smoother(ev)(p_bg, floor_share)
 
 
 def fit(
@@ -102,14 +123,12 @@ def fit(
     )
     p_bg = np.full(n, 0.5)
     mu = 0.5 * n / span
-    cell_idx = pd.Index(np.unique(ev["cell"].to_numpy()))
-    ev_cell = cell_idx.get_indexer(ev["cell"].to_numpy())
+    smooth = _Smoother(ev)
     last = -np.inf
     it = 0
     for it in range(1, iterations + 1):  # noqa: B007 (kept for the fit report)
-        bg_cells, bg_w = _background(ev, p_bg, floor_share)
-        b_ev = pd.Series(bg_w, index=bg_cells).reindex(cell_idx).to_numpy()[ev_cell]
-        b_ev = b_ev + floor_share / n_domain
+        _, bg_w = smooth(p_bg, floor_share)
+        b_ev = bg_w[smooth.ev_pos] + floor_share / n_domain
         lam_bg = mu * b_ev
         trig = K[:, None] * g[:, pd_] * w[:, None] * np.exp(-w[:, None] * lag[None, :])
         lam = lam_bg + np.bincount(pi, weights=trig.sum(axis=0), minlength=n)
@@ -130,7 +149,7 @@ def fit(
         if abs(ll - last) < tol * max(1.0, abs(ll)):
             break
         last = ll
-    bg_cells, bg_w = _background(ev, p_bg, floor_share)
+    bg_cells, bg_w = smooth(p_bg, floor_share)
     return EtasFit(mu, floor_share, bg_cells, bg_w, n_domain, K, w, g, it, last)
 
 

@@ -39,7 +39,8 @@ def from_days(days: float) -> datetime:
 
 
 def event_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Repository rows → columns t (days), cell (int64), harm, category, perpetrator_type."""
+    """Repository rows → columns t (days), cell (int64), harm, category, perpetrator_type,
+    radius (location radius in metres; 0 when unknown)."""
     if not rows:
         return pd.DataFrame(
             {
@@ -48,6 +49,7 @@ def event_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 "harm": np.array([], float),
                 "category": [],
                 "perpetrator_type": [],
+                "radius": np.array([], float),
             }
         )
     df = pd.DataFrame(rows)
@@ -58,6 +60,11 @@ def event_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "harm": df["harm"].astype(float).to_numpy(),
             "category": df["category"].astype(str).to_numpy(),
             "perpetrator_type": df["perpetrator_type"].astype(str).to_numpy(),
+            "radius": (
+                df["location_radius_m"].astype(float).to_numpy()
+                if "location_radius_m" in df
+                else np.zeros(len(df))
+            ),
         }
     )
     return out.sort_values("t", kind="stable").reset_index(drop=True)
@@ -145,6 +152,8 @@ class Forecast:
     # fitted beside it (by name), scored in the backtest for the before/after comparison.
     calibrate: Callable[[np.ndarray], np.ndarray] | None = None
     calibrations: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
+    # Out-of-time calibration from a rolling backtest (calibration.Rolling), once applied.
+    rolling: Any = None
 
     @classmethod
     def from_rates(cls, method: str, cells: np.ndarray, expected: np.ndarray, floor: float,
@@ -163,6 +172,34 @@ class Forecast:
             return np.clip(self.calibrate(mu), 0.0, 1.0)
         return 1.0 - np.exp(-mu)
 
+    def interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """80 % interval of each cell's incident count: the calibrated negative binomial when a
+        rolling calibration was applied, else Poisson around the expected incidents."""
+        from app.services.forecast.calibration import Z80, nb_quantile
+
+        if self.rolling is not None:
+            return self.rolling.cell_interval(self.expected_incidents)  # type: ignore[no-any-return]
+        mu = np.clip(self.expected_incidents, 0.0, None)
+        return nb_quantile(mu, 0.0, Z80[0]), nb_quantile(mu, 0.0, Z80[1])
+
+    def total(self, mask: np.ndarray | None = None) -> tuple[float, float, float]:
+        """(expected, low, high) incidents summed over the cells (or the masked ones)."""
+        from app.services.forecast.calibration import poisson_total_interval
+
+        mu = self.expected_incidents if mask is None else self.expected_incidents[mask]
+        if self.rolling is not None:
+            return self.rolling.total_interval(mu)  # type: ignore[no-any-return]
+        return poisson_total_interval(mu)
+
+    def calibrated(self, rolling: Any) -> Forecast:
+        """This forecast with an out-of-time calibration applied: expected incidents and harm
+        scaled to the observed level, P(>=1) from the isotonic map; the ranking (score) is
+        unchanged."""
+        s = float(rolling.scale)
+        return Forecast(self.method, self.cells, self.expected_incidents * s,
+                        self.expected_harm * s, self.score, self.floor_incidents * s,
+                        self.floor_harm * s, rolling.p_from_mean, {}, rolling)
+
     def on(self, cells: np.ndarray) -> Forecast:
         """The same forecast over another cell set; cells not forecast get the floor."""
         floor_incidents, floor_harm = self.floor_incidents, self.floor_harm
@@ -176,4 +213,4 @@ class Forecast:
         eh[hit] = self.expected_harm[pos[hit]]
         sc[hit] = self.score[pos[hit]]
         return Forecast(self.method, cells, ei, eh, sc, floor_incidents, floor_harm,
-                        self.calibrate, self.calibrations)
+                        self.calibrate, self.calibrations, self.rolling)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import h3
+from h3.api import basic_int as h3int
 
 RES_SHIFT = 52
 RES_MASK = 0xF << RES_SHIFT
@@ -19,8 +20,18 @@ def to_int(cell: str) -> int:
     return h3.str_to_int(cell)
 
 
+U64 = (1 << 64) - 1
+
+
 def to_str(cell: int) -> str:
-    return h3.int_to_str(cell)
+    """The hex form of a stored cell index. Pure formatting, so even a corrupt stored value
+    (negative, or not an H3 index) prints instead of failing the list that shows it."""
+    return f"{cell & U64:x}"
+
+
+def valid_cell(cell: int) -> bool:
+    """An H3 cell index (a stored value may be anything; see app.repositories.hotspots)."""
+    return 0 < cell <= U64 >> 1 and bool(h3int.is_valid_cell(cell))
 
 
 def latlng_cell(lat: float, lng: float, res: int) -> int:

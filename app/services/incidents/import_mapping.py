@@ -7,6 +7,7 @@ imported gets a reason; the mapping tables are documented in docs/import-mapping
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 from h3.api import basic_int as h3int
 
 from app.domain import Category, PerpetratorType
+from app.schemas.common import COUNT_MAX, INT32_MAX, OBSERVED_MIN, observed_max
 from app.schemas.events import ParsedEvent  # noqa: F401  (the mapped record; re-exported)
 from app.services.incidents import import_readers as export_readers
 
@@ -33,12 +35,26 @@ ACLED_RADIUS_M = {1: 2_000, 2: 25_000, 3: 100_000}
 # ACLED time_precision 1 day, 2 week, 3 month -> UCDP-style date_prec codes (1 day, 3 week, 4 month).
 ACLED_TIME_PREC = {1: 1, 2: 3, 3: 4}
 ACLED_SPAN_DAYS = {1: None, 2: 6, 3: 30}
+UNKNOWN_PRECISION = 0  # a blank precision code: unknown, at the scheme's coarsest radius
 
-UN_PATTERN = re.compile(r"\b(MINUSCA|MONUSCO|UNMISS|MINUSMA|UNAMID|UNISFA|United Nations|UN )", re.I)
-MILITIA_PATTERN = re.compile(r"anti-?balaka|militia|self-defen[cs]e|mai-?mai|communal", re.I)
-CRIMINAL_PATTERN = re.compile(r"bandit|criminal|zaraguina|coupeurs? de route|poacher", re.I)
-STATE_PATTERN = re.compile(r"^(government of|military forces of|police forces of)", re.I)
-DATE_FORMATS = ("%d %B %Y", "%d-%B-%Y", "%m/%d/%Y", "%d/%m/%Y")
+def _actor_patterns() -> dict[str, re.Pattern[str]]:
+    """Actor classes from app/data/actors.json (mission and armed-group names are data)."""
+    doc = json.loads((Path(__file__).resolve().parents[2] / "data" / "actors.json").read_bytes())
+    return {k: re.compile(("" if k == "state" else r"\b") + "(" + "|".join(v) + ")", re.I)
+            for k, v in doc.items() if not k.startswith("_")}
+
+
+ACTORS = _actor_patterns()
+PEACEKEEPER_PATTERN = ACTORS["peacekeepers"]
+HUMANITARIAN_PATTERN = ACTORS["humanitarians"]
+UN_PATTERN = re.compile(PEACEKEEPER_PATTERN.pattern + "|" + HUMANITARIAN_PATTERN.pattern, re.I)
+MILITIA_PATTERN = ACTORS["community_militias"]
+CRIMINAL_PATTERN = ACTORS["criminals"]
+NOT_ARMED_PATTERN = ACTORS["not_armed"]
+STATE_PATTERN = ACTORS["state"]
+# ACLED exports seen in the wild: "31 December 2015", "31-Dec-15", "2015-12-31", "31/12/2015".
+DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%d-%b-%y", "%d-%B-%y",
+                "%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%B %d, %Y", "%b %d, %Y")
 
 
 class RowError(ValueError):
@@ -54,7 +70,13 @@ class Reject:
 
 @lru_cache(maxsize=8192)
 def is_un_mission(name: str | None) -> bool:
+    """A peacekeeping mission or a UN/humanitarian agency (attacks on either share a category)."""
     return bool(name and UN_PATTERN.search(name))
+
+
+@lru_cache(maxsize=8192)
+def is_peacekeeper(name: str | None) -> bool:
+    return bool(name and PEACEKEEPER_PATTERN.search(name))
 
 
 @lru_cache(maxsize=8192)
@@ -63,6 +85,8 @@ def perpetrator_type_of(name: str | None) -> str:
         return PerpetratorType.unknown
     if STATE_PATTERN.search(name):
         return PerpetratorType.state_force
+    if NOT_ARMED_PATTERN.search(name):  # protesters, rioters, parties: not armed groups
+        return PerpetratorType.unknown
     if MILITIA_PATTERN.search(name):
         return PerpetratorType.community_militia
     if CRIMINAL_PATTERN.search(name):
@@ -178,6 +202,9 @@ def _ints(cols: _Cols, col: str, chk: _Checks, *, default: int | None, lo: int |
     chk.fail(~blank & num.isna(), lambda m: col + ": not a number (" + raw[m].str.slice(0, 30) + ")")
     chk.fail(~blank & num.notna() & (num != np.floor(num.fillna(0))),
              lambda m: col + ": not a whole number (" + raw[m] + ")")
+    huge = num.abs() > INT32_MAX  # no column holds it (and it cannot become an integer)
+    chk.fail(~blank & huge, lambda m: col + ": out of range (" + raw[m].str.slice(0, 30) + ")")
+    num = num.where(~huge)
     if unknown is not None:
         blank = blank | (num == unknown)
     if lo is not None:
@@ -191,17 +218,25 @@ def _in(series: pd.Series, allowed: dict[int, Any] | set[int], chk: _Checks, col
              lambda m: col + ": must be " + what + " (got " + series[m].astype(str) + ")")
 
 
+@lru_cache(maxsize=65536)
+def _parse_date(value: str) -> Any:
+    for fmt in DATE_FORMATS:
+        try:
+            return pd.Timestamp(datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC))
+        except ValueError:
+            continue
+    return pd.NaT
+
+
 def _dates(cols: _Cols, col: str, chk: _Checks, *, required: bool) -> pd.Series:
     raw = cols.text(col)
     out = pd.to_datetime(raw.where(raw != "", None), errors="coerce", utc=True, format="ISO8601")
     retry = out.isna() & (raw != "")
-    for idx in retry[retry].index:  # rare: exports with "02 March 2024" style dates
-        for fmt in DATE_FORMATS:
-            try:
-                out[idx] = pd.Timestamp(datetime.strptime(raw[idx], fmt).replace(tzinfo=UTC))
-                break
-            except ValueError:
-                continue
+    if retry.any():  # exports with "02 March 2024" or "31-Dec-15" dates: parse each distinct one
+        parsed = {v: _parse_date(v) for v in pd.unique(raw[retry])}
+        fixed = pd.to_datetime(raw[retry].map(parsed), utc=True).astype(out.dtype)
+        out = out.copy()
+        out[retry] = fixed
     if required:
         chk.fail(raw == "", col + ": missing")
     chk.fail((raw != "") & out.isna(), lambda m: col + ": not a date (" + raw[m].str.slice(0, 30) + ")")
@@ -271,9 +306,10 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     start = _dates(cols, "date_start", chk, required=True)
     end = _dates(cols, "date_end", chk, required=False)
     chk.fail(end.notna() & start.notna() & (end < start), "date_end: before date_start")
-    where_prec = _ints(cols, "where_prec", chk, default=1)
+    # A blank precision code is unknown (0, at the coarsest radius), never exact.
+    where_prec = _ints(cols, "where_prec", chk, default=None)
     _in(where_prec, UCDP_RADIUS_M, chk, "where_prec", "1–7")
-    date_prec = _ints(cols, "date_prec", chk, default=1)
+    date_prec = _ints(cols, "date_prec", chk, default=None)
     _in(date_prec, {1, 2, 3, 4, 5}, chk, "date_prec", "1–5")
     best = _ints(cols, "best", chk, default=0)
     low = _ints(cols, "low", chk, default=None)
@@ -284,8 +320,10 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
 
     side_a, side_b = cols.free_text("side_a"), cols.free_text("side_b")
     un = (_per_value(side_a, is_un_mission) | _per_value(side_b, is_un_mission)).astype(bool)
+    # A blank type_of_violence is NA: the row is rejected above; NA must not reach numpy.
+    tov = tov.fillna(0)
     one_sided = tov == 3
-    kind = np.where(tov == 1, "state-based", "non-state")
+    kind = np.where((tov == 1).to_numpy(dtype=bool), "state-based", "non-state")
     category = np.select(
         [one_sided.fillna(False), un, (civ > 0).fillna(False)],
         [Category.killing.value, Category.attack_on_peacekeepers.value, Category.killing.value],
@@ -301,8 +339,10 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     narrative = (desc + " — " + dyad).str.strip(" —")
     frame = {
         "external_id": ext, "occurred_start": start, "occurred_end": end,
-        "time_precision": date_prec, "lon": lon, "lat": lat, "location_precision": where_prec,
-        "precision_scheme": "ucdp", "location_radius_m": where_prec.map(UCDP_RADIUS_M),
+        "time_precision": date_prec.fillna(UNKNOWN_PRECISION), "lon": lon, "lat": lat,
+        "location_precision": where_prec.fillna(UNKNOWN_PRECISION),
+        "precision_scheme": "ucdp",
+        "location_radius_m": where_prec.map(UCDP_RADIUS_M).fillna(max(UCDP_RADIUS_M.values())),
         "h3_cell": _cells(lat, lon, chk.ok, h3_res),
         "place_name": _none_if_empty(cols.free_text("where_coordinates")),
         "admin1": _none_if_empty(cols.free_text("adm_1")), "admin2": _none_if_empty(cols.free_text("adm_2")),
@@ -319,6 +359,7 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "source_count": n_sources.clip(lower=1, upper=32767),
         "report_narrative": _none_if_empty(cols.free_text("source_article")),
     }
+    check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
 
 
@@ -330,6 +371,10 @@ INTER_TYPES = {
     "political militia": PerpetratorType.non_state_armed_group,
     "4": PerpetratorType.community_militia, "identity militia": PerpetratorType.community_militia,
     "8": PerpetratorType.state_force, "external/other forces": PerpetratorType.state_force,
+    # rioters, protesters and civilians are not armed groups
+    "5": PerpetratorType.unknown, "rioters": PerpetratorType.unknown,
+    "6": PerpetratorType.unknown, "protesters": PerpetratorType.unknown,
+    "7": PerpetratorType.unknown, "civilians": PerpetratorType.unknown,
 }
 
 ACLED_SUB = {
@@ -354,9 +399,9 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     chk.fail(ext == "", "event_id_cnty: missing")
     lat, lon = _coords(cols, chk)
     start = _dates(cols, "event_date", chk, required=True)
-    tp = _ints(cols, "time_precision", chk, default=1)
+    tp = _ints(cols, "time_precision", chk, default=None)
     _in(tp, ACLED_TIME_PREC, chk, "time_precision", "1–3")
-    gp = _ints(cols, "geo_precision", chk, default=1)
+    gp = _ints(cols, "geo_precision", chk, default=None)
     _in(gp, ACLED_RADIUS_M, chk, "geo_precision", "1–3")
     fat = _ints(cols, "fatalities", chk, default=0)
 
@@ -364,8 +409,10 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     sub_raw = cols.text("sub_event_type")
     sub = sub_raw.str.lower()
     civilians = cols.text("civilian_targeting") != ""
-    victims = _per_value(cols.free_text("actor2") + " " + cols.free_text("assoc_actor_2"),
-                         is_un_mission).astype(bool)
+    victim_names = cols.free_text("actor2") + " " + cols.free_text("assoc_actor_2")
+    victims = _per_value(victim_names, is_un_mission).astype(bool)
+    # UN agency staff and aid workers are humanitarians; peacekeepers only where a mission is named
+    peacekeepers = _per_value(victim_names, is_peacekeeper).astype(bool)
     category = np.select(
         [victims, sub.isin(list(ACLED_SUB)),
          (etype == "violence against civilians") | civilians,
@@ -385,14 +432,18 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
     end = start + pd.to_timedelta(span.astype(float), unit="D")
     frame = {
         "external_id": ext, "occurred_start": start, "occurred_end": end,
-        "time_precision": tp.map(ACLED_TIME_PREC), "lon": lon, "lat": lat,
-        "location_precision": gp, "precision_scheme": "acled",
-        "location_radius_m": gp.map(ACLED_RADIUS_M), "h3_cell": _cells(lat, lon, chk.ok, h3_res),
+        "time_precision": tp.map(ACLED_TIME_PREC).fillna(UNKNOWN_PRECISION), "lon": lon,
+        "lat": lat, "location_precision": gp.fillna(UNKNOWN_PRECISION),
+        "precision_scheme": "acled",
+        "location_radius_m": gp.map(ACLED_RADIUS_M).fillna(max(ACLED_RADIUS_M.values())),
+        "h3_cell": _cells(lat, lon, chk.ok, h3_res),
         "place_name": _none_if_empty(cols.free_text("location")),
         "admin1": _none_if_empty(cols.free_text("admin1")),
         "admin2": _none_if_empty(cols.free_text("admin2")),
         "category": pd.Series(category, index=df.index),
-        "subcategory": _none_if_empty(sub_raw),
+        "subcategory": pd.Series(np.where(
+            victims, np.where(peacekeepers, "attack on peacekeepers", "attack on humanitarians"),
+            _none_if_empty(sub_raw).to_numpy(dtype=object)), index=df.index, dtype=object),
         "perpetrators": pd.Series([[x for x in (a, b) if x]
                                    for a, b in zip(actor1.tolist(), assoc1.tolist(), strict=True)],
                                   index=df.index, dtype=object),
@@ -409,7 +460,69 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
                                    ).astype("int64"),
         "report_narrative": _none_if_empty(cols.free_text("notes")),
     }
+    check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
+
+
+# ------------------------------------------------------------------ every source: storable values
+COUNT_FIELDS = ("fatalities_low", "fatalities_best", "fatalities_high", "injured",
+                "crsv_survivors", "children_affected", "displaced")
+TEXT_FIELDS = ("external_id", "place_name", "admin1", "admin2", "subcategory", "narrative",
+               "source_name", "report_narrative")
+EXTERNAL_ID_MAX = 64  # incident.external_id is varchar(64)
+CONTROL_PATTERN = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+
+def check_stored_values(frame: dict[str, Any], chk: _Checks) -> None:
+    """Whatever the source, a row is rejected (with its reason) unless every value it would store
+    is one the database and every later reader can hold: counts within COUNT_MAX (int4
+    columns), the event within 1900 .. now + 1 day (its end at most a year after its start), no
+    control characters in any text, source ids that fit their column."""
+    for name in COUNT_FIELDS:
+        v = frame[name]
+        if isinstance(v, pd.Series):
+            num = pd.to_numeric(v, errors="coerce")
+            chk.fail(num.notna() & ((num > COUNT_MAX) | (num < 0)), _count_message(name, num))
+    start, end = frame["occurred_start"], frame["occurred_end"]
+    if isinstance(start, pd.Series):
+        lo = pd.Timestamp(OBSERVED_MIN)
+        hi = pd.Timestamp(observed_max())
+        chk.fail(start.notna() & ((start < lo) | (start > hi)),
+                 lambda m: "date: " + start[m].astype(str).str.slice(0, 10)
+                 + " is outside 1900-01-01 .. tomorrow")
+        if isinstance(end, pd.Series):
+            chk.fail(end.notna() & start.notna() & (end > start + pd.Timedelta(days=366)),
+                     "date_end: more than a year after the start")
+    for name in TEXT_FIELDS:
+        v = frame[name]
+        if isinstance(v, pd.Series) and v.dtype == object:
+            chk.fail(_has_control(v), name + ": contains a control character")
+    ext = frame["external_id"]
+    if isinstance(ext, pd.Series):
+        too_long = pc.utf8_length(pa.array(ext, type=pa.string(), from_pandas=True))
+        chk.fail(pc.fill_null(pc.greater(too_long, EXTERNAL_ID_MAX), False).to_numpy(
+            zero_copy_only=False), "id: longer than " + str(EXTERNAL_ID_MAX) + " characters")
+    perps = frame["perpetrators"]
+    if isinstance(perps, pd.Series) and len(perps):
+        names = perps.explode()
+        bad = _has_control(names.where(names.notna(), None))
+        if bad.any():
+            chk.fail(pd.Series(bad, index=names.index).groupby(level=0).any()
+                     .reindex(perps.index, fill_value=False).to_numpy(),
+                     "perpetrators: a name contains a control character")
+
+
+def _count_message(name: str, num: pd.Series) -> Callable[[pd.Series], pd.Series]:
+    def message(m: pd.Series) -> pd.Series:
+        return name + ": must be between 0 and " + str(COUNT_MAX) + " (got " + num[m].astype(str) + ")"
+    return message
+
+
+def _has_control(values: pd.Series) -> np.ndarray:
+    """Which values hold a control character (Arrow's RE2, no per-value Python)."""
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    hit = pc.match_substring_regex(arr, CONTROL_PATTERN)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 FRAME_MAPPERS: dict[str, Callable[..., tuple[pd.DataFrame, list[Reject]]]] = {

@@ -1,5 +1,6 @@
 """Import orchestration: parse → grade → batch → repository. Good rows commit batch by batch;
-bad rows are reported with their reasons and never block the rest."""
+bad rows are reported with their reasons and never block the rest; every run that starts ends
+(finished or failed), never half-written."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ from tqdm import tqdm
 from app.domain import Status
 from app.errors import InvalidInput
 from app.repositories import imports as repo
+from app.schemas.common import strip_control
+from app.services.incidents import import_readers as export_readers
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.incidents.import_mapping import MappedChunk, ParsedEvent, Reject, RowError, iter_chunks
+from app.services.missions.profile import Mission
 
 SOURCES = ("ucdp", "acled")
 
@@ -34,11 +38,17 @@ class ImportSummary:
     inserted: int = 0
     duplicates: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    mission: str | None = None
+    outside_area: int = 0       # rows located outside the mission's area (kept unless skipped)
+    skipped_outside: int = 0    # … of which dropped (--skip-outside)
+    places: int = 0             # gazetteer entries the import gave
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.run_id, "source": self.source, "rows_read": self.rows_read,
             "inserted": self.inserted, "duplicates": self.duplicates, "rejected": len(self.rejects),
+            "mission": self.mission, "outside_area": self.outside_area,
+            "skipped_outside": self.skipped_outside, "places": self.places,
             "rejects": [{"row": r.row, "external_id": r.external_id, "reason": r.reason}
                         for r in self.rejects[:1000]],
         }
@@ -46,6 +56,10 @@ class ImportSummary:
     def render(self) -> str:
         lines = [f"{self.source}: read {self.rows_read} rows, inserted {self.inserted}, "
                  f"already present {self.duplicates}, rejected {len(self.rejects)}"]
+        if self.mission is not None:
+            kept = "skipped" if self.skipped_outside else "kept"
+            lines[0] += (f", outside {self.mission}'s area {self.outside_area} ({kept}), "
+                         f"gazetteer places {self.places}")
         for r in self.rejects[:20]:
             lines.append(f"  row {r.row} ({r.external_id or '?'}): {r.reason}")
         if len(self.rejects) > 20:
@@ -109,9 +123,19 @@ def import_file(
     filename: str | None = None,
     connect: Callable[[], psycopg.Connection[Any]] | None = None,
     writers: int = 2,
+    mission: Mission | None = None,
+    skip_outside: bool = False,
 ) -> ImportSummary:
     """Import a file. With `connect`, `writers` extra connections store batches in parallel
-    (the server then uses every core while this thread parses); without it, `conn` does."""
+    (the server then uses every core while this thread parses); without it, `conn` does.
+
+    With a `mission`, imported incidents are assigned to it, rows located outside its area are
+    counted (`outside_area`) and kept, or dropped with `skip_outside`; an import never guesses a
+    mission. The source's place names then feed that mission's gazetteer.
+
+    A file that cannot be read at all is refused (InvalidInput) before anything is written. Once
+    the run is recorded it always ends: `finished` (bad rows rejected one by one with their
+    reasons, never the whole file) or, if storing itself failed, `failed` with the error."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}", errors=[{"pointer": "/source",
                            "detail": "one of ucdp, acled"}])
@@ -119,21 +143,62 @@ def import_file(
         raise InvalidInput(f"unknown status {status!r}", errors=[{"pointer": "/status",
                            "detail": "entered, validated, approved or rejected"}])
     try:
+        export_readers.ensure_utf8(path)
         chunks = iter_chunks(source, path, h3_res, chunk_rows=batch_size)
         first = next(chunks, None)
-    except RowError as exc:
+    except (RowError, export_readers.ExportError) as exc:
         raise InvalidInput(f"the file cannot be read as {source}: {exc}",
                            errors=[{"pointer": "/file", "detail": str(exc)}]) from None
 
-    run_id = repo.start_run(conn, source=source, filename=filename or path.name,
-                            sha256=file_sha256(path), actor=actor)
+    name = strip_control(filename or path.name)[:500] or "upload"
+    run_id = repo.start_run(conn, source=source, filename=name, sha256=file_sha256(path),
+                            actor=actor)
     conn.commit()
-    summary = ImportSummary(run_id=run_id, source=source)
+    mission_code = mission.code if mission is not None else None
+    summary = ImportSummary(run_id=run_id, source=source, mission=mission_code)
+    try:
+        _store(conn, source, status, actor, summary, first, chunks, progress=progress,
+               connect=connect, writers=writers, mission=mission, skip_outside=skip_outside)
+        if mission is not None:
+            summary.places = repo.refresh_places(conn, source, mission_code)
+    except BaseException as exc:
+        conn.rollback()
+        repo.fail_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
+                      duplicates=summary.duplicates, rejects=_reject_dicts(summary),
+                      error=_summary_of(exc), actor=actor)
+        conn.commit()
+        if isinstance(exc, RowError):
+            raise InvalidInput(f"the file cannot be read as {source}: {exc}",
+                               errors=[{"pointer": "/file", "detail": str(exc)}]) from None
+        raise
+    repo.finish_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
+                    duplicates=summary.duplicates, rejects=_reject_dicts(summary), actor=actor,
+                    mission_code=mission_code, outside_area=summary.outside_area)
+    conn.commit()
+    return summary
+
+
+def _reject_dicts(summary: ImportSummary) -> list[dict[str, Any]]:
+    return [{"row": r.row, "external_id": r.external_id, "reason": r.reason}
+            for r in summary.rejects]
+
+
+def _summary_of(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return strip_control(f"{type(exc).__name__}: {lines[0][:300]}" if lines
+                         else type(exc).__name__)
+
+
+def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
+           summary: ImportSummary, first: MappedChunk | None, chunks: Iterable[MappedChunk], *,
+           progress: bool, connect: Callable[[], psycopg.Connection[Any]] | None,
+           writers: int, mission: Mission | None, skip_outside: bool) -> None:
+    mission_code = mission.code if mission is not None else None
     bar = tqdm(desc=f"import {source}", unit=" rows", disable=not progress)
 
     # Parsing is Python work; storing is the database server's. Writer threads take finished
     # batches while the next ones are parsed (psycopg releases the GIL while it waits), so parsing
-    # and storing overlap. Each writer commits its own batches; a batch is all-or-nothing.
+    # and storing overlap. Each writer commits its own batches.
     local = threading.local()
     opened: list[psycopg.Connection[Any]] = []
     lock = threading.Lock()
@@ -147,26 +212,22 @@ def import_file(
                 opened.append(local.conn)
         return local.conn  # type: ignore[no-any-return]
 
-    def write(events: pd.DataFrame) -> tuple[int, int]:
+    def write(events: pd.DataFrame) -> tuple[int, int, list[Reject]]:
         c = writer_conn()
-        try:
-            new = repo.load_events(c, grade_events(events), source=source, status=status,
-                                   actor=actor)
-            c.commit()
-        except BaseException:
-            c.rollback()
-            raise
+        new, rejects = store_rows(c, grade_events(events), source=source, status=status,
+                                  actor=actor, mission_code=mission_code)
         with lock:
             bar.update(len(events))
-        return new, len(events) - new
+        return new, len(events) - new - len(rejects), rejects
 
     n_writers = max(1, writers) if connect is not None else 1
-    pending: list[Future[tuple[int, int]]] = []
+    pending: list[Future[tuple[int, int, list[Reject]]]] = []
 
-    def collect(done: Future[tuple[int, int]]) -> None:
-        new, dup = done.result()
+    def collect(done: Future[tuple[int, int, list[Reject]]]) -> None:
+        new, dup, rejects = done.result()
         summary.inserted += new
         summary.duplicates += dup
+        summary.rejects.extend(rejects)
 
     try:
         with ThreadPoolExecutor(max_workers=n_writers, thread_name_prefix="import-writer") as pool:
@@ -177,22 +238,58 @@ def import_file(
                     summary.rejects.extend(chunk.rejects)
                     if chunk.events.empty:
                         continue
-                    pending.append(pool.submit(write, chunk.events))
+                    events = chunk.events
+                    if mission is not None:
+                        inside = mission.covers_many(events["lon"].to_numpy(),
+                                                     events["lat"].to_numpy())
+                        summary.outside_area += int((~inside).sum())
+                        if skip_outside and not inside.all():
+                            summary.skipped_outside += int((~inside).sum())
+                            bar.update(int((~inside).sum()))
+                            events = events[inside]
+                            if events.empty:
+                                continue
+                    pending.append(pool.submit(write, events))
                     while len(pending) > n_writers:  # bounded queue: memory stays flat
                         collect(pending.pop(0))
                 for fut in pending:
                     collect(fut)
-            except RowError as exc:
+            except BaseException:
                 for fut in pending:
                     fut.exception()
-                raise InvalidInput(f"the file cannot be read as {source}: {exc}") from None
+                raise
     finally:
         bar.close()
         for c in opened:
             c.close()
-    repo.finish_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
-                    duplicates=summary.duplicates,
-                    rejects=[{"row": r.row, "external_id": r.external_id, "reason": r.reason}
-                             for r in summary.rejects], actor=actor)
-    conn.commit()
-    return summary
+    summary.rejects.sort()
+
+
+def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
+               status: str, actor: str, mission_code: str | None = None
+               ) -> tuple[int, list[Reject]]:
+    """Store a graded batch, committed; returns (new incidents, rows rejected). A batch the
+    database refuses is split in halves until the rows it refuses stand alone: each of those is
+    rejected with the database's reason and every other row is stored. The mapping's checks
+    should leave nothing to refuse; this keeps any value they miss a one-row reject rather than
+    a failed import. A lost connection is not a bad row: it propagates."""
+    try:
+        new = repo.load_events(conn, events, source=source, status=status, actor=actor,
+                              mission_code=mission_code)
+        conn.commit()
+        return new, []
+    except psycopg.OperationalError:
+        conn.rollback()
+        raise
+    except Exception as exc:
+        conn.rollback()
+        if len(events) == 1:
+            row = events.iloc[0]
+            return 0, [Reject(int(row["__row"]), str(row["external_id"]) or None,
+                              "could not be stored: " + _summary_of(exc))]
+    half = len(events) // 2
+    new_a, rejects_a = store_rows(conn, events.iloc[:half], source=source, status=status,
+                                  actor=actor, mission_code=mission_code)
+    new_b, rejects_b = store_rows(conn, events.iloc[half:], source=source, status=status,
+                                  actor=actor, mission_code=mission_code)
+    return new_a + new_b, rejects_a + rejects_b

@@ -21,6 +21,35 @@ class ExportError(ValueError):
     """The file cannot be read at all (as opposed to one bad row)."""
 
 
+def ensure_utf8(path: Path) -> None:
+    """ExportError unless the whole file is UTF-8 (a byte-order mark is allowed): exports are
+    read as UTF-8, and a file in another encoding would import as garbled text."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        fh.seek(0)
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise ExportError(_not_utf8(head, offset + exc.start)) from None
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ExportError(_not_utf8(head, offset)) from None
+
+
+def _not_utf8(head: bytes, at: int) -> str:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "the file is not UTF-8 (it is UTF-16): save the export as UTF-8 and upload it again"
+    return (f"the file is not UTF-8 (invalid byte at offset {at}): save the export as UTF-8 "
+            "and upload it again")
+
+
 def csv_frame(path: Path, columns: Collection[str] | None = None
               ) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
     """Rows as strings. A row whose field count differs from the header is reported, not read.

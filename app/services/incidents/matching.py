@@ -11,47 +11,15 @@ matches or the texts are similar beyond the text threshold; otherwise the alert 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from app.domain import Category
+from app.services.missions import languages
 
 WEIGHTS = {"distance": 0.35, "time": 0.25, "category": 0.20, "text": 0.20}
-
-# Keywords (English, French, a little Sango) for alerts that arrive without a category (SMS).
-KEYWORDS: list[tuple[Category, tuple[str, ...]]] = [
-    (Category.sexual_violence, ("rape", "raped", "viol", "violée", "violee", "sexual", "sexuel")),
-    (
-        Category.killing,
-        ("killed", "kill", "dead", "tué", "tue", "tués", "morts", "mort", "massacre"),
-    ),
-    (Category.abduction, ("abduct", "kidnap", "enlev", "otage", "hostage")),
-    (Category.injury, ("injur", "wounded", "blessé", "blesse")),
-    (Category.looting_destruction, ("loot", "burn", "pillage", "pillé", "incendi", "brûl")),
-    (Category.displacement, ("fled", "flee", "displac", "fuite", "fuient", "déplac")),
-    (Category.attack_on_peacekeepers, ("peacekeeper", "minusca", "casque bleu", "humanitarian")),
-    (
-        Category.armed_group_presence,
-        (
-            "armed men",
-            "armed group",
-            "hommes armés",
-            "hommes armes",
-            "rebel",
-            "anti-balaka",
-            "seleka",
-            "3r",
-            "upc",
-            "fpcr",
-        ),
-    ),
-    (Category.threat_intimidation, ("threat", "menace", "intimid", "warn")),
-]
-
 
 @dataclass(frozen=True)
 class Match:
@@ -60,12 +28,10 @@ class Match:
     parts: dict[str, float]
 
 
-def guess_category(text: str) -> str:
-    low = text.casefold()
-    for cat, words in KEYWORDS:
-        if any(re.search(r"(?<!\w)" + re.escape(w), low) for w in words):
-            return cat.value
-    return Category.other.value
+def guess_category(text: str, langs: tuple[str, ...] = ("en", "fr"), un_names: tuple[str, ...] = (),
+                   armed_groups: tuple[str, ...] = ()) -> str:
+    """The category the words of a text suggest (keyword files per language, app/data)."""
+    return languages.guess_category(text, langs, un_names, armed_groups)
 
 
 def text_similarity(a: str | None, b: str | None) -> float:

@@ -14,6 +14,7 @@ from app.repositories import information_requirements as repo
 from app.schemas.information_requirements import InformationRequirementCreate
 from app.services.auth import Principal
 from app.services.information_requirements import scope
+from app.settings import Settings
 
 
 def _bad(field: str, detail: str) -> InvalidInput:
@@ -45,12 +46,12 @@ def validate(body: InformationRequirementCreate) -> None:
         check_area(body.area)
 
 
-async def create(session: AsyncSession, body: InformationRequirementCreate, who: Principal
-                 ) -> dict[str, Any]:
+async def create(session: AsyncSession, settings: Settings, body: InformationRequirementCreate,
+                 who: Principal) -> dict[str, Any]:
     validate(body)
     area = body.area
     if body.aor is not None:
-        area = await scope.aor_area(session, body.mission, body.aor)
+        area = await scope.aor_area(session, settings, body.mission, body.aor)
     if body.code is not None and await repo.code_exists(session, body.code):
         raise Conflict(f"an information requirement with code {body.code!r} exists",
                        errors=[{"pointer": "/body/code", "detail": "already used"}])

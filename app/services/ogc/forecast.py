@@ -62,7 +62,7 @@ class Forecast(Collection):
 
     async def _origin(self, session: AsyncSession, ctx: Context) -> datetime:
         latest = await repo.latest_incident(session, ctx.statuses())
-        if latest is None:
+        if latest is None or latest >= ctx.now:  # a stored date past now (clamped on read) too
             return ctx.now
         day_after = datetime.combine(latest.date() + timedelta(days=1), time.min,
                                      tzinfo=latest.tzinfo)

@@ -63,6 +63,10 @@ def _rising(cell: dict[str, Any]) -> str | None:
     trend = cell.get("trend") or {}
     if str(trend.get("direction") or "") in ("increasing", "rising", "up"):
         return f"rising trend (slope {float(trend.get('slope') or 0):+.2f})"
+    if cell.get("forecast_only"):
+        f = cell.get("forecast") or {}
+        return (f"forecast: P(at least one incident) {float(f.get('p_incident') or 0):.2f}, "
+                f"expected harm {float(f.get('expected_harm') or 0):.1f}, no current threat")
     return None
 
 

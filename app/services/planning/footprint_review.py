@@ -40,11 +40,15 @@ def covered_threat(weights: np.ndarray, sets: list[np.ndarray]) -> float:
 
 
 def candidate_sites(
-    cells: list[dict[str, Any]], uncovered_mask: np.ndarray, n: int
+    cells: list[dict[str, Any]], uncovered_mask: np.ndarray, n: int,
+    weights: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """Default candidates: the centres of the n highest-threat cells no base reaches."""
+    """Default candidates: the centres of the n highest-weight (threat, or the blend with the
+    forecast) cells no base reaches."""
     idx = [i for i in range(len(cells)) if uncovered_mask[i]]
-    idx.sort(key=lambda i: (-float(cells[i].get("threat_score") or 0), cells[i]["cell"]))
+    if weights is None:
+        weights = np.asarray([float(c.get("threat_score") or 0) for c in cells])
+    idx.sort(key=lambda i: (-float(weights[i]), cells[i]["cell"]))
     out = []
     for i in idx[:n]:
         lat, lon = h3.cell_to_latlng(cells[i]["cell"])
@@ -117,10 +121,20 @@ def review(
     candidates: list[dict[str, Any]] | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
     include_air: bool = False,
+    mission: Any = None,
+    forecast_weight: float = 0.0,
 ) -> dict[str, Any]:
-    cells = sorted(cells, key=lambda c: c["cell"])
+    """With a forecast and `forecast_weight` > 0, every coverage figure (threat in reach, lost
+    if closed, gained by a candidate) weighs cells by the blend of current threat and forecast
+    expected harm (`forecast_weight.blend`), scaled so that the weights sum to the threat
+    total: the figures stay in threat units and w = 0 gives exactly the review without."""
+    from app.services.planning.objective import blend
+
+    threat_total = sum(float(c.get("threat_score") or 0) for c in cells)
+    cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
-    w = np.asarray([float(c.get("threat_score") or 0) for c in cells])
+    w = (objective * threat_total if forecast is not None and forecast_weight > 0
+         else objective)
     harm = (
         np.asarray(
             [float((forecast.get(c["cell"]) or {}).get("expected_harm") or 0) for c in cells]
@@ -129,7 +143,7 @@ def review(
         else None
     )
     modes = MODES if include_air else GROUND
-    sets = (coverage_sets(bases, centres, on, settings, modes) if cells
+    sets = (coverage_sets(bases, centres, on, settings, modes, mission=mission) if cells
             else [np.zeros(0, int)] * len(bases))
     counts = covered_counts(len(cells), sets)
     total = float(w.sum())
@@ -150,13 +164,15 @@ def review(
             else None
         ),
         "population_in_reach": None,
+        "forecast_weight": forecast_weight if forecast is not None else 0.0,
     }
     sites = (
         candidates
         if candidates is not None
-        else candidate_sites(cells, counts == 0, settings.footprint_candidates)
+        else candidate_sites(cells, counts == 0, settings.footprint_candidates, w)
     )
-    chosen, status = _choose_sites(sites, cells, centres, w, counts, p, on, settings, total)
+    chosen, status = _choose_sites(sites, cells, centres, w, counts, p, on, settings, total,
+                                   mission)
     summary["candidate_solver"] = status
     gained = sum(c["new_threat_covered"] for c in chosen)
     summary["threat_covered_share_with_candidates"] = (
@@ -220,6 +236,7 @@ def _choose_sites(
     on: date,
     settings: Any,
     total: float,
+    mission: Any = None,
 ) -> tuple[list[dict[str, Any]], str]:
     if not sites or not cells or p <= 0:
         return [], "optimal"
@@ -227,7 +244,7 @@ def _choose_sites(
         {"id": i, "latitude": s["latitude"], "longitude": s["longitude"], "road_patrols_per_day": 1}
         for i, s in enumerate(sites)
     ]
-    sets = coverage_sets(as_bases, centres, on, settings)
+    sets = coverage_sets(as_bases, centres, on, settings, mission=mission)
     new_w = np.where(counts > 0, 0.0, w)
     chosen, status = mclp(new_w, sets, p, settings.solver_time_limit_s)
     # Report in order of marginal gain: the site adding most first, then the next given it.

@@ -62,12 +62,13 @@ def build_arcs(
     overrides: dict[tuple[str, str], int] | None = None,
     *,
     prefilter: bool = True,
+    mission: Any = None,
 ) -> Arcs:
     """All within-reach arcs. prefilter=False keeps every pair (the benchmark's naive model)."""
     dist = distance_matrix([(b["latitude"], b["longitude"]) for b in bases], centres)
     slots, caps, parts = [], [], []
     for s, (i, m, cap) in enumerate(capacities(bases, horizon_days, overrides)):
-        r = mode_reach(bases[i], m, on, settings)
+        r = mode_reach(bases[i], m, on, settings, mission)
         idx = np.flatnonzero(dist[i] <= r.reach_km) if prefilter else np.arange(len(centres))
         km = dist[i, idx]
         parts.append((np.full(len(idx), s), idx, km, km * r.detour / r.speed_kmh * 60.0))
@@ -183,14 +184,22 @@ def make_plan(
     solver: str = "milp",
     seed: int | None = None,
     forecast: dict[str, dict[str, Any]] | None = None,
+    mission: Any = None,
+    forecast_weight: float = 0.0,
 ) -> dict[str, Any]:
-    """The plan: tasks (one target cell each, with repeat visits), summary and uncovered cells."""
-    cells = sorted(cells, key=lambda c: c["cell"])
+    """The plan: tasks (one target cell each, with repeat visits), summary and uncovered cells.
+
+    The objective weighs each cell by `forecast_weight.blend`: current threat alone when
+    `forecast_weight` is 0 (or no forecast is given), else a blend with the forecast's expected
+    harm, cells expected to see violence joining those that have."""
+    from app.services.planning.objective import blend
+
+    cells, objective = blend(cells, forecast, forecast_weight, settings.planning_forecast_min_p)
     centres = [h3.cell_to_latlng(c["cell"]) for c in cells]
     weights = np.asarray([float(c.get("threat_score") or 0) for c in cells])
-    arcs = build_arcs(bases, centres, on, settings, horizon_days, overrides)
+    arcs = build_arcs(bases, centres, on, settings, horizon_days, overrides, mission=mission)
     chosen, status = assign(
-        weights,
+        objective,
         arcs,
         solver=solver,
         seed=seed,
@@ -219,7 +228,8 @@ def make_plan(
     covered = {t["cell_ids"][0] for t in tasks}
     return {
         "tasks": tasks,
-        "summary": _summary(cells, weights, covered, tasks, arcs, bases, status, seed, forecast),
+        "summary": _summary(cells, weights, covered, tasks, arcs, bases, status, seed, forecast)
+        | {"forecast_weight": forecast_weight if forecast is not None else 0.0},
         "uncovered": _uncovered(cells, covered, arcs, bases, centres),
     }
 
@@ -261,6 +271,7 @@ def _task(
         "priority": effects.priority(cell, effect),
         "threat_score": float(cell.get("threat_score") or 0),
         "threat_level": cell.get("threat_level"),
+        "forecast": cell.get("forecast"),
         "visits": 1,
     }
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from app.services.missions.profile import Mission, fallback
 from app.settings import Settings
 
 MODES = ("road", "foot", "air")
@@ -26,13 +27,23 @@ class ModeReach:
     detour: float  # path length / straight-line distance
 
 
-def is_rainy(on: date, settings: Settings) -> bool:
-    return on.month in settings.rainy_season_months
+def season_factor(base: dict[str, Any], mode: str, on: date, settings: Settings,
+                  mission: Mission | None = None) -> float:
+    """The speed factor of the mission's seasons in force on `on` at the base (1.0 if none)."""
+    m = mission or fallback(settings)
+    return m.speed_factor(mode, on, base.get("latitude"), base.get("longitude"))
 
 
-def mode_reach(base: dict[str, Any], mode: str, on: date, settings: Settings) -> ModeReach:
-    """Reach of one base by one mode on a date: the base's override, or speed x hours / detour."""
-    factor = settings.rainy_season_speed_factor.get(mode, 1.0) if is_rainy(on, settings) else 1.0
+def is_rainy(on: date, settings: Settings, mission: Mission | None = None) -> bool:
+    """Whether a season that slows road travel is in force (anywhere in the mission)."""
+    return (mission or fallback(settings)).speed_factor("road", on) < 1.0
+
+
+def mode_reach(base: dict[str, Any], mode: str, on: date, settings: Settings,
+               mission: Mission | None = None) -> ModeReach:
+    """Reach of one base by one mode on a date: the base's override, or speed x hours / detour,
+    slowed by the mission's seasons in force (the default mission's when none is given)."""
+    factor = season_factor(base, mode, on, settings, mission)
     speed = settings.patrol_speed_kmh[mode] * factor
     detour = settings.patrol_detour_factor.get(mode, 1.0)
     override = base.get(f"{mode}_reach_km")
@@ -76,16 +87,17 @@ def base_reaches(
     *,
     any_capacity: bool = False,
     modes: tuple[str, ...] = MODES,
+    mission: Mission | None = None,
 ) -> list[ModeReach]:
     """The modes (of `modes`) a base can patrol by (capacity > 0); `any_capacity` keeps road
     reach for a base with none stated (a candidate site, or a post that deters by presence)."""
     out = [
-        mode_reach(base, m, on, settings)
+        mode_reach(base, m, on, settings, mission)
         for m in modes
         if int(base.get(f"{m}_patrols_per_day") or 0) > 0
     ]
     if not out and any_capacity:
-        out = [mode_reach(base, "road", on, settings)]
+        out = [mode_reach(base, "road", on, settings, mission)]
     return out
 
 
@@ -95,12 +107,13 @@ def coverage_sets(
     on: date,
     settings: Settings,
     modes: tuple[str, ...] = MODES,
+    mission: Mission | None = None,
 ) -> list[np.ndarray]:
     """For each base, the indices of the cells (lat, lon centres) within its longest reach."""
     dist = distance_matrix([(b["latitude"], b["longitude"]) for b in bases], cells)
     out = []
     for i, b in enumerate(bases):
-        reaches = base_reaches(b, on, settings, any_capacity=True, modes=modes)
+        reaches = base_reaches(b, on, settings, any_capacity=True, modes=modes, mission=mission)
         radius = max(r.reach_km for r in reaches)
         out.append(np.flatnonzero(dist[i] <= radius))
     return out

@@ -72,3 +72,8 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     return isinstance(exc, OperationalError | InterfaceError)
+
+
+async def ping(session: AsyncSession) -> None:
+    """The cheapest proof the writer answers: one round trip (GET /api/v1/health/ping)."""
+    await repo.ping(session)

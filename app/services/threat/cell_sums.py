@@ -21,6 +21,7 @@ import numpy as np
 
 from app.domain import ThreatTerms
 from app.repositories import hotspots as repo
+from app.services.geo.h3cells import valid_cell
 from app.services.threat.cache import LRU, layer_cache
 
 NUMERIC = ("incidents", "fatalities", "crsv", "likelihood", "harm", "crsv_harm", "trend_num")
@@ -50,7 +51,7 @@ class LayerSums:
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]], steps: int, *, with_series: bool,
                   with_perpetrators: bool, version: int | None) -> LayerSums:
-        rows = sorted(rows, key=lambda r: r["cell"])
+        rows = sorted((r for r in rows if valid_cell(r["cell"])), key=lambda r: r["cell"])
         n = len(rows)
         cells = np.fromiter((r["cell"] for r in rows), dtype=np.int64, count=n)
         values = np.array([[float(r[k] or 0) for k in NUMERIC] for r in rows],
@@ -126,7 +127,7 @@ async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spe
     shape: dict[str, Any] = {"steps": steps, "with_series": with_series,
                              "with_perpetrators": with_perpetrators}
     base = _SUMS.get(key) if key is not None else None
-    if base is not None and base.version is not None:
+    if base is not None and base.version is not None and not spec.precision_share:
         delta = await repo.cell_sums(session, f, spec, since=base.version, **shape)
         if (delta.version is not None and delta.log_since is not None
                 and base.version >= delta.log_since):

@@ -24,10 +24,11 @@ from isal import igzip
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, Category, Role, Status
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.repositories import hotspots as repo
 from app.services.geo.geojson import collection
 from app.services.geo.h3cells import cell_polygon, cell_radius_m
+from app.services.missions import clip
 from app.services.threat import cell_items as layer_items
 from app.services.threat import event_store
 from app.services.threat import score as scoring
@@ -55,6 +56,12 @@ class HotspotQuery:
     role: Role = Role.analyst          # partner => sanitised per settings policy
     with_pattern: bool = True          # emerging hot-spot classes (costly); False for fast callers
     with_reporting: bool = False       # reporting effort and "low — thin reporting" (see below)
+    # Clip hook (issue 13): only cells whose centre lies in this GeoJSON area (a mission's area
+    # of operations or an area of responsibility); `area_key` names it in cache keys.
+    area: dict[str, Any] | None = None
+    area_key: tuple[Any, ...] = ()
+    decay_scale_days: float | None = None  # recency decay; None = the settings' default
+    precision_decay: bool = False  # widen each event's decay by its date precision
 
 
 @dataclass
@@ -92,6 +99,8 @@ def validate(q: HotspotQuery, settings: Settings) -> None:
         raise Forbidden(f"partners may read resolutions up to {settings.partner_max_res}")
     if q.role not in (Role.admin, Role.analyst, Role.operations, Role.partner):
         raise Forbidden(f"the {q.role.value} role may not read threat layers")
+    if q.decay_scale_days is not None and not 0 < q.decay_scale_days <= 3650:
+        raise _bad("decay_scale_days", "decay_scale_days must be more than 0 and at most 3650")
 
 
 def _next_minute(t: datetime) -> datetime:
@@ -225,7 +234,7 @@ async def cache_key(session: AsyncSession, kind: str, q: HotspotQuery, settings:
     w = window(q)
     return (kind, version, settings.model_dump_json(), q.res, w.start, w.end, q.bbox,
             tuple(q.categories or ()), q.perpetrator, q.min_level, q.min_grade, q.role.value,
-            q.with_pattern, *extra)
+            q.with_pattern, q.area_key, q.decay_scale_days, q.precision_decay, *extra)
 
 
 async def threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings
@@ -320,7 +329,8 @@ def _sums_key(q: HotspotQuery, w: Window, result_key: tuple[Any, ...] | None
         return None
     (db, _), settings_json = result_key[1], result_key[2]
     return ("sums", db, settings_json, q.res, w.start, w.end, q.bbox, tuple(q.categories or ()),
-            q.perpetrator, q.min_grade, q.role.value, q.with_pattern)
+            q.perpetrator, q.min_grade, q.role.value, q.with_pattern, q.decay_scale_days,
+            q.precision_decay)
 
 
 async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
@@ -328,12 +338,14 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
     w = window(q)
     hide_perps = q.role == Role.partner and settings.partner_hide_perpetrators
     key = _sums_key(q, w, result_key)
-    f, terms = cell_filter(q, w, settings), scoring.threat_terms(settings)
+    f = cell_filter(q, w, settings)
+    terms = scoring.threat_terms(settings, q.decay_scale_days, q.precision_decay)
     shape: dict[str, Any] = {"steps": w.steps, "with_series": q.with_pattern,
                              "with_perpetrators": not hide_perps}
 
     async def from_store() -> LayerSums | None:
-        if result_key is None:
+        # The store holds no date precision: precision-widened layers are aggregated in SQL.
+        if result_key is None or terms.precision_share:
             return None
         found = await event_store.view(session, result_key[1][1])
         return None if found is None else event_store.sums(found, f, terms, **shape)
@@ -350,6 +362,9 @@ def _selected(scored: layer_items.Scored, q: HotspotQuery, settings: Settings
     edge and, for partners, sanitised copies (the shared items are never modified)."""
     floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
     rows = scored.order().tolist()
+    if q.area is not None and rows:
+        inside = clip.inside(q.area, [scored.items[r]["cell"] for r in rows])
+        rows = [r for r, keep in zip(rows, inside.tolist(), strict=True) if keep]
     if not floor_rank and q.bbox is None and q.role != Role.partner:
         return [(row, scored.items[row]) for row in rows]
     out = []
@@ -406,6 +421,8 @@ async def cell_detail(session: AsyncSession, cell: str, q: HotspotQuery, setting
 
     cell_int, res = parse_cell(cell)
     q.res = res
+    if q.area is not None and not clip.inside(q.area, [cell])[0]:
+        raise NotFound(f"cell {cell} lies outside the mission (or area of responsibility) asked for")
     layer = await threat_layer(session, q, settings)
     props = next((c for c in layer if c["cell"] == cell), None)
     f = cell_filter(q, window(q), settings, cells=[cell_int])

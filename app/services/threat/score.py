@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from app.domain import ThreatTerms
+from app.domain import DATE_SPAN_DAYS, ThreatTerms
 from app.settings import Settings
 
 LEVELS = ("low", "medium", "high", "critical")
@@ -33,16 +33,21 @@ HARM_DISPLACED_LOG = 0.5
 CRSV_CATEGORY = "sexual_violence"
 
 
-def threat_terms(settings: Settings) -> ThreatTerms:
+def threat_terms(settings: Settings, decay_scale_days: float | None = None,
+                 precision_decay: bool = False) -> ThreatTerms:
     """The one definition of the per-event terms' parameters: the weights that are settings
     (decay scale, status and grade weights) and the harm coefficients above. The repository
-    renders the same terms into SQL from this record (app/repositories/sql_fragments.py)."""
-    return ThreatTerms(decay_scale_days=settings.threat_decay_scale_days,
+    renders the same terms into SQL from this record (app/repositories/sql_fragments.py).
+    `decay_scale_days` overrides the default recency decay and `precision_decay` widens it by
+    each event's date precision (a request's or its mission's choice, issue 13)."""
+    return ThreatTerms(decay_scale_days=decay_scale_days or settings.threat_decay_scale_days,
                        status_weight=dict(settings.threat_status_weight),
                        grade_weight=dict(settings.threat_grade_weight),
                        harm_fatality=HARM_FATALITY, harm_injured=HARM_INJURED,
                        harm_children=HARM_CHILDREN, harm_displaced_log=HARM_DISPLACED_LOG,
-                       crsv_category=CRSV_CATEGORY)
+                       crsv_category=CRSV_CATEGORY,
+                       precision_share=(settings.decay_precision_share if precision_decay
+                                        else 0.0))
 
 
 # Former name, kept for callers outside the threat package.
@@ -74,10 +79,24 @@ def credibility(status: Any, grade: Any, spec: ThreatTerms) -> Any:
 EXP_UNDERFLOW = 745.0
 
 
-def decay(age_days: Any, spec: ThreatTerms) -> Any:
+def decay_scale(spec: ThreatTerms, time_precision: Any = 1) -> Any:
+    """The decay scale of an event: the layer's, widened to `precision_share` x the span its
+    date covers when precision-widened decay is on (DATE_SPAN_DAYS; issue 13)."""
+    if spec.precision_share <= 0:
+        return spec.decay_scale_days
+    prec = np.asarray(time_precision)
+    span = np.zeros(prec.shape, dtype=np.float64)
+    for code, days in DATE_SPAN_DAYS.items():
+        span[prec == code] = days
+    out = np.maximum(spec.decay_scale_days, spec.precision_share * span)
+    return float(out) if out.ndim == 0 else out
+
+
+def decay(age_days: Any, spec: ThreatTerms, time_precision: Any = 1) -> Any:
     """exp(-age / scale) for age >= 0 (1 for an event dated after the window's end), 0 where it
-    underflows (windows of a century)."""
-    x = np.maximum(np.asarray(age_days, dtype=np.float64), 0.0) / spec.decay_scale_days
+    underflows (windows of a century); the scale is `decay_scale` (precision-widened or not)."""
+    x = (np.maximum(np.asarray(age_days, dtype=np.float64), 0.0)
+         / decay_scale(spec, time_precision))
     out = np.where(x < EXP_UNDERFLOW, np.exp(-np.minimum(x, EXP_UNDERFLOW)), 0.0)
     return float(out) if out.ndim == 0 else out
 

@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from app.schemas.cap import ATOM_MEDIA, ATOM_NS, CAP_MEDIA, CAP_NS
+from app.schemas.common import strip_control
 
 __all__ = ["ATOM_MEDIA", "atom_feed", "warning_alert"]
 
@@ -20,25 +21,28 @@ def cap_time(dt: datetime) -> str:
 def _sub(parent: Any, tag: str, text: str | None = None, ns: str = CAP_NS) -> Any:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
-        el.text = text
+        el.text = strip_control(text)  # XML cannot carry them; a stored one must not break a feed
     return el
 
 
-def _rings(geom: dict[str, Any]) -> list[list[list[float]]]:
-    if geom["type"] == "Polygon":
-        return [geom["coordinates"][0]]
-    if geom["type"] == "MultiPolygon":
-        return [p[0] for p in geom["coordinates"]]
+def _rings(geom: dict[str, Any] | None) -> list[list[list[float]]]:
+    coords = (geom or {}).get("coordinates") or []
+    if geom and geom.get("type") == "Polygon":
+        return coords[:1]
+    if geom and geom.get("type") == "MultiPolygon":
+        return [p[0] for p in coords if p]
     return []
 
 
 MSG_TYPE = {"cancelled": "Cancel", "active": "Alert"}
 
 
-def warning_alert(w: dict[str, Any], sender: str) -> Any:
-    """One warning as a CAP 1.2 <alert> element (Restricted scope: mission-internal)."""
+def warning_alert(w: dict[str, Any], sender: str, prefix: str = "kinga-warning-",
+                  language: str = "en") -> Any:
+    """One warning as a CAP 1.2 <alert> element (Restricted scope: mission-internal); sender,
+    identifier prefix and language come from the mission's profile."""
     alert = etree.Element(f"{{{CAP_NS}}}alert", nsmap={None: CAP_NS})
-    _sub(alert, "identifier", f"kinga-warning-{w['id']}")
+    _sub(alert, "identifier", f"{prefix}{w['id']}")
     _sub(alert, "sender", sender)
     _sub(alert, "sent", cap_time(w["updated_at"]))
     _sub(alert, "status", "Actual")
@@ -47,7 +51,7 @@ def warning_alert(w: dict[str, Any], sender: str) -> Any:
     _sub(alert, "restriction", "UN mission protection-of-civilians staff")
     _sub(alert, "note", f"lifecycle status: {w['status']}")
     info = _sub(alert, "info")
-    _sub(info, "language", "en")
+    _sub(info, "language", language)
     _sub(info, "category", "Security")
     _sub(info, "event", f"Threat to civilians ({w['rule'].replace('_', ' ')})")
     _sub(info, "responseType", "Monitor")
@@ -73,7 +77,8 @@ def warning_alert(w: dict[str, Any], sender: str) -> Any:
     return alert
 
 
-def atom_feed(warnings: list[dict[str, Any]], *, self_url: str, sender: str, now: datetime) -> bytes:
+def atom_feed(warnings: list[dict[str, Any]], *, self_url: str, sender: str, now: datetime,
+              prefix: str = "kinga-warning-", language: str = "en") -> bytes:
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
     _sub(feed, "id", "urn:kinga:warnings", ns=ATOM_NS)
     _sub(feed, "title", "Kinga early warnings (CAP 1.2)", ns=ATOM_NS)
@@ -97,5 +102,5 @@ def atom_feed(warnings: list[dict[str, Any]], *, self_url: str, sender: str, now
         )
         content = _sub(entry, "content", ns=ATOM_NS)
         content.set("type", CAP_MEDIA)
-        content.append(warning_alert(w, sender))
+        content.append(warning_alert(w, sender, prefix, language))
     return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")

@@ -24,6 +24,8 @@ from app.repositories import audit
 from app.repositories import warnings as repo
 from app.services.auth import Principal
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
+from app.services.missions import places
+from app.services.missions.languages import message
 from app.services.warnings import webhooks
 from app.services.warnings.feature import present
 from app.settings import Settings
@@ -114,8 +116,17 @@ async def evaluate_alert(
     lon, lat = alert["lonlat"]
     res = settings.warning_area_res
     cell = latlng_cell(lat, lon, res)
-    place = alert.get("place_name") or f"{lat:.3f}, {lon:.3f}"
     raised: list[uuid.UUID] = []
+    since = alert["observed_at"] - timedelta(hours=settings.warning_burst_hours)
+    ids = await alert_repo.cell_burst(session, child_range(cell, res, settings.h3_resolution), since)
+    if alert["id"] not in ids:
+        ids.append(alert["id"])
+    burst = len(ids) >= settings.warning_burst_alerts
+    if alert["category"] != "sexual_violence" and not burst:
+        return raised
+    missions = await places.missions_for(session, settings, alert.get("mission_code"))
+    langs = missions[0].languages
+    place = alert.get("place_name") or await _place_near(session, settings, missions, lat, lon)
     if alert["category"] == "sexual_violence":
         w = new_warning(
             rule="sexual_violence",
@@ -125,20 +136,15 @@ async def evaluate_alert(
             severity="Severe",
             urgency="Immediate",
             certainty="Possible",
-            headline=f"Sexual violence alert near {place}",
-            description="A community alert reports sexual violence. Unverified; "
-            "dispatch trained, mixed-gender personnel.",
+            headline=message("warning.sexual_violence.headline", langs, place=place),
+            description=message("warning.sexual_violence.description", langs),
             alert_ids=[alert["id"]],
             now=now,
             ttl_hours=settings.warning_ttl_hours,
         )
         if (wid := await _raise(session, w, _area(cell), alert["id"])) is not None:
             raised.append(wid)
-    since = alert["observed_at"] - timedelta(hours=settings.warning_burst_hours)
-    ids = await alert_repo.cell_burst(session, child_range(cell, res, settings.h3_resolution), since)
-    if alert["id"] not in ids:
-        ids.append(alert["id"])
-    if len(ids) >= settings.warning_burst_alerts:
+    if burst:
         w = new_warning(
             rule="alert_cluster",
             dedupe_key=f"alert_cluster:{cell:x}",
@@ -149,9 +155,10 @@ async def evaluate_alert(
             else "Moderate",
             urgency="Immediate",
             certainty="Likely",
-            headline=f"{len(ids)} alerts within {settings.warning_burst_hours:g} h near {place}",
-            description=f"{len(ids)} community alerts from one area (H3 cell {to_str(cell)}) "
-            f"within {settings.warning_burst_hours:g} hours.",
+            headline=message("warning.alert_cluster.headline", langs, count=len(ids),
+                             hours=f"{settings.warning_burst_hours:g}", place=place),
+            description=message("warning.alert_cluster.description", langs, count=len(ids),
+                                cell=to_str(cell), hours=f"{settings.warning_burst_hours:g}"),
             alert_ids=ids,
             now=now,
             ttl_hours=settings.warning_ttl_hours,
@@ -161,16 +168,36 @@ async def evaluate_alert(
     return raised
 
 
+async def _place_near(session: AsyncSession, settings: Settings, missions: list[Any],
+                      lat: float, lon: float) -> str:
+    """The nearest town of the mission's gazetteer (within 30 km), else the coordinates."""
+    gaz = await places.gazetteer_for(session, settings, missions)
+    found = gaz.nearest(lat, lon)
+    return found.name if found is not None else f"{lat:.3f}, {lon:.3f}"
+
+
 async def evaluate_threat_layer(
-    session: AsyncSession, settings: Settings, cells: list[dict[str, Any]], *, now: datetime
-) -> list[uuid.UUID]:
-    """Warnings from a hotspot threat layer: dicts with `cell`, `threat_level`, `pattern`."""
+    session: AsyncSession, settings: Settings, cells: list[dict[str, Any]], *, now: datetime,
+    mission: str | None = None, dry_run: bool = False,
+) -> list[uuid.UUID] | list[dict[str, Any]]:
+    """Warnings from a hotspot threat layer: dicts with `cell`, `threat_level`, `pattern`.
+    Headlines name the nearest place of the mission's gazetteer. `dry_run`: return the warnings
+    the layer would raise, storing and announcing nothing (historical scans)."""
     raised: list[uuid.UUID] = []
+    would: list[dict[str, Any]] = []
+    missions = await places.missions_for(session, settings, mission)
+    langs = missions[0].languages
     for c in cells:
         cell_str = str(c["cell"])
         cell = h3.str_to_int(cell_str) if not cell_str.isdigit() else int(cell_str)
         level, pattern = c.get("threat_level"), c.get("pattern")
         rules = []
+        kind = str(pattern or "").removesuffix(" hot spot")
+        emerging = kind in ("new", "intensifying") and str(pattern).endswith("hot spot")
+        place = ""
+        if level in settings.warning_threat_levels or emerging:
+            lat, lon = h3.cell_to_latlng(h3.int_to_str(cell))
+            place = await _place_near(session, settings, missions, lat, lon)
         if level in settings.warning_threat_levels:
             rules.append(
                 (
@@ -178,18 +205,19 @@ async def evaluate_threat_layer(
                     "Extreme" if level == "critical" else "Severe",
                     "Expected",
                     "Likely",
-                    f"Threat level {level} in cell {cell_str}",
+                    message("warning.threat_level.headline", langs, level=level, place=place,
+                            cell=cell_str),
                 )
             )
-        kind = str(pattern or "").removesuffix(" hot spot")
-        if kind in ("new", "intensifying") and str(pattern).endswith("hot spot"):
+        if emerging:
             rules.append(
                 (
                     "emerging_pattern",
                     "Severe" if kind == "new" else "Moderate",
                     "Future",
                     "Possible",
-                    f"Emerging pattern ({pattern}) in cell {cell_str}",
+                    message("warning.emerging_pattern.headline", langs, pattern=pattern,
+                            place=place, cell=cell_str),
                 )
             )
         for rule, severity, urgency, certainty, headline in rules:
@@ -207,21 +235,45 @@ async def evaluate_threat_layer(
                 now=now,
                 ttl_hours=settings.warning_ttl_hours * 2,
             )
-            if (wid := await _raise(session, w, _area(cell), None)) is not None:
+            if dry_run:
+                would.append({k: (str(v) if isinstance(v, uuid.UUID) else v)
+                              for k, v in w.items() if k not in ("id", "alert_ids")}
+                             | {"h3_cell": cell_str})
+            elif (wid := await _raise(session, w, _area(cell), None)) is not None:
                 raised.append(wid)
-    return raised
+    return would if dry_run else raised
+
+
+# A scan "as of" more than this before now is historical: it shows what the rules would have
+# raised then and never raises a live warning or a webhook.
+HISTORICAL_AFTER = timedelta(hours=24)
 
 
 async def scan_hotspots(
-    session: AsyncSession, settings: Settings, *, now: datetime, as_of: datetime | None = None
-) -> list[uuid.UUID]:
-    """Apply the hotspot rules to the threat layer (issue 3) as of a date (default now)."""
+    session: AsyncSession, settings: Settings, *, now: datetime, as_of: datetime | None = None,
+    scope: Any = None,
+) -> dict[str, Any]:
+    """Apply the hotspot rules to the threat layer (issue 3) as of a date (default now), in the
+    mission (and AOR) of `scope`. A past date is analysis, not an alarm: nothing is stored."""
     from app.services.threat.layer import HotspotQuery, threat_layer
 
-    cells = await threat_layer(session, HotspotQuery(as_of=as_of), settings)
-    raised = await evaluate_threat_layer(session, settings, cells, now=now)
+    q = HotspotQuery(as_of=as_of)
+    if scope is not None:
+        q.area, q.area_key = scope.area, scope.key
+        q.decay_scale_days = scope.mission.decay_scale_days
+        q.precision_decay = scope.mission.precision_decay
+    cells = await threat_layer(session, q, settings)
+    code = scope.mission.code if scope is not None and scope.mission.stored else None
+    if as_of is not None and as_of < now - HISTORICAL_AFTER:
+        would = await evaluate_threat_layer(session, settings, cells, now=as_of, mission=code,
+                                            dry_run=True)
+        return {"raised": [], "historical": True, "as_of": as_of.isoformat(),
+                "would_raise": would}
+    raised = await evaluate_threat_layer(session, settings, cells, now=now, mission=code)
+    if raised:
+        await repo.set_mission(session, [r for r in raised if isinstance(r, uuid.UUID)], code)
     await session.commit()
-    return raised
+    return {"raised": [str(r) for r in raised], "historical": False}
 
 
 async def transition(

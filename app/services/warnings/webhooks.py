@@ -171,6 +171,8 @@ async def deliver_due(
             )
         except InvalidInput as exc:
             return None, exc.detail
+        except Exception as exc:  # one bad stored delivery fails alone, never the batch
+            return None, f"not deliverable: {type(exc).__name__}"
 
     try:
         results = await asyncio.gather(*(attempt(d) for d in claimed))
@@ -181,7 +183,8 @@ async def deliver_due(
     async with maker() as session:
         for d, (code, error) in zip(claimed, results, strict=True):
             made = d["attempt_count"] + 1
-            log = [*d["attempts"], {"at": done_at.isoformat(), "status_code": code, "error": error}]
+            earlier = d["attempts"] if isinstance(d["attempts"], list) else []
+            log = [*earlier, {"at": done_at.isoformat(), "status_code": code, "error": error}]
             values: dict[str, Any] = {"attempt_count": made, "attempts": log}
             if error is None:
                 values.update(status="delivered", next_attempt_at=None)

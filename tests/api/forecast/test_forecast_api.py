@@ -155,10 +155,15 @@ async def test_backtest_reports_every_method(client, auth, conn):
     assert r.status_code == 200, r.text
     doc = r.json()
     assert doc["origins"] == 6 and doc["incidents"] == 36
-    assert set(doc["methods"]) == {"etas", "count", "decay", "last_90d", "last_365d", "history"}
+    assert set(doc["methods"]) == {"auto", "etas", "count", "decay", "last_90d", "last_365d",
+                                   "history"}
+    assert doc["shipped"] == "auto" and doc["best_baseline"] in doc["methods"]
     for m in doc["methods"].values():
         assert {"pai_1pct", "pai_5pct", "harm_capture_1pct", "brier", "reliability"} <= set(m)
-    assert set(doc["methods"]["count"]["calibrations"]) == {"poisson", "negbin", "isotonic"}
+    # the models are calibrated out of time on the warm-up and earlier origins; their
+    # uncalibrated Brier is reported beside
+    assert set(doc["methods"]["count"]["calibrations"]) == {"uncalibrated"}
+    assert doc["selection"]["per_origin"] and doc["warmup_origins"] == 8
     ceiling = doc["ceiling"]
     assert set(ceiling) == {"any_cell", "previously_hit", "previously_hit_or_ring1"}
     assert all(m["pai_1pct"] <= ceiling["any_cell"]["pai_1pct"] for m in doc["methods"].values())

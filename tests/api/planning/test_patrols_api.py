@@ -152,6 +152,9 @@ BAD = [
     ({"bbox": [30, 5, 20, 6]}, "/body/bbox"),
     ({"res": 12}, "/body/res"),
     ({"solver": "magic"}, "/body/solver"),
+    ({"forecast_weight": 0.5}, "/body/forecast_weight"),  # a weight without a forecast
+    ({"use_forecast": True, "forecast_weight": 1.5}, "/body/forecast_weight"),
+    ({"use_forecast": True, "forecast_weight": -0.1}, "/body/forecast_weight"),
 ]
 
 

@@ -45,6 +45,18 @@ ENDPOINTS = [
     ("GET", "/ogc/collections/warnings/schema.xsd", None, {"admin", "analyst", "operations"}),
     ("GET", "/ogc/collections/bases/queryables", None,
      {"admin", "analyst", "operations", "partner"}),
+    # missions as data (issue 13)
+    ("GET", "/api/v1/missions", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/missions",
+     {"code": "unq", "countries": ["SSD"], "timezone": "Africa/Juba"}, {"admin"}),
+    ("GET", "/api/v1/places?q=Bambari", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/footprint-reviews/compare",
+     {"as_of": "2024-03-31", "compare_to": "2024-03-31", "window_days": 30},
+     {"admin", "analyst", "operations"}),
+    ("POST", "/api/v1/bases/imports", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/forecast/model", None, {"admin", "analyst", "operations", "partner"}),
+    ("POST", "/api/v1/scenarios", {"as_of": "2024-03-10", "res": 6},
+     {"admin", "analyst", "operations"}),
 ]
 
 
@@ -61,6 +73,10 @@ async def _call(client, method, path, body, headers, auth=None):
                                                          "edition": "partner"},
                                  headers=auth("analyst"))
         path = path.replace("{brief}", kept.json()["id"])
+    if path == "/api/v1/bases/imports":
+        files = {"file": ("g.csv", b"mission,year,location,latitude,longitude\n"
+                                   b"UNQ,2024,Somewhere,5.0,20.0\n", "text/csv")}
+        return await client.post(path, files=files, headers=headers)
     if path == "/api/v1/imports":
         files = {"file": ("x.csv", b"event_id_cnty,event_date\n", "text/csv")}
         return await client.post(path, data={"source": "acled"}, files=files, headers=headers)
@@ -106,3 +122,70 @@ async def test_fields_follow_the_role(client, auth):
     assert (await client.get(f"/api/v1/incidents/{entered}", headers=auth("partner"))).status_code == 404
     listed = (await client.get("/api/v1/incidents", headers=auth("partner"))).json()["items"]
     assert [i["id"] for i in listed] == [iid]
+
+
+# --- generated from the app's routes: a new route without declared roles fails ---------------
+
+from app.main import create_app  # noqa: E402
+from app.openapi import api_routes, route_roles  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+# Routes anyone may call: they hold no mission data.
+PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/health/ping"), ("GET", "/map"),
+          ("GET", "/map/countries.geojson")}
+ROUTES = sorted((method, route.path_format, route_roles(route))
+                for route in api_routes(create_app(Settings()))
+                for method in route.methods)
+
+
+def test_every_route_declares_its_roles():
+    undeclared = [(m, p) for m, p, roles in ROUTES if roles is None and (m, p) not in PUBLIC]
+    assert undeclared == [], f"routes without require(...): {undeclared}"
+    assert {(m, p) for m, p, roles in ROUTES if roles is None} == PUBLIC
+
+
+async def _world(client, auth):
+    incident = (await client.post("/api/v1/incidents", json=BODY, headers=auth("analyst"))).json()["id"]
+    base = (await client.post("/api/v1/bases", headers=auth("admin"), json={
+        "name": "Matrix base", "kind": "field_office", "latitude": 4.4, "longitude": 18.6,
+        "opened_on": "2020-01-01"})).json()["id"]
+    integ = (await client.post("/api/v1/integrations", headers=auth("admin"), json={
+        "name": "matrix", "require_signature": False})).json()["token"]
+    return {"incident_id": incident, "base_id": base, "feature_id": incident,
+            "alert_id": "00000000-0000-4000-8000-000000000001",
+            "warning_id": "00000000-0000-4000-8000-000000000002", "name": "no-such-integration",
+            "cell": "862a1072fffffff", "collection_id": "incidents", "z": "1", "x": "0", "y": "0",
+            "brief_id": "00000000-0000-4000-8000-000000000003", "code": "no-such-mission",
+            }, integ
+
+
+async def test_generated_role_matrix(client, auth):
+    """Every route × every caller: no token → 401, a role the route does not declare → 403,
+    a declared role → neither (the request itself may still be refused: 404, 409, 422…).
+    One pass over one small world (routes that change it run last; a deleted base or a moved
+    incident only turns later answers into 404 or 409)."""
+    world, integration_token = await _world(client, auth)
+    wrong = []
+    checked = 0
+    order = sorted((r for r in ROUTES if r[2] is not None),
+                   key=lambda r: (r[0] == "DELETE", r[0] != "GET", r[1]))
+    for method, path, roles in order:
+        url = path.format(**{k: v for k, v in world.items() if "{" + k + "}" in path})
+        for role in [None, *sorted(ROLES, key=lambda r: r in roles)]:
+            if role is None:
+                headers = {}
+            elif role == "integration" and role in roles:
+                headers = {"Authorization": f"Bearer {integration_token}"}
+            else:
+                headers = auth(role)
+            r = await client.request(method, url, headers=headers)
+            checked += 1
+            expected = ("401" if role is None else "403" if role not in roles
+                        else "neither 401 nor 403 (nor 5xx)")
+            ok = (r.status_code == 401 if role is None
+                  else r.status_code == 403 and r.json()["type"].endswith(":forbidden")
+                  if role not in roles else r.status_code not in (401, 403) and r.status_code < 500)
+            if not ok:
+                wrong.append(f"{method} {path} as {role}: {r.status_code}, expected {expected}")
+    assert checked == len(order) * (len(ROLES) + 1)
+    assert wrong == [], "\n".join(wrong)

@@ -112,4 +112,5 @@ async def test_session_tells_the_header_what_to_show(client, auth):
     r = await client.get("/api/v1/map/session", headers=auth("partner"))
     doc = r.json()
     assert doc["role"] == "partner"
-    assert {"mission", "utc_offset_hours", "poll_s"} <= set(doc)
+    assert {"mission", "poll_s", "ack_minutes"} <= set(doc)
+    assert doc["mission"]["timezone"]  # times on screen are in the mission's zone

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from app.services.forecast import backtest as bt
 from app.services.forecast import calibration as C
-from app.services.forecast import count_model
 from app.services.forecast import methods as M
 from app.services.forecast.features import to_days
 from tests.unit.forecast.test_forecast_backtest import domain_of, synthetic
@@ -66,7 +65,7 @@ def test_count_model_fits_every_calibration_and_ships_the_chosen_one_without_rer
 def test_a_short_record_falls_back_to_poisson():
     ev = synthetic(400, seed=2)
     ev = ev[ev["t"] >= to_days(datetime(2019, 1, 1, tzinfo=UTC))]
-    fc = count_model.forecast(ev, ORIGIN, 91.0, 5000)
+    fc = M.compute("count", ev, ORIGIN, 91.0, M.Params(5000))
     assert all(f is C.poisson for f in fc.calibrations.values())
 
 
@@ -87,3 +86,74 @@ def test_backtest_reports_brier_and_reliability_per_calibration():
     for c in count["calibrations"].values():
         assert sum(r["cells"] for r in c["reliability"]) == len(dom) * len(periods)
     assert "calibrations" not in result["methods"]["decay"]
+
+
+# --- rolling, out-of-time calibration --------------------------------------------------------
+
+
+def _nb_world(seed: int, origins: int, cells: int = 4000, alpha: float = 1.5, swing: float = 0.3):
+    """Forecasts mu that are right up to a level error (x 0.5) and a common swing per origin,
+    counts over-dispersed around them."""
+    rng = np.random.default_rng(seed)
+    mus, ys = [], []
+    for _ in range(origins):
+        mu = rng.gamma(0.3, 0.5, cells)
+        g = rng.gamma(1 / swing, swing)
+        lam = 0.5 * mu * g * rng.gamma(1 / alpha, alpha, cells)
+        mus.append(mu)
+        ys.append(rng.poisson(lam).astype(float))
+    return mus, ys
+
+
+def test_rolling_calibration_fixes_the_level_and_is_reliable_out_of_time():
+    mus, ys = _nb_world(3, 30)
+    pr = bt.Probabilities()
+    for i in range(12, 30):  # each origin calibrated on the twelve before it
+        cal = C.fit_rolling(mus[i - 12:i], ys[i - 12:i])
+        assert cal is not None and cal.scale == pytest.approx(0.5, rel=0.3)
+        pr.add(cal.p(mus[i]), (ys[i] > 0).astype(float))
+    for b in pr.reliability():
+        if b["cells"] >= 30:
+            assert abs(b["mean_p"] - b["observed"]) <= 0.1, b
+    # a map never lowers P(>=1) where more is expected, and never reaches 1 on a few cells
+    grid = np.linspace(0, float(np.concatenate(mus).max()) * 2, 200)
+    p = cal.p(grid)
+    assert np.all(np.diff(p) >= -1e-12) and p.max() < 1.0
+
+
+def test_pooled_isotonic_blocks_hold_at_least_the_minimum_of_cells():
+    mu = np.array([0.01, 0.1, 0.5, 1.0, 2.0, 5.0])
+    n = np.array([1000.0, 200.0, 50.0, 20.0, 5.0, 1.0])
+    hits = np.array([5.0, 10.0, 12.0, 10.0, 5.0, 1.0])
+    x, p = C.pooled_isotonic(mu, n, hits, min_block=30.0)
+    # 5.0, 2.0 and 1.0 (26 cells) pool with 0.5 into one block: never p = 1 from one cell
+    assert len(x) == 3 and p[-1] == pytest.approx((12 + 10 + 5 + 1) / 76)
+    assert np.all(np.diff(x) > 0) and np.all(np.diff(p) >= 0)
+
+
+def test_intervals_hold_about_eighty_percent_for_cells_and_totals():
+    mus, ys = _nb_world(5, 40, cells=3000)
+    cal = C.fit_rolling(mus[:12], ys[:12])
+    assert cal is not None
+    inside = total_in = n = 0
+    for mu, y in zip(mus[12:], ys[12:], strict=True):
+        mean = cal.mean(mu)
+        lo, hi = cal.cell_interval(mean)
+        live = mean > 0.3  # cells where an interval is more than [0, 0]
+        inside += int(((y >= lo) & (y <= hi))[live].sum())
+        n += int(live.sum())
+        _, t_lo, t_hi = cal.total_interval(mean)
+        total_in += int(t_lo <= y.sum() <= t_hi)
+    assert 0.78 <= inside / n <= 0.97  # discrete counts: at least 80 %, not much more
+    assert 0.6 <= total_in / 28 <= 1.0
+
+
+def test_rolling_calibration_round_trips_through_json():
+    mus, ys = _nb_world(7, 4)
+    cal = C.fit_rolling(mus, ys)
+    assert cal is not None
+    again = C.Rolling.from_dict(cal.to_dict())
+    mu = np.linspace(0, 3, 50)
+    np.testing.assert_allclose(again.p(mu), cal.p(mu))
+    assert again.total_interval(mu) == cal.total_interval(mu)
+    assert C.fit_rolling(mus[:1], ys[:1]) is None  # one origin is too few to calibrate on
