@@ -1,7 +1,7 @@
 // Incident form (map pick, category, perpetrators, victims, first report with its source
 // grading) and the analysts' validation queue (approval with four eyes: who entered, who
 // validated). A form sent without a link is queued and sent later with its Idempotency-Key.
-import { getFresh, postJson } from '../api.js';
+import { getFresh, getJson, postJson } from '../api.js';
 import { $, clear, el, human } from '../dom.js';
 import { fromMissionLocal, missionNowLocal, missionTime, t } from '../i18n.js';
 import { CATEGORIES } from '../palette.js';
@@ -33,7 +33,10 @@ function buildForm() {
     field('inc-category', t('inc.category'), select('inc-category', CATEGORIES.map(([c]) => c), 'killing')),
     field('inc-lat', t('inc.lat'), el('input', { id: 'inc-lat', type: 'number', step: 'any', min: -90, max: 90, required: true })),
     field('inc-lon', t('inc.lon'), el('input', { id: 'inc-lon', type: 'number', step: 'any', min: -180, max: 180, required: true })),
-    field('inc-place', t('inc.place'), el('input', { id: 'inc-place', type: 'text', maxlength: 200 })),
+    field('inc-place', t('inc.place'), el('div', { class: 'place-search' },
+      el('input', { id: 'inc-place', type: 'text', maxlength: 200 }),
+      el('button', { type: 'button', id: 'place-search', onclick: searchPlaces }, t('inc.search')))),
+    el('ul', { id: 'place-hits', class: 'suggestions', 'aria-live': 'polite' }),
     field('inc-perps', t('inc.perps'), el('input', { id: 'inc-perps', type: 'text' })),
     field('inc-ptype', t('inc.ptype'), select('inc-ptype', PTYPES, 'unknown')),
     field('inc-fatalities', t('inc.fatalities'), el('input', { id: 'inc-fatalities', type: 'number', min: 0, value: 0 })),
@@ -45,6 +48,26 @@ function buildForm() {
     picker('reliability', t('inc.reliability'), RELIABILITY, 'F'),
     picker('credibility', t('inc.credibility'), CREDIBILITY, '6'));
   for (const id of ['inc-lat', 'inc-lon']) $(id).addEventListener('change', placeMarker);
+}
+
+// Place search in the mission's gazetteer (GET /api/v1/places); a hit sets the coordinates.
+async function searchPlaces() {
+  const q = $('inc-place').value.trim();
+  const list = clear($('place-hits'));
+  if (!q) return;
+  const doc = await getJson('/api/v1/places', { q, limit: 5 }).catch(() => null);
+  for (const p of doc?.items || []) {
+    list.append(el('li', {}, el('button', { type: 'button', class: 'linklike', dataset: { place: p.name },
+      onclick: () => {
+        $('inc-place').value = p.name;
+        $('inc-lat').value = Number(p.latitude).toFixed(5);
+        $('inc-lon').value = Number(p.longitude).toFixed(5);
+        placeMarker();
+        pickMap?.easeTo({ center: [p.longitude, p.latitude], zoom: 9 });
+        clear(list);
+      } }, `${p.name} (${p.source}, ${Number(p.latitude).toFixed(3)}, ${Number(p.longitude).toFixed(3)})`)));
+  }
+  if (!list.childElementCount) list.append(el('li', { class: 'help', text: '—' }));
 }
 
 function placeMarker() {
