@@ -225,3 +225,13 @@ def test_the_time_slider_moves_the_date_and_play_steps_a_week_at_a_time(
     page.wait_for_selector('#play[aria-pressed="false"]')
     moved = datetime.fromisoformat(page.input_value("#as-of")) - datetime.fromisoformat(back)
     assert moved.days % 7 == 0 and moved.days >= 7
+
+
+def test_the_incident_form_finds_a_place_in_the_gazetteer(
+        live_server: str, page: Any, settings: Any, role_token: Any) -> None:
+    open_screen(page, live_server, role_token(Role.operations), "incidents")
+    page.fill("#inc-place", "Bambari")
+    page.click("#place-search")
+    page.click('#place-hits [data-place] >> nth=0')
+    lat, lon = float(page.input_value("#inc-lat")), float(page.input_value("#inc-lon"))
+    assert abs(lat - 5.76) < 0.2 and abs(lon - 20.67) < 0.2  # Bambari, Ouaka
