@@ -286,6 +286,7 @@ async function signIn(token) {
   if (!who) { signedOut('This server has no map session endpoint.'); return; }
   state.role = who.role;
   state.name = who.name;
+  $('who').textContent = `${who.name} · ${who.role}`;  // the header completes it once signed in
   $('signin').hidden = true;
   $('signout').hidden = false;
   $('controls').hidden = false;
