@@ -354,8 +354,21 @@ class TriangulationSettings(BaseSettings):
         return self
 
 
+class WorkbenchSettings(BaseSettings):
+    """The operations workbench in the browser."""
+
+    model_config = _CONFIG
+
+    # --- operations workbench (issue 17) ---
+    # How often the workbench's queues (alerts, warnings) ask for changes (ETag: a 304 if none).
+    workbench_poll_s: int = Field(default=15, ge=2, le=3600)
+    # The board's acknowledgement target for a warning that carries no deadline of its own.
+    workbench_ack_minutes: int = Field(default=60, ge=1, le=10_080)
+
+
 class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
-               ProductSettings, MissionSettings, ReplicationSettings, TriangulationSettings):
+               ProductSettings, MissionSettings, ReplicationSettings, TriangulationSettings,
+               WorkbenchSettings):
     """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
     Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
     working (see `_older_names`)."""
@@ -384,6 +397,7 @@ AREAS: dict[str, type[BaseSettings]] = {
     "planning": PlanningSettings, "forecast": ForecastSettings,
     "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
     "triangulation": TriangulationSettings,
+    "workbench": WorkbenchSettings,
 }
 
 

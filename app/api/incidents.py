@@ -59,11 +59,17 @@ def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | 
 async def create_incident(
     body: IncidentCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
+    idempotency_key: Annotated[str | None, Header(
+        description="safe retries: the same key and body record the incident once")] = None,
 ) -> Response:
-    new_id, placed = await svc.create(session, body, who, settings.h3_resolution,
-                                      MatchConfig.from_settings(settings))
+    new_id, placed, replayed = await svc.create_once(session, body, who, settings.h3_resolution,
+                                                     idempotency_key,
+                                                     MatchConfig.from_settings(settings))
+    headers = {"Location": f"/api/v1/incidents/{new_id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
     return http.json_response({"id": str(new_id), "triangulation": placed}, status=201,
-                                 headers={"Location": f"/api/v1/incidents/{new_id}"})
+                              headers=headers)
 
 
 @router.get("", summary="List incidents (JSON page or GeoJSON FeatureCollection)",
@@ -101,9 +107,11 @@ async def list_incidents(
         links = [{"rel": "self", "href": str(request.url), "type": http.GEOJSON}]
         if next_url:
             links.append({"rel": "next", "href": next_url, "type": http.GEOJSON})
-        return http.response(http.collection(
-            feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url))
-    return http.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+        return http.conditional_json(request, http.collection(
+            feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url),
+            geojson=True)
+    return http.conditional_json(request, {"items": items, "next": next_url,
+                                           "numberReturned": len(items)})
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")

@@ -66,6 +66,7 @@ STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
     response_class=GeoJSONDoc,
 )
 async def list_warnings(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     bbox: BBox,
@@ -90,7 +91,8 @@ async def list_warnings(
     )
     feats = [svc.shown(w, who.role, settings)
              for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
-    return http.response(http.collection(feats, numberReturned=len(feats)))
+    return http.conditional_json(request, http.collection(feats, numberReturned=len(feats)),
+                                 geojson=True)
 
 
 @router.post(

@@ -4,6 +4,7 @@ No SQL here (repositories) and no HTTP (routers); the session is passed in."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import GRADE_RANK, TRANSITIONS, WORKFLOW_STATUSES, Role, Status
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.repositories import audit
+from app.repositories import audit, submissions
 from app.repositories import incidents as repo
 from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
 from app.services.auth import Principal
@@ -47,8 +48,37 @@ def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
                  for i, r in enumerate(reports))
 
 
+async def create_once(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                      key: str | None, match: MatchConfig | None = None
+                      ) -> tuple[uuid.UUID, dict[str, Any] | None, bool]:
+    """`create`, made safe to repeat with an Idempotency-Key (the workbench's offline queue
+    resends a form when the link returns): the same token, key and body give the first incident
+    again (replayed = True, no triangulation outcome) and store nothing; the same key with
+    another body is a conflict."""
+    if key is None:
+        new_id, placed = await create(session, body, who, h3_res, match)
+        return new_id, placed, False
+    if not (1 <= len(key) <= 200 and key.isascii() and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-200 printable ASCII characters",
+                           errors=[{"pointer": "/header/idempotency-key", "detail": "invalid"}])
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    token = uuid.UUID(who.id)
+    found = await submissions.claim(session, token, key, digest)
+    if found is not None:
+        await session.rollback()
+        earlier_hash, earlier_id = found
+        if earlier_hash != digest or earlier_id is None:
+            raise Conflict("this Idempotency-Key was used for a different submission")
+        return earlier_id, None, True
+    new_id, placed = await create(session, body, who, h3_res, match, commit=False)
+    await submissions.settle(session, token, key, new_id)
+    await session.commit()
+    return new_id, placed, False
+
+
 async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
-                 match: MatchConfig | None = None) -> tuple[uuid.UUID, dict[str, Any]]:
+                 match: MatchConfig | None = None, *, commit: bool = True
+                 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """Record a staff entry, then triangulate it against every counted incident: it may become a
     report of an existing incident (its outcome says which) or wait as a possible duplicate."""
     report = _report_values(body.report, who.actor)
@@ -66,7 +96,8 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
                                                                "longitude": body.longitude})
     placed = await triangulation.place_new_incident(session, new_id, match or MatchConfig(),
                                                     origin="entry", actor=who.actor)
-    await session.commit()
+    if commit:
+        await session.commit()
     return new_id, placed
 
 
