@@ -25,11 +25,12 @@ def present(w: dict[str, Any]) -> dict[str, Any]:
 
 def present_to_partner(w: dict[str, Any], partner_res: int) -> dict[str, Any]:
     """A sanitised warning: the fields above and the partner-resolution cell around its cell."""
-    from app.services.geo.h3cells import cell_polygon, parent_int
+    from app.services.geo.h3cells import cell_polygon, parent_int, valid_cell
 
     props = {k: w.get(k) for k in PARTNER_FIELDS}
     geometry = None
-    if w.get("h3_cell"):
+    # A stored cell that is not a usable H3 index (written around the edge) shows no area.
+    if w.get("h3_cell") and valid_cell(int(w["h3_cell"])):
         coarse = parent_int(int(w["h3_cell"]), min(partner_res, h3_res(int(w["h3_cell"]))))
         props["h3_cell"] = to_str(coarse)
         geometry = cell_polygon(to_str(coarse))
