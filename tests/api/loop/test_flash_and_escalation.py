@@ -155,7 +155,8 @@ async def test_an_incident_can_be_escalated_unless_rejected(client, auth, conn):
     assert r.status_code == 201, r.text
     p = r.json()["warning"]["properties"]
     assert p["incident_ids"] == [iid] and p["urgency"] == "Expected" and p["severity"] == "Severe"
-    rejected = (await client.post("/api/v1/incidents", json=incident_body(), headers=auth("analyst"))).json()["id"]
+    other = incident_body(occurred_start="2024-02-01T08:00:00Z", latitude=5.2, longitude=19.4)
+    rejected = (await client.post("/api/v1/incidents", json=other, headers=auth("analyst"))).json()["id"]
     await client.post(f"/api/v1/incidents/{rejected}/reject", headers=auth("analyst"))
     before = writes(conn)
     r = await client.post(f"/api/v1/incidents/{rejected}/escalate", headers=auth("analyst"))

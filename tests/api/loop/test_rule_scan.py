@@ -16,16 +16,19 @@ def _recent(hours=2):
     return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
 
 
-async def _incident(client, auth, **over):
-    body = incident_body(occurred_start=_recent(), **over)
+async def _incident(client, auth, hours=2, **over):
+    body = incident_body(occurred_start=_recent(hours), **over)
     r = await client.post("/api/v1/incidents", json=body, headers=auth("analyst"))
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 async def _critical(client, auth, lat, lon, n=10):
+    # distinct events (four days apart: beyond triangulation's candidate gate), not ten accounts
+    # of one event
     for i in range(n):
-        await _incident(client, auth, latitude=lat + i * 0.001, longitude=lon, fatalities_best=5)
+        await _incident(client, auth, hours=2 + 96 * i, latitude=lat + i * 0.001, longitude=lon,
+                        fatalities_best=5)
 
 
 def _warnings(conn, rule=None):
@@ -133,9 +136,10 @@ async def test_a_crash_before_the_scan_commits_leaves_nothing_and_the_next_run_d
 
 
 async def test_no_warning_is_ever_raised_for_a_past_date(app, client, auth, conn):
-    for i in range(10):
+    for i in range(10):  # distinct events, four days apart
+        start = datetime(2024, 3, 2, 21, tzinfo=UTC) - timedelta(days=4 * i)
         await client.post("/api/v1/incidents", json=incident_body(
-            occurred_start="2024-03-02T21:00:00Z", latitude=5.76 + i * 0.001, longitude=20.67,
+            occurred_start=start.isoformat(), latitude=5.76 + i * 0.001, longitude=20.67,
             fatalities_best=5), headers=auth("analyst"))
     r = await client.post("/api/v1/warnings/scan?as_of=2024-03-05", headers=auth("analyst"))
     assert r.status_code == 200 and r.json()["historical"] is True

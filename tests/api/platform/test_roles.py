@@ -260,7 +260,7 @@ from app.settings import Settings  # noqa: E402
 
 # Routes anyone may call: they hold no mission data.
 PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/health/ping"), ("GET", "/map"),
-          ("GET", "/map/countries.geojson")}
+          ("GET", "/map/countries.geojson"), ("GET", "/map/assets/{name}"), ("GET", "/map/sw.js")}
 ROUTES = sorted((method, route.path_format, route_roles(route))
                 for route in api_routes(create_app(Settings()))
                 for method in route.methods)
