@@ -10,12 +10,21 @@ import typer
 
 LABELS = Path("triangulation") / "car-2013-2015-labels.csv"
 ALIASES = Path("triangulation") / "actor-aliases-car.csv"
-GED = Path("ucdp-ged-v23.1-caf.geojson")
 
 
 def _fail(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code=1)
+
+
+def _bundled_ged(settings: object) -> Path:
+    """The UCDP file the default mission's profile seeds from (app/data/missions)."""
+    from app.services.missions.profile import fallback
+
+    for event_file in fallback(settings).seed.get("events", []):
+        if event_file.get("source") == "ucdp":
+            return Path(settings.geodata_dir) / event_file["file"]
+    raise typer.BadParameter("the default mission bundles no UCDP file: give --ucdp")
 
 
 def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
@@ -38,7 +47,8 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
 
         settings = get_settings()
         geo = settings.geodata_dir
-        paths = {"acled": acled, "ucdp": ucdp or geo / GED, "labels": labels or geo / LABELS,
+        paths = {"acled": acled, "ucdp": ucdp or _bundled_ged(settings),
+                 "labels": labels or geo / LABELS,
                  "aliases": aliases or geo / ALIASES}
         for name, p in paths.items():
             if not p.exists():
@@ -80,7 +90,7 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         from app.services.triangulation import evaluation as ev
         from app.settings import get_settings
 
-        store = ev.load_frame("ucdp", ucdp or get_settings().geodata_dir / GED)
+        store = ev.load_frame("ucdp", ucdp or _bundled_ged(get_settings()))
         batch = ev.load_frame("acled", acled)
         out = ev.sample_pairs(store, batch, start=start, end=end, events=events,
                               per_event=per_event, seed=seed)

@@ -307,9 +307,9 @@ async function signIn(token) {
 }
 
 // ---------- time slider and play ----------
-// The slider covers ten years up to the latest incident (a week a step); Play moves the as-of date
+// The slider covers ten years (521 weeks) up to the latest incident (a week a step); Play moves the as-of date
 // forward one week at a time, waiting for the layers to arrive before the next step.
-const SLIDER_DAYS = 3650;
+const SLIDER_DAYS = 3647; // 521 weeks: a multiple of the step, so the latest date is a value the range input can hold
 const slider = { latest: null, playing: false };
 
 function syncSlider() {

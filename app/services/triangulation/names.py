@@ -1,11 +1,11 @@
 """Actor names as two sources spell them: normalised, resolved through the mission's alias table,
 compared with rapidfuzz.
 
-"Anti-balaka" and "Anti-Balaka Militia", "Seleka Militia" and "Seleka Rebel Coalition" differ
-only in spelling and descriptors; normalisation removes those. Names that differ in substance
-(UCDP codes the 2013 Séléka government as "Government of Central African Republic", ACLED as
-"Seleka Militia") are joined by alias rows that analysts edit per mission, optionally limited to
-a period. Nothing here knows any particular group: the aliases are data.
+"X-group" and "X-Group Militia", "Y Militia" and "Y Rebel Coalition" differ only in spelling
+and descriptors; normalisation removes those. Names that differ in substance (one source codes
+an armed group that took power as "Government of <country>", another by the group's name) are
+joined by alias rows that analysts edit per mission, optionally limited to a period. Nothing
+here knows any particular group: the aliases are data (the bundled mission profile seeds some).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _ascii(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
-    """Lower case, ASCII, no parentheses ("(2013-2014)", "(Central African Republic)"), no
+    """Lower case, ASCII, no parentheses ("(2013-2014)", "(<country>)"), no
     descriptors; "" when nothing identifying is left."""
     words = _NON_WORD.sub(" ", _PAREN.sub(" ", _ascii(name))).split()
     key = " ".join(w for w in words if w not in DESCRIPTORS)
@@ -55,8 +55,8 @@ def normalise(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def variants(name: str) -> tuple[str, ...]:
-    """The names one coded actor field stands for: a UCDP side may list several ("anti-Balaka,
-    FPRC-AK"); an ACLED actor is "ACRONYM: Full name"."""
+    """The names one coded actor field stands for: a UCDP side may list several ("X-group,
+    ABC-D"); an ACLED actor is "ACRONYM: Full name"."""
     out: dict[str, None] = {}
     for part in name.split(","):
         pieces = part.split(":", 1)

@@ -5,6 +5,8 @@ import { $, clear, el, human } from '../dom.js';
 import { missionTime, t } from '../i18n.js';
 import { registerScreen, setBadge, shell } from '../shell.js';
 
+// what a response achieved (the API's outcome values; docs/response.md)
+const OUTCOMES = ['deterred', 'civilians_protected', 'incident_found_reported', 'nothing_found', 'access_denied', 'arrived_after_attack', 'referred_to_partner', 'false_alarm', 'other'];
 const TYPES = ['patrol', 'quick_reaction_force', 'civil_affairs_engagement', 'referral_to_partner', 'none'];
 const DELAYS = ['no_air_asset', 'road_or_access_denied', 'awaiting_authorisation', 'insufficient_troops', 'weather_season', 'other'];
 const OPEN = 'active,acknowledged,responded';
@@ -36,7 +38,7 @@ function timeline(responses) {
     const steps = [['warn.ack', r.acknowledged_at], ['warn.dispatch', r.dispatched_at], ['warn.onscene', r.on_scene_at]]
       .filter(([, v]) => v).map(([k, v]) => `${t(k)} ${missionTime(v)}`);
     ol.append(el('li', {}, `${human(r.type)}${r.unit ? ` (${r.unit})` : ''}: ${steps.join(' → ') || '—'}`,
-      r.outcome ? ` · ${t('warn.outcome')}: ${r.outcome}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map(human).join(', ')}` : ''));
+      r.outcome ? ` · ${t('warn.outcome')}: ${human(r.outcome)}${r.outcome_note ? ` (${r.outcome_note})` : ''}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map(human).join(', ')}` : ''));
   }
   return ol;
 }
@@ -50,6 +52,7 @@ function warningItem(f) {
   const type = el('select', { id: `type-${id}` }, TYPES.map((v) => el('option', { value: v, text: human(v) })));
   const unit = el('input', { id: `unit-${id}`, type: 'text', maxlength: 200 });
   const outcome = el('input', { id: `outcome-${id}`, type: 'text', maxlength: 5000 });
+  const kind = el('select', { id: `outcome-kind-${id}` }, OUTCOMES.map((v) => el('option', { value: v, text: human(v) })));
   const delays = el('fieldset', { class: 'delays' }, el('legend', { text: t('warn.delay') }),
     DELAYS.map((d) => el('label', { class: 'check' }, el('input', { type: 'checkbox', value: d }), human(d))));
   const out = el('p', { class: 'result', role: 'status' });
@@ -76,11 +79,22 @@ function warningItem(f) {
       el('button', { type: 'button', class: 'act-dispatch', onclick: () => send(() => postJson(`${base}/responses`, {}, body({ dispatched_at: now() }))) }, t('warn.dispatch')),
       el('button', { type: 'button', class: 'act-onscene', onclick: () => send(() => postJson(`${base}/responses`, {}, body({ on_scene_at: now() }))) }, t('warn.onscene'))),
     el('div', { class: 'actions' },
+      el('label', { for: `outcome-kind-${id}`, text: t('warn.outcome') }), kind,
       el('label', { for: `outcome-${id}`, text: t('warn.outcome') }), outcome,
       el('button', { type: 'button', class: 'act-close', onclick: () => outcome.value.trim() && send(async () => {
         // the outcome is kept on a response (the timeline and metrics read responses), then closed
-        await postJson(`${base}/responses`, {}, body({ outcome: outcome.value.trim() }));
-        await postJson(`${base}/status`, {}, { status: 'closed', comment: outcome.value.trim() });
+        // the latest response gets its outcome (a later step: PATCH), then the warning closes
+        const note = outcome.value.trim();
+        const done = { outcome: kind.value, outcome_note: note, completed_at: now() };
+        const doc = await getJson(base);
+        const responses = doc?.properties?.responses || [];
+        const last = responses[responses.length - 1];
+        if (last && last.id && last.dispatched_at) {
+          await getJson(`${base}/responses/${encodeURIComponent(last.id)}`, {}, { method: 'PATCH', body: done });
+        } else {
+          await postJson(`${base}/responses`, {}, body({ dispatched_at: now(), ...done }));
+        }
+        await postJson(`${base}/status`, {}, { status: 'closed', outcome: kind.value, outcome_note: note });
       }) }, t('warn.close'))),
     out);
   }
