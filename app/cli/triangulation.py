@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from app.settings import Settings
+
 LABELS = Path("triangulation") / "car-2013-2015-labels.csv"
 ALIASES = Path("triangulation") / "actor-aliases-car.csv"
 
@@ -17,7 +19,7 @@ def _fail(msg: str) -> None:
     raise typer.Exit(code=1)
 
 
-def _bundled_ged(settings: object) -> Path:
+def _bundled_ged(settings: Settings) -> Path:
     """The UCDP file the default mission's profile seeds from (app/data/missions)."""
     from app.services.missions.profile import fallback
 
