@@ -4,9 +4,8 @@ computed on the standby carries its data version, so the layer caches stay exact
 
 from __future__ import annotations
 
-import itertools
-
 import contextlib
+import itertools
 import time
 from datetime import timedelta
 from typing import Any
