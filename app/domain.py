@@ -33,6 +33,16 @@ class Status(StrEnum):
     validated = "validated"
     approved = "approved"
     rejected = "rejected"
+    # Triangulation (docs/triangulation.md): never counted, never listed by default.
+    merged = "merged"  # now a report of the incident in `merged_into`
+    duplicate = "duplicate"  # held in the possible-duplicates queue until an analyst decides
+
+
+# The statuses every count, layer, forecast and metric includes: an incident that is rejected,
+# merged into another or held as a possible duplicate is not counted (docs/triangulation.md).
+COUNTED_STATUSES: tuple[Status, ...] = (Status.entered, Status.validated, Status.approved)
+# What an import or a workflow step may set.
+WORKFLOW_STATUSES: tuple[Status, ...] = (*COUNTED_STATUSES, Status.rejected)
 
 
 class Section(StrEnum):

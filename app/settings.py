@@ -116,7 +116,8 @@ class AlertSettings(BaseSettings):
     # Triage: an alert corroborates an incident within this distance and time and above the score.
     triage_radius_m: float = Field(default=5_000, gt=0)
     triage_window_hours: float = Field(default=72, gt=0)
-    triage_link_score: float = Field(default=0.55, ge=0, le=1)
+    # On the triangulation pair score (app/services/triangulation/scoring.py; alert profile).
+    triage_link_score: float = Field(default=0.75, ge=0, le=1)
     triage_text_threshold: float = Field(default=60, ge=0, le=100)
     sms_collapse_minutes: float = Field(default=10, gt=0)
     # Warning rules: N alerts in one H3 cell (at warning_area_res) within T hours.
@@ -243,6 +244,45 @@ class ProductSettings(BaseSettings):
 
     model_config = _CONFIG
 
+    # --- response loop: owners, deadlines, scans, acknowledgements, patrol records, impact (issue 15) ---
+    # The scheduler applies the threat-level, emerging-pattern and staff sexual-violence rules to
+    # what changed since its last run (the incident change log), this often; and to everything
+    # every rule_full_scan_hours (emerging classes also move as weeks pass with no new incident).
+    rule_scan_minutes: float = Field(default=1.0, gt=0)
+    rule_full_scan_hours: float = Field(default=24.0, gt=0)
+    # The threat layer the scans read (resolution and window of the hotspot rules).
+    rule_scan_res: int = Field(default=6, ge=4, le=9)
+    rule_scan_window_days: int = Field(default=90, ge=7, le=3650)
+    # A staff-recorded sexual-violence incident raises a warning when it happened this recently.
+    incident_warning_hours: float = Field(default=72, gt=0)
+    # Deadlines per CAP urgency: minutes to acknowledge, and minutes of notice before a unit
+    # leaves (the on-scene target is raised + notice + the travel time of the owner's fastest
+    # mode); None = no on-scene target. Immediate: the quick reaction force's 15 minutes.
+    response_deadlines: dict[str, dict[str, float | None]] = {
+        "Immediate": {"acknowledge_minutes": 15, "notice_minutes": 15},
+        "Expected": {"acknowledge_minutes": 60, "notice_minutes": 240},
+        "Future": {"acknowledge_minutes": 1440, "notice_minutes": 2880},
+        "Past": {"acknowledge_minutes": 1440, "notice_minutes": None},
+        "Unknown": {"acknowledge_minutes": 60, "notice_minutes": None},
+    }
+    # The scheduler looks for missed deadlines this often; each missed deadline raises the
+    # warning one escalation level (webhook subscriptions of that level hear of it).
+    overdue_check_s: float = Field(default=30, gt=0)
+    escalation_level_names: tuple[str, ...] = ("owner", "sector", "mission headquarters")
+    # Community acknowledgements: language of the message when the alert names none.
+    ack_default_language: str = "en"
+    # Humanitarian partners read sanitised warnings only where the mission shares them.
+    partner_warnings_shared: bool = False
+    # Impact (difference in differences): windows before and after a response or patrol, the
+    # resolution of target and comparison cells, comparison cells per target, and the fewest
+    # target cells a reported figure may rest on (fewer: suppressed).
+    impact_before_days: int = Field(default=28, ge=1, le=365)
+    impact_after_days: int = Field(default=28, ge=1, le=365)
+    impact_res: int = Field(default=7, ge=4, le=9)
+    impact_matches: int = Field(default=3, ge=1, le=20)
+    impact_min_cells: int = Field(default=5, ge=1)
+    impact_match_radius_km: float = Field(default=250.0, gt=0)
+
     # --- products: exports, briefs, CoT feed, information requirements, reporting effort (issue 18)
     # Exports up to this many rows are built in memory (with a Content-Length); larger ones are
     # streamed from a server-side cursor (CSV) or a temporary file written in batches (GeoPackage).
@@ -319,8 +359,46 @@ class ReplicationSettings(BaseSettings):
     ha_db_name: str = "kinga"
 
 
+class TriangulationSettings(BaseSettings):
+    """Triangulation: one event, one incident (thresholds, the candidate gate)."""
+
+    model_config = _CONFIG
+
+    # --- triangulation (issue 14) ---
+    # One event, one incident (docs/triangulation.md). Thresholds on the pair score in [0, 1],
+    # chosen from the evaluation on the labelled CAR 2013-2015 set: at or above auto_link an
+    # account becomes a report of the existing incident; from review up to it, it waits in the
+    # possible-duplicates queue. A mission may set its own (PUT /api/v1/triangulation/thresholds).
+    triangulation_auto_link: float = Field(default=0.85, ge=0, le=1)
+    triangulation_review: float = Field(default=0.70, ge=0, le=1)
+    # The candidate gate: distance beyond both location radii, days between the date ranges.
+    triangulation_slack_km: float = Field(default=25.0, ge=0, le=500)
+    triangulation_slack_days: float = Field(default=3.0, ge=0, le=60)
+    # The mission code whose aliases and thresholds apply (until missions are records).
+    triangulation_mission: str | None = None
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> TriangulationSettings:
+        if self.triangulation_review > self.triangulation_auto_link:
+            raise ValueError("KINGA_TRIANGULATION_REVIEW must not exceed KINGA_TRIANGULATION_AUTO_LINK")
+        return self
+
+
+class WorkbenchSettings(BaseSettings):
+    """The operations workbench in the browser."""
+
+    model_config = _CONFIG
+
+    # --- operations workbench (issue 17) ---
+    # How often the workbench's queues (alerts, warnings) ask for changes (ETag: a 304 if none).
+    workbench_poll_s: int = Field(default=15, ge=2, le=3600)
+    # The board's acknowledgement target for a warning that carries no deadline of its own.
+    workbench_ack_minutes: int = Field(default=60, ge=1, le=10_080)
+
+
 class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
-               AccessSettings, ProductSettings, MissionSettings, ReplicationSettings):
+               AccessSettings, ProductSettings, MissionSettings, ReplicationSettings,
+               TriangulationSettings, WorkbenchSettings):
     """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
     Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
     working (see `_older_names`)."""
@@ -351,6 +429,8 @@ AREAS: dict[str, type[BaseSettings]] = {
     "platform": PlatformSettings, "threat": ThreatSettings, "alerts": AlertSettings,
     "planning": PlanningSettings, "forecast": ForecastSettings, "access": AccessSettings,
     "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
+    "triangulation": TriangulationSettings,
+    "workbench": WorkbenchSettings,
 }
 
 

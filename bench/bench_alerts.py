@@ -13,6 +13,14 @@ before and just after the alert run; their mean is the ceiling the alert run is 
 Targets: issue 4 §6, >= 500 accepted/s with p99 <= 200 ms (absolute: the host's speed varies);
 issue 11, as same-run ratios, alert throughput >= 90 % of the ping ceiling and alert p99 <=
 1.2x the ping p99.
+
+    .venv/bin/python -m bench.bench_alerts --rate 50 [--seconds 20] [--trigger-share 0.2]
+
+Steady mode (issue 15): alerts posted at a fixed rate (not as fast as possible), a share of them
+sexual-violence alerts, which the warning rules turn into a warning. Reported: for those alerts,
+the time from the client sending the POST to the alert being on the duty queue (a committed
+warning holding its id, seen by a poller every 0.1 s): p50/p95/max; in the same run, the full-
+burst run above with its triage backlog and the time it took to clear.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -279,6 +287,70 @@ async def load(
     }
 
 
+async def steady(base: str, maker: AlertMaker, db_url: str, *, rate: float, seconds: float,
+                 trigger_share: float) -> dict[str, Any]:
+    """Alerts at `rate` per second for `seconds`; for the rule-triggering ones, seconds from the
+    POST leaving the client to a committed warning holding the alert (polled every 0.1 s)."""
+    rng = random.Random(5)
+    n_total = int(rate * seconds)
+    plan = []
+    for n in range(n_total):
+        key, body = maker.make(n)
+        trigger = rng.random() < trigger_share
+        doc = orjson.loads(body)
+        doc["observed_at"] = datetime.now(UTC).isoformat()
+        if trigger:
+            doc["category"] = "sexual_violence"
+        elif doc["category"] == "sexual_violence":
+            doc["category"] = "threat_intimidation"
+        plan.append((key, orjson.dumps(doc), trigger))
+    sent: dict[str, float] = {}
+    codes: dict[int, int] = {}
+    seen: dict[str, float] = {}
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+            while True:
+                rows = await (await c.execute("SELECT DISTINCT unnest(alert_ids)::text FROM warning")).fetchall()
+                t = time.perf_counter()
+                for (aid,) in rows:
+                    seen.setdefault(aid, t)
+                if done.is_set() and all(a in seen for a in sent):
+                    return
+                await asyncio.sleep(0.1)
+
+    async with httpx.AsyncClient(base_url=base, timeout=30,
+                                 limits=httpx.Limits(max_connections=16)) as client:
+        async def post(key: str, body: bytes, trigger: bool) -> None:
+            t = time.perf_counter()
+            r = await client.post("/api/v1/alerts", content=body, headers=maker.headers(key, body))
+            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+            if trigger and r.status_code in (200, 201, 202):
+                sent[r.json()["id"]] = t
+
+        watcher = asyncio.create_task(watch())
+        t0 = time.perf_counter()
+        tasks = []
+        for i, (key, body, trigger) in enumerate(plan):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(post(key, body, trigger)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - t0
+        done.set()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(watcher, timeout=120)
+    lat = np.asarray([seen[a] - t for a, t in sent.items() if a in seen])
+    return {"rate": rate, "seconds": round(elapsed, 1), "posted": n_total, "codes": codes,
+            "achieved_per_s": round(n_total / elapsed, 1), "triggering": len(sent),
+            "on_queue": int(sum(1 for a in sent if a in seen)),
+            "p50_s": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
+            "p95_s": round(float(np.percentile(lat, 95)), 2) if len(lat) else None,
+            "max_s": round(float(lat.max()), 2) if len(lat) else None}
+
+
 def seed(db_url: str) -> int:
     """The real CAR events as entered incidents (bench data only; the import pipeline is
     benchmarked elsewhere), each with one report, so triage has candidates to match."""
@@ -336,6 +408,10 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--pool", type=int, default=0, help="KINGA_POOL_SIZE per server process")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="steady mode: alerts per second (alert -> warning on the duty queue)")
+    ap.add_argument("--trigger-share", type=float, default=0.2,
+                    help="steady mode: share of alerts that trigger a warning rule")
     args = ap.parse_args()
     db_url = bench_database("kinga_bench_alerts")
     print(f"seeded {seed(db_url)} real incidents into kinga_bench_alerts", file=sys.stderr)
@@ -347,6 +423,11 @@ def main() -> None:
     with serve(db_url, workers=args.workers, pool_size=pool) as (base, proc):
         pid = proc.pid
         asyncio.run(load(base, maker, clients=4, seconds=2))  # warm-up (pool, caches, gazetteer)
+        steady_run = None
+        if args.rate:
+            steady_run = asyncio.run(steady(base, maker, db_url, rate=args.rate,
+                                            seconds=args.seconds, trigger_share=args.trigger_share))
+            triage_backlog(db_url)
         ping_s = min(args.seconds, 10)
         ping_before = asyncio.run(load(base, maker, clients=args.clients, seconds=ping_s,
                                        get_path="/api/v1/health/ping", server_pid=pid))
@@ -393,6 +474,13 @@ def main() -> None:
         f"share of the /health ceiling: "
         f"{main_run['accepted_per_s'] / max(health['accepted_per_s'], 0.1):.0%}"
     )
+    if steady_run is not None:
+        print(f"\nsteady {steady_run['rate']}/s for {steady_run['seconds']} s "
+              f"(achieved {steady_run['achieved_per_s']}/s, codes {steady_run['codes']}): "
+              f"{steady_run['on_queue']}/{steady_run['triggering']} rule-triggering alerts on the "
+              f"duty queue; POST -> warning p50 {steady_run['p50_s']} s, p95 {steady_run['p95_s']} s, "
+              f"max {steady_run['max_s']} s (target p95 <= 5 s: "
+              f"{'met' if (steady_run['p95_s'] or 99) <= 5 else 'NOT met'})")
     ping_tput = (ping_before["accepted_per_s"] + ping_after["accepted_per_s"]) / 2
     ping_p99 = (ping_before["p99_ms"] + ping_after["p99_ms"]) / 2
     tput_ratio = main_run["accepted_per_s"] / max(ping_tput, 0.1)
@@ -419,6 +507,7 @@ def main() -> None:
             "ping_ratio": {"throughput": round(tput_ratio, 3), "p99": round(p99_ratio, 3),
                            "target_met": ratio_target},
             "stored": found,
+            "steady": steady_run,
             "triage_backlog": backlog,
             "accepted": len(main_run["ids"]),
             "target_met": target,

@@ -39,10 +39,14 @@ SHARED = PROJECT_ROOT.parent.parent / "shared" / "data"
 KINGA = str(Path(sys.executable).parent / "kinga")
 VIOLENT = {"Battles", "Violence against civilians", "Explosions/Remote violence"}
 
+# Each data set is a mission record (docs/missions.md) whose area is the country outline.
 DATASETS: dict[str, dict[str, Any]] = {
-    "car": {"mission": "CAF", "start": "2014-01-01", "end": "2022-12-31"},
-    "ssd": {"mission": "SSD", "start": "2012-07-01", "end": "2015-12-31"},
-    "car_acled": {"mission": "CAF", "start": "2014-01-01", "end": "2015-12-31"},
+    "car": {"mission": "car", "countries": "CAF", "timezone": "Africa/Bangui",
+            "start": "2014-01-01", "end": "2022-12-31"},
+    "ssd": {"mission": "unmiss", "countries": "SSD", "timezone": "Africa/Juba",
+            "start": "2012-07-01", "end": "2015-12-31"},
+    "car_acled": {"mission": "car", "countries": "CAF", "timezone": "Africa/Bangui",
+                  "start": "2014-01-01", "end": "2015-12-31"},
 }
 
 
@@ -99,19 +103,26 @@ def unmiss_v2(src: Path, dst: Path) -> None:
 
 
 def load(ds: str, url: str) -> dict[str, Any]:
-    from app.cli.support import connect, run_import
+    from app.cli.support import connect, run_import, stored_mission
     from app.repositories.bases import import_rows
     from app.services.bases.registry import geopko_bases
 
+    spec = DATASETS[ds]
+    subprocess.run([KINGA, "mission", "create", spec["mission"], "--name", spec["mission"].upper(),
+                    "--countries", spec["countries"], "--timezone", spec["timezone"]],
+                   check=True, env={**os.environ, "KINGA_DATABASE_URL": url}, cwd=PROJECT_ROOT,
+                   stdout=subprocess.DEVNULL)
     settings = Settings(database_url=url)
+    mission = stored_mission(settings, spec["mission"])
     if ds == "car":
-        summary = run_import(settings, "ucdp", settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson")
+        summary = run_import(settings, "ucdp", settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson",
+                             mission=mission)
         bases_csv = settings.geodata_dir / "geopko-minusca-deployments.csv"
         dropped = 0
     else:
         acled = SHARED / ("acled-south-sudan-2011-2015.csv" if ds == "ssd"
                           else "acled-car-2013-2015.csv")
-        summary = run_import(settings, "acled", acled)
+        summary = run_import(settings, "acled", acled, mission=mission)
         with acled.open(newline="", encoding="utf-8") as f:
             other = [r["event_id_cnty"] for r in csv.DictReader(f) if r["event_type"] not in VIOLENT]
         with psycopg.connect(url) as conn:

@@ -21,6 +21,12 @@ await build({
   logLevel: 'info',
 });
 copyFileSync(join(here, 'src', 'index.html'), join(out, 'index.html'));
+// The service worker is served from /map/sw.js (scope /map); small, so shipped as written.
+copyFileSync(join(here, 'src', 'sw.js'), join(out, 'sw.js'));
+// axe-core for the browser tests' accessibility checks (never served to users).
+const vendor = join(here, '..', 'tests', 'browser', 'vendor');
+mkdirSync(vendor, { recursive: true });
+copyFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), join(vendor, 'axe.min.js'));
 // Already minified upstream; copied as is except its sourcemap reference (no maps shipped).
 const maplibre = readFileSync(join(here, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl.js'), 'utf8');
 writeFileSync(join(out, 'maplibre-gl.js'), maplibre.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n'));

@@ -27,9 +27,15 @@ KEEP_TABLES = {"spatial_ref_sys", "alembic_version", "api_token"}
 def settings() -> Settings:
     url = fresh_database(TEST_DB)
     # The threat layer's SQL path (tests/api/threat/test_event_store.py runs the event store);
-    # scheduled briefs off (the brief tests run the job themselves).
+    # scheduled briefs off (the brief tests run the job themselves). The rule scan and the overdue
+    # check run once at start-up and then only when a test runs them (scheduler.run_job): a scan
+    # in the middle of another test would add warnings to it.
+    # tests/api/warnings/test_loop_end_to_end.py runs its own app with them on short intervals.
+    # Partners read sanitised warnings (the mission shares them); a test turns that off.
     return Settings(database_url=url, environment="test", max_body_bytes=200_000,
-                    threat_event_store=False, brief_schedule=False)
+                    threat_event_store=False, brief_schedule=False,
+                    rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600,
+                    partner_warnings_shared=True)
 
 
 @pytest.fixture(scope="session")

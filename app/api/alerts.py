@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.api.http import json_response
+from app.api.http import conditional_json, json_response
 from app.deps import ReadSessionDep, SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
 from app.schemas.alerts import (
@@ -128,7 +128,7 @@ async def list_alerts(
         cursor=cursor,
     )
     next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
-    return json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+    return conditional_json(request, {"items": items, "next": next_url, "numberReturned": len(items)})
 
 
 @router.get("/{alert_id}", response_model=AlertPublic, summary="One alert")

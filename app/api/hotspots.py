@@ -81,8 +81,8 @@ async def hotspots(
 ) -> Response:
     q.res, q.role = res, who.role
     gz = accepts_gzip(request)
-    return Response(await layer_geojson(session, q, settings, gzip=gz),
-                    media_type=http.GEOJSON, headers=encoding_headers(gz))
+    return http.conditional(request, await layer_geojson(session, q, settings, gzip=gz),
+                            http.GEOJSON, encoded=gz)
 
 
 @router.get("/series", summary="Time slider: per step, the cells whose threat level changed",
@@ -103,8 +103,8 @@ async def hotspot_series(
     sq = SeriesQuery(start=q.start, end=q.end, step_days=step_days, layer=q)
     q.res, q.role = res, who.role
     gz = accepts_gzip(request)
-    return Response(await level_series_json(session, sq, settings, gzip=gz),
-                    media_type="application/json", headers=encoding_headers(gz))
+    return http.conditional(request, await level_series_json(session, sq, settings, gzip=gz),
+                            "application/json", encoded=gz)
 
 
 def accepts_gzip(request: Request) -> bool:

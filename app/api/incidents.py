@@ -30,6 +30,7 @@ from app.schemas.incidents import (
 from app.services.auth import Principal
 from app.services.incidents import records as svc
 from app.services.reporters import contacts as reporters
+from app.services.triangulation.service import MatchConfig
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -61,10 +62,18 @@ def _csv_enum(value: str | None, enum: type[StrEnum], name: str) -> list[str] | 
 async def create_incident(
     body: IncidentCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
+    idempotency_key: Annotated[str | None, Header(
+        description="safe retries: the same key and body record the incident once")] = None,
 ) -> Response:
-    new_id = await svc.create(session, body, who, settings.h3_resolution, settings=settings)
-    return http.json_response({"id": str(new_id)}, status=201,
-                                 headers={"Location": f"/api/v1/incidents/{new_id}"})
+    new_id, placed, replayed = await svc.create_once(session, body, who, settings.h3_resolution,
+                                                     idempotency_key,
+                                                     MatchConfig.from_settings(settings),
+                                                     settings=settings)
+    headers = {"Location": f"/api/v1/incidents/{new_id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return http.json_response({"id": str(new_id), "triangulation": placed}, status=201,
+                              headers=headers)
 
 
 @router.get("", summary="List incidents (JSON page or GeoJSON FeatureCollection)",
@@ -103,9 +112,11 @@ async def list_incidents(
         links = [{"rel": "self", "href": str(request.url), "type": http.GEOJSON}]
         if next_url:
             links.append({"rel": "next", "href": next_url, "type": http.GEOJSON})
-        return http.response(http.collection(
-            feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url))
-    return http.json_response({"items": items, "next": next_url, "numberReturned": len(items)})
+        return http.conditional_json(request, http.collection(
+            feats, numberMatched=total, numberReturned=len(feats), links=links, next=next_url),
+            geojson=True)
+    return http.conditional_json(request, {"items": items, "next": next_url,
+                                           "numberReturned": len(items)})
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True,

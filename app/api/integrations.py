@@ -48,6 +48,7 @@ async def create(
         rate_limit_per_minute=body.rate_limit_per_minute,
         rate_limit_burst=body.rate_limit_burst,
         ack_url=body.ack_url,
+        acknowledge_reporters=body.acknowledge_reporters,
         allow_private_targets=settings.webhook_allow_private_targets,
         mission=(await body_scope(session, settings, who, body.mission)).code
         if body.mission else None,
@@ -59,6 +60,8 @@ async def create(
             "formats": new.formats,
             "token": new.token,
             "signing_secret": new.signing_secret,
+            "ack_url": body.ack_url,
+            "acknowledge_reporters": body.acknowledge_reporters,
         },
         status=201,
     )
@@ -69,7 +72,7 @@ async def listing(session: SessionDep, who: Annotated[Principal, Depends(require
     return json_response({"items": await svc.listing(session)})
 
 
-@router.patch("/{name}", summary="Change an integration's intake rate limit or acknowledgement URL")
+@router.patch("/{name}", summary="Change an integration's intake rate limit, acknowledgement URL or opt-out")
 async def update(
     name: str, body: IntegrationUpdate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin))],

@@ -11,9 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import FileResponse, Response
-from starlette.staticfiles import StaticFiles
 
 from app.api import http
 from app.deps import ReadSessionDep, ScopeDep, SettingsDep, require
@@ -39,14 +38,48 @@ CSP = ("default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-sr
 router = APIRouter(tags=["map"])
 
 
+MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".html": "text/html; charset=utf-8", ".json": "application/json",
+         ".txt": "text/plain; charset=utf-8"}
+_ASSETS: dict[str, tuple[float, bytes]] = {}  # name → (mtime, bytes): read once per build
+
+
+def _asset(name: str) -> bytes:
+    """A built file's bytes, read once (and again only when the build changes it)."""
+    path = STATIC_DIR / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise NotFound(f"no asset {name}")
+    mtime = path.stat().st_mtime
+    cached = _ASSETS.get(name)
+    if cached is None or cached[0] != mtime:
+        cached = _ASSETS[name] = (mtime, path.read_bytes())
+    return cached[1]
+
+
+def _serve(request: Request, name: str, headers: dict[str, str] | None = None) -> Response:
+    """Built files go out with an ETag (`no-cache`: the browser revalidates and gets a 304 of a
+    few hundred bytes when nothing changed) and gzip-compressed once per build."""
+    media = MEDIA.get(Path(name).suffix, "application/octet-stream")
+    return http.conditional(request, _asset(name), media, cache_control="no-cache",
+                            headers={"X-Content-Type-Options": "nosniff", **(headers or {})})
+
+
 @router.get("/map", include_in_schema=False)
-async def map_page() -> Response:
-    index = STATIC_DIR / "index.html"
-    if not index.is_file():
+async def map_page(request: Request) -> Response:
+    if not (STATIC_DIR / "index.html").is_file():
         raise NotFound("the map page is not built (run `make frontend`)")
-    return FileResponse(index, media_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache",
-                                 "X-Content-Type-Options": "nosniff"})
+    return _serve(request, "index.html", {"Content-Security-Policy": CSP})
+
+
+@router.get("/map/sw.js", include_in_schema=False)
+async def service_worker(request: Request) -> Response:
+    """The workbench's service worker (offline shell and last layers); it controls /map."""
+    return _serve(request, "sw.js", {"Service-Worker-Allowed": "/map"})
+
+
+@router.get("/map/assets/{name}", include_in_schema=False)
+async def asset(request: Request, name: str) -> Response:
+    return _serve(request, name)
 
 
 @router.get("/map/countries.geojson", summary="Basemap: bundled Natural Earth country outlines",
@@ -62,13 +95,16 @@ async def countries(settings: SettingsDep) -> Response:
 @router.get("/api/v1/map/session", summary="Who the token belongs to (the map page's sign-in)",
             response_model=MapSession)
 async def session_info(
-    who: Annotated[Principal, Depends(require(*Role))], scope: ScopeDep,
+    settings: SettingsDep, who: Annotated[Principal, Depends(require(*Role))], scope: ScopeDep,
 ) -> Response:
+    """The token's name and role, its mission (the header shows it; times are shown in its time
+    zone) and the workbench's poll interval and acknowledgement target."""
     m = scope.mission
     return http.json_response({
         "name": who.name, "role": who.role.value,
         "mission": {"code": m.code, "name": m.name, "timezone": m.timezone,
-                    "map_view": m.map_view or {"center": [0, 0], "zoom": 2}}})
+                    "map_view": m.map_view or {"center": [0, 0], "zoom": 2}},
+        "poll_s": settings.workbench_poll_s, "ack_minutes": settings.workbench_ack_minutes})
 
 
 @router.get("/api/v1/map/reach", summary="Ground patrol reach of each base on a date (map rings)",
@@ -95,7 +131,3 @@ async def bases_reach(
                                   "bases": {k: v for k, v in reach.items() if v}})
 
 
-def install(app: FastAPI) -> None:
-    """Serve the built JS/CSS under /map/assets (no directory listing)."""
-    app.mount("/map/assets", StaticFiles(directory=STATIC_DIR, check_dir=False),
-              name="map-assets")

@@ -17,6 +17,7 @@ from app.openapi import GeoJSONDoc
 from app.repositories import warnings as repo
 from app.schemas.alerts import (
     DeliveryList,
+    FlashWarning,
     ScanResult,
     SubscriptionCreated,
     WarningCollection,
@@ -26,7 +27,7 @@ from app.schemas.alerts import (
 )
 from app.services.auth import Principal
 from app.services.missions import clip, languages
-from app.services.warnings import cap_feed, webhooks
+from app.services.warnings import cap_feed, flash, webhooks
 from app.services.warnings import lifecycle as svc
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
@@ -46,6 +47,9 @@ def _inside(scope: Any, rows: list[dict[str, Any]]) -> list[bool]:
     return [bool(k) for k in mask]
 
 READERS = (Role.admin, Role.analyst, Role.operations)
+# Partners read sanitised warnings where the mission shares them (KINGA_PARTNER_WARNINGS_SHARED);
+# integrations never read warnings.
+LISTERS = (*READERS, Role.partner)
 
 
 class AtomDoc(Response):
@@ -62,15 +66,19 @@ STATUS_PATTERN = f"^{_STATUS}(,{_STATUS})*$"
     response_class=GeoJSONDoc,
 )
 async def list_warnings(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     bbox: BBox,
     window: TimeWindow,
-    who: Annotated[Principal, Depends(require(*READERS))],
+    who: Annotated[Principal, Depends(require(*LISTERS))],
     scope: ScopeDep,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+    overdue: Annotated[bool | None, Query(description="true: the duty officer's queue (past the "
+                                                      "acknowledgement or on-scene deadline)")] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
+    svc.check_reader(who.role, settings)
     rows = await svc.listing(
         session,
         statuses=status.split(",") if status else None,
@@ -79,9 +87,28 @@ async def list_warnings(
         end=window[1],
         limit=min(limit or settings.page_default, settings.page_max),
         now=datetime.now(UTC),
+        overdue=overdue,
     )
-    feats = [svc.present(w) for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
-    return http.response(http.collection(feats, numberReturned=len(feats)))
+    feats = [svc.shown(w, who.role, settings)
+             for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
+    return http.conditional_json(request, http.collection(feats, numberReturned=len(feats)),
+                                 geojson=True)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Issue a flash warning (coordinates, a place or an area; CAP severity, urgency, "
+    "certainty); answers its id, owner and deadlines",
+)
+async def create_warning(
+    body: FlashWarning,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*READERS))],
+) -> Response:
+    out = await flash.flash(session, settings, body, who, now=datetime.now(UTC))
+    return http.json_response(out, status=201, headers={"Location": f"/api/v1/warnings/{out['id']}"})
 
 
 @router.get(
@@ -150,7 +177,8 @@ async def subscribe(
     who: Annotated[Principal, Depends(require(Role.admin))],
 ) -> Response:
     return http.json_response(
-        await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor),
+        await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor,
+                                 level=body.level),
         status=201,
     )
 
@@ -160,8 +188,11 @@ async def deliveries(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
     warning_id: uuid.UUID | None = None,
+    alert_id: uuid.UUID | None = None,
+    channel: Annotated[str | None, Query(pattern="^(webhook|community_ack)$")] = None,
 ) -> Response:
-    return http.json_response({"items": await repo.deliveries(session, warning_id=warning_id)})
+    items = await repo.deliveries(session, warning_id=warning_id, alert_id=alert_id, channel=channel)
+    return http.json_response({"items": items})
 
 
 @router.get("/{warning_id}", summary="One warning (GeoJSON Feature) with its responses",
@@ -169,13 +200,16 @@ async def deliveries(
 async def get_warning(
     warning_id: uuid.UUID,
     session: SessionDep,
-    who: Annotated[Principal, Depends(require(*READERS))],
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*LISTERS))],
 ) -> Response:
+    svc.check_reader(who.role, settings)
     w = await repo.get(session, warning_id)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
-    feat = svc.present(w)
-    feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
+    feat = svc.shown(w, who.role, settings)
+    if who.role != Role.partner:
+        feat["properties"]["responses"] = await repo.responses_for(session, warning_id)
     return http.response(feat)
 
 
@@ -189,5 +223,6 @@ async def change_status(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(*READERS))],
 ) -> Response:
-    out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC))
+    out = await svc.transition(session, warning_id, body.status, who, body.comment, now=datetime.now(UTC),
+                               outcome=body.outcome, outcome_note=body.outcome_note, reason=body.reason)
     return http.response(out)

@@ -69,12 +69,27 @@ def revoke_tokens(settings: Settings, name: str) -> int:
 def run_import(settings: Settings, source: str, path: Path, *, status: str = "validated",
                progress: bool = False, actor: str | None = None, mission: Mission | None = None,
                skip_outside: bool = False) -> ImportSummary:
+    from app.services.triangulation.service import MatchConfig
+
     url = libpq_url(resolve_url(settings))
     with connect(settings) as conn:
         return import_file(conn, source, path, status=status, actor=actor or f"import:{source}",
                            h3_res=settings.h3_resolution, progress=progress,
                            connect=lambda: psycopg.connect(url), mission=mission,
-                           skip_outside=skip_outside)
+                           skip_outside=skip_outside,
+                           match=MatchConfig.from_settings(settings))
+
+
+def load_aliases(settings: Settings, path: Path, mission: str | None,
+                 actor: str = "cli") -> tuple[int, int]:
+    """(inserted, read) actor aliases from a CSV (alias, canonical, valid_from, valid_to)."""
+    from app.repositories.triangulation import add_aliases_sync
+    from app.services.triangulation.evaluation import read_aliases
+
+    rows = [{"m": mission, "alias": a.alias, "canonical": a.canonical, "f": a.valid_from,
+             "t": a.valid_to} for a in read_aliases(path)]
+    with connect(settings) as conn:
+        return add_aliases_sync(conn, rows, actor), len(rows)
 
 
 def stored_mission(settings: Settings, code: str) -> Mission | None:
@@ -128,6 +143,10 @@ def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterato
              mission.timezone, psycopg.types.json.Jsonb(mission.profile_json()))).rowcount
         conn.commit()
     stored = stored_mission(settings, mission.code) or mission
+    for file in mission.seed.get("actor_aliases", []):  # before the events: imports match with them
+        inserted, read = load_aliases(settings, settings.geodata_dir / file,
+                                      settings.triangulation_mission, actor="seed")
+        yield f"actor aliases: {read} read, {inserted} inserted, {read - inserted} already present"
     for item in mission.seed.get("events", []):
         # The bundled demonstration data is approved, audited as one batch per file
         # (app.services.incidents.import_pipeline): the demo and its scores are those of

@@ -48,6 +48,23 @@ DELAY_REASONS = (
     "weather_season",
     "other",
 )
+# What a response found or achieved (issue 15): the vocabulary of response and warning outcomes.
+OUTCOMES = (
+    "deterred",
+    "civilians_protected",
+    "incident_found_reported",
+    "nothing_found",
+    "access_denied",
+    "arrived_after_attack",
+    "referred_to_partner",
+    "false_alarm",
+    "other",
+)
+# Where a warning came from: the alert rules, the sexual-violence rule on a staff-recorded
+# incident, the scheduled threat scans, a duty officer's flash warning, an escalated alert/incident.
+WARNING_SOURCES = ("alert", "incident", "scan", "flash", "escalation")
+PATROL_MODES = ("road", "foot", "air")
+DELIVERY_CHANNELS = ("webhook", "community_ack")
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
@@ -74,6 +91,11 @@ class Integration(Base):
     require_signature: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
     area: Mapped[Any | None] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     section: Mapped[str] = mapped_column(String(32), server_default="civil_affairs")
+    # Community acknowledgements (issue 15): where the SMS gateway takes Kinga's signed replies to
+    # reporters, and whether this integration wants them at all (it may opt out); the audited
+    # one-off message of app.services.reporters.acknowledge goes there too.
+    ack_url: Mapped[str | None] = mapped_column(Text)
+    acknowledge_reporters: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
     mission_code: Mapped[str | None] = mapped_column(Text)  # whose gazetteer locates its alerts
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -82,8 +104,6 @@ class Integration(Base):
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     rate_limit_burst: Mapped[int | None] = mapped_column(Integer)
     rate_tat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Where acknowledgements to reporters are posted (app.services.reporters.acknowledge).
-    ack_url: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("rate_limit_per_minute IS NULL OR rate_limit_per_minute > 0",
@@ -174,9 +194,36 @@ class EarlyWarning(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # --- the response loop (issue 15) ---
+    source: Mapped[str] = mapped_column(String(16), server_default="alert")
+    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default="{}")
+    created_by: Mapped[str] = mapped_column(Text, server_default="kinga:rules")
+    # Owner: the field office / AOR (or, until AORs exist, the nearest active base with capacity).
+    owner_kind: Mapped[str | None] = mapped_column(String(16))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    assigned_to: Mapped[str | None] = mapped_column(Text)
+    owner_mode: Mapped[str | None] = mapped_column(String(8))  # the fastest mode that reaches it
+    owner_distance_km: Mapped[float | None] = mapped_column()
+    acknowledge_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # First dispatch and arrival of any response (kept here for the overdue queue).
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Escalation: one level up per missed deadline, recorded by the scheduler's overdue job.
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    acknowledge_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(_in("status", WARNING_STATUSES), name="status"),
+        CheckConstraint(_in("source", WARNING_SOURCES), name="source"),
+        CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_with_outcome"),
+        CheckConstraint("status <> 'cancelled' OR cancel_reason IS NOT NULL",
+                        name="cancelled_with_reason"),
         CheckConstraint(
             _in("severity", ("Extreme", "Severe", "Moderate", "Minor", "Unknown")), name="severity"
         ),
@@ -189,6 +236,14 @@ class EarlyWarning(Base):
         ),
         Index("ix_warning_area", "area", postgresql_using="gist"),
         Index("ix_warning_created", "created_at"),
+        Index("ix_warning_alert_ids", "alert_ids", postgresql_using="gin"),
+        Index("ix_warning_incident_ids", "incident_ids", postgresql_using="gin"),
+        # The overdue queue: open warnings by deadline.
+        Index("ix_warning_acknowledge_by", "acknowledge_by",
+              postgresql_where=sql_text("status = 'active'")),
+        Index("ix_warning_on_scene_by", "on_scene_by",
+              postgresql_where=sql_text("status IN ('active', 'acknowledged', 'responded') "
+                                        "AND on_scene_at IS NULL")),
         Index(
             "uq_warning_open_dedupe",
             "dedupe_key",
@@ -213,9 +268,19 @@ class WarningResponse(Base):
     delay_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # --- the response record (issue 15) ---
+    mode: Mapped[str | None] = mapped_column(String(8))
+    people: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
         CheckConstraint(_in("type", RESPONSE_TYPES), name="type"),
+        CheckConstraint("mode IS NULL OR " + _in("mode", PATROL_MODES), name="mode"),
+        CheckConstraint("people IS NULL OR people >= 0", name="people"),
+        CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome"),
         CheckConstraint(
             "delay_reasons <@ ARRAY[" + ", ".join(repr(r) for r in DELAY_REASONS) + "]::text[]",
             name="delay_reasons",
@@ -231,20 +296,29 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(Text)
     secret_salt: Mapped[bytes] = mapped_column(LargeBinary)  # secret = HMAC(pepper, salt)
     active: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
+    # 0: every warning event. N >= 1: only escalations that reach level N (the next level up:
+    # sector, mission HQ…), issue 15.
+    level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class WebhookDelivery(Base):
-    """One row per (subscription, event); each attempt updates it and appends to `attempts`."""
+    """The outbox of signed outbound POSTs: one row per (subscription, event) for warning
+    webhooks, and one per (alert, event) for community acknowledgements sent to the integration
+    that posted the alert (issue 15); each attempt updates it and appends to `attempts`."""
 
     __tablename__ = "webhook_delivery"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    subscription_id: Mapped[uuid.UUID] = mapped_column(
+    channel: Mapped[str] = mapped_column(String(16), server_default="webhook")
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
     )
-    warning_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warning.id", ondelete="CASCADE"))
+    warning_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warning.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("integration.id", ondelete="CASCADE"))
+    alert_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
@@ -257,9 +331,32 @@ class WebhookDelivery(Base):
 
     __table_args__ = (
         CheckConstraint(_in("status", ("pending", "delivered", "failed")), name="status"),
+        CheckConstraint(_in("channel", DELIVERY_CHANNELS), name="channel"),
+        CheckConstraint(
+            "(channel = 'webhook' AND subscription_id IS NOT NULL) OR "
+            "(channel = 'community_ack' AND integration_id IS NOT NULL AND alert_id IS NOT NULL)",
+            name="target",
+        ),
+        # One acknowledgement of each kind per alert, however often triage or a dispatch runs.
+        Index("uq_webhook_delivery_ack", "alert_id", "event", unique=True,
+              postgresql_where=sql_text("channel = 'community_ack'")),
         Index(
             "ix_webhook_delivery_due",
             "next_attempt_at",
             postgresql_where=sql_text("status = 'pending'"),
         ),
     )
+
+
+class RuleScanState(Base):
+    """Where the scheduler's rule scan left off (issue 15): the data version (0005) up to which
+    the incident change log (0007) has been evaluated, and when the last full scan ran."""
+
+    __tablename__ = "rule_scan_state"
+
+    id: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=sql_text("true"))
+    version: Mapped[int] = mapped_column(BigInteger)
+    full_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("id", name="single_row"),)

@@ -67,6 +67,9 @@ class Incident(Base):
     independent_sources: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     external_source: Mapped[str | None] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # Set exactly when status is `merged` (0014a): the incident this account is now a report of.
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="SET NULL"))
     # The mission an import assigned the incident to (issue 13); answers clip by area, not by it.
     mission_code: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
@@ -85,6 +88,7 @@ class Incident(Base):
         CheckConstraint(_in("status", Status), name="status"),
         CheckConstraint("quality_grade IN ('a', 'b', 'c')", name="quality_grade"),
         CheckConstraint("occurred_end IS NULL OR occurred_end >= occurred_start", name="time_order"),
+        CheckConstraint("(status = 'merged') = (merged_into IS NOT NULL)", name="merged"),
         CheckConstraint(
             "fatalities_best >= 0 AND injured >= 0 AND crsv_survivors >= 0 "
             "AND children_affected >= 0 AND displaced >= 0",
@@ -115,6 +119,9 @@ class Report(Base):
     narrative: Mapped[str | None] = mapped_column(Text)
     # Encrypted (app.services.reporters.crypto); read only through the audited reveal.
     reporter_ref: Mapped[str | None] = mapped_column(Text)
+    # Outlets the report draws on, normalised (0014a): reports citing one outlet are not
+    # independent sources (grading.independent_sources).
+    cites: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -123,3 +123,16 @@ def import_rows(conn: psycopg.Connection[Any], rows: list[dict[str, Any]], actor
             inserted += cur.rowcount
     conn.commit()
     return inserted
+
+
+async def nearest_with_capacity(session: AsyncSession, lon: float, lat: float, on: date,
+                                *, limit: int = 8) -> list[dict[str, Any]]:
+    """Active bases on `on` that can send someone (patrols per day in some mode, or a quick
+    reaction force), nearest first by the index's planar order (callers re-rank by great-circle
+    distance: a few candidates are enough for that)."""
+    has_capacity = or_(MissionBase.road_patrols_per_day > 0, MissionBase.foot_patrols_per_day > 0,
+                       MissionBase.air_patrols_per_day > 0, MissionBase.qrf_standby > 0)
+    stmt = (select(*COLUMNS).where(_active_on(on), has_capacity)
+            .order_by(MissionBase.location.op("<->")(_point(lon, lat)), MissionBase.id)
+            .limit(limit))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]

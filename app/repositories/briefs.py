@@ -102,7 +102,9 @@ SELECT w.id, w.rule, w.status, w.severity, w.category, w.headline, w.created_at,
        min(r.dispatched_at) AS dispatched_at, min(r.on_scene_at) AS on_scene_at,
        coalesce(bool_or(r.type <> 'none'), false) AS responded,
        array_remove(array_agg(DISTINCT r.type), NULL) AS response_types,
-       array_remove(array_agg(r.outcome ORDER BY r.created_at), NULL) AS outcomes,
+       array_remove(array_agg(coalesce(r.outcome_note, replace(r.outcome, '_', ' '))
+                              ORDER BY r.created_at), NULL) AS outcomes,
+       w.acknowledge_by, w.on_scene_by, w.assigned_to, w.escalation_level,
        array_remove(array_agg(DISTINCT d.reason), NULL) AS delay_reasons
 FROM warning w
 LEFT JOIN warning_response r ON r.warning_id = w.id

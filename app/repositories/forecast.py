@@ -19,7 +19,7 @@ SELECT occurred_start AS occurred,
        CAST(fatalities_best AS bigint) + injured + crsv_survivors AS harm,
        category, perpetrator_type, status, quality_grade, location_radius_m
 FROM incident i
-WHERE status <> 'rejected'
+WHERE status IN ('entered', 'validated', 'approved')  -- counted (docs/triangulation.md)
   AND {VALID_CELL}
   AND location_radius_m <= :max_radius
   AND (CAST(:before AS timestamptz) IS NULL OR occurred_start < CAST(:before AS timestamptz))
@@ -32,7 +32,7 @@ ORDER BY occurred_start, id
 _SPAN = text("""
 SELECT min(occurred_start), max(occurred_start),
        count(*) FILTER (WHERE location_radius_m > :max_radius)
-FROM incident WHERE status <> 'rejected'
+FROM incident WHERE status IN ('entered', 'validated', 'approved')
 """)
 
 

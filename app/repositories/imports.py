@@ -8,9 +8,12 @@ on (external_source, external_id). Synchronous psycopg: imports run in a CLI or 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -18,6 +21,7 @@ import pyarrow.compute as pc
 from psycopg import errors
 
 from app.repositories import copy_binary
+from app.repositories import triangulation as tri_repo
 from app.schemas.events import ParsedEvent
 
 Batch = Sequence[tuple[ParsedEvent, str, int]]
@@ -33,17 +37,19 @@ INCIDENT_FIELDS = [
     ("injured", "int4"), ("crsv_survivors", "int4"), ("children_affected", "int4"),
     ("displaced", "int4"), ("narrative", "text"), ("status", "text"), ("quality_grade", "text"),
     ("independent_sources", "int2"), ("created_by", "text"), ("updated_by", "text"),
+    ("merged_into", "uuid"),
     ("mission_code", "text"),
 ]
 REPORT_FIELDS = [
-    ("incident_id", "uuid"), ("section", "text"), ("source_name", "text"),
+    ("id", "uuid"), ("incident_id", "uuid"), ("section", "text"), ("source_name", "text"),
     ("source_reliability", "text"), ("information_credibility", "int2"), ("source_count", "int2"),
-    ("narrative", "text"), ("created_by", "text"),
+    ("narrative", "text"), ("created_by", "text"), ("cites", "text[]"),
 ]
 # the staging table holds an incident and its report in one row
-STAGED_REPORT_FIELDS = [("section", "text"), ("source_name", "text"),
-                        ("source_reliability", "text"), ("information_credibility", "int2"),
-                        ("source_count", "int2"), ("report_narrative", "text")]
+STAGED_REPORT_FIELDS = [("report_id", "uuid"), ("report_incident_id", "uuid"), ("section", "text"),
+                        ("source_name", "text"), ("source_reliability", "text"),
+                        ("information_credibility", "int2"), ("source_count", "int2"),
+                        ("report_narrative", "text"), ("cites", "text[]")]
 STAGING_FIELDS = [*INCIDENT_FIELDS, *STAGED_REPORT_FIELDS]
 
 
@@ -71,14 +77,43 @@ WITH ins AS (
     RETURNING id
 )
 INSERT INTO report ({_cols(REPORT_FIELDS)})
-SELECT s.id, s.section, s.source_name, s.source_reliability, s.information_credibility,
-       s.source_count, s.report_narrative, s.created_by
+SELECT s.report_id, s.report_incident_id, s.section, s.source_name, s.source_reliability,
+       s.information_credibility, s.source_count, s.report_narrative, s.created_by, s.cites
 FROM ins JOIN import_staging s USING (id)
 """
 
 
+@dataclass
+class Placement:
+    """Where each new row of a batch goes (triangulation's decision, aligned with the rows):
+    outcome 0 a new incident, 1 a report of `target` (the row is stored as a `merged` account),
+    2 held against `target` in the possible-duplicates queue (stored as `duplicate`)."""
+
+    outcome: np.ndarray
+    target: list[uuid.UUID | None]
+    score: list[float | None]
+    evidence: list[str | None]  # JSON
+
+    def targets(self) -> list[uuid.UUID]:
+        return sorted({t for o, t in zip(self.outcome.tolist(), self.target, strict=True)
+                       if o == 1 and t is not None})
+
+
+@dataclass
+class Loaded:
+    inserted: int = 0
+    linked: int = 0
+    queued: int = 0
+    targets: list[uuid.UUID] = field(default_factory=list)
+
+
+def _uuids(values: list[uuid.UUID | None]) -> pa.Array:
+    return pa.array([None if v is None else v.bytes for v in values], type=pa.binary())
+
+
 def _columns(events: pd.DataFrame, *, source: str, status: str, actor: str,
-             mission_code: str | None = None) -> dict[str, pa.Array]:
+             placement: Placement | None = None, mission_code: str | None = None
+             ) -> dict[str, pa.Array]:
     """Every column either COPY needs, as Arrow arrays, built column-wise."""
     n = len(events)
 
@@ -86,18 +121,59 @@ def _columns(events: pd.DataFrame, *, source: str, status: str, actor: str,
         return pa.repeat(pa.scalar(value, pa.string()), n)
 
     ids = copy_binary.uuid7(n)
+    cites = events["report_cites"].tolist() if "report_cites" in events else [()] * n
     out = {
-        "id": ids, "incident_id": ids, "external_source": const(source),
+        "id": ids, "incident_id": ids, "report_id": copy_binary.uuid7(n),
+        "external_source": const(source),
         "mission_code": const(mission_code),
         "status": const(status), "created_by": const(actor), "updated_by": const(actor),
         "location": copy_binary.ewkb_points(events["lon"].to_numpy(dtype="float64"),
                                             events["lat"].to_numpy(dtype="float64")),
         "perpetrators": copy_binary.text_arrays(events["perpetrators"].tolist()),
+        "cites": copy_binary.text_arrays(cites),
+        "merged_into": pa.nulls(n, pa.binary()),
     }
+    out["report_incident_id"] = ids
+    if placement is not None and (placement.outcome != 0).any():
+        linked = placement.outcome == 1
+        held = placement.outcome == 2
+        out["status"] = pa.array(np.where(linked, "merged", np.where(held, "duplicate", status)),
+                                 type=pa.string())
+        targets = [t if o == 1 else None
+                   for o, t in zip(placement.outcome.tolist(), placement.target, strict=True)]
+        out["merged_into"] = _uuids(targets)
+        # a linked row's report is a report of the incident it joins
+        out["report_incident_id"] = pc.if_else(pa.array(linked), out["merged_into"],
+                                               ids.cast(pa.binary()))
     for name, pg_type in [*INCIDENT_FIELDS, *REPORT_FIELDS, *STAGED_REPORT_FIELDS]:
         if name not in out:
             out[name] = copy_binary.column(events[name], _ENCODING.get(pg_type, pg_type))
     return out
+
+
+def _side_rows(columns: dict[str, pa.Array], placement: Placement, status: str
+               ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    ids = [uuid.UUID(bytes=b) for b in columns["id"].to_pylist()]
+    report_ids = [uuid.UUID(bytes=b) for b in columns["report_id"].to_pylist()]
+    merges: dict[str, list[Any]] = {k: [] for k in ("incident_id", "into_id", "previous_status",
+                                                     "report_id", "score", "evidence")}
+    queue: dict[str, list[Any]] = {k: [] for k in ("incident_id", "candidate_id", "score",
+                                                    "evidence", "held_status")}
+    for i, o in enumerate(placement.outcome.tolist()):
+        if o == 1:
+            merges["incident_id"].append(ids[i])
+            merges["into_id"].append(placement.target[i])
+            merges["previous_status"].append(status)
+            merges["report_id"].append(report_ids[i])
+            merges["score"].append(placement.score[i])
+            merges["evidence"].append(placement.evidence[i])
+        elif o == 2:
+            queue["incident_id"].append(ids[i])
+            queue["candidate_id"].append(placement.target[i])
+            queue["score"].append(placement.score[i])
+            queue["evidence"].append(placement.evidence[i])
+            queue["held_status"].append(status)
+    return merges, queue
 
 
 def _payload(columns: dict[str, pa.Array], fields: list[tuple[str, str]],
@@ -123,6 +199,20 @@ def load_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
     """Store one batch (a frame of mapped, graded events: ParsedEvent's columns plus
     quality_grade and independent_sources) in the current transaction; returns how many
     incidents were new."""
+    return store_events(conn, events, source=source, status=status, actor=actor,
+                        mission_code=mission_code).inserted
+
+
+def store_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
+                 status: str, actor: str,
+                 place: Callable[[pd.DataFrame], Placement | None] | None = None,
+                 mission_code: str | None = None) -> Loaded:
+    """`load_events`, with triangulation: `place` is called with the rows not stored yet (in this
+    transaction, so its candidate search sees what is committed) and says which become reports of
+    existing incidents or wait in the review queue. Their incidents are stored as `merged` or
+    `duplicate` accounts (never counted), a linked row's report goes straight to the incident it
+    joins, and the merge rows and queue entries are written; the caller consolidates and regrades
+    the incidents that received reports (`Loaded.targets`)."""
     with conn.cursor() as cur:
         # Imports are idempotent: a batch lost in a crash is restored by importing the file again,
         # so its commit need not wait for the WAL flush. Everything else commits synchronously.
@@ -143,20 +233,41 @@ def load_events(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
         if fresh["external_id"].duplicated().any():
             fresh = fresh.drop_duplicates("external_id", keep="first")
         if fresh.empty:
-            return 0
-        columns = _columns(fresh, source=source, status=status, actor=actor,
+            return Loaded()
+        fresh = fresh.reset_index(drop=True)
+        placement = place(fresh) if place is not None else None
+        columns = _columns(fresh, source=source, status=status, actor=actor, placement=placement,
                            mission_code=mission_code)
+        targets = placement.targets() if placement is not None else []
+        report_rename = {"narrative": "report_narrative", "incident_id": "report_incident_id",
+                         "id": "report_id"}
         try:
             with conn.transaction():  # a savepoint: a race only undoes this attempt
+                if targets:  # their own values, before this batch's reports reach them
+                    tri_repo.ensure_basis_sync(conn, targets)
                 _copy(cur, "incident", INCIDENT_FIELDS, _payload(columns, INCIDENT_FIELDS))
-                _copy(cur, "report", REPORT_FIELDS,
-                      _payload(columns, REPORT_FIELDS, {"narrative": "report_narrative"}))
-            return len(fresh)
+                _copy(cur, "report", REPORT_FIELDS, _payload(columns, REPORT_FIELDS, report_rename))
+            inserted = len(fresh)
         except errors.UniqueViolation:
+            if targets:
+                tri_repo.ensure_basis_sync(conn, targets)
             cur.execute(STAGING_DDL)
             _copy(cur, "import_staging", STAGING_FIELDS, _payload(columns, STAGING_FIELDS))
             cur.execute(INSERT_FROM_STAGING)
-            return cur.rowcount
+            inserted = cur.rowcount
+        if placement is None or not (placement.outcome != 0).any():
+            return Loaded(inserted=inserted)
+        merges, queue = _side_rows(columns, placement, status)
+        tri_repo.record_batch_sync(conn, merges=merges, queue=queue, actor=actor)
+        cur.execute("SELECT count(*) FILTER (WHERE status = 'merged'), "
+                    "count(*) FILTER (WHERE status = 'duplicate'), "
+                    "array_agg(DISTINCT merged_into) FILTER (WHERE merged_into IS NOT NULL) "
+                    "FROM incident WHERE id = ANY(%s)",
+                    (merges["incident_id"] + queue["incident_id"],))
+        row = cur.fetchone()
+        assert row is not None
+        return Loaded(inserted=inserted, linked=int(row[0]), queued=int(row[1]),
+                      targets=sorted(row[2] or []))
 
 
 def load_batch(conn: psycopg.Connection[Any], batch: Batch, *, source: str, status: str,
@@ -179,8 +290,8 @@ def start_run(conn: psycopg.Connection[Any], *, source: str, filename: str, sha2
 
 
 def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, inserted: int,
-               duplicates: int, rejects: list[dict[str, Any]], actor: str,
-               mission_code: str | None = None, outside_area: int = 0) -> None:
+               duplicates: int, rejects: list[dict[str, Any]], actor: str, linked: int = 0,
+               queued: int = 0, mission_code: str | None = None, outside_area: int = 0) -> None:
     conn.execute(
         "UPDATE import_run SET rows_read=%s, inserted=%s, duplicates=%s, rejected=%s, rejects=%s, "
         "mission_code=%s, outside_area=%s, finished_at=now(), status='finished' WHERE id=%s",
@@ -192,6 +303,8 @@ def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, in
         "VALUES (%s, 'import', 'import_run', %s, %s)",
         (actor, run_id, json.dumps({"rows_read": rows_read, "inserted": inserted,
                                     "duplicates": duplicates, "rejected": len(rejects),
+                                    "linked": linked, "queued": queued,
+                                    "new": inserted - linked - queued,
                                     "mission": mission_code, "outside_area": outside_area})),
     )
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    or_,
     select,
     tuple_,
     update,
@@ -160,14 +159,9 @@ async def add_report(session: AsyncSession, incident_id: uuid.UUID, report: dict
     )).scalar_one()
 
 
-async def find_recent_near(session: AsyncSession, lon: float, lat: float, radius_m: float,
-                           since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Incidents within radius_m of a point and a time range (used by alert triage)."""
-    geog = func.geography
-    stmt = (select(*INCIDENT_COLUMNS,
-                   func.ST_Distance(geog(Incident.location), geog(point(lon, lat))).label("distance_m"))
-            .where(func.ST_DWithin(geog(Incident.location), geog(point(lon, lat)), radius_m),
-                   Incident.occurred_start >= since, Incident.occurred_start <= until,
-                   or_(Incident.status != "rejected"))
-            .order_by("distance_m").limit(50))
-    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+async def existing_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these incident ids exist (rejected ones included: a link records what was said)."""
+    if not ids:
+        return set()
+    stmt = select(Incident.id).where(Incident.id.in_(ids))
+    return set((await session.execute(stmt)).scalars())

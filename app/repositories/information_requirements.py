@@ -58,7 +58,8 @@ async def listing(session: AsyncSession, *, active_only: bool = True, crsv: bool
 _MATCH = """
 FROM information_requirement ir
 JOIN incident i ON ir.area IS NOT NULL AND ST_Intersects(i.location, ir.area)
-               AND i.category = ANY(ir.categories) AND i.status <> 'rejected'
+               AND i.category = ANY(ir.categories)
+               AND i.status IN ('entered', 'validated', 'approved')
                AND (cardinality(ir.perpetrators) = 0 OR EXISTS (
                     SELECT FROM unnest(i.perpetrators) p(name), unnest(ir.perpetrators) q(name)
                     WHERE p.name ILIKE '%' || q.name || '%'))

@@ -40,6 +40,8 @@ async def insert_integration(
     section: str,
     area_geojson: dict[str, Any] | None,
     actor: str,
+    ack_url: str | None = None,
+    acknowledge_reporters: bool = True,
     extra: dict[str, Any] | None = None,
     mission: str | None = None,
 ) -> uuid.UUID:
@@ -60,6 +62,8 @@ async def insert_integration(
                 section=section,
                 area=area,
                 created_by=actor,
+                ack_url=ack_url,
+                acknowledge_reporters=acknowledge_reporters,
                 **(extra or {}),
                 mission_code=mission,
             )

@@ -38,7 +38,8 @@ SELECT {PARENT} AS cell,
            + count(*) FILTER (WHERE i.category = 'sexual_violence') AS crsv,
        count(*) FILTER (WHERE i.category = ANY(:humanitarian)) AS humanitarian
 FROM incident i
-WHERE i.occurred_start > :since AND i.occurred_start <= :until AND i.status <> 'rejected'
+WHERE i.occurred_start > :since AND i.occurred_start <= :until
+  AND i.status IN ('entered', 'validated', 'approved')
   AND {VALID_CELL}
 GROUP BY 1, 2, 3
 """
@@ -72,4 +73,5 @@ async def cell_profiles(session: AsyncSession, *, res: int, until: datetime, win
 
 async def earliest_incident(session: AsyncSession) -> datetime | None:
     return (await session.execute(text(
-        "SELECT min(occurred_start) FROM incident WHERE status <> 'rejected'"))).scalar_one()
+        "SELECT min(occurred_start) FROM incident "
+        "WHERE status IN ('entered', 'validated', 'approved')"))).scalar_one()

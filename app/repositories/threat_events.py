@@ -17,7 +17,7 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import Category, Status
+from app.domain import COUNTED_STATUSES, Category, Status
 from app.repositories.sql_fragments import valid_cell
 
 # Codes: index in these tuples (fixed vocabularies; -1 for anything else).
@@ -27,10 +27,12 @@ GRADES = ("a", "b", "c")
 CATEGORIES = tuple(c.value for c in Category)
 
 # Incidents the threat layer may count, as read from `incident` and from `incident_change`
-# images alike. (A future exclusion, e.g. merged duplicates, belongs here and in the log.)
+# images alike: not rejected, not merged into another, not held as a possible duplicate (a merge
+# is an update whose new image is not counted: the log signs the account out of its cell).
 # A stored cell that is not a usable H3 index (written around the edge) is left out, as in the
 # SQL aggregates (sql_fragments.valid_cell; issue 11).
-COUNTED = "i.status <> 'rejected' AND " + valid_cell("i.h3_cell", "4")
+COUNTED = ("i.status IN (" + ", ".join(f"'{s.value}'" for s in COUNTED_STATUSES) + ") AND "
+           + valid_cell("i.h3_cell", "4"))
 
 
 def _code(column: str, values: tuple[str, ...]) -> str:

@@ -20,12 +20,16 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import mark_outbox
 from app.models.alerts import (
     EarlyWarning,
+    Integration,
     WarningResponse,
     WebhookDelivery,
     WebhookSubscription,
@@ -33,9 +37,18 @@ from app.models.alerts import (
 
 OPEN = ("active", "acknowledged", "responded")
 OPEN_PREDICATE = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")")
+# Past a deadline now (issue 15): the flag every listing carries, whether or not the scheduler's
+# escalation job has recorded it yet. A warning past its expiry is expired, not overdue.
+NOT_EXPIRED = EarlyWarning.expires_at > func.now()
+OVERDUE_ACK = and_(EarlyWarning.status == "active", EarlyWarning.acknowledge_by <= func.now(),
+                   NOT_EXPIRED)
+OVERDUE_SCENE = and_(EarlyWarning.status.in_(OPEN), EarlyWarning.on_scene_at.is_(None),
+                     EarlyWarning.on_scene_by <= func.now(), NOT_EXPIRED)
 WARNING_COLUMNS = [
     *(c for c in EarlyWarning.__table__.columns if c.name != "area"),
     func.ST_AsGeoJSON(EarlyWarning.area, 6).label("geometry_json"),
+    func.coalesce(OVERDUE_ACK, False).label("overdue_acknowledgement"),
+    func.coalesce(OVERDUE_SCENE, False).label("overdue_on_scene"),
 ]
 
 
@@ -52,6 +65,10 @@ LISTED_COLUMNS = [c if getattr(c, "name", None) != "status" else EFFECTIVE_STATU
                   for c in WARNING_COLUMNS]
 
 
+def uuid_array(ids: list[uuid.UUID]) -> Any:
+    return literal(ids, type_=PG_ARRAY(PG_UUID(as_uuid=True)))
+
+
 def _row(r: Any) -> dict[str, Any]:
     d = dict(r)
     d["geometry"] = orjson.loads(d.pop("geometry_json"))
@@ -63,10 +80,11 @@ def _geom(geojson: dict[str, Any]) -> Any:
 
 
 async def insert_or_join(
-    session: AsyncSession, values: dict[str, Any], area: dict[str, Any], alert_id: uuid.UUID | None
+    session: AsyncSession, values: dict[str, Any], area: dict[str, Any], alert_id: uuid.UUID | None,
+    incident_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, bool]:
-    """Raise a warning unless one with the same dedupe key is open; then add the alert to it.
-    Returns (warning id, created)."""
+    """Raise a warning unless one with the same dedupe key is open; then add the alert (or the
+    incident) to it. Returns (warning id, created)."""
     stmt = (
         pg_insert(EarlyWarning)
         .values(**values, area=_geom(area))
@@ -94,6 +112,15 @@ async def insert_or_join(
             )
             .values(alert_ids=func.array_append(EarlyWarning.alert_ids, alert_id))
         )
+    if incident_id is not None:
+        await session.execute(
+            update(EarlyWarning)
+            .where(
+                EarlyWarning.id == existing,
+                func.array_position(EarlyWarning.incident_ids, incident_id).is_(None),
+            )
+            .values(incident_ids=func.array_append(EarlyWarning.incident_ids, incident_id))
+        )
     return existing, False
 
 
@@ -113,8 +140,12 @@ async def listing(
     start: datetime | None,
     end: datetime | None,
     limit: int,
+    overdue: bool | None = None,
 ) -> list[dict[str, Any]]:
     conds: list[ColumnElement[bool]] = []
+    if overdue is not None:
+        late = or_(OVERDUE_ACK, OVERDUE_SCENE)
+        conds.append(func.coalesce(late, False) if overdue else ~func.coalesce(late, False))
     if statuses:
         conds.append(EFFECTIVE_STATUS.in_(statuses))
     if bbox:
@@ -126,7 +157,11 @@ async def listing(
     stmt = select(*LISTED_COLUMNS)
     if conds:
         stmt = stmt.where(and_(*conds))
-    stmt = stmt.order_by(EarlyWarning.updated_at.desc(), EarlyWarning.id).limit(limit)
+    if overdue:  # the duty officer's queue: the longest overdue first
+        first = func.least(EarlyWarning.acknowledge_by, EarlyWarning.on_scene_by)
+        stmt = stmt.order_by(first, EarlyWarning.id).limit(limit)
+    else:
+        stmt = stmt.order_by(EarlyWarning.updated_at.desc(), EarlyWarning.id).limit(limit)
     return [_row(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -181,24 +216,61 @@ async def metric_rows(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
 ) -> list[dict[str, Any]]:
-    """One row per warning raised in the window (cancelled ones excluded): when it was raised,
-    the first time each response step happened, and whether any real response exists."""
+    """One row per warning raised in the window (cancelled ones excluded): when it was raised, its
+    grouping keys (owner, rule, severity, source), deadlines, escalation and ending, the first
+    time each response step happened, and whether any real response exists."""
     r = WarningResponse
     stmt = (
         select(
             EarlyWarning.id,
             EarlyWarning.created_at,
+            EarlyWarning.rule,
+            EarlyWarning.severity,
+            EarlyWarning.urgency,
+            EarlyWarning.source,
+            EarlyWarning.status,
+            EarlyWarning.outcome,
+            EarlyWarning.assigned_to,
+            EarlyWarning.owner_id,
+            EarlyWarning.acknowledge_by,
+            EarlyWarning.on_scene_by,
+            EarlyWarning.escalation_level,
+            EarlyWarning.alert_ids,
+            EarlyWarning.incident_ids,
+            EarlyWarning.h3_cell,
+            EarlyWarning.closed_at,
             func.least(EarlyWarning.acknowledged_at, func.min(r.acknowledged_at)).label("acknowledged_at"),
-            func.min(r.dispatched_at).label("dispatched_at"),
-            func.min(r.on_scene_at).label("on_scene_at"),
+            func.least(EarlyWarning.dispatched_at, func.min(r.dispatched_at)).label("dispatched_at"),
+            func.least(EarlyWarning.on_scene_at, func.min(r.on_scene_at)).label("on_scene_at"),
+            func.max(r.completed_at).label("completed_at"),
+            func.count(r.id).label("responses"),
             func.coalesce(func.bool_or(r.type != "none"), False).label("responded"),
         )
         .select_from(EarlyWarning)
         .outerjoin(r, r.warning_id == EarlyWarning.id)
         .where(and_(*_metric_conds(start, end, bbox)))
         .group_by(EarlyWarning.id)
+        .order_by(EarlyWarning.created_at, EarlyWarning.id)
     )
     return [dict(x) for x in (await session.execute(stmt)).mappings()]
+
+
+async def delay_reasons(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> list[tuple[uuid.UUID, str]]:
+    """(warning id, delay reason) for every reason of every response to the window's warnings."""
+    reason = func.unnest(WarningResponse.delay_reasons).label("reason")
+    stmt = (
+        select(WarningResponse.warning_id, reason)
+        .select_from(WarningResponse)
+        .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
+        .where(and_(*_metric_conds(start, end, bbox)))
+    )
+    return [(w, str(x)) for w, x in (await session.execute(stmt)).all()]
 
 
 async def delay_reason_counts(
@@ -208,16 +280,54 @@ async def delay_reason_counts(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
 ) -> dict[str, int]:
-    reason = func.unnest(WarningResponse.delay_reasons).label("reason")
-    inner = (
-        select(reason)
-        .select_from(WarningResponse)
-        .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
-        .where(and_(*_metric_conds(start, end, bbox)))
-        .subquery()
-    )
-    stmt = select(inner.c.reason, func.count()).group_by(inner.c.reason)
-    return {k: int(v) for k, v in (await session.execute(stmt)).all()}
+    counts: dict[str, int] = {}
+    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+async def unanswered_alerts(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: tuple[float, float, float, float] | None,
+    received_before: datetime,
+) -> dict[str, int]:
+    """Of the alerts received in the window and before `received_before` (collapsed repeats
+    excluded): how many, and how many neither reached a warning nor were dismissed (with a
+    reason)."""
+    from app.models.alerts import Alert
+
+    conds: list[Any] = [Alert.received_at <= received_before, Alert.collapsed_into.is_(None)]
+    if start:
+        conds.append(Alert.received_at >= start)
+    if end:
+        conds.append(Alert.received_at <= end)
+    if bbox:
+        conds.append(Alert.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    in_warning = (select(EarlyWarning.id)
+                  .where(EarlyWarning.alert_ids.op("@>")(pg_array([Alert.id]))).exists())
+    stmt = select(
+        func.count(),
+        func.count().filter(and_(Alert.status != "dismissed", ~in_warning)),
+    ).where(and_(*conds))
+    total, unanswered = (await session.execute(stmt)).one()
+    return {"alerts": int(total), "unanswered": int(unanswered)}
+
+
+async def acknowledgement_counts(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None
+) -> list[dict[str, Any]]:
+    """Community acknowledgements queued in the window, by event and delivery status."""
+    conds: list[Any] = [WebhookDelivery.channel == "community_ack"]
+    if start:
+        conds.append(WebhookDelivery.created_at >= start)
+    if end:
+        conds.append(WebhookDelivery.created_at <= end)
+    stmt = (select(WebhookDelivery.event, WebhookDelivery.status, func.count())
+            .where(and_(*conds)).group_by(WebhookDelivery.event, WebhookDelivery.status))
+    return [{"event": e, "status": st, "count": int(n)} for e, st, n in (await session.execute(stmt)).all()]
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -229,10 +339,14 @@ async def add_subscription(session: AsyncSession, values: dict[str, Any]) -> uui
     ).scalar_one()
 
 
-async def subscriptions(session: AsyncSession, *, active_only: bool = True) -> list[dict[str, Any]]:
+async def subscriptions(
+    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None
+) -> list[dict[str, Any]]:
     stmt = select(*WebhookSubscription.__table__.columns).order_by(WebhookSubscription.created_at)
     if active_only:
         stmt = stmt.where(WebhookSubscription.active.is_(True))
+    if levels is not None:
+        stmt = stmt.where(WebhookSubscription.level.in_(levels))
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -269,18 +383,26 @@ async def claim_due(
     ).scalars().all()
     if not claimed:
         return []
+    # A community acknowledgement goes to its integration's gateway, signed with that
+    # integration's own secret; `sendable` is false once the integration opted out or was revoked.
     stmt = (
         select(
             WebhookDelivery.id,
+            WebhookDelivery.channel,
             WebhookDelivery.subscription_id,
+            WebhookDelivery.alert_id,
             WebhookDelivery.event,
             WebhookDelivery.payload,
             WebhookDelivery.attempt_count,
             WebhookDelivery.attempts,
-            WebhookSubscription.url,
-            WebhookSubscription.secret_salt,
+            func.coalesce(WebhookSubscription.url, Integration.ack_url).label("url"),
+            func.coalesce(WebhookSubscription.secret_salt, Integration.secret_salt).label("secret_salt"),
+            or_(WebhookDelivery.channel == "webhook",
+                and_(Integration.ack_url.is_not(None), Integration.acknowledge_reporters.is_(True),
+                     Integration.revoked_at.is_(None))).label("sendable"),
         )
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .outerjoin(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .outerjoin(Integration, Integration.id == WebhookDelivery.integration_id)
         .where(WebhookDelivery.id.in_(claimed))
         .order_by(WebhookDelivery.created_at)
     )
@@ -292,11 +414,16 @@ async def record_attempt(session: AsyncSession, delivery_id: uuid.UUID, values: 
 
 
 async def deliveries(
-    session: AsyncSession, *, warning_id: uuid.UUID | None = None, limit: int = 200
+    session: AsyncSession, *, warning_id: uuid.UUID | None = None, alert_id: uuid.UUID | None = None,
+    channel: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
     stmt = select(*(c for c in WebhookDelivery.__table__.columns if c.name != "payload"))
     if warning_id is not None:
         stmt = stmt.where(WebhookDelivery.warning_id == warning_id)
+    if alert_id is not None:
+        stmt = stmt.where(WebhookDelivery.alert_id == alert_id)
+    if channel is not None:
+        stmt = stmt.where(WebhookDelivery.channel == channel)
     stmt = stmt.order_by(WebhookDelivery.created_at.desc()).limit(limit)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
@@ -320,6 +447,74 @@ async def purge_deliveries(session: AsyncSession, before: datetime) -> int:
         delete(WebhookDelivery).where(WebhookDelivery.created_at < before,
                                       WebhookDelivery.status.in_(("delivered", "failed"))))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- the response record (issue 15) -----------------------------------------------------------
+
+
+async def get_response(session: AsyncSession, response_id: uuid.UUID, *, lock: bool = False
+                       ) -> dict[str, Any] | None:
+    stmt = select(*WarningResponse.__table__.columns).where(WarningResponse.id == response_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def update_response(session: AsyncSession, response_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(WarningResponse).where(WarningResponse.id == response_id)
+                          .values(**values, updated_at=func.now()))
+
+
+async def first_steps(session: AsyncSession, warning_id: uuid.UUID, dispatched_at: datetime | None,
+                      on_scene_at: datetime | None) -> None:
+    """Keep the warning's first dispatch and first arrival over all its responses."""
+    values: dict[str, Any] = {}
+    if dispatched_at is not None:
+        values["dispatched_at"] = func.least(EarlyWarning.dispatched_at, dispatched_at)
+    if on_scene_at is not None:
+        values["on_scene_at"] = func.least(EarlyWarning.on_scene_at, on_scene_at)
+    if values:
+        await session.execute(update(EarlyWarning).where(EarlyWarning.id == warning_id)
+                              .values(**values, updated_at=func.now()))
+
+
+async def open_warnings_holding(session: AsyncSession, *, alert_id: uuid.UUID | None = None,
+                                incident_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Open warnings that already hold this alert or incident."""
+    conds: list[Any] = [EarlyWarning.status.in_(OPEN)]
+    if alert_id is not None:
+        conds.append(EarlyWarning.alert_ids.op("@>")(uuid_array([alert_id])))
+    if incident_id is not None:
+        conds.append(EarlyWarning.incident_ids.op("@>")(uuid_array([incident_id])))
+    stmt = select(EarlyWarning.id).where(and_(*conds)).order_by(EarlyWarning.created_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+    """Record the deadlines missed since the last look: each raises the warning one escalation
+    level. Returns (id, missed, level) per deadline found missed now."""
+    live = [EarlyWarning.expires_at > now]
+    ack = (
+        update(EarlyWarning)
+        .where(EarlyWarning.status == "active", EarlyWarning.acknowledge_by <= now,
+               EarlyWarning.acknowledge_overdue_at.is_(None), *live)
+        .values(acknowledge_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
+                updated_at=func.now())
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+    )
+    scene = (
+        update(EarlyWarning)
+        .where(EarlyWarning.status.in_(OPEN), EarlyWarning.on_scene_at.is_(None),
+               EarlyWarning.on_scene_by <= now, EarlyWarning.on_scene_overdue_at.is_(None), *live)
+        .values(on_scene_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
+                updated_at=func.now())
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+    )
+    out = [{"id": i, "missed": "acknowledgement", "level": lvl}
+           for i, lvl in (await session.execute(ack)).all()]
+    out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
+    return out
 
 
 async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:

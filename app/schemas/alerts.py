@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.domain import Category
 from app.schemas.common import GeoJSONArea, ObservedAt, RequestModel
@@ -26,6 +26,23 @@ DelayReason = Literal[
     "other",
 ]
 WarningTarget = Literal["acknowledged", "responded", "closed", "cancelled", "expired"]
+# What a response found or achieved; the same vocabulary closes a warning (app.models.alerts).
+Outcome = Literal[
+    "deterred",
+    "civilians_protected",
+    "incident_found_reported",
+    "nothing_found",
+    "access_denied",
+    "arrived_after_attack",
+    "referred_to_partner",
+    "false_alarm",
+    "other",
+]
+Severity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+Certainty = Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+Mode = Literal["road", "foot", "air"]
+STEPS = ("acknowledged_at", "dispatched_at", "on_scene_at", "completed_at")
 
 
 @dataclass
@@ -112,55 +129,103 @@ class IntegrationCreate(RequestModel):
     rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000,
                                          description="requests allowed at once (default: a "
                                                      "minute's worth)")
-    ack_url: str | None = Field(
-        default=None, min_length=8, max_length=2000, pattern=r"^https?://",
-        description="where acknowledgements to reporters are posted (public address only)")
+    ack_url: str | None = Field(default=None, min_length=8, max_length=2000, pattern=r"^https?://",
+                                description="where Kinga POSTs signed acknowledgements to "
+                                            "reporters (the SMS gateway; public address only)")
+    acknowledge_reporters: bool = Field(default=True, description="false: never acknowledge")
 
 
 class IntegrationUpdate(BaseModel):
-    """Change an integration's intake limit or acknowledgement URL; null removes it."""
+    """Change an integration's intake limit or acknowledgement URL (null removes it), or opt its
+    reporters out of acknowledgements."""
 
     model_config = ConfigDict(extra="forbid")
 
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000)
     ack_url: str | None = Field(default=None, min_length=8, max_length=2000, pattern=r"^https?://")
+    acknowledge_reporters: bool | None = None
 
 
 class WarningStatusChange(RequestModel):
     status: WarningTarget
     comment: str | None = Field(default=None, max_length=2000)
+    outcome: Outcome | None = Field(default=None, description="required to close")
+    outcome_note: str | None = Field(default=None, max_length=5000)
+    reason: str | None = Field(default=None, max_length=2000, description="required to cancel")
 
 
-class ResponseCreate(RequestModel):
-    type: ResponseType
+class FlashWarning(_Point):
+    """A duty officer's warning: where (coordinates, a place name or an area), what, how grave."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    place: str | None = Field(default=None, min_length=1, max_length=200)
+    area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+    headline: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=5000)
+    category: Category | None = None
+    severity: Severity
+    urgency: Urgency
+    certainty: Certainty
+    alert_ids: list[UUID] = Field(default_factory=list, max_length=200)
+    incident_ids: list[UUID] = Field(default_factory=list, max_length=200)
+    expires_at: AwareDatetime | None = None
+
+
+class Escalation(BaseModel):
+    """Raise a warning from one alert or incident; CAP fields default from its category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headline: str | None = Field(default=None, min_length=1, max_length=300)
+    severity: Severity | None = None
+    urgency: Urgency | None = None
+    certainty: Certainty | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class _ResponseFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     unit: str | None = Field(default=None, max_length=200)
-    acknowledged_at: ObservedAt | None = None
+    mode: Mode | None = None
+    people: int | None = Field(default=None, ge=0, le=100_000)
     dispatched_at: ObservedAt | None = None
     on_scene_at: ObservedAt | None = None
-    outcome: str | None = Field(default=None, max_length=5000)
+    completed_at: ObservedAt | None = None
+    outcome: Outcome | None = None
+    outcome_note: str | None = Field(default=None, max_length=5000)
     delay_reasons: list[DelayReason] = Field(default_factory=list, max_length=6)
     delay_note: str | None = Field(default=None, max_length=2000)
+    incident_ids: list[UUID] = Field(default_factory=list, max_length=50,
+                                     description="incidents the response found (reported)")
+
+
+class ResponseCreate(_ResponseFields):
+    """A response and the steps known so far (acknowledged, dispatched, on scene, completed)."""
+
+    type: ResponseType
+    acknowledged_at: ObservedAt | None = None
 
     @model_validator(mode="after")
-    def _order(self) -> ResponseCreate:
-        steps = [
-            ("acknowledged_at", self.acknowledged_at),
-            ("dispatched_at", self.dispatched_at),
-            ("on_scene_at", self.on_scene_at),
-        ]
-        given = [(n, t) for n, t in steps if t is not None]
-        for (n1, t1), (n2, t2) in zip(given, given[1:], strict=False):
-            if t2 < t1:
-                raise ValueError(f"{n2} must not be before {n1}")
+    def _none_goes_nowhere(self) -> ResponseCreate:
         if self.type == "none" and (self.dispatched_at or self.on_scene_at):
             raise ValueError("a response of type none has no dispatch or arrival")
         return self
 
 
-class WebhookCreate(RequestModel):
+class ResponseUpdate(_ResponseFields):
+    """Later steps of a recorded response; a step once recorded does not change."""
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    level: int = Field(default=0, ge=0, le=3, description="0: every warning event; N >= 1: "
+                       "escalations that reach level N (overdue warnings)")
 
 
 class RevealRequest(BaseModel):
@@ -251,6 +316,8 @@ class IntegrationPublic(BaseModel):
     rate_limit_per_minute: int | None = None
     rate_limit_burst: int | None = None
     ack_url: str | None = None
+    acknowledge_reporters: bool = True
+    mission_code: str | None = None
 
 
 class IntegrationList(BaseModel):
@@ -307,8 +374,8 @@ class SubscriptionCreated(BaseModel):
 
 class Delivery(BaseModel):
     id: UUID
-    subscription_id: UUID
-    warning_id: UUID
+    subscription_id: UUID | None
+    warning_id: UUID | None
     event: str
     status: Literal["pending", "delivered", "failed"]
     attempt_count: int

@@ -40,3 +40,4 @@ class ParsedEvent(NamedTuple):
     information_credibility: int
     source_count: int
     report_narrative: str | None = None
+    report_cites: tuple[str, ...] = ()  # normalised outlets the report draws on (triangulation)

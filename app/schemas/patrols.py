@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.schemas.common import RequestModel, SaneDate
 
@@ -78,6 +78,30 @@ class FootprintReviewRequest(Area):
         description="candidate towns; default: the centres of the highest-threat uncovered cells")
 
 
+class PatrolPlanSave(PatrolPlanRequest):
+    """A plan request that may be kept as a record (issue 15)."""
+
+    save: bool = Field(default=False, description="keep the plan as a record (201 with its id); "
+                                                  "its tasks can then be reported")
+    supersedes: UUID | None = Field(default=None, description="the saved plan this one replaces "
+                                                              "(it becomes the next version)")
+
+
+ReportStatus = Literal["done", "partly", "not_done"]
+
+
+class PatrolReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReportStatus
+    started_at: AwareDatetime | None = Field(default=None, description="required unless not_done")
+    ended_at: AwareDatetime | None = None
+    observations: str | None = Field(default=None, max_length=10_000)
+    reason: str | None = Field(default=None, max_length=2000,
+                               description="why the patrol was not (fully) done; required unless done")
+    civilians_engaged: int | None = Field(default=None, ge=0, le=1_000_000)
+    incident_ids: list[UUID] = Field(default_factory=list, max_length=50,
+                                     description="incidents the patrol found (reported)")
 class FootprintCompareRequest(Area):
     """Scenario A is `as_of` with that day's bases; scenario B is `compare_to` with that day's
     bases (and threat), or A with `closures` removed and `openings` added."""

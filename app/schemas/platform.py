@@ -12,6 +12,11 @@ from pydantic import BaseModel, Field
 class MapSession(BaseModel):
     name: str
     role: str
+    mission: dict[str, Any] | None = Field(default=None,
+                                           description="code, name, timezone, map_view")
+    poll_s: int | None = Field(default=None, description="the workbench queues' poll interval")
+    ack_minutes: int | None = Field(default=None,
+                                    description="acknowledgement target for warnings without a deadline")
 
 
 class BaseReach(BaseModel):

@@ -26,6 +26,7 @@ from app.services.briefs.schedule import generate_due_briefs
 from app.services.reporters import contacts as reporters
 from app.services.retention import jobs as retention
 from app.services.warnings import lifecycle as warnings
+from app.services.warnings import overdue, rule_scan
 from app.settings import Settings
 
 log = logging.getLogger("kinga.workers.scheduler")
@@ -42,6 +43,8 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("warnings.expire", lambda s: s.warning_expiry_every_s, warnings.expire_due),
+    Job("warnings.rule_scan", lambda s: s.rule_scan_minutes * 60, rule_scan.scan_job),
+    Job("warnings.overdue", lambda s: s.overdue_check_s, overdue.escalate_overdue),
     Job("briefs.generate_due", lambda s: s.brief_schedule_every_s, generate_due_briefs),
     Job("retention.idempotency_keys", lambda s: s.retention_every_s,
         retention.purge_idempotency_keys),

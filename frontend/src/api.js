@@ -40,6 +40,7 @@ export async function getJson(path, params = {}, { signal, method = 'GET', body 
   const res = await fetch(sameOrigin(path, params), {
     method, headers, signal, credentials: 'omit', body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (method === 'GET') noteStale(res);
   if (res.status === 404) return null;
   if (!res.ok) {
     let problem = null;
@@ -73,4 +74,38 @@ export async function getAllFeatures(path, params, { maxPages = 5, signal } = {}
     pages += 1;
   }
   return { type: 'FeatureCollection', features, truncated: Boolean(next), numberMatched: doc.numberMatched };
+}
+
+// Lists and layers that are asked for again and again (queues polling, layer refreshes): the
+// last body and its ETag are kept; the server answers 304 with no body when nothing changed.
+const lastSeen = new Map();  // path → { etag, body }
+export let staleSince = null;  // set when the service worker answered from its cache (no link)
+const staleListeners = new Set();
+export const onStale = (fn) => staleListeners.add(fn);
+function noteStale(res) {
+  const saved = res.headers.get('X-Kinga-Stale');
+  if (saved && saved !== staleSince) { staleSince = saved; staleListeners.forEach((fn) => fn(saved)); }
+  if (!saved && staleSince && res.status !== 0) { staleSince = null; staleListeners.forEach((fn) => fn(null)); }
+}
+
+export async function getFresh(path, params = {}, { signal } = {}) {
+  const url = sameOrigin(path, params);
+  const headers = { Accept: 'application/geo+json, application/json' };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const seen = lastSeen.get(url);
+  if (seen) headers['If-None-Match'] = seen.etag;
+  const res = await fetch(url, { headers, signal, credentials: 'omit', cache: 'no-store' });
+  noteStale(res);
+  if (res.status === 304 && seen) return { body: seen.body, changed: false };
+  if (res.status === 404) return { body: null, changed: true };
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch { /* not JSON */ }
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, problem);
+  }
+  const body = await res.json();
+  const etag = res.headers.get('ETag');
+  if (etag) lastSeen.set(url, { etag, body });
+  return { body, changed: true };
 }

@@ -8,6 +8,12 @@ import { addDays, featureCentre, isoDate } from './geo.js';
 import { LAYERS } from './layers.js';
 import { CATEGORIES } from './palette.js';
 import { closePanel, openPanel, renderCell, renderRecord, renderWarning } from './panel.js';
+import { initShell, renderWho, signedIn, signedOutShell } from './shell.js';
+import './screens/triage.js';
+import './screens/warnings.js';
+import './screens/incidents.js';
+import './screens/patrols.js';
+import './screens/footprint.js';
 
 // MapLibre's prebuilt bundle is loaded as its own script: re-minifying it breaks its worker.
 const { maplibregl } = window;
@@ -259,6 +265,7 @@ function signedOut(message = '') {
   $('signin').hidden = false;
   $('signout').hidden = true;
   $('who').textContent = '';
+  signedOutShell();
   $('signin-error').textContent = message;
   closePanel();
   for (const def of LAYERS) {
@@ -279,14 +286,18 @@ async function signIn(token) {
   if (!who) { signedOut('This server has no map session endpoint.'); return; }
   state.role = who.role;
   state.name = who.name;
-  $('who').textContent = `${who.name} · ${who.role}`;
+  $('who').textContent = `${who.name} · ${who.role}`;  // the header completes it once signed in
   $('signin').hidden = true;
   $('signout').hidden = false;
   $('controls').hidden = false;
   for (const opt of $('res').options) {
     if (opt.value !== 'auto') opt.disabled = state.role === 'partner' && Number(opt.value) > PARTNER_MAX_RES;
   }
-  if (!$('as-of').value) $('as-of').value = await latestIncidentDate();
+  slider.latest = slider.latest || await latestIncidentDate();
+  if (!$('as-of').value) $('as-of').value = slider.latest;
+  syncSlider();
+  await signedIn(who);
+  renderWho($('as-of').value);
   await mapReady;
   const view = who.mission && who.mission.map_view;
   if (view && Array.isArray(view.center)) map.jumpTo({ center: view.center, zoom: view.zoom ?? 5 });
@@ -295,7 +306,44 @@ async function signIn(token) {
   document.body.dataset.ready = 'true';
 }
 
+// ---------- time slider and play ----------
+// The slider covers ten years (521 weeks) up to the latest incident (a week a step); Play moves the as-of date
+// forward one week at a time, waiting for the layers to arrive before the next step.
+const SLIDER_DAYS = 3647; // 521 weeks: a multiple of the step, so the latest date is a value the range input can hold
+const slider = { latest: null, playing: false };
+
+function syncSlider() {
+  if (!slider.latest || !$('as-of').value) return;
+  const back = Math.round((Date.parse(slider.latest) - Date.parse($('as-of').value)) / 86400e3);
+  $('time-slider').value = String(SLIDER_DAYS - Math.max(0, Math.min(SLIDER_DAYS, back)));
+}
+
+function sliderDate() {
+  return addDays(slider.latest, Number($('time-slider').value) - SLIDER_DAYS);
+}
+
+async function play() {
+  slider.playing = !slider.playing;
+  $('play').setAttribute('aria-pressed', String(slider.playing));
+  $('play').textContent = slider.playing ? 'Pause ❚❚' : 'Play ▶▶';
+  while (slider.playing && state.role) {
+    const next = Math.min(SLIDER_DAYS, Number($('time-slider').value) + 7);
+    $('time-slider').value = String(next);
+    $('as-of').value = sliderDate();
+    await refresh();
+    if (next >= SLIDER_DAYS) break;
+    await new Promise((r) => setTimeout(r, 1200));
+  }
+  slider.playing = false;
+  $('play').setAttribute('aria-pressed', 'false');
+  $('play').textContent = 'Play ▶▶';
+}
+
 function initControls() {
+  $('time-slider').addEventListener('input', () => { if (slider.latest) $('as-of').value = sliderDate(); });
+  $('time-slider').addEventListener('change', () => { closePanel(); refresh(); });
+  $('play').addEventListener('click', play);
+  $('as-of').addEventListener('change', syncSlider);
   for (const [code] of CATEGORIES) $('category').append(el('option', { value: code, text: human(code) }));
   const km = { 4: 22, 5: 8, 6: 3, 7: 1.2, 8: 0.5, 9: 0.2 };
   for (let r = 4; r <= 9; r += 1) $('res').append(el('option', { value: r, text: `Resolution ${r} (~${km[r]} km)` }));
@@ -312,6 +360,7 @@ function initControls() {
   const step = (dir) => {
     if (!$('as-of').value) return;
     $('as-of').value = addDays($('as-of').value, dir * Number($('window').value));
+    syncSlider();
     closePanel();
     refresh();
   };
@@ -334,6 +383,7 @@ function onMoveEnd() {
   }, 250);
 }
 
+initShell();
 buildLayerList();
 initControls();
 mapReady.then(() => {
@@ -349,4 +399,9 @@ mapReady.then(() => {
 if (session.token) signIn(session.token);
 
 // For tests and for debugging from the console.
-window.kinga = { map, state, openCell, refresh };
+// The basemap alone (the workbench's smaller maps draw their own layers over it).
+const baseStyle = () => {
+  const style = map.getStyle();
+  return { version: 8, sources: { countries: style.sources.countries }, layers: style.layers.filter((l) => l.source === 'countries' || l.type === 'background') };
+};
+window.kinga = { map, state, openCell, refresh, baseStyle };

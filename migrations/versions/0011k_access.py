@@ -52,7 +52,7 @@ ALTER TABLE integration
     ADD COLUMN rate_limit_per_minute integer,
     ADD COLUMN rate_limit_burst integer,
     ADD COLUMN rate_tat timestamptz,
-    ADD COLUMN ack_url text,
+    ADD COLUMN IF NOT EXISTS ack_url text,
     ADD CONSTRAINT ck_integration_rate_limit CHECK (rate_limit_per_minute IS NULL
         OR rate_limit_per_minute > 0),
     ADD CONSTRAINT ck_integration_rate_burst CHECK (rate_limit_burst IS NULL
@@ -70,7 +70,7 @@ def downgrade() -> None:
     # Contacts stay encrypted: decrypting them back into clear text is not a downgrade to offer.
     op.execute("DROP INDEX ix_report_reporter_retention")
     op.execute("DROP INDEX ix_alert_reporter_retention")
-    op.execute("ALTER TABLE integration DROP COLUMN ack_url, DROP COLUMN rate_tat, "
+    op.execute("ALTER TABLE integration DROP COLUMN IF EXISTS ack_url, DROP COLUMN rate_tat, "
                "DROP COLUMN rate_limit_burst, DROP COLUMN rate_limit_per_minute")
     op.execute("ALTER TABLE api_token DROP COLUMN created_by, DROP COLUMN last_used_at, "
                "DROP COLUMN expires_at")

@@ -152,10 +152,8 @@ class PageLog:
         return out
 
 
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A 1366×768 page; its requests and script errors are recorded; a screenshot on failure."""
-    context = chromium.new_context(viewport=VIEWPORT)
+def _page(chromium: Any, request: pytest.FixtureRequest, **options: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport=VIEWPORT, **options)
     pg = context.new_page()
     log = PageLog()
     pg.on("request", lambda r: log.request(r.url))
@@ -169,6 +167,20 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
     assert log.dropped == 0, f"the page made over {MAX_LOGGED} requests (a request loop?)"
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A 1366×768 page; its requests and script errors are recorded; a screenshot on failure.
+    The page's service worker is blocked (Playwright's request routing does not see requests a
+    service worker answers); the offline tests use `sw_page`."""
+    yield from _page(chromium, request, service_workers="block")
+
+
+@pytest.fixture
+def sw_page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Like `page`, with the workbench's service worker allowed (offline shell, stale layers)."""
+    yield from _page(chromium, request, service_workers="allow")
 
 
 def sign_in(page: Any, base: str, token: str) -> None:

@@ -5,6 +5,7 @@ computed on the standby carries its data version, so the layer caches stay exact
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from datetime import timedelta
 from typing import Any
@@ -50,8 +51,14 @@ def caught_up(cluster: ha_cluster.Layout, primary: str, standby: str, timeout: f
             time.sleep(0.05)
 
 
+_EVENTS = itertools.count()
+
+
 def at_bangui(**over: Any) -> dict[str, Any]:
-    return incident_body(occurred_start=(AS_OF - timedelta(days=2)).isoformat(),
+    """A distinct event each time (four days apart: beyond triangulation's candidate gate, so
+    no write is matched as another account of an earlier one)."""
+    back = 2 + 4 * next(_EVENTS)
+    return incident_body(occurred_start=(AS_OF - timedelta(days=back)).isoformat(),
                          latitude=BANGUI[0], longitude=BANGUI[1], **over)
 
 

@@ -169,10 +169,13 @@ add(
         json=incident_body(occurred_end="2024-03-01T00:00:00Z")),
     Bad("json", "base closed before it opened", "POST", "/api/v1/bases",
         json=base_body(closed_on="2019-01-01")),
+    # The order of steps is checked against the warning's stored steps, so on this suite's
+    # unknown warning the answer is 404; with a real warning the 422 and its pointer are tested
+    # in tests/api/loop (test_bad_response_steps_are_refused_and_write_nothing).
     Bad("json", "response dispatched before acknowledged", "POST",
         "/api/v1/warnings/{warning_id}/responses",
         json={"type": "patrol", "acknowledged_at": "2024-03-02T10:00:00Z",
-              "dispatched_at": "2024-03-02T09:00:00Z"}),
+              "dispatched_at": "2024-03-02T09:00:00Z"}, expect=(404,)),
     Bad("json", "unknown delay reason", "POST", "/api/v1/warnings/{warning_id}/responses",
         json={"type": "patrol", "delay_reasons": ["tired"]}),
     Bad("json", "warning status not in the lifecycle", "POST",

@@ -48,6 +48,12 @@ async def _approved(client: Any, auth: Any, body: dict[str, Any]) -> str:
 
 
 async def seed_week(client: Any, auth: Any, conn: Any) -> dict[str, Any]:
+    # Distinct events by design, though close in place and time with one perpetrator and one
+    # narrative (triangulation would take them for accounts of one event): thresholds at 1 keep
+    # each its own incident.
+    r = await client.put("/api/v1/triangulation/thresholds", json={"auto_link": 1.0, "review": 1.0},
+                         headers=auth("admin"))
+    assert r.status_code == 200, r.text
     ids = []
     for i in range(6):  # the brief's week: six killings in the busy area
         ids.append(await _approved(client, auth, _body(
@@ -71,8 +77,9 @@ async def seed_week(client: Any, auth: Any, conn: Any) -> dict[str, Any]:
         (BUSY[1], BUSY[0], created + timedelta(hours=72), created)).fetchone()[0]
     conn.execute(
         "INSERT INTO warning_response (warning_id, type, acknowledged_at, dispatched_at, "
-        "on_scene_at, outcome, delay_reasons, created_by) VALUES (%s, 'patrol', %s, %s, %s, "
-        "'Patrol deployed; market calm', ARRAY['road_or_access_denied'], 't')",
+        "on_scene_at, outcome, outcome_note, delay_reasons, created_by) VALUES (%s, 'patrol', "
+        "%s, %s, %s, 'deterred', 'Patrol deployed; market calm', ARRAY['road_or_access_denied'], "
+        "'t')",
         (wid, created + timedelta(minutes=12), created + timedelta(minutes=40),
          created + timedelta(minutes=95)))
     unanswered = conn.execute(

@@ -34,10 +34,11 @@ def served_app(
     workers: int = 1,
     env: dict[str, str] | None = None,
     ready_within_s: float = 60.0,
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`uvicorn --factory app.main:create_app` against `db_url`; yields (base URL, process) once
     /api/v1/health answers 200. Its output goes to `log_path` (never an unread pipe)."""
-    port = free_port()
+    port = port or free_port()  # a fixed port: the same origin again after a restart
     full_env = {**os.environ, "KINGA_DATABASE_URL": db_url, "KINGA_ENVIRONMENT": "test", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")

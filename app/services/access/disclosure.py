@@ -14,7 +14,8 @@ from app.errors import Forbidden
 from app.services.geo.h3cells import cell_radius_m
 
 # Fields of an incident partners never read (besides perpetrators, hidden by policy).
-PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2")
+PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2",
+                  "merged_into")
 # Source and reporter identities: analysts and admins only.
 SOURCE_FIELDS = ("source_name", "reporter_ref", "reporter_contact")
 # Per-incident counts: for partners, a value below the suppression threshold is withheld (null).

@@ -110,6 +110,7 @@ async def create(
     rate_limit_per_minute: int | None = None,
     rate_limit_burst: int | None = None,
     ack_url: str | None = None,
+    acknowledge_reporters: bool = True,
     allow_private_targets: bool = False,
     mission: str | None = None,
 ) -> NewIntegration:
@@ -138,9 +139,11 @@ async def create(
         section=section,
         area_geojson=area_geojson,
         actor=actor,
+        ack_url=ack_url,
+        acknowledge_reporters=acknowledge_reporters,
         mission=mission,
         extra={"rate_limit_per_minute": rate_limit_per_minute,
-               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url},
+               "rate_limit_burst": rate_limit_burst},
     )
     await audit.record(
         session,
@@ -150,7 +153,8 @@ async def create(
         object_id=str(new_id),
         after={"name": name, "formats": formats, "require_signature": require_signature,
                "rate_limit_per_minute": rate_limit_per_minute,
-               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url, "mission": mission},
+               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url,
+               "acknowledge_reporters": acknowledge_reporters, "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)
@@ -165,17 +169,20 @@ async def check_ack_url(url: str, allow_private: bool) -> None:
         raise InvalidInput.at("/body/ack_url", str(exc)) from None
 
 
-UPDATABLE = ("rate_limit_per_minute", "rate_limit_burst", "ack_url")
+UPDATABLE = ("rate_limit_per_minute", "rate_limit_burst", "ack_url", "acknowledge_reporters")
 
 
 async def update(session: AsyncSession, name: str, changes: dict[str, Any], *, actor: str,
                  allow_private_targets: bool = False) -> dict[str, Any]:
-    """Change an integration's rate limit or acknowledgement URL (null removes); audited; every
+    """Change an integration's rate limit or acknowledgement URL (null removes) or opt its
+    reporters out of acknowledgements; audited; every
     server process drops its cached copy when this commits."""
     found = await repo.by_name(session, name)
     if found is None or found["revoked_at"] is not None:
         raise NotFound(f"no active integration named {name!r}")
     changes = {k: v for k, v in changes.items() if k in UPDATABLE}
+    if "acknowledge_reporters" in changes and changes["acknowledge_reporters"] is None:
+        raise InvalidInput.at("/body/acknowledge_reporters", "true or false")
     if changes.get("ack_url") is not None:
         await check_ack_url(changes["ack_url"], allow_private_targets)
     if changes:

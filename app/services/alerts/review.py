@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import Role
+from app.domain import COUNTED_STATUSES, Role
 from app.errors import Conflict, InvalidInput, NotFound
 from app.repositories import alerts as repo
 from app.repositories import audit
@@ -197,7 +197,8 @@ async def merge(
     if row["incident_id"] == incident_id:
         raise Conflict("the alert is already linked to that incident")
     target = await incident_repo.get(session, incident_id, lock=True)
-    if target is None or target["status"] == "rejected":
+    if target is None or target["status"] not in {s.value for s in COUNTED_STATUSES}:
+        # rejected, merged into another or held as a possible duplicate: not an incident to join
         raise NotFound(f"no open incident with id {incident_id}")
     if row["report_id"] is not None:
         await repo.move_report(session, row["report_id"], incident_id)

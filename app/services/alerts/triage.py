@@ -33,8 +33,13 @@ from app.repositories import incidents as incident_repo
 from app.repositories import integrations as integ_repo
 from app.repositories import quarantine as quarantine_repo
 from app.schemas.common import OBSERVED_MIN, observed_max, strip_control
+from app.services.community import acknowledgements as community
 from app.services.incidents import matching as triage
 from app.services.incidents.grading import ReportGrade, grade
+from app.services.triangulation import merging
+from app.services.triangulation.alerts import match_alert
+from app.services.triangulation.matcher import Outcome
+from app.services.triangulation.service import MatchConfig
 from app.services.warnings import lifecycle as warning_svc
 from app.settings import Settings
 
@@ -72,6 +77,7 @@ async def regrade(session: AsyncSession, incident_id: uuid.UUID, actor: str) -> 
             r["information_credibility"],
             r.get("source_count") or 1,
             key=str(r["id"]),
+            cites=tuple(r.get("cites") or ()),
         )
         for r in reports
     )
@@ -114,34 +120,25 @@ async def triage_into_incident(
     lonlat: tuple[float, float],
     actor: str,
 ) -> None:
-    """Link as a corroborating report of the best matching incident, or open a new one."""
+    """Link as a corroborating report of the best matching incident (the triangulation matcher,
+    alert profile), or open a new one — held as a possible duplicate when the best candidate
+    scores between the review threshold and the link score."""
     observed: datetime = values["observed_at"]
-    window = timedelta(hours=settings.triage_window_hours)
-    radius = settings.triage_radius_m + values.get("location_radius_m", 0)
-    candidates = await incident_repo.find_recent_near(
-        session, *lonlat, radius, observed - window, observed + window
-    )
-    match = triage.best_match(
-        candidates,
-        category=values["category"],
-        text=values["text"],
-        observed_at=observed,
-        radius_m=radius,
-        window_hours=settings.triage_window_hours,
-        link_score=settings.triage_link_score,
-        text_threshold=settings.triage_text_threshold,
-    )
-    if match is not None:
-        values["report_id"] = await link_to(session, match.incident_id, integ, values, actor)
+    matched = await match_alert(session, settings, values, lonlat)
+    outcome = Outcome(int(matched.decisions.outcome[0]))
+    if outcome == Outcome.linked:
+        target = matched.decisions.target[0]
+        ev = matched.evidence(0) or {}
+        values["report_id"] = await link_to(session, target, integ, values, actor)
         values.update(
             status="linked",
-            incident_id=match.incident_id,
+            incident_id=target,
             opened_incident=False,
             triage={
                 "action": "linked",
-                "score": match.score,
-                "parts": match.parts,
-                "candidates": len(candidates),
+                "score": ev.get("score"),
+                "parts": ev.get("parts"),
+                "candidates": matched.candidates,
             },
         )
         return
@@ -174,8 +171,12 @@ async def triage_into_incident(
         status="new",
         incident_id=incident_id,
         opened_incident=True,
-        triage={"action": "opened", "candidates": len(candidates)},
+        triage={"action": "opened", "candidates": matched.candidates},
     )
+    if outcome == Outcome.queued:
+        held = await merging.place_new_incident(session, incident_id, MatchConfig.from_settings(settings),
+                                                origin="alert", actor=actor, matched=matched)
+        values["triage"].update(held_as_duplicate=held.get("duplicate_id"), score=held.get("score"))
 
 
 async def triage_one(
@@ -203,6 +204,8 @@ async def triage_one(
                 )
                 await _record(session, values)
                 return []
+    # The reporter hears that the alert arrived (queued here, sent after this batch commits).
+    await community.on_received(session, settings, integ, values)
     if values["needs_location"] or values.get("longitude") is None:
         values.update(status="new", triage={"action": "needs_location"})
         await _record(session, values)

@@ -28,6 +28,7 @@ from app.services import forecast as forecast_svc
 from app.services.briefs.period import Period
 from app.services.briefs.scope import Scope
 from app.services.information_requirements import gaps as ir_gaps
+from app.services.patrols import execution as patrol_execution
 from app.services.threat import reporting_effort
 from app.services.threat.layer import HotspotQuery, threat_layer
 from app.services.warnings.responses import summary as time_summary
@@ -106,7 +107,7 @@ async def compose(session: AsyncSession, settings: Settings, period: Period, sco
     ctx = _Ctx(session, settings, period, scope, partner, role, count, statuses, res, now)
     sections = [await _incidents(ctx, charts), await _threat(ctx, charts)]
     if not partner:
-        sections += [await _warnings(ctx), _patrols(ctx)]
+        sections += [await _warnings(ctx), await _patrols(ctx)]
     sections.append(await _forecast(ctx))
     sections.append(await _reporting(ctx))
     summary = [s["statements"][0] for s in sections if s["statements"]]
@@ -322,13 +323,16 @@ async def _warnings(ctx: _Ctx) -> dict[str, Any]:
     cutoff = min(p.end, ctx.now)
     deadline = timedelta(minutes=s.brief_response_deadline_minutes)
     unanswered = [w for w in rows if not w["responded"]]
-    overdue = [w for w in unanswered if cutoff - w["created_at"] > deadline]
+    # A warning's own acknowledgement deadline (its urgency, docs/response.md) where it has one.
+    overdue = [w for w in unanswered
+               if cutoff > (w.get("acknowledge_by") or w["created_at"] + deadline)]
     statements = [statement(
         f"{plural(len(rows), 'warning')} {'was' if len(rows) == 1 else 'were'} raised (" + ", ".join(
             f"{k.replace('_', ' ')} {v}" for k, v in sorted(by_rule.items())) + "); "
         f"{len(rows) - len(unanswered)} got a response, {len(unanswered)} none"
-        f" — {len(overdue)} of them overdue (no response within "
-        f"{s.brief_response_deadline_minutes} minutes).", all_link, metrics_link,
+        f" — {len(overdue)} of them overdue (no response by the warning's acknowledgement "
+        f"deadline, or within {s.brief_response_deadline_minutes} minutes where it has none).",
+        all_link, metrics_link,
         ids=[str(w["id"]) for w in rows][:20])]
     if ack["n"]:
         statements.append(statement(
@@ -364,12 +368,26 @@ async def _warnings(ctx: _Ctx) -> dict[str, Any]:
                                for w in rows[:25]]}}
 
 
-def _patrols(ctx: _Ctx) -> dict[str, Any]:
+async def _patrols(ctx: _Ctx) -> dict[str, Any]:
+    """Execution of the saved patrol plans whose period overlaps the brief's (docs/response.md)."""
+    p = ctx.period
+    first, last = p.start.date(), (p.end - timedelta(microseconds=1)).date()
+    ex = (await patrol_execution.patrol_execution(ctx.session, first, last, None))["total"]
+    window = {"start": first.isoformat(), "end": last.isoformat()}
+    ex_link = link("/api/v1/patrol-execution", "patrol execution", by="base_week", **window)
+    if not ex["reported"]:
+        return {"id": "patrols", "title": "Patrol execution", "statements": [statement(
+            "No patrol reports are recorded in Kinga for this period: patrol execution cannot be "
+            "assessed from the data" + (f" ({plural(ex['planned'], 'planned task')} in saved "
+                                        "plans, none reported)." if ex["planned"] else
+                                        ". No saved patrol plan covers it."),
+            link("/api/v1/patrol-plans", "saved patrol plans", **window), ex_link, kind="gap")]}
+    ctx.figures.update(patrol_execution_rate=ex["execution_rate"], patrols_planned=ex["planned"])
     return {"id": "patrols", "title": "Patrol execution", "statements": [statement(
-        "No patrol reports are recorded in Kinga for this period: patrol execution cannot be "
-        "assessed from the data. Patrol plans are proposed on request "
-        "(POST /api/v1/patrol-plans) and not kept.",
-        link("/api/v1/patrol-plans", "patrol planning"), kind="gap")]}
+        f"Of {plural(ex['planned'], 'planned patrol task')}, {ex['done']} were done, "
+        f"{ex['partly']} partly and {ex['not_done']} not done; {ex['unreported']} unreported "
+        f"(execution rate {ex['execution_rate']:.0%}, a partly done task counting half).",
+        ex_link)]}
 
 
 async def _forecast(ctx: _Ctx) -> dict[str, Any]:

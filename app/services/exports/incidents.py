@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain import WORKFLOW_STATUSES
 from app.repositories import exports as repo
 from app.repositories.incidents import IncidentFilter
 from app.services.exports.files import (
@@ -81,6 +82,8 @@ async def export(sessionmaker: async_sessionmaker[AsyncSession], f: IncidentFilt
                  settings: Settings) -> Export:
     """Built in memory up to `export_max_rows_in_memory` rows; above, streamed: CSV from a
     server-side cursor, GeoPackage through a temporary file written batch by batch."""
+    if not f.statuses:  # merged accounts and held possible duplicates only when asked for
+        f.statuses = [s.value for s in WORKFLOW_STATUSES]
     async with sessionmaker() as session:
         n = await repo.count_incidents(session, f)
     streamed = n > settings.export_max_rows_in_memory

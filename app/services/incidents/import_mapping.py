@@ -26,6 +26,7 @@ from app.domain import Category, PerpetratorType
 from app.schemas.common import COUNT_MAX, INT32_MAX, OBSERVED_MIN, observed_max
 from app.schemas.events import ParsedEvent  # noqa: F401  (the mapped record; re-exported)
 from app.services.incidents import import_readers as export_readers
+from app.services.incidents.outlets import cited_outlets
 
 # UCDP where_prec: 1 exact, 2 within 25 km, 3 admin-2, 4 admin-1, 5 linear/large area, 6 country,
 # 7 international waters/airspace. Radii are the typical uncertainty in metres.
@@ -127,7 +128,7 @@ UCDP_COLUMNS = frozenset({
     "id", "latitude", "longitude", "type_of_violence", "date_start", "date_end", "where_prec",
     "date_prec", "best", "low", "high", "deaths_civilians", "number_of_sources", "event_clarity",
     "side_a", "side_b", "where_description", "dyad_name", "where_coordinates", "adm_1", "adm_2",
-    "source_article"})
+    "source_article", "source_office"})
 ACLED_COLUMNS = frozenset({
     "event_id_cnty", "latitude", "longitude", "event_date", "time_precision", "geo_precision",
     "fatalities", "event_type", "sub_event_type", "civilian_targeting", "actor1", "assoc_actor_1",
@@ -186,7 +187,9 @@ def _numbers(raw: pd.Series) -> pd.Series:
 def _per_value(s: pd.Series, f: Callable[[Any], Any]) -> pd.Series:
     """f applied once per distinct value (names and codes repeat across an export)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    return pd.Series(np.array([f(u) for u in uniques], dtype=object)[codes], index=s.index)
+    values = np.empty(len(uniques), dtype=object)  # element-wise: tuples stay tuples
+    values[:] = [f(u) for u in uniques]
+    return pd.Series(values[codes], index=s.index)
 
 
 def _none_if_empty(s: pd.Series) -> pd.Series:
@@ -358,6 +361,7 @@ def ucdp_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "information_credibility": pd.Series(np.where(clarity == 1, 2, 3), index=df.index),
         "source_count": n_sources.clip(lower=1, upper=32767),
         "report_narrative": _none_if_empty(cols.free_text("source_article")),
+        "report_cites": _per_value(cols.text("source_office"), cited_outlets),
     }
     check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])
@@ -459,6 +463,7 @@ def acled_frame(df: pd.DataFrame, h3_res: int, *, all_str: bool = False
         "source_count": _per_value(source, lambda s: max(1, sum(1 for p in s.split(";") if p.strip()))
                                    ).astype("int64"),
         "report_narrative": _none_if_empty(cols.free_text("notes")),
+        "report_cites": _per_value(source, cited_outlets),
     }
     check_stored_values(frame, chk)
     return _kept(frame, chk.ok, df["__row"]), _rejects(chk, ext, df["__row"])

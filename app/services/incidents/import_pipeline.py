@@ -22,7 +22,7 @@ import pandas as pd
 import psycopg
 from tqdm import tqdm
 
-from app.domain import Role, Status
+from app.domain import COUNTED_STATUSES, WORKFLOW_STATUSES, Role, Status
 from app.errors import Forbidden, InvalidInput
 from app.repositories import imports as repo
 from app.schemas.common import strip_control
@@ -30,6 +30,7 @@ from app.services.incidents import import_readers as export_readers
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.incidents.import_mapping import MappedChunk, ParsedEvent, Reject, RowError, iter_chunks
 from app.services.missions.profile import Mission
+from app.services.triangulation import service as triangulation
 
 SOURCES = ("ucdp", "acled")
 
@@ -46,11 +47,20 @@ class ImportSummary:
     outside_area: int = 0       # rows located outside the mission's area (kept unless skipped)
     skipped_outside: int = 0    # … of which dropped (--skip-outside)
     places: int = 0             # gazetteer entries the import gave
+    # Triangulation of the inserted rows (docs/triangulation.md): reports of existing incidents,
+    # held in the possible-duplicates queue, new incidents.
+    linked: int = 0
+    queued: int = 0
+
+    @property
+    def new(self) -> int:
+        return self.inserted - self.linked - self.queued
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.run_id, "source": self.source, "rows_read": self.rows_read,
             "inserted": self.inserted, "duplicates": self.duplicates, "rejected": len(self.rejects),
+            "linked": self.linked, "queued": self.queued, "new": self.new,
             "mission": self.mission, "outside_area": self.outside_area,
             "skipped_outside": self.skipped_outside, "places": self.places,
             "rejects": [{"row": r.row, "external_id": r.external_id, "reason": r.reason}
@@ -64,6 +74,8 @@ class ImportSummary:
             kept = "skipped" if self.skipped_outside else "kept"
             lines[0] += (f", outside {self.mission}'s area {self.outside_area} ({kept}), "
                          f"gazetteer places {self.places}")
+        lines.append(f"  triangulation: linked {self.linked} as reports of existing incidents, "
+                     f"queued {self.queued} as possible duplicates, new {self.new}")
         for r in self.rejects[:20]:
             lines.append(f"  row {r.row} ({r.external_id or '?'}): {r.reason}")
         if len(self.rejects) > 20:
@@ -141,6 +153,8 @@ def import_file(
     filename: str | None = None,
     connect: Callable[[], psycopg.Connection[Any]] | None = None,
     writers: int = 2,
+    match: triangulation.MatchConfig | None = None,
+    triangulate: bool = True,
     mission: Mission | None = None,
     skip_outside: bool = False,
 ) -> ImportSummary:
@@ -153,11 +167,15 @@ def import_file(
 
     A file that cannot be read at all is refused (InvalidInput) before anything is written. Once
     the run is recorded it always ends: `finished` (bad rows rejected one by one with their
-    reasons, never the whole file) or, if storing itself failed, `failed` with the error."""
+    reasons, never the whole file) or, if storing itself failed, `failed` with the error.
+
+    Each batch is triangulated against what is stored from other sources (`match`; defaults
+    when None): rows become reports of existing incidents, possible duplicates or new incidents.
+    `triangulate=False` stores every row as a new incident (benchmarks' baseline)."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}", errors=[{"pointer": "/source",
                            "detail": "one of ucdp, acled"}])
-    if status not in {s.value for s in Status}:
+    if status not in {s.value for s in WORKFLOW_STATUSES}:
         raise InvalidInput(f"unknown status {status!r}", errors=[{"pointer": "/status",
                            "detail": "entered, validated, approved or rejected"}])
     try:
@@ -176,7 +194,8 @@ def import_file(
     summary = ImportSummary(run_id=run_id, source=source, mission=mission_code)
     try:
         _store(conn, source, status, actor, summary, first, chunks, progress=progress,
-               connect=connect, writers=writers, mission=mission, skip_outside=skip_outside)
+               connect=connect, writers=writers, mission=mission, skip_outside=skip_outside,
+               match=match, triangulate=triangulate)
         if mission is not None:
             summary.places = repo.refresh_places(conn, source, mission_code)
     except BaseException as exc:
@@ -191,6 +210,7 @@ def import_file(
         raise
     repo.finish_run(conn, run_id, rows_read=summary.rows_read, inserted=summary.inserted,
                     duplicates=summary.duplicates, rejects=_reject_dicts(summary), actor=actor,
+                    linked=summary.linked, queued=summary.queued,
                     mission_code=mission_code, outside_area=summary.outside_area)
     if status == Status.approved.value:
         repo.record_approval(conn, run_id, actor=actor, source=source,
@@ -213,7 +233,8 @@ def _summary_of(exc: BaseException) -> str:
 def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
            summary: ImportSummary, first: MappedChunk | None, chunks: Iterable[MappedChunk], *,
            progress: bool, connect: Callable[[], psycopg.Connection[Any]] | None,
-           writers: int, mission: Mission | None, skip_outside: bool) -> None:
+           writers: int, mission: Mission | None, skip_outside: bool,
+           match: triangulation.MatchConfig | None = None, triangulate: bool = True) -> None:
     mission_code = mission.code if mission is not None else None
     bar = tqdm(desc=f"import {source}", unit=" rows", disable=not progress)
 
@@ -233,21 +254,27 @@ def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
                 opened.append(local.conn)
         return local.conn  # type: ignore[no-any-return]
 
-    def write(events: pd.DataFrame) -> tuple[int, int, list[Reject]]:
+    config = match or triangulation.MatchConfig()
+    matching = triangulate and status in {s.value for s in COUNTED_STATUSES}
+
+    def write(events: pd.DataFrame) -> tuple[int, repo.Loaded, list[Reject]]:
         c = writer_conn()
-        new, rejects = store_rows(c, grade_events(events), source=source, status=status,
-                                  actor=actor, mission_code=mission_code)
+        loaded, rejects = store_rows(c, grade_events(events), source=source, status=status,
+                                     actor=actor, mission_code=mission_code,
+                                     match=config if matching else None)
         with lock:
             bar.update(len(events))
-        return new, len(events) - new - len(rejects), rejects
+        return len(events), loaded, rejects
 
     n_writers = max(1, writers) if connect is not None else 1
-    pending: list[Future[tuple[int, int, list[Reject]]]] = []
+    pending: list[Future[tuple[int, repo.Loaded, list[Reject]]]] = []
 
-    def collect(done: Future[tuple[int, int, list[Reject]]]) -> None:
-        new, dup, rejects = done.result()
-        summary.inserted += new
-        summary.duplicates += dup
+    def collect(done: Future[tuple[int, repo.Loaded, list[Reject]]]) -> None:
+        n, loaded, rejects = done.result()
+        summary.inserted += loaded.inserted
+        summary.duplicates += n - loaded.inserted - len(rejects)
+        summary.linked += loaded.linked
+        summary.queued += loaded.queued
         summary.rejects.extend(rejects)
 
     try:
@@ -287,18 +314,24 @@ def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
 
 
 def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
-               status: str, actor: str, mission_code: str | None = None
-               ) -> tuple[int, list[Reject]]:
-    """Store a graded batch, committed; returns (new incidents, rows rejected). A batch the
-    database refuses is split in halves until the rows it refuses stand alone: each of those is
-    rejected with the database's reason and every other row is stored. The mapping's checks
-    should leave nothing to refuse; this keeps any value they miss a one-row reject rather than
-    a failed import. A lost connection is not a bad row: it propagates."""
+               status: str, actor: str, mission_code: str | None = None,
+               match: triangulation.MatchConfig | None = None
+               ) -> tuple[repo.Loaded, list[Reject]]:
+    """Store a graded batch, committed; returns (what was stored, rows rejected). With `match`
+    the rows are triangulated first (reports of existing incidents, possible duplicates, new
+    incidents) and the incidents that received reports are consolidated and regraded in the same
+    transaction. A batch the database refuses is split in halves until the rows it refuses stand
+    alone: each of those is rejected with the database's reason and every other row is stored.
+    The mapping's checks should leave nothing to refuse; this keeps any value they miss a one-row
+    reject rather than a failed import. A lost connection is not a bad row: it propagates."""
     try:
-        new = repo.load_events(conn, events, source=source, status=status, actor=actor,
-                              mission_code=mission_code)
+        place = ((lambda fresh: triangulation.place_batch(conn, fresh, source=source, config=match))
+                 if match is not None else None)
+        loaded = repo.store_events(conn, events, source=source, status=status, actor=actor,
+                                   place=place, mission_code=mission_code)
+        triangulation.after_links_sync(conn, loaded.targets)
         conn.commit()
-        return new, []
+        return loaded, []
     except psycopg.OperationalError:
         conn.rollback()
         raise
@@ -306,11 +339,13 @@ def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: s
         conn.rollback()
         if len(events) == 1:
             row = events.iloc[0]
-            return 0, [Reject(int(row["__row"]), str(row["external_id"]) or None,
-                              "could not be stored: " + _summary_of(exc))]
+            return repo.Loaded(), [Reject(int(row["__row"]), str(row["external_id"]) or None,
+                                          "could not be stored: " + _summary_of(exc))]
     half = len(events) // 2
-    new_a, rejects_a = store_rows(conn, events.iloc[:half], source=source, status=status,
-                                  actor=actor, mission_code=mission_code)
-    new_b, rejects_b = store_rows(conn, events.iloc[half:], source=source, status=status,
-                                  actor=actor, mission_code=mission_code)
-    return new_a + new_b, rejects_a + rejects_b
+    parts = [store_rows(conn, part, source=source, status=status, actor=actor,
+                        mission_code=mission_code, match=match)
+             for part in (events.iloc[:half], events.iloc[half:])]
+    return (repo.Loaded(inserted=sum(p.inserted for p, _ in parts),
+                        linked=sum(p.linked for p, _ in parts),
+                        queued=sum(p.queued for p, _ in parts)),
+            [r for _, rs in parts for r in rs])

@@ -4,6 +4,7 @@ No SQL here (repositories) and no HTTP (routers); the session is passed in."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,9 +12,9 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import GRADE_RANK, TRANSITIONS, Role, Status
+from app.domain import GRADE_RANK, TRANSITIONS, WORKFLOW_STATUSES, Role, Status
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.repositories import audit
+from app.repositories import audit, submissions
 from app.repositories import incidents as repo
 from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
 from app.services.access import disclosure
@@ -22,6 +23,8 @@ from app.services.auth import Principal
 from app.services.geo.h3cells import cell_radius_m, latlng_cell, to_str
 from app.services.incidents.grading import ReportGrade, grade
 from app.services.reporters import contacts as reporters
+from app.services.triangulation import merging as triangulation
+from app.services.triangulation.service import MatchConfig
 from app.settings import Settings
 
 __all__ = ["PARTNER_HIDDEN", "PartnerPolicy", "present"]
@@ -46,11 +49,46 @@ def _report_values(r: ReportCreate, actor: str, settings: Settings) -> dict[str,
 def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
     return grade(ReportGrade(r["section"], r.get("source_name"), r["source_reliability"],
                              r["information_credibility"], r.get("source_count") or 1,
-                             key=str(r.get("id") or i)) for i, r in enumerate(reports))
+                             key=str(r.get("id") or i), cites=tuple(r.get("cites") or ()))
+                 for i, r in enumerate(reports))
 
 
-async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int, *,
-                 settings: Settings) -> uuid.UUID:
+async def create_once(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                      key: str | None, match: MatchConfig | None = None, *,
+                      settings: Settings
+                      ) -> tuple[uuid.UUID, dict[str, Any] | None, bool]:
+    """`create`, made safe to repeat with an Idempotency-Key (the workbench's offline queue
+    resends a form when the link returns): the same token, key and body give the first incident
+    again (replayed = True, no triangulation outcome) and store nothing; the same key with
+    another body is a conflict."""
+    if key is None:
+        new_id, placed = await create(session, body, who, h3_res, match, settings=settings)
+        return new_id, placed, False
+    if not (1 <= len(key) <= 200 and key.isascii() and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-200 printable ASCII characters",
+                           errors=[{"pointer": "/header/idempotency-key", "detail": "invalid"}])
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    token = uuid.UUID(who.id)
+    found = await submissions.claim(session, token, key, digest)
+    if found is not None:
+        await session.rollback()
+        earlier_hash, earlier_id = found
+        if earlier_hash != digest or earlier_id is None:
+            raise Conflict("this Idempotency-Key was used for a different submission")
+        return earlier_id, None, True
+    new_id, placed = await create(session, body, who, h3_res, match, settings=settings,
+                                  commit=False)
+    await submissions.settle(session, token, key, new_id)
+    await session.commit()
+    return new_id, placed, False
+
+
+async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
+                 match: MatchConfig | None = None, *, settings: Settings,
+                 commit: bool = True
+                 ) -> tuple[uuid.UUID, dict[str, Any]]:
+    """Record a staff entry, then triangulate it against every counted incident: it may become a
+    report of an existing incident (its outcome says which) or wait as a possible duplicate."""
     report = _report_values(body.report, who.actor, settings)
     g, n = _regrade([report])
     values = body.model_dump(exclude={"report", "latitude", "longitude"})
@@ -64,8 +102,11 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
     await audit.record(session, actor=who.actor, action="create", object_type="incident",
                        object_id=str(new_id), after={**values, "latitude": body.latitude,
                                                                "longitude": body.longitude})
-    await session.commit()
-    return new_id
+    placed = await triangulation.place_new_incident(session, new_id, match or MatchConfig(),
+                                                    origin="entry", actor=who.actor)
+    if commit:
+        await session.commit()
+    return new_id, placed
 
 
 async def _load(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -150,6 +191,8 @@ async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principa
         f = await partner_filter(session, f, policy)
     else:
         disclosure.check_filters(who.role, {"perpetrator": f.perpetrator})
+        if not f.statuses:  # merged accounts and held possible duplicates only when asked for
+            f.statuses = [s.value for s in WORKFLOW_STATUSES]
     after = decode_cursor(cursor) if cursor else None
     rows = await repo.page(session, f, limit=limit + 1, after=after)
     has_more = len(rows) > limit
@@ -207,6 +250,10 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUp
 async def add_report(session: AsyncSession, incident_id: uuid.UUID, body: ReportCreate,
                      who: Principal, *, settings: Settings) -> dict[str, Any]:
     before = await _load(session, incident_id, lock=True)
+    if before["status"] == Status.merged:
+        raise Conflict(f"incident {incident_id} is merged into {before['merged_into']}; "
+                       "add the report there",
+                       errors=[{"pointer": "/path/incident_id", "detail": "merged"}])
     values = _report_values(body, who.actor, settings)
     report_id = await repo.add_report(session, incident_id, values)
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]

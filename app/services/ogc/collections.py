@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import Role, Status
+from app.domain import WORKFLOW_STATUSES, Role, Status
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.schemas.params import parse_instant
 from app.services.auth import Principal
@@ -53,7 +53,9 @@ class Context:
         return self.role == Role.partner and self.settings.partner_approved_only
 
     def statuses(self) -> list[str] | None:
-        return [Status.approved.value] if self.approved_only else None
+        # Merged accounts and held possible duplicates are not incidents of their own.
+        return ([Status.approved.value] if self.approved_only
+                else [s.value for s in WORKFLOW_STATUSES])
 
 
 @dataclass

@@ -7,6 +7,12 @@ Rules (thresholds in settings, "# --- alerts, warnings, responses"):
 - `emerging_pattern`: a hotspot cell whose emerging pattern is new or intensifying.
 While a warning is open (active, acknowledged, responded) the same rule and cell do not raise
 another; later alerts join it instead.
+
+Every new warning, whatever its source (app/services/warnings/: these rules, `rule_scan` on the
+scheduler, `flash` from a duty officer, `escalate` of one alert or incident), goes through
+`raise_warning`: it is stored, given an owner and deadlines (`ownership`), audited and announced to
+webhook subscribers in the caller's transaction. A warning ends `closed` with an outcome from the
+fixed vocabulary or `cancelled` with a reason (an expired one is resolved the same way).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Any
 import h3
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, NotFound
+from app.domain import Role
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.repositories import alerts as alert_repo
 from app.repositories import audit
 from app.repositories import warnings as repo
@@ -26,19 +33,25 @@ from app.services.auth import Principal
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
 from app.services.missions import places
 from app.services.missions.languages import message
-from app.services.warnings import webhooks
-from app.services.warnings.feature import present
+from app.services.warnings import ownership, webhooks
+from app.services.warnings.feature import present, present_to_partner
 from app.settings import Settings
 
 # target status -> statuses it may come from
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "acknowledged": ("active",),
     "responded": ("acknowledged",),
-    "closed": ("responded",),
-    "cancelled": ("active", "acknowledged", "responded"),
+    # Closing records what the response achieved (an outcome); an expired warning is resolved
+    # too, so that every warning ends closed with an outcome or cancelled with a reason.
+    "closed": ("acknowledged", "responded", "expired"),
+    "cancelled": ("active", "acknowledged", "responded", "expired"),
     "expired": ("active", "acknowledged"),
 }
+# No more responses once a warning is in one of these.
 TERMINAL = ("closed", "cancelled", "expired")
+OPEN = ("active", "acknowledged", "responded")
+SOURCE_OF_RULE = {"threat_level": "scan", "emerging_pattern": "scan", "flash": "flash",
+                  "escalation": "escalation"}
 
 
 def child_range(parent: int, parent_res: int, fine_res: int) -> tuple[int, int]:
@@ -72,9 +85,13 @@ def new_warning(
     alert_ids: list[uuid.UUID],
     now: datetime,
     ttl_hours: float,
+    source: str | None = None,
+    incident_ids: list[uuid.UUID] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
+        "source": source or SOURCE_OF_RULE.get(rule, "alert"),
+        "incident_ids": list(incident_ids or []),
         "rule": rule,
         "dedupe_key": dedupe_key,
         "h3_cell": cell,
@@ -89,19 +106,43 @@ def new_warning(
     }
 
 
-async def _raise(
-    session: AsyncSession, values: dict[str, Any], area: dict[str, Any], alert_id: uuid.UUID | None
+async def raise_warning(
+    session: AsyncSession,
+    settings: Settings,
+    values: dict[str, Any],
+    area: dict[str, Any],
+    *,
+    alert_id: uuid.UUID | None = None,
+    incident_id: uuid.UUID | None = None,
+    point: tuple[float, float] | None = None,
+    actor: str = "kinga:rules",
+    now: datetime,
 ) -> uuid.UUID | None:
-    warning_id, created = await repo.insert_or_join(session, values, area, alert_id)
+    """Store a new warning unless one with its dedupe key is open (the alert or incident then
+    joins that one); a new one gets its owner and deadlines, an audit record and a webhook event.
+    `point` (lon, lat) places the owner search; default: the centre of the warning's cell.
+    Returns the new warning's id, or None when it joined an open one."""
+    values = {**values, "created_by": actor}
+    warning_id, created = await repo.insert_or_join(session, values, area, alert_id, incident_id)
     if not created:
         return None
+    if point is None:
+        lat, lon = h3.cell_to_latlng(to_str(values["h3_cell"]))
+        point = (lon, lat)
+    owner = await ownership.assign_owner(session, settings, *point, on=now.date())
+    due = ownership.deadlines(settings, values["urgency"], now, owner)
+    await repo.set_status(session, warning_id, {**owner.columns(), "acknowledge_by": due.acknowledge_by,
+                                                "on_scene_by": due.on_scene_by, "created_at": now})
     await audit.record(
         session,
-        actor="kinga:rules",
+        actor=actor,
         action="raise",
         object_type="warning",
         object_id=str(warning_id),
-        after={"rule": values["rule"], "dedupe_key": values["dedupe_key"]},
+        after={"rule": values["rule"], "source": values.get("source"),
+               "dedupe_key": values["dedupe_key"], "assigned_to": owner.name,
+               "acknowledge_by": due.acknowledge_by.isoformat() if due.acknowledge_by else None,
+               "on_scene_by": due.on_scene_by.isoformat() if due.on_scene_by else None},
     )
     await webhooks.enqueue_for(session, warning_id, "warning.created")
     return warning_id
@@ -142,7 +183,9 @@ async def evaluate_alert(
             now=now,
             ttl_hours=settings.warning_ttl_hours,
         )
-        if (wid := await _raise(session, w, _area(cell), alert["id"])) is not None:
+        wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
+                                  point=(lon, lat), now=now)
+        if wid is not None:
             raised.append(wid)
     if burst:
         w = new_warning(
@@ -163,11 +206,43 @@ async def evaluate_alert(
             now=now,
             ttl_hours=settings.warning_ttl_hours,
         )
-        if (wid := await _raise(session, w, _area(cell), alert["id"])) is not None:
+        wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
+                                  point=(lon, lat), now=now)
+        if wid is not None:
             raised.append(wid)
     return raised
 
 
+async def evaluate_incident(
+    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime
+) -> list[uuid.UUID]:
+    """The sexual-violence rule on an incident recorded by staff (alerts have it at triage): a
+    warning for its area, or the incident joins the one open there."""
+    if incident.get("category") != "sexual_violence" or incident.get("longitude") is None:
+        return []
+    lon, lat = incident["longitude"], incident["latitude"]
+    cell = latlng_cell(lat, lon, settings.warning_area_res)
+    place = incident.get("place_name") or f"{lat:.3f}, {lon:.3f}"
+    w = new_warning(
+        rule="sexual_violence",
+        dedupe_key=f"sexual_violence:{cell:x}",
+        cell=cell,
+        category="sexual_violence",
+        severity="Severe",
+        urgency="Immediate",
+        certainty="Likely" if incident.get("status") == "approved" else "Possible",
+        headline=f"Sexual violence incident near {place}",
+        description="Mission staff recorded sexual violence. Dispatch trained, mixed-gender "
+        "personnel.",
+        alert_ids=[],
+        incident_ids=[incident["id"]],
+        now=now,
+        ttl_hours=settings.warning_ttl_hours,
+        source="incident",
+    )
+    wid = await raise_warning(session, settings, w, _area(cell), incident_id=incident["id"],
+                              point=(lon, lat), now=now)
+    return [wid] if wid is not None else []
 async def _place_near(session: AsyncSession, settings: Settings, missions: list[Any],
                       lat: float, lon: float) -> str:
     """The nearest town of the mission's gazetteer (within 30 km), else the coordinates."""
@@ -239,7 +314,7 @@ async def evaluate_threat_layer(
                 would.append({k: (str(v) if isinstance(v, uuid.UUID) else v)
                               for k, v in w.items() if k not in ("id", "alert_ids")}
                              | {"h3_cell": cell_str})
-            elif (wid := await _raise(session, w, _area(cell), None)) is not None:
+            elif (wid := await raise_warning(session, settings, w, _area(cell), now=now)) is not None:
                 raised.append(wid)
     return would if dry_run else raised
 
@@ -284,11 +359,15 @@ async def transition(
     comment: str | None,
     *,
     now: datetime,
+    outcome: str | None = None,
+    outcome_note: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     w = await repo.get(session, warning_id, lock=True)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
-    await move(session, w, target, who.actor, comment, now=now)
+    await move(session, w, target, who.actor, comment, now=now, outcome=outcome,
+               outcome_note=outcome_note, reason=reason)
     await session.commit()
     return present(await repo.get(session, warning_id) or w)
 
@@ -301,13 +380,25 @@ async def move(
     comment: str | None,
     *,
     now: datetime,
+    outcome: str | None = None,
+    outcome_note: str | None = None,
+    reason: str | None = None,
 ) -> None:
     if w["status"] not in TRANSITIONS[target]:
         raise Conflict(
             f"a warning that is {w['status']} cannot become {target}; allowed from: "
-            f"{', '.join(TRANSITIONS[target])}"
+            f"{', '.join(TRANSITIONS[target])}",
+            errors=[{"pointer": "/body/status", "detail": f"not allowed from {w['status']}"}],
         )
     values: dict[str, Any] = {"status": target}
+    if target == "closed":
+        if outcome is None:
+            raise InvalidInput.at("/body/outcome", "closing a warning records its outcome")
+        values.update(outcome=outcome, outcome_note=outcome_note)
+    if target == "cancelled":
+        if not (reason or "").strip():
+            raise InvalidInput.at("/body/reason", "cancelling a warning needs a reason")
+        values["cancel_reason"] = reason
     if target == "acknowledged":
         values["acknowledged_at"] = now
     if target in TERMINAL:
@@ -320,12 +411,10 @@ async def move(
         object_type="warning",
         object_id=str(w["id"]),
         before={"status": w["status"]},
-        after={"status": target, "comment": comment},
+        after={"status": target, "comment": comment, "outcome": outcome, "reason": reason},
     )
     await webhooks.enqueue_for(session, w["id"], f"warning.{target}")
     w["status"] = target
-
-
 
 
 async def listing(
@@ -337,9 +426,27 @@ async def listing(
     end: datetime | None,
     limit: int,
     now: datetime,
+    overdue: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Read only: a warning past its expiry is listed as expired before `expire_due` records it."""
-    return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end, limit=limit)
+    """Read only: a warning past its expiry is listed as expired before `expire_due` records it,
+    and one past a deadline is flagged overdue before the escalation job records it."""
+    return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end,
+                              limit=limit, overdue=overdue)
+
+
+def check_reader(role: Role, settings: Settings) -> None:
+    """Staff read warnings; partners only where the mission shares them; integrations never."""
+    if role == Role.partner and not settings.partner_warnings_shared:
+        raise Forbidden("this mission does not share warnings with partners")
+    if role not in (Role.admin, Role.analyst, Role.operations, Role.partner):
+        raise Forbidden(f"the {role.value} role may not read warnings")
+
+
+def shown(w: dict[str, Any], role: Role, settings: Settings) -> dict[str, Any]:
+    """A warning as this role may see it (partners: sanitised, at the partner resolution)."""
+    if role == Role.partner:
+        return present_to_partner(w, settings.partner_max_res)
+    return present(w)
 
 
 async def expire_due(session: AsyncSession, settings: Settings, now: datetime) -> int:

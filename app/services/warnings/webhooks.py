@@ -30,6 +30,7 @@ from app.errors import InvalidInput
 from app.repositories import audit
 from app.repositories import warnings as repo
 from app.services import outbound
+from app.services.community import acknowledgements as community
 from app.services.signing import derive_secret, sign
 from app.services.warnings.feature import present  # the payload is the public warning feature
 from app.settings import Settings
@@ -61,12 +62,12 @@ def delivery_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def subscribe(
-    session: AsyncSession, settings: Settings, *, name: str, url: str, actor: str
+    session: AsyncSession, settings: Settings, *, name: str, url: str, actor: str, level: int = 0
 ) -> dict[str, Any]:
     await check_target(url, settings.webhook_allow_private_targets)
     salt = secrets.token_bytes(16)
     sub_id = await repo.add_subscription(
-        session, {"name": name, "url": url, "secret_salt": salt, "created_by": actor}
+        session, {"name": name, "url": url, "secret_salt": salt, "created_by": actor, "level": level}
     )
     await audit.record(
         session,
@@ -74,15 +75,20 @@ async def subscribe(
         action="create",
         object_type="webhook",
         object_id=str(sub_id),
-        after={"name": name, "url": url},
+        after={"name": name, "url": url, "level": level},
     )
     await session.commit()
     secret = derive_secret(settings.token_pepper.get_secret_value(), salt, "webhook")
-    return {"id": str(sub_id), "name": name, "url": url, "secret": secret}
+    return {"id": str(sub_id), "name": name, "url": url, "level": level, "secret": secret}
 
 
-async def enqueue_for(session: AsyncSession, warning_id: uuid.UUID, event: str) -> int:
-    subs = await repo.subscriptions(session)
+async def enqueue_for(
+    session: AsyncSession, warning_id: uuid.UUID, event: str, *, escalation_level: int | None = None
+) -> int:
+    """Queue a warning event for the subscribers of level 0 (every event) and, for an escalation,
+    for those of the level the warning has reached."""
+    levels = (0,) if escalation_level is None else (0, escalation_level)
+    subs = await repo.subscriptions(session, levels=levels)
     if not subs:
         return 0
     warning = await repo.get(session, warning_id)
@@ -102,6 +108,10 @@ async def enqueue_for(session: AsyncSession, warning_id: uuid.UUID, event: str) 
     return len(subs)
 
 
+# Errors no retry can cure: the delivery is failed at once (and logged).
+FINAL_ERRORS = ("acknowledgements are off for this integration", "no reporter contact")
+
+
 def next_attempt(schedule: tuple[float, ...], attempts_made: int, now: datetime) -> datetime | None:
     """When to try again after `attempts_made` failures; None when the schedule is spent."""
     if attempts_made >= len(schedule):
@@ -110,9 +120,9 @@ def next_attempt(schedule: tuple[float, ...], attempts_made: int, now: datetime)
 
 
 async def _post(
-    client: httpx.AsyncClient, d: dict[str, Any], secret: str, timeout: float
+    client: httpx.AsyncClient, d: dict[str, Any], secret: str, timeout: float, body: bytes | None = None
 ) -> tuple[int | None, str | None]:
-    body = orjson.dumps(d["payload"])
+    body = body if body is not None else orjson.dumps(d["payload"])
     ts = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -146,8 +156,12 @@ async def deliver_due(
     pepper = settings.token_pepper.get_secret_value()
     now = datetime.now(UTC)
     lease = timedelta(seconds=3 * settings.webhook_timeout_s + 30)
+    contacts: dict[uuid.UUID, str | None] = {}
     async with maker() as session:
         claimed = await repo.claim_due(session, now, now + lease, limit=limit)
+        for d in claimed:  # read only for sending, held in memory for the POST alone
+            if d["channel"] == "community_ack" and d["sendable"]:
+                contacts[d["id"]] = await community.reporter_contact(session, settings, d["alert_id"])
         await session.commit()
     if not claimed:
         return 0
@@ -157,6 +171,14 @@ async def deliver_due(
     async def attempt(d: dict[str, Any]) -> tuple[int | None, str | None]:
         # No separate check here: the pinned client resolves, checks and connects in one step.
         try:
+            if d["channel"] == "community_ack":
+                if not d["sendable"] or not d["url"]:
+                    return None, "acknowledgements are off for this integration"
+                contact = contacts.get(d["id"])
+                if not contact:
+                    return None, "no reporter contact"
+                return await _post(client, d, derive_secret(pepper, d["secret_salt"]),
+                                   settings.webhook_timeout_s, community.body(d, contact))
             return await _post(
                 client, d, derive_secret(pepper, d["secret_salt"], "webhook"), settings.webhook_timeout_s
             )
@@ -179,6 +201,8 @@ async def deliver_due(
             values: dict[str, Any] = {"attempt_count": made, "attempts": log}
             if error is None:
                 values.update(status="delivered", next_attempt_at=None)
+            elif code is None and error in FINAL_ERRORS:  # retrying cannot help
+                values.update(status="failed", next_attempt_at=None)
             else:
                 nxt = next_attempt(settings.webhook_retry_schedule_s, made, done_at)
                 values.update(status="pending" if nxt else "failed", next_attempt_at=nxt)

@@ -17,12 +17,14 @@ def _warning(conn, *, status="active", expires_in_h=48, rule="alert_cluster"):
     now = datetime.now(UTC)
     row = conn.execute(
         "INSERT INTO warning (rule, dedupe_key, status, area, category, severity, urgency, "
-        "certainty, headline, description, expires_at, created_at) VALUES (%s, %s, %s, "
+        "certainty, headline, description, expires_at, created_at, outcome, cancel_reason) "
+        "VALUES (%s, %s, %s, "
         "ST_Buffer(ST_SetSRID(ST_MakePoint(18.56, 4.39), 4326), 0.05), 'killing', 'Severe', "
-        "'Immediate', 'Likely', '3 alerts near the market', 'Commander Secret seen', %s, %s) "
-        "RETURNING id",
+        "'Immediate', 'Likely', '3 alerts near the market', 'Commander Secret seen', %s, %s, "
+        "%s, %s) RETURNING id",
         (rule, f"{rule}:{status}:{expires_in_h}", status, now + timedelta(hours=expires_in_h),
-         now - timedelta(hours=1))).fetchone()
+         now - timedelta(hours=1), "nothing_found" if status == "closed" else None,
+         "raised twice" if status == "cancelled" else None)).fetchone()
     conn.commit()
     return str(row[0]), now + timedelta(hours=expires_in_h)
 

@@ -82,8 +82,11 @@ async def test_filters(client, auth):
 
 
 async def test_walking_next_links_returns_every_incident_once(client, auth):
-    ids = {await create(client, auth, occurred_start=f"2024-03-{d:02d}T10:00:00Z") for d in range(1, 8)}
-    ids |= {await create(client, auth, occurred_start="2024-03-01T10:00:00Z") for _ in range(3)}
+    ids = {await create(client, auth, occurred_start=f"2024-03-{d:02d}T10:00:00Z", latitude=3.0 + 0.6 * d,
+                        longitude=16.0) for d in range(1, 8)}
+    # three on one day: in three towns, or triangulation would take them for one event
+    ids |= {await create(client, auth, occurred_start="2024-03-01T10:00:00Z", latitude=5.0 + i)
+            for i in range(3)}
     seen, url = [], "/api/v1/incidents?limit=3"
     while url:
         page = (await client.get(url, headers=auth("operations"))).json()
@@ -95,8 +98,8 @@ async def test_walking_next_links_returns_every_incident_once(client, auth):
 @pytest.mark.parametrize("how", [{"params": {"f": "geojson"}},
                                  {"headers": {"Accept": "application/geo+json"}}])
 async def test_geojson_feature_collection(client, auth, how):
-    for _ in range(3):
-        await create(client, auth)
+    for i in range(3):  # three distinct events: the same place on three days a week apart
+        await create(client, auth, occurred_start=f"2024-03-{1 + 7 * i:02d}T21:00:00Z")
     headers = {**auth("analyst"), **how.get("headers", {})}
     r = await client.get("/api/v1/incidents", params={"limit": 2, **how.get("params", {})}, headers=headers)
     assert r.headers["content-type"] == "application/geo+json"

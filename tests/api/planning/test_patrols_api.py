@@ -44,12 +44,13 @@ async def seed(client, auth):
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     # Night attacks around Bambari in the fortnight before as_of, one with sexual violence.
-    for day, hour, lat, lon, cat in [
-        (1, 21, 5.78, 20.69, "killing"),
-        (3, 22, 5.79, 20.70, "killing"),
-        (5, 23, 5.78, 20.69, "sexual_violence"),
-        (6, 21, 5.70, 20.60, "abduction"),
-        (7, 22, 5.85, 20.75, "looting_destruction"),
+    # Distinct attacks (other perpetrators and tolls), so that triangulation keeps them apart.
+    for day, hour, lat, lon, cat, perp, fat in [
+        (1, 21, 5.78, 20.69, "killing", "UPC", 2),
+        (3, 22, 5.79, 20.70, "killing", "Anti-balaka", 9),
+        (5, 23, 5.78, 20.69, "sexual_violence", "UPC", 0),
+        (6, 21, 5.70, 20.60, "abduction", "3R", 0),
+        (7, 22, 5.85, 20.75, "looting_destruction", "Anti-balaka", 0),
     ]:
         r = await client.post(
             "/api/v1/incidents",
@@ -60,6 +61,8 @@ async def seed(client, auth):
                 longitude=lon,
                 category=cat,
                 crsv_survivors=1 if cat == "sexual_violence" else 0,
+                perpetrators=[perp],
+                fatalities_best=fat,
             ),
         )
         assert r.status_code == 201, r.text

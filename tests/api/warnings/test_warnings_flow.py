@@ -63,7 +63,8 @@ async def test_lifecycle_and_illegal_transitions(client, auth, conn):
     r = await client.post(url, json={"status": "closed"}, headers=ops)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     for target in ("acknowledged", "responded", "closed"):
-        r = await client.post(url, json={"status": target}, headers=ops)
+        body = {"status": target, "outcome": "deterred"} if target == "closed" else {"status": target}
+        r = await client.post(url, json=body, headers=ops)
         assert r.status_code == 200 and r.json()["properties"]["status"] == target
     for target in ("acknowledged", "cancelled", "expired"):
         assert (await client.post(url, json={"status": target}, headers=ops)).status_code == 409

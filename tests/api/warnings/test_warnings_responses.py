@@ -39,7 +39,9 @@ async def test_responses_drive_the_lifecycle_and_the_metrics(client, auth, conn)
             "acknowledged_at": iso(10),
             "dispatched_at": iso(40),
             "on_scene_at": iso(160),
-            "outcome": "Patrol deterred attackers",
+            "completed_at": iso(200),
+            "outcome": "deterred",
+            "outcome_note": "Patrol deterred attackers",
             "delay_reasons": ["road_or_access_denied"],
         },
     )
@@ -113,7 +115,7 @@ async def test_no_responses_after_a_warning_is_closed(client, auth):
     w = await _warning(client, auth, integ)
     await client.post(
         f"/api/v1/warnings/{w['id']}/status",
-        json={"status": "cancelled"},
+        json={"status": "cancelled", "reason": "duplicate of another warning"},
         headers=auth("operations"),
     )
     r = await client.post(

@@ -46,38 +46,8 @@ def test_secret_derivation_depends_on_pepper_and_salt():
     assert a != integrations.derive_secret("pepper", b"salt2")
 
 
-@given(d=st.floats(0, 5000), t=st.floats(-72, 72), same=st.booleans(), sim=st.floats(0, 100))
-def test_triage_score_is_bounded_and_falls_with_distance(d, t, same, sim):
-    kw = {
-        "radius_m": 5000,
-        "dt_hours": t,
-        "window_hours": 72,
-        "same_category": same,
-        "text_sim": sim,
-    }
-    s, _ = triage.score(distance_m=d, **kw)
-    farther, _ = triage.score(distance_m=min(d + 100, 5000), **kw)
-    assert 0 <= s <= 1 and farther <= s
-
-
-def test_best_match_needs_category_or_similar_text():
-    cand = {
-        "id": 1,
-        "distance_m": 100,
-        "occurred_start": NOW,
-        "category": "killing",
-        "narrative": "Two men killed at the market",
-    }
-    kw = {
-        "observed_at": NOW + timedelta(hours=1),
-        "radius_m": 5000,
-        "window_hours": 72,
-        "link_score": 0.55,
-        "text_threshold": 60,
-    }
-    assert triage.best_match([cand], category="killing", text="killings", **kw).incident_id == 1
-    assert triage.best_match([cand], category="displacement", text="families fled", **kw) is None
-    assert triage.best_match([cand], category="injury", text="two men killed at the market", **kw) is not None
+# Whether an alert corroborates an incident is scored by the triangulation matcher (alert
+# profile): tests/unit/triangulation/test_scoring.py.
 
 
 @pytest.mark.parametrize(

@@ -47,3 +47,17 @@ def test_adding_a_report_never_lowers_the_grade(base, extra):
 @given(reports_st)
 def test_grade_does_not_depend_on_report_order(reports):
     assert grade(reports) == grade(list(reversed(reports)))
+
+
+def test_two_imports_of_one_wire_story_are_one_source():
+    from app.services.incidents.grading import ReportGrade, independent_sources
+
+    ucdp = ReportGrade("open_source", "UCDP GED", "B", 2, 1, key="u", cites=("afp",))
+    acled = ReportGrade("open_source", "AFP", "C", 3, 1, key="a", cites=("afp",))
+    other = ReportGrade("open_source", "Radio Ndeke Luka", "C", 3, 1, key="r", cites=("radio ndeke luka",))
+    assert independent_sources([ucdp, acled]) == 1
+    assert independent_sources([ucdp, acled, other]) == 2
+    # an aggregator citing three outlets, one of them shared: 3 + the new outlet
+    agg = ReportGrade("open_source", "UCDP GED", "B", 2, 3, key="g", cites=("afp", "reuters", "bbc"))
+    assert independent_sources([agg, acled]) == 3
+    assert independent_sources([agg, other]) == 4

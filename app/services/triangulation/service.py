@@ -1,0 +1,210 @@
+"""Triangulation on the write paths: import batches (sync, inside the batch's transaction), staff
+entries and alerts (async). One matcher (matcher.py) behind all three; this module only fetches
+candidates and applies the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.repositories import triangulation as repo
+from app.repositories.imports import Placement
+from app.services.incidents.grading import ReportGrade, grade
+from app.services.triangulation import accounts as acc
+from app.services.triangulation.matcher import Decisions, Outcome, Thresholds, decide
+from app.services.triangulation.matcher import candidate_pairs as gate_and_score
+from app.services.triangulation.names import Alias, AliasTable, Mentions
+from app.services.triangulation.scoring import ScoreParams, evidence
+
+# Thresholds chosen from the evaluation on the CAR 2013–2015 labelled set (docs/triangulation.md):
+# precision 1.00 on labelled pairs at 0.85, recall of same-event pairs 0.81 at 0.70.
+DEFAULT_AUTO_LINK = 0.85
+DEFAULT_REVIEW = 0.70
+M_SPAN = 2048.0  # beyond any source code (0-1023; -1 for no source)
+BOX_MARGIN = 1.02  # the query box is a little larger than the exact gate
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """What a write path matches with. `mission` keys the alias table and the per-mission
+    thresholds until missions are records of their own; the settings give the defaults."""
+
+    params: ScoreParams = field(default_factory=ScoreParams)
+    auto_link: float = DEFAULT_AUTO_LINK
+    review: float = DEFAULT_REVIEW
+    mission: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MatchConfig:
+        return cls(params=ScoreParams(slack_km=settings.triangulation_slack_km,
+                                      slack_days=settings.triangulation_slack_days),
+                   auto_link=settings.triangulation_auto_link, review=settings.triangulation_review,
+                   mission=settings.triangulation_mission)
+
+    def thresholds(self, row: dict[str, Any] | None) -> Thresholds:
+        if row is not None:
+            return Thresholds(float(row["auto_link"]), float(row["review"]))
+        return Thresholds(self.auto_link, self.review)
+
+
+def alias_table(rows: Sequence[dict[str, Any]]) -> AliasTable:
+    return AliasTable.of(Alias(r["alias"], r["canonical"], r["valid_from"], r["valid_to"]) for r in rows)
+
+
+def boxes(left: acc.Accounts, params: ScoreParams, *, source_code: float | None,
+          source: str | None, exclude: list[uuid.UUID] | None = None) -> repo.Boxes:
+    """One query box per account: its own radius plus the gate's slack, its date range plus the
+    gate's days. The stored side brings its own radius and range (the indexed boxes)."""
+    reach_m = (left.radius_m + params.slack_km * 1000.0) * BOX_MARGIN
+    dlat = reach_m / 110_540.0
+    dlon = reach_m / (111_320.0 * np.maximum(np.cos(np.radians(left.lat)), 0.01))
+    ranges = source_ranges(source_code)
+    ok = ~(np.isnan(left.lon) | np.isnan(left.lat) | np.isnan(left.start))
+    k = np.flatnonzero(ok)
+    return repo.Boxes(
+        k=k.tolist(), x1=(left.lon - dlon)[k].tolist(), y1=(left.lat - dlat)[k].tolist(),
+        t1=(left.start - params.slack_days)[k].tolist(), x2=(left.lon + dlon)[k].tolist(),
+        y2=(left.lat + dlat)[k].tolist(), t2=(left.end + params.slack_days)[k].tolist(),
+        ranges=ranges, source=source, exclude=exclude or [])
+
+
+def source_ranges(source_code: float | None) -> list[tuple[float, float]]:
+    if source_code is None:
+        return [(-M_SPAN, M_SPAN)]
+    # an account's own source sits at [h, h + 0.5] of the fourth coordinate: below and above it
+    # (single-precision boxes are exact at these magnitudes)
+    return [(-M_SPAN, source_code - 0.25), (source_code + 0.75, M_SPAN)]
+
+
+def batch_extent(events: pd.DataFrame, params: ScoreParams) -> tuple[float, ...]:
+    """One box around every query box of a batch (column-wise, before any account is built)."""
+    lat = events["lat"].to_numpy(dtype="float64")
+    lon = events["lon"].to_numpy(dtype="float64")
+    reach_m = (float(np.nanmax(events["location_radius_m"].to_numpy(dtype="float64")))
+               + params.slack_km * 1000.0) * BOX_MARGIN
+    dlat = reach_m / 110_540.0
+    dlon = reach_m / (111_320.0 * max(float(np.cos(np.radians(np.nanmax(np.abs(lat))))), 0.01))
+    start = acc.days_since_epoch(events["occurred_start"])
+    end = acc.days_since_epoch(events["occurred_end"])
+    end = np.where(np.isnan(end), start, end) + 1.0
+    return (float(np.nanmin(lon)) - dlon, float(np.nanmin(lat)) - dlat,
+            float(np.nanmin(start)) - params.slack_days, float(np.nanmax(lon)) + dlon,
+            float(np.nanmax(lat)) + dlat, float(np.nanmax(end)) + params.slack_days)
+
+
+@dataclass
+class Matched:
+    left: acc.Accounts
+    right: acc.Accounts
+    decisions: Decisions
+    candidates: int
+
+    def evidence(self, i: int) -> dict[str, Any] | None:
+        k = int(self.decisions.pair[i])
+        return None if k < 0 else evidence(self.left, self.right, self.decisions.scores, k)
+
+    def alternatives(self, i: int, limit: int = 5) -> list[dict[str, Any]]:
+        s = self.decisions.scores
+        ks = np.flatnonzero(s.left == i)
+        ks = ks[np.argsort(-s.score[ks], kind="stable")][:limit]
+        return [{"incident_id": str(self.right.key[s.right[k]]), **evidence(self.left, self.right, s, int(k))}
+                for k in ks.tolist()]
+
+
+def _match(left: acc.Accounts, found: repo.Candidates, aliases: list[dict[str, Any]],
+           thresholds: Thresholds, params: ScoreParams) -> Matched:
+    """Pairs of the candidate search (the left account, an incident) → decisions."""
+    unique = found.incidents
+    pos = {r["id"]: j for j, r in enumerate(unique)}
+    li = found.k
+    ri = [pos[i] for i in found.ids]
+    right = acc.from_rows(unique)
+    table = alias_table(aliases)
+    if unique:
+        mentions = Mentions(table.keys() | left.all_name_keys() | right.all_name_keys())
+        left.resolve(table, mentions)
+        right.resolve(table, mentions)
+    else:
+        left.names = [frozenset()] * len(left)
+        left.mentions = [frozenset()] * len(left)
+    scores = gate_and_score(left, right, np.array(li, dtype=np.int64), np.array(ri, dtype=np.int64),
+                            params)
+    return Matched(left, right, decide(left, right, scores, thresholds), len(unique))
+
+
+# ------------------------------------------------------------------ import batches (sync)
+def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
+                config: MatchConfig) -> Placement | None:
+    """Where the rows of an import batch go: the candidate search (other sources only) and the
+    matcher, in the batch's transaction. The lock makes the batches of parallel writers match
+    one after another, so each sees the links the previous one made (one-to-one across
+    batches)."""
+    if events.empty:
+        return None
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('kinga.triangulation'))")
+    code = repo.source_code_sync(conn, source)
+    if not repo.any_candidate_sync(conn, batch_extent(events, config.params),
+                                   source_ranges(code)):
+        return None
+    left = acc.from_events(events, source)
+    found = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
+    if not found.k:
+        return None
+    thresholds = config.thresholds(repo.thresholds_sync(conn, config.mission))
+    m = _match(left, found, repo.aliases_sync(conn, config.mission), thresholds, config.params)
+    d = m.decisions
+    if not (d.outcome != Outcome.new).any():
+        return None
+    ev: list[str | None] = [None] * len(left)
+    for i in np.flatnonzero(d.outcome != Outcome.new).tolist():
+        ev[i] = json.dumps(m.evidence(i))
+    return Placement(outcome=d.outcome.astype(np.int8),
+                     target=[t if isinstance(t, uuid.UUID) else None for t in d.target],
+                     score=[None if math.isnan(x) else float(x) for x in d.score.tolist()],
+                     evidence=ev)
+
+
+def _grades(reports: list[dict[str, Any]]) -> dict[uuid.UUID, tuple[str, int]]:
+    by: dict[uuid.UUID, list[ReportGrade]] = {}
+    for r in reports:
+        by.setdefault(r["incident_id"], []).append(ReportGrade(
+            r["section"], r["source_name"], r["source_reliability"], r["information_credibility"],
+            r["source_count"] or 1, key=str(r["id"]), cites=tuple(r["cites"] or ())))
+    return {i: grade(rs) for i, rs in by.items()}
+
+
+def after_links_sync(conn: psycopg.Connection[Any], targets: list[uuid.UUID]) -> None:
+    """Incidents that received reports from a batch: most precise location and date range among
+    their accounts, grade and independent sources from all their reports."""
+    if targets:
+        repo.consolidate_sync(conn, targets)
+        repo.set_grades_sync(conn, _grades(repo.reports_sync(conn, targets)))
+
+
+# ------------------------------------------------------------------ API paths (async)
+async def regrade(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, int]]:
+    grades = _grades(await repo.reports(session, ids))
+    await repo.set_grades(session, grades)
+    return grades
+
+
+async def match_accounts(session: AsyncSession, left: acc.Accounts, config: MatchConfig, *,
+                         source: str | None, exclude: list[uuid.UUID],
+                         params: ScoreParams | None = None,
+                         thresholds: Thresholds | None = None) -> Matched:
+    p = params or config.params
+    code = await repo.source_code(session, source) if source else None
+    found = await repo.candidates(session, boxes(left, p, source_code=code, source=source,
+                                                exclude=exclude))
+    th = thresholds or config.thresholds(await repo.thresholds(session, config.mission))
+    return _match(left, found, await repo.aliases(session, config.mission), th, p)
