@@ -11,7 +11,7 @@ import h3
 
 from app.domain import Role
 from app.errors import Forbidden
-from app.services.geo.h3cells import cell_radius_m
+from app.services.geo.h3cells import cell_radius_m, valid_cell
 
 # Fields of an incident partners never read (besides perpetrators, hidden by policy).
 PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2",
@@ -92,6 +92,16 @@ def suppress(value: int | None, min_count: int) -> int | None:
     return None if value is not None and 0 < value < min_count else value
 
 
+def _cell(cell: Any) -> str | None:
+    """A stored cell as an H3 string; None when it is not a cell (a corrupt row shows no place
+    rather than failing the partner's list)."""
+    if isinstance(cell, int):
+        return h3.int_to_str(cell) if valid_cell(cell) else None
+    if isinstance(cell, str) and h3.is_valid_cell(cell):
+        return cell
+    return None
+
+
 def partner_incident(item: dict[str, Any], policy: PartnerPolicy | None = None) -> dict[str, Any]:
     """One incident as a partner may see it (in place): location snapped to the centroid of its
     cell at the partner resolution (the cell is the finest place given), the location radius at
@@ -99,17 +109,19 @@ def partner_incident(item: dict[str, Any], policy: PartnerPolicy | None = None) 
     policy = policy or PartnerPolicy()
     for k in hidden_fields(Role.partner, policy):
         item.pop(k, None)
-    cell = item.get("h3_cell")
-    if cell is not None:
-        fine = h3.int_to_str(cell) if isinstance(cell, int) else str(cell)
+    fine = _cell(item.get("h3_cell"))
+    if fine is not None:
         coarse = (h3.cell_to_parent(fine, policy.res) if h3.get_resolution(fine) > policy.res
                   else fine)
         lat, lng = h3.cell_to_latlng(coarse)
         item.update(h3_cell=coarse, latitude=round(lat, 6), longitude=round(lng, 6),
                     location_radius_m=max(int(item.get("location_radius_m") or 0),
                                           int(cell_radius_m(h3.get_resolution(coarse)))))
-    elif "latitude" in item or "longitude" in item:
-        item["latitude"] = item["longitude"] = None  # never exact coordinates without a cell
+    else:  # never exact coordinates without a (valid) cell
+        if "latitude" in item or "longitude" in item:
+            item["latitude"] = item["longitude"] = None
+        if "h3_cell" in item:
+            item["h3_cell"] = None
     for k in COUNT_FIELDS:
         if k in item:
             item[k] = suppress(item[k], policy.min_count)
@@ -123,6 +135,8 @@ def cells_with_centroid_in(cells: Iterable[int], bbox: tuple[float, float, float
     x1, y1, x2, y2 = bbox
     out = []
     for cell in cells:
+        if not valid_cell(cell):  # a corrupt stored cell selects nothing
+            continue
         lat, lng = h3.cell_to_latlng(h3.int_to_str(cell))
         if x1 <= lng <= x2 and y1 <= lat <= y2:
             out.append(cell)

@@ -14,6 +14,7 @@ from app.repositories import incidents as incident_repo
 from app.repositories import ogc as repo
 from app.repositories.incidents import IncidentFilter
 from app.services.geo import geojson
+from app.services.geo.h3cells import valid_cell
 from app.services.incidents.records import PartnerPolicy, partner_filter, present, read
 from app.services.ogc.collections import (
     INT,
@@ -80,9 +81,9 @@ async def _partner_extent(session: AsyncSession, ctx: Context
     would give the exact position of the outermost incidents)."""
     f = IncidentFilter(bbox=(-180.0, -90.0, 180.0, 90.0), statuses=[Status.approved.value])
     cells = await incident_repo.parent_cells(session, f, ctx.settings.partner_max_res, margin_m=0)
-    if not cells:
+    points = [h3.cell_to_latlng(h3.int_to_str(c)) for c in cells if valid_cell(c)]
+    if not points:  # none, or only corrupt stored cells
         return None
-    points = [h3.cell_to_latlng(h3.int_to_str(c)) for c in cells]
     lats, lngs = [p[0] for p in points], [p[1] for p in points]
     return (round(min(lngs), 6), round(min(lats), 6), round(max(lngs), 6), round(max(lats), 6))
 

@@ -47,16 +47,17 @@ class World:
 
 
 async def _world(client, auth, conn) -> World:
-    async def incident(role: str, validate: bool) -> str:
-        iid = (await client.post("/api/v1/incidents", json=incident_body(),
-                                 headers=auth(role))).json()["id"]
+    async def incident(role: str, validate: bool, day: int) -> str:
+        # distinct events (days apart): identical accounts would be triangulated into one
+        body = incident_body(occurred_start=f"2024-03-{day:02d}T21:00:00Z")
+        iid = (await client.post("/api/v1/incidents", json=body, headers=auth(role))).json()["id"]
         if validate:
             r = await client.post(f"/api/v1/incidents/{iid}/validate", headers=auth("analyst"))
             assert r.status_code == 200, r.text
         return iid
 
-    validated, own, entered = (await incident("analyst", True), await incident("admin", True),
-                               await incident("analyst", False))
+    validated, own, entered = (await incident("analyst", True, 2), await incident("admin", True, 9),
+                               await incident("analyst", False, 16))
     report = (await client.get(f"/api/v1/incidents/{validated}",
                                headers=auth("analyst"))).json()["reports"][0]["id"]
     gateway = await make_integration(client, auth, name="gw", formats=["json"])

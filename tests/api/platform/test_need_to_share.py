@@ -48,7 +48,7 @@ async def test_partners_may_not_filter_on_perpetrators(client, auth, conn, path)
 
 async def test_partner_incidents_are_snapped_to_their_cell_and_small_counts_withheld(client, auth):
     small = await _approved(client, auth, fatalities_best=2, injured=1, displaced=40)
-    big = await _approved(client, auth, fatalities_best=5, occurred_start="2024-03-01T10:00:00Z")
+    big = await _approved(client, auth, fatalities_best=5, occurred_start="2024-02-10T10:00:00Z")
     lat6, lon6 = _centroid()
     cell6 = h3.latlng_to_cell(LAT, LON, 6)
     listed = (await client.get("/api/v1/incidents", headers=auth("partner"))).json()["items"]
