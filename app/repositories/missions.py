@@ -133,16 +133,45 @@ async def aor_bases(session: AsyncSession, aor_ids: list[uuid.UUID]) -> dict[uui
     return out
 
 
-async def aor_at(session: AsyncSession, code: str, lon: float, lat: float
+async def aor_at(session: AsyncSession, code: str | None, lon: float, lat: float
                  ) -> list[dict[str, Any]]:
-    """The mission's AORs containing a point, field offices first, then sectors."""
+    """The mission's AORs (None: any mission's) containing a point, field offices first (the
+    smallest first), then sectors."""
     rows = await session.execute(text(
         "SELECT a.id, a.mission_code, a.name, a.kind, a.parent_id FROM aor a "
-        "WHERE a.mission_code = :code AND ST_Intersects(a.area, "
+        "WHERE (CAST(:code AS text) IS NULL OR a.mission_code = :code) AND ST_Intersects(a.area, "
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
         "ORDER BY a.kind = 'sector', ST_Area(a.area), a.name"),
         {"code": code, "lon": lon, "lat": lat})
     return [dict(r) for r in rows.mappings()]
+
+
+async def aor_and_children(session: AsyncSession, aor_id: uuid.UUID) -> list[uuid.UUID]:
+    """An AOR and the field offices under it (a sector answers for its offices' areas too)."""
+    rows = await session.execute(text(
+        "SELECT id FROM aor WHERE id = :id OR parent_id = :id ORDER BY id"), {"id": aor_id})
+    return [r[0] for r in rows]
+
+
+async def aors_holding_points(session: AsyncSession, points: list[tuple[float, float]],
+                              code: str | None = None) -> list[dict[str, Any] | None]:
+    """For each (lon, lat), the AOR that answers for it (the smallest field office holding it,
+    else the sector), or None; within one mission when `code` is given."""
+    if not points:
+        return []
+    rows = await session.execute(text(
+        "SELECT p.i, f.id, f.mission_code, f.name, f.kind FROM "
+        "unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i) "
+        "CROSS JOIN LATERAL (SELECT a.id, a.mission_code, a.name, a.kind FROM aor a "
+        "  WHERE (CAST(:code AS text) IS NULL OR a.mission_code = :code) "
+        "  AND ST_Intersects(a.area, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)) "
+        "  ORDER BY a.kind = 'sector', ST_Area(a.area), a.name LIMIT 1) f"),
+        {"lons": [p[0] for p in points], "lats": [p[1] for p in points], "code": code})
+    out: list[dict[str, Any] | None] = [None] * len(points)
+    for r in rows.mappings():
+        d = dict(r)
+        out[int(d.pop("i")) - 1] = d
+    return out
 
 
 # ---- gazetteer places ---------------------------------------------------------------------------

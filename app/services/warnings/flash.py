@@ -99,7 +99,8 @@ async def flash(session: AsyncSession, settings: Settings, body: FlashWarning, w
     )
     w["expires_at"] = expires
     wid = await lifecycle.raise_warning(session, settings, w, area or cell_polygon(to_str(cell)),
-                                        point=(lon, lat), actor=who.actor, now=now)
+                                        point=(lon, lat), actor=who.actor, now=now,
+                                        mission=who.mission)
     assert wid is not None  # a flash warning's dedupe key is its own
     await session.commit()
     return await _created(session, wid)
@@ -171,7 +172,7 @@ async def escalate_alert(session: AsyncSession, settings: Settings, alert_id: uu
     )
     wid = await lifecycle.raise_warning(session, settings, w, cell_polygon(to_str(cell)),
                                         alert_id=alert_id, point=(a["longitude"], a["latitude"]),
-                                        actor=who.actor, now=now)
+                                        actor=who.actor, now=now, mission=who.mission)
     if wid is None:
         raise refuse("this alert has already been escalated")
     await session.commit()
@@ -210,7 +211,7 @@ async def escalate_incident(session: AsyncSession, settings: Settings, incident_
     )
     wid = await lifecycle.raise_warning(session, settings, w, cell_polygon(to_str(cell)),
                                         incident_id=incident_id, point=(lon, lat), actor=who.actor,
-                                        now=now)
+                                        now=now, mission=i.get("mission_code") or who.mission)
     if wid is None:
         raise Conflict("this incident has already been escalated",
                        errors=[{"pointer": "/path/incident_id", "detail": "escalated"}])

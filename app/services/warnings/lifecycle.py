@@ -117,21 +117,27 @@ async def raise_warning(
     point: tuple[float, float] | None = None,
     actor: str = "kinga:rules",
     now: datetime,
+    mission: str | None = None,
 ) -> uuid.UUID | None:
     """Store a new warning unless one with its dedupe key is open (the alert or incident then
     joins that one); a new one gets its owner and deadlines, an audit record and a webhook event.
     `point` (lon, lat) places the owner search; default: the centre of the warning's cell.
-    Returns the new warning's id, or None when it joined an open one."""
+    `mission`: the mission it is raised in (its AORs own it); without one, the mission of the AOR
+    that owns it, if any. Returns the new warning's id, or None when it joined an open one."""
     values = {**values, "created_by": actor}
+    if mission is not None:
+        values["mission_code"] = mission
     warning_id, created = await repo.insert_or_join(session, values, area, alert_id, incident_id)
     if not created:
         return None
     if point is None:
         lat, lon = h3.cell_to_latlng(to_str(values["h3_cell"]))
         point = (lon, lat)
-    owner = await ownership.assign_owner(session, settings, *point, on=now.date())
+    owner = await ownership.assign_owner(session, settings, *point, on=now.date(), mission=mission)
     due = ownership.deadlines(settings, values["urgency"], now, owner)
-    await repo.set_status(session, warning_id, {**owner.columns(), "acknowledge_by": due.acknowledge_by,
+    extra = {"mission_code": owner.mission} if mission is None and owner.mission else {}
+    await repo.set_status(session, warning_id, {**owner.columns(), **extra,
+                                                "acknowledge_by": due.acknowledge_by,
                                                 "on_scene_by": due.on_scene_by, "created_at": now})
     await audit.record(
         session,
@@ -141,6 +147,7 @@ async def raise_warning(
         object_id=str(warning_id),
         after={"rule": values["rule"], "source": values.get("source"),
                "dedupe_key": values["dedupe_key"], "assigned_to": owner.name,
+               "owner_reason": owner.reason, "mission": mission or owner.mission,
                "acknowledge_by": due.acknowledge_by.isoformat() if due.acknowledge_by else None,
                "on_scene_by": due.on_scene_by.isoformat() if due.on_scene_by else None},
     )
@@ -184,7 +191,7 @@ async def evaluate_alert(
             ttl_hours=settings.warning_ttl_hours,
         )
         wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
-                                  point=(lon, lat), now=now)
+                                  point=(lon, lat), now=now, mission=alert.get("mission_code"))
         if wid is not None:
             raised.append(wid)
     if burst:
@@ -207,14 +214,15 @@ async def evaluate_alert(
             ttl_hours=settings.warning_ttl_hours,
         )
         wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
-                                  point=(lon, lat), now=now)
+                                  point=(lon, lat), now=now, mission=alert.get("mission_code"))
         if wid is not None:
             raised.append(wid)
     return raised
 
 
 async def evaluate_incident(
-    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime
+    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime,
+    mission: str | None = None,
 ) -> list[uuid.UUID]:
     """The sexual-violence rule on an incident recorded by staff (alerts have it at triage): a
     warning for its area, or the incident joins the one open there."""
@@ -241,7 +249,7 @@ async def evaluate_incident(
         source="incident",
     )
     wid = await raise_warning(session, settings, w, _area(cell), incident_id=incident["id"],
-                              point=(lon, lat), now=now)
+                              point=(lon, lat), now=now, mission=mission or incident.get("mission_code"))
     return [wid] if wid is not None else []
 async def _place_near(session: AsyncSession, settings: Settings, missions: list[Any],
                       lat: float, lon: float) -> str:
@@ -314,7 +322,8 @@ async def evaluate_threat_layer(
                 would.append({k: (str(v) if isinstance(v, uuid.UUID) else v)
                               for k, v in w.items() if k not in ("id", "alert_ids")}
                              | {"h3_cell": cell_str})
-            elif (wid := await raise_warning(session, settings, w, _area(cell), now=now)) is not None:
+            elif (wid := await raise_warning(session, settings, w, _area(cell), now=now,
+                                             mission=mission)) is not None:
                 raised.append(wid)
     return would if dry_run else raised
 
