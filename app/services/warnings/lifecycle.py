@@ -33,7 +33,7 @@ from app.services.auth import Principal
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
 from app.services.missions import places
 from app.services.missions.languages import message
-from app.services.warnings import ownership, webhooks
+from app.services.warnings import need_to_know, ownership, webhooks
 from app.services.warnings.feature import present, present_to_partner
 from app.settings import Settings
 
@@ -375,6 +375,7 @@ async def transition(
     w = await repo.get(session, warning_id, lock=True)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
+    await need_to_know.check(session, who, w)
     await move(session, w, target, who.actor, comment, now=now, outcome=outcome,
                outcome_note=outcome_note, reason=reason)
     await session.commit()
@@ -436,11 +437,34 @@ async def listing(
     limit: int,
     now: datetime,
     overdue: bool | None = None,
+    who: Principal | None = None,
+    mission: str | None = None,
 ) -> list[dict[str, Any]]:
     """Read only: a warning past its expiry is listed as expired before `expire_due` records it,
-    and one past a deadline is flagged overdue before the escalation job records it."""
+    and one past a deadline is flagged overdue before the escalation job records it. `who`: an
+    operations token limited to an AOR lists only that AOR's warnings (need_to_know); `mission`:
+    leave out warnings raised in another mission."""
+    owners = await need_to_know.owner_aors(session, who) if who is not None else None
     return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end,
-                              limit=limit, overdue=overdue)
+                              limit=limit, overdue=overdue, owner_aors=owners, mission=mission)
+
+
+def clipped_by_area(scope: Any, who: Principal) -> bool:
+    """Whether a listing is clipped to the scope's area: not when the scope is the AOR of an
+    operations token limited to it (ownership decides that list, edge cells included)."""
+    if scope.area is None:
+        return False
+    return not (need_to_know.limited(who) and scope.aor is not None
+                and scope.aor["id"] == who.aor_id)
+
+
+async def read_one(session: AsyncSession, warning_id: uuid.UUID, who: Principal
+                   ) -> dict[str, Any]:
+    w = await repo.get(session, warning_id)
+    if w is None:
+        raise NotFound(f"no warning with id {warning_id}")
+    await need_to_know.check(session, who, w)
+    return w
 
 
 def check_reader(role: Role, settings: Settings) -> None:
