@@ -97,9 +97,12 @@ def token_create(
     role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
     name: str = typer.Option(..., help="Who or what holds the token"),
     mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
+    aor: str | None = typer.Option(None, help="… and to this area of responsibility in it (name): "
+                                              "an operations token then sees and acts on its "
+                                              "AOR's warnings only"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
-    from app.cli.support import create_token, stored_mission
+    from app.cli.support import create_token, find_aor, stored_mission
     from app.domain import Role
 
     if role not in {r.value for r in Role}:
@@ -107,8 +110,16 @@ def token_create(
     settings = get_settings()
     if mission is not None and stored_mission(settings, mission) is None:
         _fail(f"no mission {mission!r}")
+    aor_id = None
+    if aor is not None:
+        if mission is None:
+            _fail("--aor needs --mission")
+        else:
+            aor_id = find_aor(settings, mission, aor)
+            if aor_id is None:
+                _fail(f"no area of responsibility {aor!r} in mission {mission!r}")
     typer.echo(create_token(settings, Role(role), name,
-                            mission=mission.lower() if mission else None))
+                            mission=mission.lower() if mission else None, aor_id=aor_id))
 
 
 @token_cli.command("revoke")

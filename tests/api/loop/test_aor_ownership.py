@@ -110,3 +110,39 @@ async def test_a_rule_raised_alert_warning_is_owned_by_its_aor(client, auth, con
     row = conn.execute("SELECT rule, assigned_to, owner_reason, mission_code FROM warning").fetchall()
     conn.commit()
     assert row == [("sexual_violence", "FO One", "aor", "unx")]
+
+
+@pytest.mark.parametrize("precision_decay", [True, False])  # its own layer / the server's, clipped
+async def test_the_rule_scan_runs_per_mission_and_tags_its_warnings(app, client, auth, conn,
+                                                                     precision_decay):
+    from tests.api.loop.test_rule_scan import _critical, _scan
+
+    ids = await make_mission(client, auth, precision_decay=precision_decay)
+    await _critical(client, auth, 6.0, 22.4)  # in FO Two, by Camp Two
+    await _critical(client, auth, *OUTSIDE)  # in no mission
+    assert await _scan(app) == 2
+    rows = conn.execute("SELECT mission_code, assigned_to, owner_reason, owner_aor_id::text "
+                        "FROM warning WHERE rule = 'threat_level' ORDER BY mission_code").fetchall()
+    conn.commit()
+    assert rows == [("unx", "FO Two", "aor", ids["FO Two"]), (None, "Camp Two", "nearest_base", None)]
+    listed = (await client.get("/api/v1/warnings", params={"mission": "unx"},
+                               headers=auth("analyst"))).json()["features"]
+    assert [(f["properties"]["rule"], f["properties"]["mission_code"]) for f in listed] == \
+        [("threat_level", "unx")]
+    everything = (await client.get("/api/v1/warnings", headers=auth("analyst"))).json()["features"]
+    assert len(everything) == 2
+    assert await _scan(app) == 0  # incremental: nothing changed
+
+
+async def test_a_mission_listing_leaves_out_another_missions_warnings(client, auth, conn):
+    await make_mission(client, auth)
+    theirs = (await _flash(client, auth, IN_FO_ONE))["id"]
+    ours = (await _flash(client, auth, IN_FO_TWO))["id"]
+    # a warning raised in another mission whose area overlaps this one's
+    conn.execute("INSERT INTO mission (code, name, area, timezone, created_by) SELECT 'uny', 'Y', "
+                 "area, timezone, 'test' FROM mission WHERE code = 'unx'")
+    conn.execute("UPDATE warning SET mission_code = 'uny' WHERE id = %s", (theirs,))
+    conn.commit()
+    listed = (await client.get("/api/v1/warnings", params={"mission": "unx"},
+                               headers=auth("analyst"))).json()["features"]
+    assert [f["id"] for f in listed] == [ours]
