@@ -153,27 +153,6 @@ async def aor_and_children(session: AsyncSession, aor_id: uuid.UUID) -> list[uui
     return [r[0] for r in rows]
 
 
-async def aors_holding_points(session: AsyncSession, points: list[tuple[float, float]],
-                              code: str | None = None) -> list[dict[str, Any] | None]:
-    """For each (lon, lat), the AOR that answers for it (the smallest field office holding it,
-    else the sector), or None; within one mission when `code` is given."""
-    if not points:
-        return []
-    rows = await session.execute(text(
-        "SELECT p.i, f.id, f.mission_code, f.name, f.kind FROM "
-        "unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i) "
-        "CROSS JOIN LATERAL (SELECT a.id, a.mission_code, a.name, a.kind FROM aor a "
-        "  WHERE (CAST(:code AS text) IS NULL OR a.mission_code = :code) "
-        "  AND ST_Intersects(a.area, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)) "
-        "  ORDER BY a.kind = 'sector', ST_Area(a.area), a.name LIMIT 1) f"),
-        {"lons": [p[0] for p in points], "lats": [p[1] for p in points], "code": code})
-    out: list[dict[str, Any] | None] = [None] * len(points)
-    for r in rows.mappings():
-        d = dict(r)
-        out[int(d.pop("i")) - 1] = d
-    return out
-
-
 # ---- gazetteer places ---------------------------------------------------------------------------
 
 async def places(session: AsyncSession, codes: list[str | None]) -> list[dict[str, Any]]:
@@ -190,3 +169,23 @@ async def places_version(session: AsyncSession) -> tuple[int, int]:
     row = (await session.execute(text(
         "SELECT count(*), coalesce(max(id), 0) FROM place"))).one()
     return int(row[0]), int(row[1])
+
+
+async def aors_of_bases(session: AsyncSession, base_ids: list[uuid.UUID]
+                        ) -> dict[uuid.UUID, dict[str, Any]]:
+    """The office each base belongs to: the smallest field office whose area holds it (else the
+    sector), among AORs of the base's mission (any mission for a base of none)."""
+    if not base_ids:
+        return {}
+    rows = await session.execute(text(
+        "SELECT b.id AS base_id, f.id, f.mission_code, f.name, f.kind FROM mission_base b "
+        "CROSS JOIN LATERAL (SELECT a.id, a.mission_code, a.name, a.kind FROM aor a "
+        "  WHERE (b.mission_code IS NULL OR a.mission_code = b.mission_code) "
+        "  AND ST_Intersects(a.area, b.location) "
+        "  ORDER BY a.kind = 'sector', ST_Area(a.area), a.name LIMIT 1) f "
+        "WHERE b.id = ANY(:ids)"), {"ids": list(base_ids)})
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    for r in rows.mappings():
+        d = dict(r)
+        out[d.pop("base_id")] = d
+    return out
