@@ -100,3 +100,18 @@ async def test_kinga_token_create_limits_a_token_to_an_aor(client, auth, setting
     finally:
         get_settings.cache_clear()
     assert await _ids(client, {"Authorization": f"Bearer {token}"}) == {two}
+
+
+async def test_ogc_and_cot_serve_the_tokens_aor_only(client, auth, world):
+    w = world["warnings"]
+    r = await client.get("/ogc/collections/warnings/items", headers=world["fo_two"])
+    assert r.status_code == 200, r.text
+    assert {f["id"] for f in r.json()["features"]} == {w["two"]} and r.json()["numberMatched"] == 1
+    r = await client.get(f"/ogc/collections/warnings/items/{w['one']}", headers=world["fo_two"])
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    r = await client.get("/ogc/collections/warnings/items", headers=auth("operations"))
+    assert {f["id"] for f in r.json()["features"]} == set(w.values())
+    cot = (await client.get("/api/v1/cot", headers=world["fo_two"])).text
+    assert w["two"] in cot and w["one"] not in cot and w["outside"] not in cot
+    cot = (await client.get("/api/v1/cot", headers=auth("operations"))).text
+    assert all(i in cot for i in w.values())
