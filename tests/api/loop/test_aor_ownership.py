@@ -59,6 +59,10 @@ async def test_a_flash_warning_is_owned_by_the_field_office_whose_area_holds_it(
     # acknowledgement deadlines are the urgency's, whoever owns the warning
     assert _minutes(p, "acknowledge_by") == pytest.approx(_minutes(q, "acknowledge_by")) \
         == pytest.approx(15)
+    # response metrics per field office report by the owning office
+    m = (await client.get("/api/v1/response-metrics", params={"by": "field_office"},
+                          headers=auth("operations"))).json()
+    assert [g["key"] for g in m["groups"]] == ["FO One", "FO Two"]
 
 
 async def test_a_sector_owns_what_no_field_office_holds_and_a_base_what_no_aor_holds(client, auth):
