@@ -125,6 +125,14 @@ def import_rows(conn: psycopg.Connection[Any], rows: list[dict[str, Any]], actor
     return inserted
 
 
+async def active_with_capacity(session: AsyncSession, on: date) -> list[dict[str, Any]]:
+    """Every base active on `on` that can send someone (for callers that place many points)."""
+    has_capacity = or_(MissionBase.road_patrols_per_day > 0, MissionBase.foot_patrols_per_day > 0,
+                       MissionBase.air_patrols_per_day > 0, MissionBase.qrf_standby > 0)
+    stmt = select(*COLUMNS).where(_active_on(on), has_capacity).order_by(MissionBase.id)
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
 async def nearest_with_capacity(session: AsyncSession, lon: float, lat: float, on: date,
                                 *, limit: int = 8, aor_id: uuid.UUID | None = None
                                 ) -> list[dict[str, Any]]:

@@ -118,6 +118,7 @@ async def raise_warning(
     actor: str = "kinga:rules",
     now: datetime,
     mission: str | None = None,
+    owners: ownership.OwnerCache | None = None,
 ) -> uuid.UUID | None:
     """Store a new warning unless one with its dedupe key is open (the alert or incident then
     joins that one); a new one gets its owner and deadlines, an audit record and a webhook event.
@@ -133,7 +134,8 @@ async def raise_warning(
     if point is None:
         lat, lon = h3.cell_to_latlng(to_str(values["h3_cell"]))
         point = (lon, lat)
-    owner = await ownership.assign_owner(session, settings, *point, on=now.date(), mission=mission)
+    owner = await ownership.assign_owner(session, settings, *point, on=now.date(), mission=mission,
+                                         cache=owners)
     due = ownership.deadlines(settings, values["urgency"], now, owner)
     extra = {"mission_code": owner.mission} if mission is None and owner.mission else {}
     await repo.set_status(session, warning_id, {**owner.columns(), **extra,
@@ -222,7 +224,7 @@ async def evaluate_alert(
 
 async def evaluate_incident(
     session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime,
-    mission: str | None = None,
+    mission: str | None = None, owners: ownership.OwnerCache | None = None,
 ) -> list[uuid.UUID]:
     """The sexual-violence rule on an incident recorded by staff (alerts have it at triage): a
     warning for its area, or the incident joins the one open there."""
@@ -249,7 +251,8 @@ async def evaluate_incident(
         source="incident",
     )
     wid = await raise_warning(session, settings, w, _area(cell), incident_id=incident["id"],
-                              point=(lon, lat), now=now, mission=mission or incident.get("mission_code"))
+                              point=(lon, lat), now=now, mission=mission or incident.get("mission_code"),
+                              owners=owners)
     return [wid] if wid is not None else []
 async def _place_near(session: AsyncSession, settings: Settings, missions: list[Any],
                       lat: float, lon: float) -> str:
@@ -261,7 +264,7 @@ async def _place_near(session: AsyncSession, settings: Settings, missions: list[
 
 async def evaluate_threat_layer(
     session: AsyncSession, settings: Settings, cells: list[dict[str, Any]], *, now: datetime,
-    mission: str | None = None, dry_run: bool = False,
+    mission: str | None = None, dry_run: bool = False, owners: ownership.OwnerCache | None = None,
 ) -> list[uuid.UUID] | list[dict[str, Any]]:
     """Warnings from a hotspot threat layer: dicts with `cell`, `threat_level`, `pattern`.
     Headlines name the nearest place of the mission's gazetteer. `dry_run`: return the warnings
@@ -323,7 +326,7 @@ async def evaluate_threat_layer(
                               for k, v in w.items() if k not in ("id", "alert_ids")}
                              | {"h3_cell": cell_str})
             elif (wid := await raise_warning(session, settings, w, _area(cell), now=now,
-                                             mission=mission)) is not None:
+                                             mission=mission, owners=owners)) is not None:
                 raised.append(wid)
     return would if dry_run else raised
 
@@ -353,7 +356,8 @@ async def scan_hotspots(
                                             dry_run=True)
         return {"raised": [], "historical": True, "as_of": as_of.isoformat(),
                 "would_raise": would}
-    raised = await evaluate_threat_layer(session, settings, cells, now=now, mission=code)
+    raised = await evaluate_threat_layer(session, settings, cells, now=now, mission=code,
+                                         owners=ownership.OwnerCache())
     if raised:
         await repo.set_mission(session, [r for r in raised if isinstance(r, uuid.UUID)], code)
     await session.commit()

@@ -100,19 +100,72 @@ def nearest_owner(bases: list[dict[str, Any]], lon: float, lat: float, on: date,
                  reason="nearest_base", base_id=base["id"], base_name=base["name"])
 
 
+class OwnerCache:
+    """The AORs and the active bases with capacity, read once, for a caller that assigns many
+    warnings in one transaction (the rule scan): the same answers as the per-point queries,
+    without two round trips per warning."""
+
+    def __init__(self) -> None:
+        self._aors: list[tuple[dict[str, Any], Any]] | None = None
+        self._bases: dict[date, list[dict[str, Any]]] = {}
+
+    async def aors_at(self, session: AsyncSession, mission: str | None, lon: float, lat: float
+                      ) -> list[dict[str, Any]]:
+        from shapely import prepare
+        from shapely.geometry import Point, shape
+
+        if self._aors is None:
+            self._aors = []
+            for a in await mission_repo.list_aors(session):
+                g = shape(a["area"])
+                prepare(g)
+                self._aors.append((a, g))
+        p = Point(lon, lat)
+        hits = [(a, g) for a, g in self._aors
+                if (mission is None or a["mission_code"] == mission) and g.intersects(p)]
+        hits.sort(key=lambda ag: (ag[0]["kind"] == "sector", ag[1].area, ag[0]["name"]))
+        return [a for a, _ in hits]
+
+    async def bases(self, session: AsyncSession, on: date, aor: dict[str, Any] | None = None
+                    ) -> list[dict[str, Any]]:
+        from shapely.geometry import Point
+
+        if on not in self._bases:
+            self._bases[on] = await base_repo.active_with_capacity(session, on)
+        found = self._bases[on]
+        if aor is None:
+            return found
+        assert self._aors is not None
+        g = next(g for a, g in self._aors if a["id"] == aor["id"])
+        return [b for b in found
+                if b.get("mission_code") in (None, aor["mission_code"])
+                and g.intersects(Point(b["longitude"], b["latitude"]))]
+
+
 async def assign_owner(session: AsyncSession, settings: Settings, lon: float, lat: float, *,
-                       on: date, mission: str | None = None) -> Owner:
+                       on: date, mission: str | None = None, cache: OwnerCache | None = None
+                       ) -> Owner:
     """The unit that answers for a point on a date (see the module's docstring)."""
-    found = await mission_repo.aor_at(session, mission, lon, lat)
+    if cache is not None:
+        found = await cache.aors_at(session, mission, lon, lat)
+    else:
+        found = await mission_repo.aor_at(session, mission, lon, lat)
     if found:
         aor = found[0]
-        own = await base_repo.nearest_with_capacity(session, lon, lat, on, aor_id=aor["id"])
-        reach = nearest_owner(own or await base_repo.nearest_with_capacity(session, lon, lat, on),
-                              lon, lat, on, settings)
+        if cache is not None:
+            own = await cache.bases(session, on, aor)
+            anywhere = await cache.bases(session, on) if not own else []
+        else:
+            own = await base_repo.nearest_with_capacity(session, lon, lat, on, aor_id=aor["id"])
+            anywhere = await base_repo.nearest_with_capacity(session, lon, lat, on) if not own else []
+        reach = nearest_owner(own or anywhere, lon, lat, on, settings)
         return Owner(aor["kind"], aor["id"], aor["name"], reach.mode, reach.distance_km,
                      reach.travel_minutes, reach.beyond_reach, reason="aor", aor_id=aor["id"],
                      base_id=reach.id, base_name=reach.name, mission=aor["mission_code"])
-    candidates = await base_repo.nearest_with_capacity(session, lon, lat, on)
+    if cache is not None:
+        candidates = await cache.bases(session, on)
+    else:
+        candidates = await base_repo.nearest_with_capacity(session, lon, lat, on)
     return nearest_owner(candidates, lon, lat, on, settings)
 
 

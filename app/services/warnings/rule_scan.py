@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.repositories import rule_scan as repo
 from app.services.geo.h3cells import to_int
 from app.services.missions import clip, places
-from app.services.warnings import lifecycle
+from app.services.warnings import lifecycle, ownership
 from app.settings import Settings
 
 
@@ -91,13 +91,14 @@ async def scan_job(session: AsyncSession, settings: Settings, now: datetime) -> 
         incidents = await repo.staff_sexual_violence(session, since=since, ids=ids)
     raised: list[uuid.UUID] = []
     areas = [(m.code, m.area) for m, _ in groups if m is not None]
+    owners = ownership.OwnerCache()  # AORs and bases read once for every warning of the run
     for incident in incidents:
         raised += await lifecycle.evaluate_incident(
-            session, settings, incident, now=now,
+            session, settings, incident, now=now, owners=owners,
             mission=_mission_at(areas, incident.get("longitude"), incident.get("latitude")))
     for mission, cells in chosen:
         raised += await _threat_rules(session, settings, cells, now,
-                                      mission.code if mission is not None else None)
+                                      mission.code if mission is not None else None, owners)
     await repo.save_state(session, version=version, full_at=now if full or st is None else st["full_at"],
                           scanned_at=now)
     return len(raised)
@@ -154,7 +155,8 @@ def _as_int(cell: Any) -> int:
 
 
 async def _threat_rules(session: AsyncSession, settings: Settings, cells: list[dict[str, Any]],
-                        now: datetime, mission: str | None = None) -> list[uuid.UUID]:
+                        now: datetime, mission: str | None = None,
+                        owners: ownership.OwnerCache | None = None) -> list[uuid.UUID]:
     """The hotspot rules on these cells, less those that raised a warning within a lifetime."""
     hits = [c for c in cells
             if c.get("threat_level") in settings.warning_threat_levels
@@ -171,6 +173,7 @@ async def _threat_rules(session: AsyncSession, settings: Settings, cells: list[d
             c["threat_level"] = None
         if f"emerging_pattern:{cell:x}" in recent:
             c["pattern"] = None
-        got = await lifecycle.evaluate_threat_layer(session, settings, [c], now=now, mission=mission)
+        got = await lifecycle.evaluate_threat_layer(session, settings, [c], now=now, mission=mission,
+                                                    owners=owners)
         raised += [g for g in got if isinstance(g, uuid.UUID)]
     return raised

@@ -150,3 +150,25 @@ async def test_a_mission_listing_leaves_out_another_missions_warnings(client, au
     listed = (await client.get("/api/v1/warnings", params={"mission": "unx"},
                                headers=auth("analyst"))).json()["features"]
     assert [f["id"] for f in listed] == [ours]
+
+
+async def test_a_scans_owner_cache_gives_the_same_owners_as_the_queries(app, client, auth):
+    """The rule scan reads AORs and bases once per run; every point gets the owner the
+    per-warning queries give (AOR or base, reach base, distance)."""
+    from datetime import date
+
+    from app.services.warnings.ownership import OwnerCache, assign_owner
+
+    await make_mission(client, auth)
+    points = [IN_FO_TWO, IN_FO_ONE, ONLY_SECTOR_EAST, SECTOR_WEST, OUTSIDE, CAMP_ONE, CAMP_TWO,
+              (7.99, 20.01), (3.0, 18.0), (5.0, 21.0)]
+    settings = app.state.settings
+    async with app.state.sessionmaker() as session:
+        cache = OwnerCache()
+        for lat, lon in points:
+            for mission in (None, "unx"):
+                plain = await assign_owner(session, settings, lon, lat, on=date.today(), mission=mission)
+                cached = await assign_owner(session, settings, lon, lat, on=date.today(),
+                                            mission=mission, cache=cache)
+                assert cached == plain, (lat, lon, mission)
+        assert plain.reason == "aor"  # (5.0, 21.0): on the FO One / FO Two boundary, still an AOR
