@@ -18,6 +18,7 @@ Times are wall seconds of `Scheduler.run_job("warnings.rule_scan")`, its transac
 `--aors N` (ownership by area of responsibility, per-mission scans): the bundled Geo-PKO bases are
 loaded, and before (a) the same run adds
   (a0) baseline: a full scan with no mission stored (every warning owned by its nearest base);
+  (c0) baseline: a batch of the same size as (c) (other rows), then a scan, still no mission;
 then the warnings and the scan's cursor are cleared, a mission over the CAR outline is stored with
 an N x N grid of field offices, and (a)-(d) run with the scan per mission and every warning owned
 by its field office (`--precision-decay`: the mission widens decay by date precision, so its
@@ -184,7 +185,9 @@ def main() -> None:
             n = await _mission_with_aors(settings, args.aors, args.precision_decay)
             print(f"mission with {n} field offices stored", file=sys.stderr)
 
-        pre = [("(a0) full scan, no mission (baseline)", None), ("set-up", with_aors)]
+        pre = [("(a0) full scan, no mission (baseline)", None),
+               (f"(c0) {args.batch}-incident batch, no mission", _rows(args.batch, 6, (0, 3), 50_000_000)),
+               ("set-up", with_aors)]
     steps = [*pre, ("(a) first run: full scan", None), ("(b) nothing changed", None),
              (f"(c) after a {args.batch}-incident batch", _rows(args.batch, 4, (0, 3), 30_000_000)),
              ("(d) after a batch dated 2 years back", _rows(args.batch, 5, (700, 760), 40_000_000))]
@@ -194,10 +197,12 @@ def main() -> None:
         print(f"{r['step']:40} {r['scan_s']:>7} {r['raised']:>7} {str(r['full_scan']):>5} "
               f"{r['import_s'] if r['import_s'] is not None else '-':>9}")
     if args.aors:
-        a0, a1 = res[0], res[1]
+        a0, c0, a1, c1 = res[0], res[1], res[2], res[4]
         print(f"\nfull scan per mission with AOR ownership: {a1['scan_s']} s vs {a0['scan_s']} s "
               f"without missions in the same run ({a1['scan_s'] / max(a0['scan_s'], 1e-3):.2f}x)")
-        res = res[1:]
+        print(f"batch scan per mission with AOR ownership: {c1['scan_s']} s vs {c0['scan_s']} s "
+              f"without missions in the same run ({c1['scan_s'] / max(c0['scan_s'], 1e-3):.2f}x)")
+        res = res[2:]
     c, a = res[2], res[0]
     print(f"\nbatch re-evaluation: {c['scan_s']} s ({c['scan_s'] / max(a['scan_s'], 1e-3):.2f}x the "
           f"same run's full scan); target <= 10 s: {'met' if c['scan_s'] <= 10 else 'NOT met'} "
