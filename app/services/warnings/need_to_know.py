@@ -3,7 +3,8 @@ responsibility (`kinga token create … --mission CODE --aor NAME`, `api_token.a
 reads, acknowledges and responds to the warnings its AOR owns (`warning.owner_aor_id`: the AOR
 itself, or for a sector its field offices too) and to no other: another AOR's warning, or one no
 AOR owns (owned by the nearest base), is absent from its lists and refused with 403 on the
-action routes. Operations tokens without an AOR, and the other roles, are not limited here (their
+action routes; it cannot raise (flash, escalate) a warning another AOR would own. Operations
+tokens without an AOR, and the other roles, are not limited here (their
 answers are clipped by area like any scoped answer).
 """
 
@@ -31,10 +32,12 @@ async def owner_aors(session: AsyncSession, who: Principal) -> list[uuid.UUID] |
     return await mission_repo.aor_and_children(session, who.aor_id)
 
 
-async def check(session: AsyncSession, who: Principal, warning: dict[str, Any]) -> None:
-    """403 unless the caller may act on this warning."""
+async def check(session: AsyncSession, who: Principal, warning: dict[str, Any], *,
+                pointer: str = "/path/warning_id") -> None:
+    """403 unless the caller may act on this warning (also for one it is about to raise: a flash
+    warning or an escalation another AOR would own is refused, and rolled back)."""
     mine = await owner_aors(session, who)
     if mine is not None and warning.get("owner_aor_id") not in mine:
         raise Forbidden("this warning is owned by another area of responsibility than this "
-                        "token's", errors=[{"pointer": "/path/warning_id",
+                        "token's", errors=[{"pointer": pointer,
                                             "detail": "not a warning of this token's AOR"}])

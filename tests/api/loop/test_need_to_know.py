@@ -115,3 +115,30 @@ async def test_ogc_and_cot_serve_the_tokens_aor_only(client, auth, world):
     assert w["two"] in cot and w["one"] not in cot and w["outside"] not in cot
     cot = (await client.get("/api/v1/cot", headers=auth("operations"))).text
     assert all(i in cot for i in w.values())
+
+
+async def test_an_aor_token_raises_warnings_of_its_aor_only(client, auth, conn, world):
+    from tests.support.alerts import alert_doc, make_integration, post_alert
+
+    before = _writes(conn), conn.execute("SELECT count(*) FROM warning").fetchone()
+    conn.commit()
+    r = await client.post("/api/v1/warnings", json=flash_body(latitude=IN_FO_ONE[0],
+                                                              longitude=IN_FO_ONE[1]),
+                          headers=world["fo_two"])
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["pointer"] == "/body"
+    integ = await make_integration(client, auth)
+    alert = (await post_alert(client, integ, alert_doc(
+        text="Armed men threatened traders", latitude=IN_FO_ONE[0], longitude=IN_FO_ONE[1]))).json()["id"]
+    conn.commit()
+    after_alert = _writes(conn), conn.execute("SELECT count(*) FROM warning").fetchone()
+    conn.commit()
+    assert after_alert[1] == before[1]
+    r = await client.post(f"/api/v1/alerts/{alert}/escalate", headers=world["fo_two"])
+    assert r.status_code == 403 and r.json()["errors"][0]["pointer"] == "/path/alert_id"
+    assert (_writes(conn), conn.execute("SELECT count(*) FROM warning").fetchone()) == after_alert
+    conn.commit()
+    r = await client.post("/api/v1/warnings", json=flash_body(latitude=IN_FO_TWO[0],
+                                                              longitude=IN_FO_TWO[1]),
+                          headers=world["fo_two"])
+    assert r.status_code == 201 and r.json()["assigned_to"] == "FO Two"
