@@ -31,5 +31,5 @@ async def cot(
     one per open warning (`stale` = its expiry) and one per hotspot cell at the configured levels
     (`KINGA_COT_HOTSPOT_LEVELS`, default critical and high)."""
     body = await cot_document(session, settings, role=who.role, now=datetime.now(UTC),
-                              as_of=parse_instant(as_of, "as_of", end_of_day=True))
+                              as_of=parse_instant(as_of, "as_of", end_of_day=True), who=who)
     return Response(body, media_type=feed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
 from app.domain import Role
-from app.errors import NotFound
 from app.openapi import GeoJSONDoc
 from app.repositories import warnings as repo
 from app.schemas.alerts import (
@@ -33,9 +32,9 @@ from app.services.warnings import lifecycle as svc
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 
-def _inside(scope: Any, rows: list[dict[str, Any]]) -> list[bool]:
+def _inside(scope: Any, rows: list[dict[str, Any]], who: Principal) -> list[bool]:
     """Which warnings lie in the mission (or AOR) asked for, by a point of their area."""
-    if scope.area is None:
+    if not svc.clipped_by_area(scope, who):
         return [True] * len(rows)
     from shapely.geometry import shape
 
@@ -88,9 +87,11 @@ async def list_warnings(
         limit=min(limit or settings.page_default, settings.page_max),
         now=datetime.now(UTC),
         overdue=overdue,
+        who=who,
+        mission=scope.code if scope.mission.stored else None,
     )
     feats = [svc.shown(w, who.role, settings)
-             for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
+             for w, keep in zip(rows, _inside(scope, rows, who), strict=True) if keep]
     return http.conditional_json(request, http.collection(feats, numberReturned=len(feats)),
                                  geojson=True)
 
@@ -135,9 +136,11 @@ async def feed(
         end=None,
         now=now,
         limit=min(limit or settings.page_default, settings.page_max),
+        who=who,
+        mission=scope.code if scope.mission.stored else None,
     )
     m = scope.mission
-    rows = [w for w, keep in zip(rows, _inside(scope, rows), strict=True) if keep]
+    rows = [w for w, keep in zip(rows, _inside(scope, rows, who), strict=True) if keep]
     body = cap_feed.atom_feed(rows, self_url=str(request.url), sender=m.cap_sender, now=now,
                               prefix=m.cap_identifier_prefix,
                               language=languages.template_language(m.languages))
@@ -204,9 +207,7 @@ async def get_warning(
     who: Annotated[Principal, Depends(require(*LISTERS))],
 ) -> Response:
     svc.check_reader(who.role, settings)
-    w = await repo.get(session, warning_id)
-    if w is None:
-        raise NotFound(f"no warning with id {warning_id}")
+    w = await svc.read_one(session, warning_id, who)
     feat = svc.shown(w, who.role, settings)
     if who.role != Role.partner:
         feat["properties"]["responses"] = await repo.responses_for(session, warning_id)

@@ -99,9 +99,12 @@ def token_create(
     expires_days: int | None = typer.Option(
         None, "--expires-days", help="Lifetime in days (default KINGA_TOKEN_DEFAULT_DAYS, 90)"),
     mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
+    aor: str | None = typer.Option(None, help="… and to this area of responsibility in it (name): "
+                                              "an operations token then sees and acts on its "
+                                              "AOR's warnings only"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
-    from app.cli.support import create_token, stored_mission
+    from app.cli.support import create_token, find_aor, stored_mission
     from app.domain import Role
     from app.errors import DomainError
 
@@ -110,9 +113,17 @@ def token_create(
     settings = get_settings()
     if mission is not None and stored_mission(settings, mission) is None:
         _fail(f"no mission {mission!r}")
+    aor_id = None
+    if aor is not None:
+        if mission is None:
+            _fail("--aor needs --mission")
+        else:
+            aor_id = find_aor(settings, mission, aor)
+            if aor_id is None:
+                _fail(f"no area of responsibility {aor!r} in mission {mission!r}")
     try:
         typer.echo(create_token(settings, Role(role), name, expires_days=expires_days,
-                                mission=mission.lower() if mission else None))
+                                mission=mission.lower() if mission else None, aor_id=aor_id))
     except DomainError as exc:
         _fail(exc.errors[0]["pointer"] + ": " + exc.errors[0]["detail"] if exc.errors
               else exc.detail)

@@ -92,6 +92,14 @@ def load_aliases(settings: Settings, path: Path, mission: str | None,
         return add_aliases_sync(conn, rows, actor), len(rows)
 
 
+def find_aor(settings: Settings, code: str, name: str) -> Any:
+    """The id of a mission's AOR by name (case-insensitive), or None."""
+    with connect(settings) as conn:
+        row = conn.execute("SELECT id FROM aor WHERE mission_code = %s AND lower(name) = lower(%s)",
+                           (code.lower(), name)).fetchone()
+    return row[0] if row else None
+
+
 def stored_mission(settings: Settings, code: str) -> Mission | None:
     """A stored mission's profile (None if there is none)."""
     from app.repositories import missions as mission_repo

@@ -204,6 +204,13 @@ class EarlyWarning(Base):
     assigned_to: Mapped[str | None] = mapped_column(Text)
     owner_mode: Mapped[str | None] = mapped_column(String(8))  # the fastest mode that reaches it
     owner_distance_km: Mapped[float | None] = mapped_column()
+    # Why it has this owner (migration 0013c): "aor" (an area of responsibility holds it; the
+    # owner is that field office or sector) or "nearest_base" (no AOR does); the owning AOR; the
+    # base whose reach sets the on-scene target.
+    owner_reason: Mapped[str | None] = mapped_column(String(16))
+    owner_aor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    owner_base_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    owner_base: Mapped[str | None] = mapped_column(Text)
     acknowledge_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_scene_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # First dispatch and arrival of any response (kept here for the overdue queue).
@@ -224,6 +231,9 @@ class EarlyWarning(Base):
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_with_outcome"),
         CheckConstraint("status <> 'cancelled' OR cancel_reason IS NOT NULL",
                         name="cancelled_with_reason"),
+        CheckConstraint("owner_reason IS NULL OR owner_reason IN ('aor', 'nearest_base')",
+                        name="owner_reason"),
+        CheckConstraint("(owner_reason = 'aor') = (owner_aor_id IS NOT NULL)", name="owner_aor"),
         CheckConstraint(
             _in("severity", ("Extreme", "Severe", "Moderate", "Minor", "Unknown")), name="severity"
         ),
@@ -238,6 +248,8 @@ class EarlyWarning(Base):
         Index("ix_warning_created", "created_at"),
         Index("ix_warning_alert_ids", "alert_ids", postgresql_using="gin"),
         Index("ix_warning_incident_ids", "incident_ids", postgresql_using="gin"),
+        Index("ix_warning_owner_aor", "owner_aor_id", postgresql_where=sql_text("owner_aor_id IS NOT NULL")),
+        Index("ix_warning_mission", "mission_code", postgresql_where=sql_text("mission_code IS NOT NULL")),
         # The overdue queue: open warnings by deadline.
         Index("ix_warning_acknowledge_by", "acknowledge_by",
               postgresql_where=sql_text("status = 'active'")),

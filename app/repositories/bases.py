@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.bases import MissionBase
@@ -125,14 +125,31 @@ def import_rows(conn: psycopg.Connection[Any], rows: list[dict[str, Any]], actor
     return inserted
 
 
-async def nearest_with_capacity(session: AsyncSession, lon: float, lat: float, on: date,
-                                *, limit: int = 8) -> list[dict[str, Any]]:
-    """Active bases on `on` that can send someone (patrols per day in some mode, or a quick
-    reaction force), nearest first by the index's planar order (callers re-rank by great-circle
-    distance: a few candidates are enough for that)."""
+async def active_with_capacity(session: AsyncSession, on: date) -> list[dict[str, Any]]:
+    """Every base active on `on` that can send someone (for callers that place many points)."""
     has_capacity = or_(MissionBase.road_patrols_per_day > 0, MissionBase.foot_patrols_per_day > 0,
                        MissionBase.air_patrols_per_day > 0, MissionBase.qrf_standby > 0)
-    stmt = (select(*COLUMNS).where(_active_on(on), has_capacity)
+    stmt = select(*COLUMNS).where(_active_on(on), has_capacity).order_by(MissionBase.id)
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def nearest_with_capacity(session: AsyncSession, lon: float, lat: float, on: date,
+                                *, limit: int = 8, aor_id: uuid.UUID | None = None
+                                ) -> list[dict[str, Any]]:
+    """Active bases on `on` that can send someone (patrols per day in some mode, or a quick
+    reaction force), nearest first by the index's planar order (callers re-rank by great-circle
+    distance: a few candidates are enough for that). `aor_id`: only the bases of that area of
+    responsibility (located inside it, of its mission or of none)."""
+    has_capacity = or_(MissionBase.road_patrols_per_day > 0, MissionBase.foot_patrols_per_day > 0,
+                       MissionBase.air_patrols_per_day > 0, MissionBase.qrf_standby > 0)
+    conds = [_active_on(on), has_capacity]
+    if aor_id is not None:
+        conds.append(text(
+            "EXISTS (SELECT 1 FROM aor a WHERE a.id = :aor_id "
+            "AND ST_Intersects(a.area, mission_base.location) "
+            "AND (mission_base.mission_code IS NULL OR mission_base.mission_code = a.mission_code))"
+        ).bindparams(aor_id=aor_id))
+    stmt = (select(*COLUMNS).where(*conds)
             .order_by(MissionBase.location.op("<->")(_point(lon, lat)), MissionBase.id)
             .limit(limit))
     return [dict(r) for r in (await session.execute(stmt)).mappings()]

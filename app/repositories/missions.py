@@ -133,16 +133,24 @@ async def aor_bases(session: AsyncSession, aor_ids: list[uuid.UUID]) -> dict[uui
     return out
 
 
-async def aor_at(session: AsyncSession, code: str, lon: float, lat: float
+async def aor_at(session: AsyncSession, code: str | None, lon: float, lat: float
                  ) -> list[dict[str, Any]]:
-    """The mission's AORs containing a point, field offices first, then sectors."""
+    """The mission's AORs (None: any mission's) containing a point, field offices first (the
+    smallest first), then sectors."""
     rows = await session.execute(text(
         "SELECT a.id, a.mission_code, a.name, a.kind, a.parent_id FROM aor a "
-        "WHERE a.mission_code = :code AND ST_Intersects(a.area, "
+        "WHERE (CAST(:code AS text) IS NULL OR a.mission_code = :code) AND ST_Intersects(a.area, "
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
         "ORDER BY a.kind = 'sector', ST_Area(a.area), a.name"),
         {"code": code, "lon": lon, "lat": lat})
     return [dict(r) for r in rows.mappings()]
+
+
+async def aor_and_children(session: AsyncSession, aor_id: uuid.UUID) -> list[uuid.UUID]:
+    """An AOR and the field offices under it (a sector answers for its offices' areas too)."""
+    rows = await session.execute(text(
+        "SELECT id FROM aor WHERE id = :id OR parent_id = :id ORDER BY id"), {"id": aor_id})
+    return [r[0] for r in rows]
 
 
 # ---- gazetteer places ---------------------------------------------------------------------------
@@ -161,3 +169,23 @@ async def places_version(session: AsyncSession) -> tuple[int, int]:
     row = (await session.execute(text(
         "SELECT count(*), coalesce(max(id), 0) FROM place"))).one()
     return int(row[0]), int(row[1])
+
+
+async def aors_of_bases(session: AsyncSession, base_ids: list[uuid.UUID]
+                        ) -> dict[uuid.UUID, dict[str, Any]]:
+    """The office each base belongs to: the smallest field office whose area holds it (else the
+    sector), among AORs of the base's mission (any mission for a base of none)."""
+    if not base_ids:
+        return {}
+    rows = await session.execute(text(
+        "SELECT b.id AS base_id, f.id, f.mission_code, f.name, f.kind FROM mission_base b "
+        "CROSS JOIN LATERAL (SELECT a.id, a.mission_code, a.name, a.kind FROM aor a "
+        "  WHERE (b.mission_code IS NULL OR a.mission_code = b.mission_code) "
+        "  AND ST_Intersects(a.area, b.location) "
+        "  ORDER BY a.kind = 'sector', ST_Area(a.area), a.name LIMIT 1) f "
+        "WHERE b.id = ANY(:ids)"), {"ids": list(base_ids)})
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    for r in rows.mappings():
+        d = dict(r)
+        out[d.pop("base_id")] = d
+    return out

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident
@@ -102,8 +102,11 @@ async def warning_extent(session: AsyncSession) -> dict[str, Any]:
 
 
 def _warning_where(start: datetime | None, end: datetime | None,
-                   bbox: tuple[float, float, float, float] | None) -> Any:
+                   bbox: tuple[float, float, float, float] | None,
+                   owner_aors: list[Any] | None = None) -> Any:
     conds: list[Any] = []
+    if owner_aors is not None:  # need to know: only the warnings these AORs own
+        conds.append(EarlyWarning.owner_aor_id.in_(owner_aors) if owner_aors else false())
     if start is not None:
         conds.append(EarlyWarning.created_at >= start)
     if end is not None:
@@ -114,10 +117,10 @@ def _warning_where(start: datetime | None, end: datetime | None,
 
 
 async def warning_items(session: AsyncSession, *, start: datetime | None, end: datetime | None,
-                        bbox: tuple[float, float, float, float] | None, limit: int, offset: int
-                        ) -> tuple[list[dict[str, Any]], int]:
-    """A stable page of warnings, newest first (id as tie-break)."""
-    where = _warning_where(start, end, bbox)
+                        bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
+                        owner_aors: list[Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A stable page of warnings, newest first (id as tie-break); `owner_aors`: only theirs."""
+    where = _warning_where(start, end, bbox, owner_aors)
     stmt = (select(*WARNING_COLUMNS).where(where)
             .order_by(EarlyWarning.created_at.desc(), EarlyWarning.id.desc())
             .limit(limit).offset(offset))

@@ -143,3 +143,23 @@ async def patrolled_cells(session: AsyncSession, start: datetime, end: datetime)
         "WHERE r.status IN ('done', 'partly') AND r.started_at >= :start AND r.started_at <= :end"),
         {"start": start, "end": end})
     return [int(r[0]) for r in rows]
+
+
+# De-confliction: tasks of other approved, current plans whose period shares a day with a plan's.
+CONCURRENT_SQL = """
+SELECT p.id AS plan_id, p.starts_on, p.ends_on, p.approved_by, p.approved_at,
+       p.parameters ->> 'mission' AS mission, p.parameters ->> 'aor' AS aor,
+       t.task_id, t.base_id, t.base_name, t.cells
+FROM patrol_plan p
+JOIN patrol_task t ON t.plan_id = p.id
+WHERE p.id <> :plan_id AND p.approved_at IS NOT NULL AND p.superseded_by IS NULL
+  AND p.starts_on <= :ends_on AND p.ends_on >= :starts_on
+ORDER BY p.approved_at, p.id, t.task_id
+"""
+
+
+async def concurrent_approved_tasks(session: AsyncSession, plan_id: uuid.UUID, starts_on: date,
+                                    ends_on: date) -> list[dict[str, Any]]:
+    rows = await session.execute(text(CONCURRENT_SQL), {"plan_id": plan_id, "starts_on": starts_on,
+                                                        "ends_on": ends_on})
+    return [dict(r) for r in rows.mappings()]

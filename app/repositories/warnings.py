@@ -141,8 +141,15 @@ async def listing(
     end: datetime | None,
     limit: int,
     overdue: bool | None = None,
+    owner_aors: list[uuid.UUID] | None = None,
+    mission: str | None = None,
 ) -> list[dict[str, Any]]:
+    """`owner_aors`: only warnings these AORs own; `mission`: none raised in another mission."""
     conds: list[ColumnElement[bool]] = []
+    if owner_aors is not None:
+        conds.append(EarlyWarning.owner_aor_id.in_(owner_aors) if owner_aors else literal(False))
+    if mission is not None:
+        conds.append(or_(EarlyWarning.mission_code.is_(None), EarlyWarning.mission_code == mission))
     if overdue is not None:
         late = or_(OVERDUE_ACK, OVERDUE_SCENE)
         conds.append(func.coalesce(late, False) if overdue else ~func.coalesce(late, False))

@@ -345,6 +345,14 @@ class WarningProperties(BaseModel):
     expires_at: datetime
     acknowledged_at: datetime | None = None
     closed_at: datetime | None = None
+    # Ownership by area of responsibility (issues 13, 15; staff only, not shown to partners).
+    owner_reason: Literal["aor", "nearest_base"] | None = Field(
+        default=None, description="why it has its owner: an area of responsibility holds it "
+        "(aor), or none does and the nearest active base with capacity answers (nearest_base)")
+    owner_aor_id: str | None = Field(default=None, description="the AOR that owns it")
+    owner_base_id: str | None = Field(default=None, description="the base whose reach sets "
+                                      "the on-scene target")
+    owner_base: str | None = None
     responses: list[dict[str, Any]] | None = Field(default=None, description="one warning only")
 
 

@@ -11,17 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import Role, Status
 from app.repositories import ogc as ogc_repo
 from app.repositories import warnings as warning_repo
+from app.services.auth import Principal
 from app.services.cot import feed
 from app.services.threat.layer import LEVEL_RANK, HotspotQuery, threat_layer
+from app.services.warnings import need_to_know
 from app.settings import Settings
 
 MAX_WARNINGS = 1000
 
 
 async def cot_document(session: AsyncSession, settings: Settings, *, role: Role, now: datetime,
-                       as_of: datetime | None) -> bytes:
+                       as_of: datetime | None, who: Principal | None = None) -> bytes:
+    """`who`: an operations token limited to an AOR gets that AOR's warnings only."""
+    owners = await need_to_know.owner_aors(session, who) if who is not None else None
     rows = await warning_repo.listing(session, statuses=list(warning_repo.OPEN), bbox=None,
-                                      start=None, end=None, limit=MAX_WARNINGS)
+                                      start=None, end=None, limit=MAX_WARNINGS, owner_aors=owners)
     open_warnings = [w for w in rows if w["expires_at"] > now]
     if as_of is None:
         statuses = [Status.approved.value] if (role == Role.partner

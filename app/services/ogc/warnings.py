@@ -22,6 +22,7 @@ from app.services.ogc.collections import (
     bbox_of,
     register,
 )
+from app.services.warnings import need_to_know
 from app.services.warnings.lifecycle import present
 
 
@@ -45,8 +46,9 @@ class Warnings(Collection):
 
     async def items(self, session: AsyncSession, ctx: Context, q: ItemsQuery) -> Page:
         start, end = await self.window(session, ctx, q)
-        rows, matched = await repo.warning_items(session, start=start, end=end, bbox=q.bbox,
-                                                 limit=q.limit, offset=q.offset)
+        rows, matched = await repo.warning_items(
+            session, start=start, end=end, bbox=q.bbox, limit=q.limit, offset=q.offset,
+            owner_aors=await need_to_know.owner_aors(session, ctx.who))
         return Page([present(w) for w in rows], matched, (start, end))
 
     async def item(self, session: AsyncSession, ctx: Context, feature_id: str, q: ItemsQuery
@@ -58,6 +60,7 @@ class Warnings(Collection):
         w = await warning_repo.get(session, ident)
         if w is None:
             raise NotFound(f"no warning {feature_id}")
+        await need_to_know.check(session, ctx.who, w)
         return present(w)
 
 

@@ -5,7 +5,8 @@ as a record: the request's parameters, the data version of the threat layer it w
 (`layer_version`: the same request on the same data gives the same plan), the summary, the
 uncovered cells and every task. A plan that `supersedes` a saved one becomes the next version of
 its series (the old one stays readable and points to its successor). Approval by operations is
-recorded when given; a saved plan's tasks can be reported without it.
+recorded when given; a saved plan's tasks can be reported without it. A saved plan shows the
+`overlaps` of its tasks with other offices' approved plans of the same days (deconfliction.py).
 
 Each task gets one report: done, partly or not done (a reason is required unless done), when the
 patrol started and ended, what it saw, the civilians it engaged and the incidents it found.
@@ -28,6 +29,7 @@ from app.repositories import rule_scan as version_repo
 from app.schemas.patrols import PatrolPlanSave, PatrolReportCreate
 from app.services.auth import Principal
 from app.services.geo.h3cells import to_int, to_str
+from app.services.patrols import deconfliction
 from app.services.planning import service as planning
 from app.settings import Settings
 
@@ -114,9 +116,12 @@ async def read(session: AsyncSession, plan_id: uuid.UUID) -> dict[str, Any]:
         raise NotFound(f"no saved plan with id {plan_id}",
                        errors=[{"pointer": "/path/plan_id", "detail": "no saved plan"}])
     done = await repo.reports(session, plan_id)
-    tasks = [_shown_task(t, done.get(t["task_id"])) for t in await repo.tasks(session, plan_id)]
+    stored = await repo.tasks(session, plan_id)
+    tasks = [_shown_task(t, done.get(t["task_id"])) for t in stored]
+    # Other offices' approved plans tasking the same cells on the same days: to inform, not block.
+    clashes = await deconfliction.overlaps(session, p, stored)
     return {**{k: v for k, v in p.items()}, "id": str(p["id"]), "saved": True, "tasks": tasks,
-            "reported": len(done)}
+            "reported": len(done), "overlaps": clashes}
 
 
 async def listing(session: AsyncSession, *, start: Any, end: Any, current_only: bool, limit: int

@@ -19,7 +19,7 @@ from app.schemas.alerts import Escalation, FlashWarning
 from app.services.auth import Principal
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
-from app.services.warnings import lifecycle
+from app.services.warnings import lifecycle, need_to_know
 from app.services.warnings.feature import present
 from app.settings import Settings
 
@@ -99,10 +99,22 @@ async def flash(session: AsyncSession, settings: Settings, body: FlashWarning, w
     )
     w["expires_at"] = expires
     wid = await lifecycle.raise_warning(session, settings, w, area or cell_polygon(to_str(cell)),
-                                        point=(lon, lat), actor=who.actor, now=now)
+                                        point=(lon, lat), actor=who.actor, now=now,
+                                        mission=who.mission)
     assert wid is not None  # a flash warning's dedupe key is its own
+    await _may_raise(session, who, wid, "/body")
     await session.commit()
     return await _created(session, wid)
+
+
+async def _may_raise(session: AsyncSession, who: Principal, warning_id: uuid.UUID, pointer: str
+                     ) -> None:
+    """An operations token limited to an AOR raises warnings of its AOR only (need_to_know); the
+    caller's transaction is rolled back when it may not."""
+    if need_to_know.limited(who):
+        w = await repo.get(session, warning_id)
+        assert w is not None
+        await need_to_know.check(session, who, w, pointer=pointer)
 
 
 async def _created(session: AsyncSession, warning_id: uuid.UUID) -> dict[str, Any]:
@@ -171,9 +183,10 @@ async def escalate_alert(session: AsyncSession, settings: Settings, alert_id: uu
     )
     wid = await lifecycle.raise_warning(session, settings, w, cell_polygon(to_str(cell)),
                                         alert_id=alert_id, point=(a["longitude"], a["latitude"]),
-                                        actor=who.actor, now=now)
+                                        actor=who.actor, now=now, mission=who.mission)
     if wid is None:
         raise refuse("this alert has already been escalated")
+    await _may_raise(session, who, wid, "/path/alert_id")
     await session.commit()
     return await _created(session, wid)
 
@@ -210,9 +223,10 @@ async def escalate_incident(session: AsyncSession, settings: Settings, incident_
     )
     wid = await lifecycle.raise_warning(session, settings, w, cell_polygon(to_str(cell)),
                                         incident_id=incident_id, point=(lon, lat), actor=who.actor,
-                                        now=now)
+                                        now=now, mission=i.get("mission_code") or who.mission)
     if wid is None:
         raise Conflict("this incident has already been escalated",
                        errors=[{"pointer": "/path/incident_id", "detail": "escalated"}])
+    await _may_raise(session, who, wid, "/path/incident_id")
     await session.commit()
     return await _created(session, wid)

@@ -33,7 +33,7 @@ from app.services.auth import Principal
 from app.services.geo.h3cells import cell_polygon, latlng_cell, to_str
 from app.services.missions import places
 from app.services.missions.languages import message
-from app.services.warnings import ownership, webhooks
+from app.services.warnings import need_to_know, ownership, webhooks
 from app.services.warnings.feature import present, present_to_partner
 from app.settings import Settings
 
@@ -117,21 +117,29 @@ async def raise_warning(
     point: tuple[float, float] | None = None,
     actor: str = "kinga:rules",
     now: datetime,
+    mission: str | None = None,
+    owners: ownership.OwnerCache | None = None,
 ) -> uuid.UUID | None:
     """Store a new warning unless one with its dedupe key is open (the alert or incident then
     joins that one); a new one gets its owner and deadlines, an audit record and a webhook event.
     `point` (lon, lat) places the owner search; default: the centre of the warning's cell.
-    Returns the new warning's id, or None when it joined an open one."""
+    `mission`: the mission it is raised in (its AORs own it); without one, the mission of the AOR
+    that owns it, if any. Returns the new warning's id, or None when it joined an open one."""
     values = {**values, "created_by": actor}
+    if mission is not None:
+        values["mission_code"] = mission
     warning_id, created = await repo.insert_or_join(session, values, area, alert_id, incident_id)
     if not created:
         return None
     if point is None:
         lat, lon = h3.cell_to_latlng(to_str(values["h3_cell"]))
         point = (lon, lat)
-    owner = await ownership.assign_owner(session, settings, *point, on=now.date())
+    owner = await ownership.assign_owner(session, settings, *point, on=now.date(), mission=mission,
+                                         cache=owners)
     due = ownership.deadlines(settings, values["urgency"], now, owner)
-    await repo.set_status(session, warning_id, {**owner.columns(), "acknowledge_by": due.acknowledge_by,
+    extra = {"mission_code": owner.mission} if mission is None and owner.mission else {}
+    await repo.set_status(session, warning_id, {**owner.columns(), **extra,
+                                                "acknowledge_by": due.acknowledge_by,
                                                 "on_scene_by": due.on_scene_by, "created_at": now})
     await audit.record(
         session,
@@ -141,6 +149,7 @@ async def raise_warning(
         object_id=str(warning_id),
         after={"rule": values["rule"], "source": values.get("source"),
                "dedupe_key": values["dedupe_key"], "assigned_to": owner.name,
+               "owner_reason": owner.reason, "mission": mission or owner.mission,
                "acknowledge_by": due.acknowledge_by.isoformat() if due.acknowledge_by else None,
                "on_scene_by": due.on_scene_by.isoformat() if due.on_scene_by else None},
     )
@@ -184,7 +193,7 @@ async def evaluate_alert(
             ttl_hours=settings.warning_ttl_hours,
         )
         wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
-                                  point=(lon, lat), now=now)
+                                  point=(lon, lat), now=now, mission=alert.get("mission_code"))
         if wid is not None:
             raised.append(wid)
     if burst:
@@ -207,14 +216,15 @@ async def evaluate_alert(
             ttl_hours=settings.warning_ttl_hours,
         )
         wid = await raise_warning(session, settings, w, _area(cell), alert_id=alert["id"],
-                                  point=(lon, lat), now=now)
+                                  point=(lon, lat), now=now, mission=alert.get("mission_code"))
         if wid is not None:
             raised.append(wid)
     return raised
 
 
 async def evaluate_incident(
-    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime
+    session: AsyncSession, settings: Settings, incident: dict[str, Any], *, now: datetime,
+    mission: str | None = None, owners: ownership.OwnerCache | None = None,
 ) -> list[uuid.UUID]:
     """The sexual-violence rule on an incident recorded by staff (alerts have it at triage): a
     warning for its area, or the incident joins the one open there."""
@@ -241,7 +251,8 @@ async def evaluate_incident(
         source="incident",
     )
     wid = await raise_warning(session, settings, w, _area(cell), incident_id=incident["id"],
-                              point=(lon, lat), now=now)
+                              point=(lon, lat), now=now, mission=mission or incident.get("mission_code"),
+                              owners=owners)
     return [wid] if wid is not None else []
 async def _place_near(session: AsyncSession, settings: Settings, missions: list[Any],
                       lat: float, lon: float) -> str:
@@ -253,7 +264,7 @@ async def _place_near(session: AsyncSession, settings: Settings, missions: list[
 
 async def evaluate_threat_layer(
     session: AsyncSession, settings: Settings, cells: list[dict[str, Any]], *, now: datetime,
-    mission: str | None = None, dry_run: bool = False,
+    mission: str | None = None, dry_run: bool = False, owners: ownership.OwnerCache | None = None,
 ) -> list[uuid.UUID] | list[dict[str, Any]]:
     """Warnings from a hotspot threat layer: dicts with `cell`, `threat_level`, `pattern`.
     Headlines name the nearest place of the mission's gazetteer. `dry_run`: return the warnings
@@ -314,7 +325,8 @@ async def evaluate_threat_layer(
                 would.append({k: (str(v) if isinstance(v, uuid.UUID) else v)
                               for k, v in w.items() if k not in ("id", "alert_ids")}
                              | {"h3_cell": cell_str})
-            elif (wid := await raise_warning(session, settings, w, _area(cell), now=now)) is not None:
+            elif (wid := await raise_warning(session, settings, w, _area(cell), now=now,
+                                             mission=mission, owners=owners)) is not None:
                 raised.append(wid)
     return would if dry_run else raised
 
@@ -344,7 +356,8 @@ async def scan_hotspots(
                                             dry_run=True)
         return {"raised": [], "historical": True, "as_of": as_of.isoformat(),
                 "would_raise": would}
-    raised = await evaluate_threat_layer(session, settings, cells, now=now, mission=code)
+    raised = await evaluate_threat_layer(session, settings, cells, now=now, mission=code,
+                                         owners=ownership.OwnerCache())
     if raised:
         await repo.set_mission(session, [r for r in raised if isinstance(r, uuid.UUID)], code)
     await session.commit()
@@ -366,6 +379,7 @@ async def transition(
     w = await repo.get(session, warning_id, lock=True)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
+    await need_to_know.check(session, who, w)
     await move(session, w, target, who.actor, comment, now=now, outcome=outcome,
                outcome_note=outcome_note, reason=reason)
     await session.commit()
@@ -427,11 +441,34 @@ async def listing(
     limit: int,
     now: datetime,
     overdue: bool | None = None,
+    who: Principal | None = None,
+    mission: str | None = None,
 ) -> list[dict[str, Any]]:
     """Read only: a warning past its expiry is listed as expired before `expire_due` records it,
-    and one past a deadline is flagged overdue before the escalation job records it."""
+    and one past a deadline is flagged overdue before the escalation job records it. `who`: an
+    operations token limited to an AOR lists only that AOR's warnings (need_to_know); `mission`:
+    leave out warnings raised in another mission."""
+    owners = await need_to_know.owner_aors(session, who) if who is not None else None
     return await repo.listing(session, statuses=statuses, bbox=bbox, start=start, end=end,
-                              limit=limit, overdue=overdue)
+                              limit=limit, overdue=overdue, owner_aors=owners, mission=mission)
+
+
+def clipped_by_area(scope: Any, who: Principal) -> bool:
+    """Whether a listing is clipped to the scope's area: not when the scope is the AOR of an
+    operations token limited to it (ownership decides that list, edge cells included)."""
+    if scope.area is None:
+        return False
+    return not (need_to_know.limited(who) and scope.aor is not None
+                and scope.aor["id"] == who.aor_id)
+
+
+async def read_one(session: AsyncSession, warning_id: uuid.UUID, who: Principal
+                   ) -> dict[str, Any]:
+    w = await repo.get(session, warning_id)
+    if w is None:
+        raise NotFound(f"no warning with id {warning_id}")
+    await need_to_know.check(session, who, w)
+    return w
 
 
 def check_reader(role: Role, settings: Settings) -> None:

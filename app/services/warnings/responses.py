@@ -20,6 +20,7 @@ from app.services.auth import Principal
 from app.services.community import acknowledgements as community
 from app.services.patrols.execution import patrol_execution
 from app.services.warnings import lifecycle as warning_svc
+from app.services.warnings import need_to_know
 from app.settings import Settings
 
 STEPS = ("acknowledged_at", "dispatched_at", "on_scene_at", "completed_at")
@@ -79,10 +80,12 @@ async def check_incidents(session: AsyncSession, ids: list[uuid.UUID], pointer: 
             raise InvalidInput.at(f"{pointer}/{i}", f"no incident with id {incident_id}")
 
 
-async def _open_warning(session: AsyncSession, warning_id: uuid.UUID) -> dict[str, Any]:
+async def _open_warning(session: AsyncSession, warning_id: uuid.UUID, who: Principal
+                        ) -> dict[str, Any]:
     w = await repo.get(session, warning_id, lock=True)
     if w is None:
         raise NotFound(f"no warning with id {warning_id}")
+    await need_to_know.check(session, who, w)
     if w["status"] in warning_svc.TERMINAL:
         raise Conflict(f"the warning is {w['status']}; responses can no longer be recorded",
                        errors=[{"pointer": "/path/warning_id", "detail": w["status"]}])
@@ -114,7 +117,7 @@ async def record(
     *,
     now: datetime,
 ) -> dict[str, Any]:
-    w = await _open_warning(session, warning_id)
+    w = await _open_warning(session, warning_id, who)
     given: dict[str, datetime | None] = {n: getattr(body, n) for n in STEPS}
     if body.outcome is not None and given["completed_at"] is None:
         given["completed_at"] = now  # an outcome completes the response
@@ -157,7 +160,7 @@ async def update(
 ) -> dict[str, Any]:
     """Record later steps of a response (arrival, completion with its outcome, delay reasons,
     incidents found). Steps and the outcome, once recorded, do not change."""
-    w = await _open_warning(session, warning_id)
+    w = await _open_warning(session, warning_id, who)
     r = await repo.get_response(session, response_id, lock=True)
     if r is None or r["warning_id"] != warning_id:
         raise NotFound(f"no response {response_id} to warning {warning_id}")

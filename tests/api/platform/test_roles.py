@@ -295,6 +295,61 @@ async def test_response_loop_role_matrix(client, auth, conn, role, method, path,
                          "warning_response), (SELECT count(*) FROM patrol_report)").fetchone()
     conn.commit()
     assert after == before  # refused: nothing written
+# --- need to know: an operations token limited to an AOR acts on its AOR's warnings only ------
+
+AOR_ENDPOINTS = [
+    ("GET", "/api/v1/warnings/{wid}", None),
+    ("POST", "/api/v1/warnings/{wid}/status", {"status": "acknowledged"}),
+    ("POST", "/api/v1/warnings/{wid}/status", {"status": "cancelled", "reason": "not ours"}),
+    ("POST", "/api/v1/warnings/{wid}/responses", {"type": "patrol", "unit": "Coy B"}),
+    ("PATCH", "/api/v1/warnings/{wid}/responses/{rid}", {"on_scene_at": "NOW"}),
+]
+
+
+@pytest.mark.parametrize("method,path,body", AOR_ENDPOINTS,
+                         ids=[f"{m} {p} {b and b.get('status') or ''}" for m, p, b in AOR_ENDPOINTS])
+@pytest.mark.parametrize("which", ["other_aor", "no_aor"])
+async def test_aor_scoped_operations_matrix(client, auth, conn, settings, method, path, body, which):
+    """Another AOR's warning, or one no AOR owns: 403 problem+json and nothing written; the
+    token of the AOR that owns it (or an unscoped operations token) goes through."""
+    from datetime import UTC, datetime
+
+    from tests.support.aors import IN_FO_ONE, OUTSIDE, aor_token, make_mission
+
+    ids = await make_mission(client, auth)
+    at = IN_FO_ONE if which == "other_aor" else OUTSIDE
+    r = await client.post("/api/v1/warnings", headers=auth("admin"), json={
+        **FLASH, "latitude": at[0], "longitude": at[1]})
+    wid = r.json()["id"]
+    rid = None
+    if "{rid}" in path:
+        r = await client.post(f"/api/v1/warnings/{wid}/responses", headers=auth("operations"),
+                              json={"type": "patrol", "unit": "Coy A",
+                                    "dispatched_at": datetime.now(UTC).isoformat()})
+        rid = r.json()["id"]
+    if body and body.get("on_scene_at") == "NOW":
+        body = {"on_scene_at": datetime.now(UTC).isoformat()}
+
+    def writes():
+        row = conn.execute("SELECT (SELECT count(*) FROM warning_response), (SELECT string_agg("
+                           "status || escalation_level || coalesce(on_scene_at::text, ''), ',') "
+                           "FROM warning), (SELECT count(*) FROM audit_event)").fetchone()
+        conn.commit()
+        return row
+
+    fo_two = aor_token(settings, "fo-two-ops", ids["FO Two"])
+    before = writes()
+    r = await client.request(method, path.format(wid=wid, rid=rid), json=body, headers=fo_two)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"] == "urn:kinga:problem:forbidden"
+    assert writes() == before
+    owner = aor_token(settings, "fo-one-ops", ids["FO One"]) if which == "other_aor" \
+        else auth("operations")
+    r = await client.request(method, path.format(wid=wid, rid=rid), json=body, headers=owner)
+    assert r.status_code in (200, 201), r.text
+
+
 # --- generated from the app's routes: a new route without declared roles fails ---------------
 
 from app.main import create_app  # noqa: E402
