@@ -15,6 +15,7 @@ from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.openapi import alternatives
 from app.repositories.incidents import IncidentFilter
+from app.schemas.incident_audit import AuditTrail
 from app.schemas.incidents import (
     IncidentCollection,
     IncidentCreate,
@@ -27,6 +28,7 @@ from app.schemas.incidents import (
     StatusChange,
 )
 from app.services.auth import Principal
+from app.services.incidents import audit_trail
 from app.services.incidents import records as svc
 from app.services.triangulation.service import MatchConfig
 
@@ -118,6 +120,20 @@ async def list_incidents(
 async def get_incident(incident_id: uuid.UUID, session: SessionDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     return http.json_response(await svc.read(session, incident_id, who))
+
+
+@router.get("/{incident_id}/audit", response_model=AuditTrail,
+            summary="The incident's audit trail: every change, who made it and when (oldest first)")
+async def incident_audit(
+    request: Request, incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*WORKFLOW))],
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    lim = min(limit or settings.page_default, settings.page_max)
+    body, nxt = await audit_trail.trail(session, incident_id, limit=lim, cursor=cursor)
+    body["next"] = str(request.url.include_query_params(cursor=nxt)) if nxt else None
+    return http.json_response(body)
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Change an incident")

@@ -19,6 +19,7 @@ ENDPOINTS = [
      {"admin", "analyst", "operations"}),
     ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
     ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/incidents/{id}/audit", None, {"admin", "analyst"}),
     ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
     ("GET", "/api/v1/hotspots/series?res=6&start=2024-01-01&end=2024-03-01&step_days=7", None,
      {"admin", "analyst", "operations", "partner"}),
