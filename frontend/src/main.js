@@ -12,6 +12,7 @@ import { initShell, renderWho, signedIn, signedOutShell } from './shell.js';
 import './screens/triage.js';
 import './screens/warnings.js';
 import './screens/incidents.js';
+import './screens/incident.js';
 import './screens/patrols.js';
 import './screens/footprint.js';
 

@@ -3,7 +3,7 @@
 import { getFresh, getJson, postJson } from '../api.js';
 import { $, clear, el, human } from '../dom.js';
 import { missionTime, t } from '../i18n.js';
-import { registerScreen, setBadge, shell } from '../shell.js';
+import { incidentButton, registerScreen, setBadge, shell } from '../shell.js';
 
 let timer = null;
 let last = [];
@@ -86,7 +86,8 @@ function alertItem(a) {
       for (const s of list) {
         sugg.append(el('li', {}, el('button', { type: 'button', class: 'linklike', dataset: { incident: String(s.id) },
           onclick: () => { linkTo.value = String(s.id); linkTo.focus(); } },
-        `${human(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · grade ${s.quality_grade || '?'}`)));
+        `${human(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · grade ${s.quality_grade || '?'}`),
+        ' ', incidentButton(s.id)));
       }
     }).catch(() => {});
   }
