@@ -150,6 +150,7 @@ async function mergeSection(i) {
       out.className = 'ok';
       out.textContent = t('ip.merged', { id: target, n: r.reports_moved });
       await render(id, t('ip.merged', { id: target, n: r.reports_moved }));
+      $('incident-page-title').focus();
     } catch (err) {
       out.className = 'error';
       const errs = (err.problem?.errors || []).map((x) => x.detail).join('; ');

@@ -2,7 +2,7 @@
 // grading) and the analysts' validation queue (approval with four eyes: who entered, who
 // validated). A form sent without a link is queued and sent later with its Idempotency-Key.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
+import { $, clear, el, human, rememberFocus } from '../dom.js';
 import { fromMissionLocal, missionNowLocal, missionTime, t } from '../i18n.js';
 import { CATEGORIES } from '../palette.js';
 import { submit } from '../queue.js';
@@ -131,10 +131,12 @@ async function loadQueue() {
   try {
     const { body, changed } = await getFresh('/api/v1/incidents', { status: 'entered,validated', limit: 50, f: 'json' });
     if (!changed && list.childElementCount) return;
+    const back = rememberFocus();
     clear(list);
     const items = body?.items || [];
     if (!items.length) list.append(el('li', { class: 'help', text: t('val.empty') }));
     for (const i of items) list.append(queueItem(i));
+    back();
   } catch (err) {
     $('validation-status').textContent = t('err.generic', { msg: err.message });
   }

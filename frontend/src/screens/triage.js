@@ -1,7 +1,7 @@
 // Alert triage: new alerts newest first, suggested nearby incidents, link / new incident / dismiss.
 // Polls the queue with its ETag: an unchanged queue costs a 304 and no redraw.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
+import { $, clear, el, human, rememberFocus } from '../dom.js';
 import { missionTime, t } from '../i18n.js';
 import { incidentButton, registerScreen, setBadge, shell } from '../shell.js';
 
@@ -35,6 +35,8 @@ async function act(item, path, body, done) {
     await postJson(path, {}, body);
     out.textContent = done;
     item.dataset.done = 'true';
+    out.tabIndex = -1;
+    out.focus();  // keyboard users hear the outcome; the controls below are now disabled
     for (const b of item.querySelectorAll('button, input')) b.disabled = true;
     setTimeout(poll, 300);
   } catch (err) {
@@ -95,11 +97,13 @@ function alertItem(a) {
 }
 
 function render(items) {
+  const back = rememberFocus();
   const list = clear($('triage-list'));
   list.dataset.count = String(items.length);
   setBadge('triage', items.length);
   if (!items.length) list.append(el('li', { class: 'help', text: t('triage.empty') }));
   for (const a of items) list.append(alertItem(a));
+  back();
 }
 
 async function poll() {
