@@ -96,12 +96,19 @@ function alertItem(a) {
   return item;
 }
 
+// A card just acted on stays, marked done with its outcome, until the poll after the one that
+// dropped it from the queue: the outcome can be read before the card goes.
 function render(items) {
   const back = rememberFocus();
-  const list = clear($('triage-list'));
+  const list = $('triage-list');
+  const ids = new Set(items.map((a) => String(a.id)));
+  const spent = [...list.querySelectorAll('li[data-done="true"]:not([data-kept])')].filter((li) => !ids.has(li.dataset.alert));
+  for (const li of spent) li.dataset.kept = 'true';
+  clear(list);
   list.dataset.count = String(items.length);
   setBadge('triage', items.length);
-  if (!items.length) list.append(el('li', { class: 'help', text: t('triage.empty') }));
+  list.append(...spent);
+  if (!items.length && !spent.length) list.append(el('li', { class: 'help', text: t('triage.empty') }));
   for (const a of items) list.append(alertItem(a));
   back();
 }
@@ -112,7 +119,8 @@ async function poll() {
     const { body, changed } = await getFresh('/api/v1/alerts', { status: 'new', limit: 50 });
     const items = (body?.items || []).filter((a) => a.triaged !== false || a.needs_location);
     const ids = items.map((a) => a.id).join();
-    if (changed && ids !== last.map((a) => a.id).join()) { last = items; if (shell.screen === 'triage') render(items); else setBadge('triage', items.length); }
+    const spent = $('triage-list').querySelector('li[data-kept]');
+    if ((changed && ids !== last.map((a) => a.id).join()) || spent) { last = items; if (shell.screen === 'triage') render(items); else setBadge('triage', items.length); }
     $('triage-status').textContent = t('triage.refreshed', { when: missionTime(new Date().toISOString()) });
   } catch (err) {
     $('triage-status').textContent = t('err.generic', { msg: err.message });
