@@ -2,6 +2,8 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,4 +33,17 @@ copyFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), join(vendor, 
 const maplibre = readFileSync(join(here, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl.js'), 'utf8');
 writeFileSync(join(out, 'maplibre-gl.js'), maplibre.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n'));
 copyFileSync(join(here, 'node_modules', 'maplibre-gl', 'LICENSE.txt'), join(out, 'maplibre-gl.LICENSE.txt'));
+// Brotli, precompressed once here at the highest quality (build time is free; the server never
+// compresses per request): the server sends <name>.br to clients that accept br.
+// brotli.json names the sha256 of each file a .br copy was made from: the server sends a copy
+// only while it matches the file (a file changed without a rebuild goes out gzip-compressed).
+const packed = {};
+for (const name of ['index.html', 'map.js', 'map.css', 'maplibre-gl.js', 'sw.js']) {
+  const raw = readFileSync(join(out, name));
+  packed[name] = createHash('sha256').update(raw).digest('hex');
+  writeFileSync(join(out, `${name}.br`), brotliCompressSync(raw, { params: {
+    [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+    [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length } }));
+}
+writeFileSync(join(out, 'brotli.json'), `${JSON.stringify(packed, null, 1)}\n`);
 console.log(readdirSync(out).join('\n'));

@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from app.services.geo.geojson import GEOJSON, collection, point_feature
 
-__all__ = ["GEOJSON", "accepts_gzip", "collection", "conditional", "conditional_json", "etag_of",
-           "gzip_once", "json_response", "not_modified", "point_feature", "response", "wants_geojson"]
+__all__ = ["GEOJSON", "accepts_br", "accepts_gzip", "collection", "conditional", "conditional_json",
+           "etag_of", "gzip_once", "json_response", "not_modified", "point_feature", "response",
+           "wants_geojson"]
 
 
 def response(doc: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -45,6 +46,16 @@ def accepts_gzip(request: Request) -> bool:
     return "gzip" in request.headers.get("accept-encoding", "").lower()
 
 
+def accepts_br(request: Request) -> bool:
+    """`br` among the client's Accept-Encoding tokens, not refused with q=0."""
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() == "br":
+            q = params.strip().removeprefix("q=").strip()
+            return not (q and q.replace("0", "").strip(".") == "")
+    return False
+
+
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
@@ -72,16 +83,20 @@ def gzip_once(etag: str, body: bytes) -> bytes:
 
 def conditional(request: Request, body: bytes, media_type: str, *, status: int = 200,
                 headers: dict[str, str] | None = None, cache_control: str = "private, no-cache",
-                encoded: bool = False) -> Response:
+                encoded: bool = False, brotli: bytes | None = None) -> Response:
     """The body with an ETag (a hash of its bytes), `304 Not Modified` when the client already
     has it, gzip-compressed (once) when the client accepts it. `encoded`: `body` is already
-    gzip bytes (a cached layer); it is sent as is."""
+    gzip bytes (a cached layer); it is sent as is. `brotli`: the body precompressed with brotli
+    (a built asset), sent instead when given (the caller checked that the client accepts br)."""
     etag = etag_of(body)
     out = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding, Authorization",
            **(headers or {})}
     if status == 200 and not_modified(request, etag):
         return Response(status_code=304, headers=out)
-    if encoded:
+    if brotli is not None:
+        body = brotli
+        out["Content-Encoding"] = "br"
+    elif encoded:
         out["Content-Encoding"] = "gzip"
     elif accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
         body = gzip_once(etag, body)

@@ -16,6 +16,7 @@ from app.errors import InvalidInput
 from app.openapi import alternatives
 from app.repositories.incidents import IncidentFilter
 from app.schemas.alerts import RevealRequest
+from app.schemas.incident_audit import AuditTrail
 from app.schemas.incidents import (
     IncidentCollection,
     IncidentCreate,
@@ -28,6 +29,7 @@ from app.schemas.incidents import (
     StatusChange,
 )
 from app.services.auth import Principal
+from app.services.incidents import audit_trail
 from app.services.incidents import records as svc
 from app.services.reporters import contacts as reporters
 from app.services.triangulation.service import MatchConfig
@@ -125,6 +127,20 @@ async def get_incident(incident_id: uuid.UUID, session: SessionDep, settings: Se
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     return http.json_response(await svc.read(session, incident_id, who,
                                              svc.PartnerPolicy.from_settings(settings)))
+
+
+@router.get("/{incident_id}/audit", response_model=AuditTrail,
+            summary="The incident's audit trail: every change, who made it and when (oldest first)")
+async def incident_audit(
+    request: Request, incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*WORKFLOW))],
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    lim = min(limit or settings.page_default, settings.page_max)
+    body, nxt = await audit_trail.trail(session, incident_id, limit=lim, cursor=cursor)
+    body["next"] = str(request.url.include_query_params(cursor=nxt)) if nxt else None
+    return http.json_response(body)
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Change an incident")

@@ -7,10 +7,12 @@ client would.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import FileResponse, Response
 
@@ -47,7 +49,7 @@ _ASSETS: dict[str, tuple[float, bytes]] = {}  # name → (mtime, bytes): read on
 def _asset(name: str) -> bytes:
     """A built file's bytes, read once (and again only when the build changes it)."""
     path = STATIC_DIR / name
-    if "/" in name or name.startswith(".") or not path.is_file():
+    if "/" in name or name.startswith(".") or name.endswith(".br") or not path.is_file():
         raise NotFound(f"no asset {name}")
     mtime = path.stat().st_mtime
     cached = _ASSETS.get(name)
@@ -56,12 +58,43 @@ def _asset(name: str) -> bytes:
     return cached[1]
 
 
+def _brotli(name: str) -> bytes | None:
+    """The build's brotli copy of a file (`<name>.br`), only while `brotli.json` says it was made
+    from the file as it is now (sha256), so a stale copy is never sent."""
+    packed = STATIC_DIR / f"{name}.br"
+    if not packed.is_file() or not (STATIC_DIR / "brotli.json").is_file():
+        return None
+    made_from = orjson.loads(_asset("brotli.json")).get(name)
+    if made_from is None or made_from != _sha256(name):
+        return None
+    mtime = packed.stat().st_mtime
+    cached = _ASSETS.get(f"{name}.br")
+    if cached is None or cached[0] != mtime:
+        cached = _ASSETS[f"{name}.br"] = (mtime, packed.read_bytes())
+    return cached[1]
+
+
+_SHA: dict[str, tuple[float, str]] = {}  # name → (mtime, sha256): hashed once per build
+
+
+def _sha256(name: str) -> str:
+    body = _asset(name)
+    mtime = _ASSETS[name][0]
+    found = _SHA.get(name)
+    if found is None or found[0] != mtime:
+        found = _SHA[name] = (mtime, hashlib.sha256(body).hexdigest())
+    return found[1]
+
+
 def _serve(request: Request, name: str, headers: dict[str, str] | None = None) -> Response:
     """Built files go out with an ETag (`no-cache`: the browser revalidates and gets a 304 of a
-    few hundred bytes when nothing changed) and gzip-compressed once per build."""
+    few hundred bytes when nothing changed), as the build's brotli copy to clients that accept
+    br, else gzip-compressed once per build."""
     media = MEDIA.get(Path(name).suffix, "application/octet-stream")
-    return http.conditional(request, _asset(name), media, cache_control="no-cache",
-                            headers={"X-Content-Type-Options": "nosniff", **(headers or {})})
+    body = _asset(name)
+    return http.conditional(request, body, media, cache_control="no-cache",
+                            headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
+                            brotli=_brotli(name) if http.accepts_br(request) else None)
 
 
 @router.get("/map", include_in_schema=False)

@@ -42,6 +42,36 @@ async function patrolPlan(ctx, signal) {
   }
 }
 
+// Saved patrol plans (records) whose period covers the as-of date: their tasks' cells, with each
+// task's report status (done, partly, not done, not yet reported). Current versions only.
+const SAVED_PLANS = 5;
+async function savedPlans(ctx, signal) {
+  const list = await getJson('/api/v1/patrol-plans', { start: ctx.asOf, end: ctx.asOf, limit: SAVED_PLANS }, { signal });
+  if (list === null) return null;
+  const features = [];
+  for (const p of list.items || []) {
+    const plan = await getJson(`/api/v1/patrol-plans/${encodeURIComponent(p.id)}`, {}, { signal });
+    for (const task of plan?.tasks || []) {
+      for (const cell of task.cells?.features || []) {
+        features.push({ type: 'Feature', id: `${plan.id}:${task.id}:${cell.id}`, geometry: cell.geometry, properties: {
+          plan_id: String(plan.id), plan_version: plan.version, plan_period: `${plan.starts_on} – ${plan.ends_on}`, task: task.id,
+          base_name: task.base_name, mode: task.mode, desired_effect: task.desired_effect, time_window: task.time_window,
+          report: task.report ? task.report.status : 'not_reported', cell: cell.id } });
+      }
+    }
+  }
+  return { type: 'FeatureCollection', features };
+}
+
+// Warnings that were answered in the window (acknowledged, responded, closed): where the
+// mission's responses went, by how far the response got.
+async function responses(ctx, signal) {
+  return getAllFeatures('/api/v1/warnings', { status: RESPONSE_STATUSES.map(([s]) => s).join(','), start: windowStart(ctx),
+    end: addDays(ctx.asOf, 1), limit: 1000 }, { signal, maxPages: 3 });
+}
+const RESPONSE_STATUSES = [['acknowledged', '#d94801'], ['responded', '#2171b5'], ['closed', '#238b45']];
+const REPORT_STATUSES = [['done', '#238b45'], ['partly', '#fd8d3c'], ['not_done', '#cb181d'], ['not_reported', '#525252']];
+
 export const LAYERS = [
   {
     id: 'forecast',
@@ -84,6 +114,35 @@ export const LAYERS = [
     ],
     clickLayers: ['patrols-fill'],
     legend: EFFECTS,
+  },
+  {
+    id: 'saved-plans',
+    label: 'Saved patrol plans covering the date (report status)',
+    defaultOn: false,
+    load: savedPlans,
+    mapLayers: [
+      { id: 'saved-plans-fill', type: 'fill', paint: { 'fill-color': matchColour('desired_effect', EFFECTS), 'fill-opacity': 0.35 } },
+      { id: 'saved-plans-line', type: 'line', paint: { 'line-color': matchColour('report', REPORT_STATUSES), 'line-width': 3 } },
+    ],
+    clickLayers: ['saved-plans-fill'],
+    legend: [...REPORT_STATUSES.map(([k, c]) => [`outline: ${k}`, c]), ...EFFECTS],
+  },
+  {
+    id: 'responses',
+    label: 'Responses to warnings in the window',
+    defaultOn: false,
+    load: responses,
+    mapLayers: [
+      { id: 'responses-fill', type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': matchColour('status', RESPONSE_STATUSES), 'fill-opacity': 0.3 } },
+      { id: 'responses-line', type: 'line', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'line-color': matchColour('status', RESPONSE_STATUSES), 'line-width': 2, 'line-dasharray': [2, 1] } },
+      { id: 'responses-point', type: 'circle', filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-color': matchColour('status', RESPONSE_STATUSES), 'circle-radius': 7,
+          'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    ],
+    clickLayers: ['responses-fill', 'responses-point'],
+    legend: RESPONSE_STATUSES,
   },
   {
     id: 'warnings',

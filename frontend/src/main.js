@@ -8,10 +8,11 @@ import { addDays, featureCentre, isoDate } from './geo.js';
 import { LAYERS } from './layers.js';
 import { CATEGORIES } from './palette.js';
 import { closePanel, openPanel, renderCell, renderRecord, renderWarning } from './panel.js';
-import { initShell, renderWho, signedIn, signedOutShell } from './shell.js';
+import { incidentButton, initShell, renderWho, signedIn, signedOutShell } from './shell.js';
 import './screens/triage.js';
 import './screens/warnings.js';
 import './screens/incidents.js';
+import './screens/incident.js';
 import './screens/patrols.js';
 import './screens/footprint.js';
 
@@ -214,7 +215,7 @@ async function openWarning(id, props) {
   }
 }
 
-const CLICK_ORDER = ['incidents', 'warnings', 'bases', 'patrols', 'hotspots', 'forecast'];
+const CLICK_ORDER = ['incidents', 'warnings', 'responses', 'bases', 'patrols', 'saved-plans', 'hotspots', 'forecast'];
 
 function clickable() {
   return CLICK_ORDER.flatMap((id) => LAYERS.find((d) => d.id === id).clickLayers || [])
@@ -240,12 +241,34 @@ async function onMapClick(e) {
   const id = original.id ?? props.id;
   if (source === 'hotspots') openCell(id ?? props.cell);
   else if (source === 'warnings') openWarning(id, props);
-  else if (source === 'incidents') renderRecord(`Incident: ${human(props.category ?? '')}`, props, ['narrative']);
+  else if (source === 'responses') openWarning(id, props);
+  else if (source === 'incidents') {
+    renderRecord(`Incident: ${human(props.category ?? '')}`, props, ['narrative']);
+    if (id) $('panel-body').append(el('p', {}, incidentButton(id)));
+  } else if (source === 'saved-plans') renderRecord(`Saved patrol task: ${human(props.desired_effect ?? '')}`, props, ['cell']);
   else if (source === 'bases') renderRecord(`Base: ${props.name ?? id}`, props);
   else if (source === 'patrols') renderRecord(`Patrol task: ${human(props.desired_effect ?? '')}`, props, ['cells']);
 }
 
 // ---------- sign-in and controls ----------
+
+// The mission record's area of operations (GET /api/v1/missions/{code}): the map opens fitted to
+// it. Without a record (or an area) the profile's start view stays.
+function areaBounds(geom) {
+  const polys = geom?.type === 'Polygon' ? [geom.coordinates] : geom?.type === 'MultiPolygon' ? geom.coordinates : [];
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const poly of polys) for (const [x, y] of poly[0] || []) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return Number.isFinite(x0) && x1 > x0 && y1 > y0 ? [[x0, y0], [x1, y1]] : null;
+}
+async function fitMissionArea(code) {
+  if (!code) return;
+  const mission = await getJson(`/api/v1/missions/${encodeURIComponent(code)}`).catch(() => null);
+  const geom = mission?.area?.type === 'Feature' ? mission.area.geometry : mission?.area;
+  const bounds = areaBounds(geom);
+  if (!bounds) return;
+  map.fitBounds(bounds, { padding: 24, duration: 0 });
+  map.getContainer().dataset.fitted = mission.code;
+}
 
 async function latestIncidentDate() {
   try {
@@ -301,6 +324,7 @@ async function signIn(token) {
   await mapReady;
   const view = who.mission && who.mission.map_view;
   if (view && Array.isArray(view.center)) map.jumpTo({ center: view.center, zoom: view.zoom ?? 5 });
+  await fitMissionArea(who.mission?.code);
   status(who.role === 'integration' ? 'The integration role may only post alerts; it sees no map layers.' : '');
   await refresh();
   document.body.dataset.ready = 'true';

@@ -2,6 +2,7 @@
 
 import { $, append, clear, el, human } from './dom.js';
 import { weeklyChart } from './chart.js';
+import { incidentButton } from './shell.js';
 
 export function openPanel(title, ...content) {
   const panel = $('panel');
@@ -109,7 +110,8 @@ function contributing(incidents) {
   const ol = el('ol', { class: 'incidents', dataset: { field: 'incidents' } });
   for (const i of incidents.slice(0, 10)) {
     const when = String(i.occurred_start ?? '').slice(0, 10);
-    ol.append(el('li', { text: [when, human(i.category ?? ''), i.place_name].filter(Boolean).join(' · ') }));
+    ol.append(el('li', {}, [when, human(i.category ?? ''), i.place_name].filter(Boolean).join(' · '),
+      i.id ? ' ' : '', i.id ? incidentButton(i.id) : ''));
   }
   const more = incidents.length > 10 ? ` (10 of ${incidents.length} shown)` : '';
   return el('section', {}, el('h3', { text: `Contributing incidents${more}` }), ol);

@@ -14,9 +14,11 @@ export const SCREENS = [
   { id: 'validation', roles: ['admin', 'analyst'] },
   { id: 'patrols', roles: STAFF },
   { id: 'footprint', roles: STAFF },
+  // Not in the navigation: opened from a list, a queue, a match or the map (#incident/<id>).
+  { id: 'incident', roles: STAFF, nav: false },
 ];
 const handlers = {};  // screen id → { show(), hide() }
-export const shell = { role: null, who: null, screen: 'map', pollS: 15 };
+export const shell = { role: null, who: null, screen: 'map', pollS: 15, arg: null };
 
 export function registerScreen(id, handler) { handlers[id] = handler; }
 export const allowed = (id, role = shell.role) => SCREENS.find((s) => s.id === id)?.roles.includes(role);
@@ -33,13 +35,28 @@ export function show(id) {
   if (prev !== id) handlers[prev]?.hide?.();
   handlers[id]?.show?.();
   document.body.dataset.currentScreen = id;
-  if (window.location.hash !== `#${id}`) history.replaceState(null, '', `#${id}`);
+  const hash = handlers[id]?.hash?.() || id;
+  if (window.location.hash !== `#${hash}`) history.replaceState(null, '', `#${hash}`);
+}
+
+// The incident page for one incident (the screen's argument is the id).
+export function openIncident(id) {
+  shell.arg = String(id);
+  show('incident');
+  document.getElementById('incident-page-title')?.focus();
+}
+
+// A button that opens an incident's page, for staff (partners have no incident page).
+export function incidentButton(id, label) {
+  if (!allowed('incident')) return '';
+  return el('button', { type: 'button', class: 'linklike open-incident', dataset: { open: String(id) },
+    onclick: () => openIncident(id) }, label || t('ip.open'));
 }
 
 function buildNav() {
   const list = clear($('nav-list'));
   for (const s of SCREENS) {
-    if (!allowed(s.id)) continue;
+    if (!allowed(s.id) || s.nav === false) continue;
     list.append(el('li', {}, el('button', { type: 'button', class: 'nav-btn', dataset: { screen: s.id, i18n: `nav.${s.id}` },
       onclick: () => show(s.id) }, t(`nav.${s.id}`)), el('span', { class: 'badge', id: `badge-${s.id}`, hidden: true })));
   }
@@ -84,7 +101,8 @@ export async function signedIn(who) {
   buildNav();
   $('signout').before($('lang-wrap'));  // the language choice moves from the sign-in card to the header
   renderWho();
-  const wanted = window.location.hash.slice(1);
+  const [wanted, arg] = window.location.hash.slice(1).split('/');
+  shell.arg = arg || null;
   show(allowed(wanted) ? wanted : 'map');
   await flush();
   renderQueue();

@@ -2,16 +2,15 @@
 // grading) and the analysts' validation queue (approval with four eyes: who entered, who
 // validated). A form sent without a link is queued and sent later with its Idempotency-Key.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
+import { $, clear, el, human, rememberFocus } from '../dom.js';
 import { fromMissionLocal, missionNowLocal, missionTime, t } from '../i18n.js';
 import { CATEGORIES } from '../palette.js';
 import { submit } from '../queue.js';
-import { registerScreen, shell } from '../shell.js';
+import { incidentButton, registerScreen, shell } from '../shell.js';
 
-const RELIABILITY = [['A', 'completely reliable'], ['B', 'usually reliable'], ['C', 'fairly reliable'],
-  ['D', 'not usually reliable'], ['E', 'unreliable'], ['F', 'reliability cannot be judged']];
-const CREDIBILITY = [['1', 'confirmed by other sources'], ['2', 'probably true'], ['3', 'possibly true'],
-  ['4', 'doubtful'], ['5', 'improbable'], ['6', 'truth cannot be judged']];
+// Source grading (Admiralty / NATO): the meanings are in the message files (rel.A…, cred.1…).
+const RELIABILITY = ['A', 'B', 'C', 'D', 'E', 'F'];
+const CREDIBILITY = ['1', '2', '3', '4', '5', '6'];
 const SECTIONS = ['jmac', 'u2_military', 'civil_affairs', 'human_rights', 'police', 'military_observers', 'humanitarian_partner', 'open_source', 'other'];
 const PTYPES = ['unknown', 'state_force', 'non_state_armed_group', 'community_militia', 'criminal'];
 let pickMap = null;
@@ -20,9 +19,9 @@ let marker = null;
 const field = (id, label, input) => el('div', { class: 'row' }, el('label', { for: id, text: label }), input);
 const select = (id, values, selected) => el('select', { id, name: id }, values.map((v) => el('option', { value: v, text: human(v), selected: v === selected })));
 
-function picker(name, legend, options, checked) {
+function picker(name, legend, options, checked, prefix) {
   return el('fieldset', { class: 'grading', id: `pick-${name}` }, el('legend', { text: legend }),
-    options.map(([v, meaning]) => el('label', { class: 'grade-opt' },
+    options.map((v) => [v, t(`${prefix}.${v}`)]).map(([v, meaning]) => el('label', { class: 'grade-opt' },
       el('input', { type: 'radio', name, value: v, checked: v === checked }), el('strong', { text: v }), ` ${meaning}`)));
 }
 
@@ -45,8 +44,8 @@ function buildForm() {
     field('inc-narrative', t('inc.narrative'), el('textarea', { id: 'inc-narrative', rows: 3, maxlength: 20000 })),
     field('inc-section', t('inc.section'), select('inc-section', SECTIONS, 'civil_affairs')),
     field('inc-source', t('inc.source'), el('input', { id: 'inc-source', type: 'text', maxlength: 200 })),
-    picker('reliability', t('inc.reliability'), RELIABILITY, 'F'),
-    picker('credibility', t('inc.credibility'), CREDIBILITY, '6'));
+    picker('reliability', t('inc.reliability'), RELIABILITY, 'F', 'rel'),
+    picker('credibility', t('inc.credibility'), CREDIBILITY, '6', 'cred'));
   for (const id of ['inc-lat', 'inc-lon']) $(id).addEventListener('change', placeMarker);
 }
 
@@ -116,7 +115,7 @@ async function onSubmit(e) {
   if (res.queued) { out.className = 'queued'; out.textContent = t('inc.queued'); return; }
   if (res.status === 201) {
     out.className = 'ok';
-    out.textContent = t('inc.saved', { id: res.body.id });
+    clear(out).append(t('inc.saved', { id: res.body.id }), ' ', incidentButton(res.body.id));
     out.dataset.incident = res.body.id;
     return;
   }
@@ -132,10 +131,12 @@ async function loadQueue() {
   try {
     const { body, changed } = await getFresh('/api/v1/incidents', { status: 'entered,validated', limit: 50, f: 'json' });
     if (!changed && list.childElementCount) return;
+    const back = rememberFocus();
     clear(list);
     const items = body?.items || [];
     if (!items.length) list.append(el('li', { class: 'help', text: t('val.empty') }));
     for (const i of items) list.append(queueItem(i));
+    back();
   } catch (err) {
     $('validation-status').textContent = t('err.generic', { msg: err.message });
   }
@@ -152,7 +153,7 @@ function queueItem(i) {
     el('h3', {}, `${missionTime(i.occurred_start)} · ${human(i.category)} · ${i.place_name || ''}`),
     el('p', { class: 'help' }, `${human(i.status)} · grade ${i.quality_grade || '?'} · ${i.independent_sources ?? '?'} ${t('val.reports')} · ${eyes}`),
     i.narrative ? el('p', { text: i.narrative }) : '',
-    el('div', { class: 'actions' },
+    el('div', { class: 'actions' }, incidentButton(id),
       i.status === 'entered' ? el('button', { type: 'button', class: 'act-validate', onclick: act('validate') }, t('val.validate')) : '',
       i.status === 'validated' ? el('button', { type: 'button', class: 'act-approve', onclick: act('approve') }, t('val.approve')) : '',
       el('button', { type: 'button', class: 'act-reject', onclick: act('reject') }, t('val.reject'))),

@@ -1,11 +1,15 @@
 // Patrol meeting: generate a plan for a date and bases, see the tasks as a table and on a map,
-// drop tasks, save the plan, print one task card per patrol (print stylesheet).
+// drop tasks, save the plan as a record (POST /api/v1/patrol-plans with "save": true; a copy is
+// also kept in this browser), list saved plans, open one, record patrol reports against its
+// tasks, print one task card per patrol (print stylesheet).
 import { getJson, postJson } from '../api.js';
 import { $, clear, el, human, svg } from '../dom.js';
-import { t } from '../i18n.js';
+import { fromMissionLocal, missionNowLocal, t } from '../i18n.js';
 import { registerScreen } from '../shell.js';
 
 let plan = null;
+let request = null;  // the body that generated the plan on screen (saving sends it again)
+let lastSaved = null;  // the plan saved from this screen: saving again for its date supersedes it
 let planMap = null;
 const dropped = new Set();
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -50,14 +54,27 @@ function renderTable() {
   if (!plan) { wrap.append(el('p', { class: 'help', text: t('pat.none') })); return; }
   const share = plan.summary?.threat_covered_share;
   wrap.append(el('p', { text: t('pat.summary', { share: share == null ? '—' : `${Math.round(share * 100)}%` }) }));
+  if (plan.saved) {
+    wrap.append(el('p', { class: 'saved-note', dataset: { plan: plan.id } }, t('pat.record', {
+      v: plan.version, start: plan.starts_on, end: plan.ends_on, n: plan.reported ?? 0, of: plan.tasks.length })));
+  }
+  const heads = ['#', t('pat.h_base'), t('pat.h_mode'), t('pat.h_effect'), t('pat.h_window'), t('pat.h_priority'), t('pat.h_keep')];
+  if (plan.saved) heads.push(t('pat.h_report'));
   const table = el('table', { class: 'tasks' }, el('caption', { text: t('pat.tasks') }),
-    el('thead', {}, el('tr', {}, ['#', 'Base', 'Mode', 'Effect', 'Window', 'Priority', 'Keep'].map((h) => el('th', { scope: 'col', text: h })))));
+    el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col', text: h })))));
   const tbody = el('tbody');
   plan.tasks.forEach((task, i) => {
-    const keep = el('input', { type: 'checkbox', checked: !dropped.has(i), 'aria-label': `Keep task ${i + 1}` });
+    const keep = el('input', { type: 'checkbox', checked: !dropped.has(i), 'aria-label': t('pat.keep_n', { n: i + 1 }) });
     keep.addEventListener('change', () => { if (keep.checked) dropped.delete(i); else dropped.add(i); drawMap(); renderCards(); });
-    tbody.append(el('tr', {}, el('td', { text: i + 1 }), el('td', { text: task.base_name || task.base_id }), el('td', { text: human(task.mode) }),
-      el('td', { text: human(task.desired_effect) }), el('td', { text: windowText(task.time_window) }), el('td', { text: task.priority }), el('td', {}, keep)));
+    const row = el('tr', { dataset: { task: task.id ?? '' } }, el('td', { text: i + 1 }), el('td', { text: task.base_name || task.base_id }), el('td', { text: human(task.mode) }),
+      el('td', { text: human(task.desired_effect) }), el('td', { text: windowText(task.time_window) }), el('td', { text: task.priority }), el('td', {}, keep));
+    if (plan.saved) {
+      row.append(el('td', { class: 'report-cell' }, task.report
+        ? el('span', { dataset: { reported: task.report.status } }, human(task.report.status))
+        : el('button', { type: 'button', class: 'linklike act-report', 'aria-label': t('pat.report_n', { n: i + 1 }),
+          onclick: () => { $('rep-task').value = task.id; $('rep-task').focus(); } }, t('pat.report'))));
+    }
+    tbody.append(row);
   });
   table.append(tbody);
   wrap.append(table);
@@ -98,9 +115,9 @@ async function generate(e) {
   e.preventDefault();
   $('plan-status').textContent = '…';
   const base_ids = [...$('plan-bases').selectedOptions].map((o) => o.value);
+  request = { as_of: $('plan-date').value, horizon_days: Number($('plan-horizon').value), ...(base_ids.length ? { base_ids } : {}) };
   try {
-    plan = await postJson('/api/v1/patrol-plans', { f: 'json' }, { as_of: $('plan-date').value, horizon_days: Number($('plan-horizon').value),
-      ...(base_ids.length ? { base_ids } : {}) });
+    plan = await postJson('/api/v1/patrol-plans', { f: 'json' }, request);
     dropped.clear();
     $('plan-status').textContent = `${plan.tasks.length} tasks`;
     $('plan-print').disabled = false;
@@ -109,15 +126,119 @@ async function generate(e) {
     $('plan-status').textContent = t('err.generic', { msg: err.message });
     plan = null;
   }
+  showPlan();
+}
+
+function showPlan() {
   renderTable();
   renderCards();
+  renderReportForm();
   ensureMap();
   drawMap();
 }
 
-function save() {
-  localStorage.setItem(`kinga.plan.${$('plan-date').value}`, JSON.stringify({ ...plan, tasks: kept() }));
-  $('plan-status').textContent = t('pat.saved');
+// Saved as a record on the server (the same request again, with "save": true: the same data
+// and request give the same plan); a copy of the adjusted plan stays in this browser too.
+async function save() {
+  if (!plan) return;
+  localStorage.setItem(`kinga.plan.${plan.as_of || $('plan-date').value}`, JSON.stringify({ ...plan, tasks: kept() }));
+  if (plan.saved) { $('plan-status').textContent = t('pat.already_saved', { v: plan.version }); return; }
+  if (!request) { $('plan-status').textContent = t('pat.saved'); return; }
+  const body = { ...request, save: true };
+  if (lastSaved && lastSaved.as_of === request.as_of && lastSaved.horizon_days === request.horizon_days) body.supersedes = lastSaved.id;
+  $('plan-status').textContent = '…';
+  try {
+    const saved = await postJson('/api/v1/patrol-plans', { f: 'json' }, body);
+    plan = saved;
+    lastSaved = saved;
+    $('plan-status').textContent = t('pat.saved_record', { v: saved.version, id: saved.id });
+    showPlan();
+    loadSaved();
+  } catch (err) {
+    $('plan-status').textContent = err.status ? t('err.generic', { msg: err.message }) : t('pat.saved');
+  }
+}
+
+// ---------- saved plans ----------
+
+async function loadSaved() {
+  const box = clear($('plan-saved-list'));
+  let doc;
+  try { doc = await getJson('/api/v1/patrol-plans', { limit: 20 }); } catch (err) {
+    box.append(el('p', { class: 'error', text: t('err.generic', { msg: err.message }) }));
+    return;
+  }
+  const items = doc?.items || [];
+  if (!items.length) { box.append(el('p', { class: 'help', text: t('pat.no_saved') })); return; }
+  const table = el('table', { class: 'tasks saved-plans' }, el('caption', { text: t('pat.saved_title') }),
+    el('thead', {}, el('tr', {}, [t('pat.date'), t('pat.period'), t('pat.version'), t('pat.tasks'), t('pat.reported'), t('pat.by'), t('pat.approved'), ''].map((h) => el('th', { scope: 'col', text: h })))));
+  const body = el('tbody');
+  for (const p of items) {
+    body.append(el('tr', { dataset: { plan: String(p.id) } }, el('td', { text: p.as_of }), el('td', { text: `${p.starts_on} – ${p.ends_on}` }),
+      el('td', { text: p.version }), el('td', { text: p.tasks }), el('td', { text: p.reported }), el('td', { text: p.created_by }),
+      el('td', { text: p.approved_by ? `${p.approved_by}` : '—' }),
+      el('td', {}, el('button', { type: 'button', class: 'linklike open-plan', 'aria-label': t('pat.open_n', { date: p.as_of, v: p.version }),
+        onclick: () => openSaved(String(p.id)) }, t('pat.open')))));
+  }
+  table.append(body);
+  box.append(table);
+}
+
+async function openSaved(id) {
+  $('plan-status').textContent = '…';
+  try {
+    const p = await getJson(`/api/v1/patrol-plans/${encodeURIComponent(id)}`);
+    if (!p) { $('plan-status').textContent = t('pat.none'); return; }
+    plan = p;
+    request = null;
+    dropped.clear();
+    $('plan-print').disabled = false;
+    $('plan-save').disabled = false;
+    $('plan-status').textContent = t('pat.opened', { date: p.as_of, v: p.version });
+    showPlan();
+  } catch (err) {
+    $('plan-status').textContent = t('err.generic', { msg: err.message });
+  }
+}
+
+// ---------- patrol reports against a saved plan's tasks ----------
+
+function renderReportForm() {
+  const form = $('rep-form');
+  form.hidden = !plan?.saved;
+  if (!plan?.saved) return;
+  const sel = clear($('rep-task'));
+  plan.tasks.forEach((task, i) => {
+    if (!task.report) sel.append(el('option', { value: task.id, text: `${i + 1} · ${task.base_name || task.base_id} · ${human(task.mode)}` }));
+  });
+  $('rep-submit').disabled = !sel.options.length;
+  if (!$('rep-start').value) $('rep-start').value = missionNowLocal();
+}
+
+async function sendReport(e) {
+  e.preventDefault();
+  const out = $('rep-result');
+  const status = document.querySelector('input[name=rep-status]:checked')?.value;
+  const body = { status };
+  if ($('rep-start').value && status !== 'not_done') body.started_at = fromMissionLocal($('rep-start').value);
+  if ($('rep-end').value && status !== 'not_done') body.ended_at = fromMissionLocal($('rep-end').value);
+  if ($('rep-obs').value.trim()) body.observations = $('rep-obs').value.trim();
+  if ($('rep-reason').value.trim()) body.reason = $('rep-reason').value.trim();
+  if ($('rep-civ').value !== '') body.civilians_engaged = Number($('rep-civ').value);
+  const task = $('rep-task').value;
+  try {
+    await postJson(`/api/v1/patrol-plans/${encodeURIComponent(plan.id)}/tasks/${encodeURIComponent(task)}/report`, {}, body);
+    out.className = 'ok';
+    out.textContent = t('pat.reported_ok', { task });
+    for (const id of ['rep-obs', 'rep-reason', 'rep-civ', 'rep-end']) $(id).value = '';
+    const fresh = await getJson(`/api/v1/patrol-plans/${encodeURIComponent(plan.id)}`);
+    if (fresh) { plan = fresh; renderTable(); renderReportForm(); }
+    loadSaved();
+  } catch (err) {
+    out.className = 'error';
+    const errs = (err.problem?.errors || []).map((x) => `${x.pointer}: ${x.detail}`).join('; ');
+    out.textContent = t('err.generic', { msg: `${err.message}${errs ? ` (${errs})` : ''}` });
+  }
 }
 
 let wired = false;
@@ -128,9 +249,11 @@ registerScreen('patrols', {
       $('plan-form').addEventListener('submit', generate);
       $('plan-print').addEventListener('click', () => window.print());
       $('plan-save').addEventListener('click', save);
+      $('rep-form').addEventListener('submit', sendReport);
       $('plan-date').value = $('as-of').value;
     }
     await loadBases();
+    loadSaved();
     renderTable();
     setTimeout(() => planMap?.resize(), 0);
   },

@@ -1,9 +1,9 @@
 // Alert triage: new alerts newest first, suggested nearby incidents, link / new incident / dismiss.
 // Polls the queue with its ETag: an unchanged queue costs a 304 and no redraw.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
+import { $, clear, el, human, rememberFocus } from '../dom.js';
 import { missionTime, t } from '../i18n.js';
-import { registerScreen, setBadge, shell } from '../shell.js';
+import { incidentButton, registerScreen, setBadge, shell } from '../shell.js';
 
 let timer = null;
 let last = [];
@@ -35,6 +35,8 @@ async function act(item, path, body, done) {
     await postJson(path, {}, body);
     out.textContent = done;
     item.dataset.done = 'true';
+    out.tabIndex = -1;
+    out.focus();  // keyboard users hear the outcome; the controls below are now disabled
     for (const b of item.querySelectorAll('button, input')) b.disabled = true;
     setTimeout(poll, 300);
   } catch (err) {
@@ -86,19 +88,29 @@ function alertItem(a) {
       for (const s of list) {
         sugg.append(el('li', {}, el('button', { type: 'button', class: 'linklike', dataset: { incident: String(s.id) },
           onclick: () => { linkTo.value = String(s.id); linkTo.focus(); } },
-        `${human(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · grade ${s.quality_grade || '?'}`)));
+        `${human(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · grade ${s.quality_grade || '?'}`),
+        ' ', incidentButton(s.id)));
       }
     }).catch(() => {});
   }
   return item;
 }
 
+// A card just acted on stays, marked done with its outcome, until the poll after the one that
+// dropped it from the queue: the outcome can be read before the card goes.
 function render(items) {
-  const list = clear($('triage-list'));
+  const back = rememberFocus();
+  const list = $('triage-list');
+  const ids = new Set(items.map((a) => String(a.id)));
+  const spent = [...list.querySelectorAll('li[data-done="true"]:not([data-kept])')].filter((li) => !ids.has(li.dataset.alert));
+  for (const li of spent) li.dataset.kept = 'true';
+  clear(list);
   list.dataset.count = String(items.length);
   setBadge('triage', items.length);
-  if (!items.length) list.append(el('li', { class: 'help', text: t('triage.empty') }));
+  list.append(...spent);
+  if (!items.length && !spent.length) list.append(el('li', { class: 'help', text: t('triage.empty') }));
   for (const a of items) list.append(alertItem(a));
+  back();
 }
 
 async function poll() {
@@ -107,7 +119,8 @@ async function poll() {
     const { body, changed } = await getFresh('/api/v1/alerts', { status: 'new', limit: 50 });
     const items = (body?.items || []).filter((a) => a.triaged !== false || a.needs_location);
     const ids = items.map((a) => a.id).join();
-    if (changed && ids !== last.map((a) => a.id).join()) { last = items; if (shell.screen === 'triage') render(items); else setBadge('triage', items.length); }
+    const spent = $('triage-list').querySelector('li[data-kept]');
+    if ((changed && ids !== last.map((a) => a.id).join()) || spent) { last = items; if (shell.screen === 'triage') render(items); else setBadge('triage', items.length); }
     $('triage-status').textContent = t('triage.refreshed', { when: missionTime(new Date().toISOString()) });
   } catch (err) {
     $('triage-status').textContent = t('err.generic', { msg: err.message });

@@ -1,7 +1,7 @@
 // Warnings board: open warnings by deadline (overdue in red), acknowledge / dispatch / on scene /
 // close with outcome and delay reasons, the response timeline per warning, the response metrics.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
+import { $, clear, el, human, rememberFocus } from '../dom.js';
 import { missionTime, t } from '../i18n.js';
 import { registerScreen, setBadge, shell } from '../shell.js';
 
@@ -60,7 +60,7 @@ function warningItem(f) {
   const body = (extra) => ({ type: type.value, ...(unit.value.trim() ? { unit: unit.value.trim() } : {}),
     delay_reasons: [...delays.querySelectorAll('input:checked')].map((c) => c.value), ...extra });
   const send = async (fn) => {
-    try { await fn(); out.textContent = ''; await refresh(true); } catch (err) { out.textContent = t('err.generic', { msg: err.message }); }
+    try { await fn(); out.textContent = ''; const back = rememberFocus(); await refresh(true); back(); } catch (err) { out.textContent = t('err.generic', { msg: err.message }); }
   };
   const now = () => new Date().toISOString();
   const base = `/api/v1/warnings/${encodeURIComponent(id)}`;
@@ -108,9 +108,11 @@ async function refresh(force = false) {
     const feats = [...(body?.features || [])].sort((a, b) => String(deadlineOf(a.properties)).localeCompare(String(deadlineOf(b.properties))));
     setBadge('warnings', feats.filter((f) => f.properties.status === 'active').length);
     if (changed || force) {
+      const back = rememberFocus();
       const list = clear($('warnings-list'));
       if (!feats.length) list.append(el('li', { class: 'help', text: t('warn.empty') }));
       for (const f of feats) list.append(warningItem(f));
+      back();
       await metrics();
     }
     $('warnings-status').textContent = t('triage.refreshed', { when: missionTime(new Date().toISOString()) });

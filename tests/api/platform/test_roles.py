@@ -20,6 +20,7 @@ ENDPOINTS = [
      {"admin", "analyst", "operations"}),
     ("POST", "/api/v1/incidents/{id}/validate", None, {"admin", "analyst"}),
     ("POST", "/api/v1/incidents/{id}/reject", None, {"admin", "analyst"}),
+    ("GET", "/api/v1/incidents/{id}/audit", None, {"admin", "analyst"}),
     ("POST", "/api/v1/imports", None, {"admin", "analyst"}),
     ("GET", "/api/v1/tokens", None, {"admin"}),
     ("POST", "/api/v1/tokens", {"name": "matrix", "role": "partner"}, {"admin"}),
