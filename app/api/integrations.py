@@ -17,6 +17,7 @@ from app.schemas.alerts import (
     IntegrationRevoked,
     IntegrationUpdate,
 )
+from app.schemas.loop import IntegrationSettings
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
 
@@ -65,7 +66,8 @@ async def create(
     )
 
 
-@router.patch("/{name}", summary="Set where reporters' acknowledgements go (ack_url) or opt out")
+@router.patch("/{name}", summary="Set where reporters' acknowledgements go (ack_url) or opt out",
+              response_model=IntegrationSettings)
 async def update(
     name: str,
     body: IntegrationUpdate,
