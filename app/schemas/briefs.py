@@ -34,7 +34,8 @@ class BriefLink(ResponseModel):
 
 class Statement(ResponseModel):
     text: str
-    kind: Literal["fact", "gap"] = Field(description="gap: the data cannot tell")
+    kind: Literal["fact", "change", "pattern", "outcome", "overdue", "gap"] = Field(
+        description="gap: the data cannot tell")
     links: list[BriefLink] = Field(description="the records behind the statement")
     record_ids: list[str] | None = Field(default=None, description="ids of the records behind "
                                          "it, where few enough to list")

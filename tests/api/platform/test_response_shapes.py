@@ -243,7 +243,6 @@ async def _exercise(call: Calls, client: Any, auth: Any, settings: Settings) -> 
                json={"headline": "Killings at the market"})
     await call("PATCH /api/v1/integrations/{name}", f"/api/v1/integrations/{integ['name']}",
                "admin", json={"acknowledge_reporters": False})
-    await call("GET /api/v1/impact", "/api/v1/impact", "operations")
     # saved patrol plans, a report, execution
     await seed(client, auth)
     plan = await call("POST /api/v1/patrol-plans", "/api/v1/patrol-plans", "operations",
@@ -257,6 +256,11 @@ async def _exercise(call: Calls, client: Any, auth: Any, settings: Settings) -> 
                "operations", expect=201,
                json={"status": "done", "started_at": "2024-03-11T18:00:00Z"})
     await call("GET /api/v1/patrol-execution", "/api/v1/patrol-execution", "operations")
+    # the patrol reported above is a treatment the impact report measures
+    impact = await call("GET /api/v1/impact",
+                        "/api/v1/impact?start=2024-02-01T00:00:00Z&end=2024-04-30T00:00:00Z",
+                        "operations")
+    assert impact["events"], impact
 
 
 async def test_real_answers_validate_against_their_declared_schemas(client, auth, settings):
@@ -280,9 +284,14 @@ async def test_real_answers_validate_against_their_declared_schemas(client, auth
     assert wrong == [], "\n\n".join(wrong)
 
 
-@pytest.mark.parametrize("body", [{"items": [{"code": 7}]}, {"items": [], "surplus": 1}])
+@pytest.mark.parametrize("body", [{"items": [{"code": 7}], "default": "unx"},
+                                  {"items": [], "default": "unx", "surplus": 1},
+                                  {"items": []}])
 def test_a_wrong_answer_fails_validation(body: dict[str, Any]) -> None:
-    """The validation above can fail: a wrong type, a field the model does not name."""
-    validator = jsonschema_rs.validator_for(_schema_of("GET /api/v1/missions", 200,
-                                                       "application/json"))
+    """The validation above can fail: a wrong type, a field the model does not name, a field
+    missing (while the right shape passes)."""
+    schema = _schema_of("GET /api/v1/missions", 200, "application/json")
+    assert schema is not None
+    validator = jsonschema_rs.validator_for(schema)
+    assert validator.is_valid({"items": [], "default": "unx"})
     assert not validator.is_valid(body)
