@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from app.schemas.common import ResponseModel
+from app.schemas.common import Finite, RequestModel, ResponseModel, SaneDate
 
 
-class ScenarioRequest(BaseModel):
+class ScenarioRequest(RequestModel):
     """A tabletop-exercise scenario for an area of responsibility and a horizon."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    as_of: date = Field(description="the day the scenario starts from (incidents up to it)")
+    as_of: SaneDate = Field(description="the day the scenario starts from (incidents up to it)")
     horizon_days: int = Field(default=28, ge=1, le=366, description="days the scenario covers")
     res: int | None = Field(default=None, ge=4, le=9, description="H3 resolution of its cells")
-    bbox: list[float] | None = Field(default=None, min_length=4, max_length=4,
+    bbox: list[Finite] | None = Field(default=None, min_length=4, max_length=4,
                                      description="the area of responsibility: minLon, minLat, "
                                                  "maxLon, maxLat (default: the mission area)")
     mission: str | None = Field(default=None, max_length=40,
