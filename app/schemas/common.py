@@ -26,6 +26,9 @@ INSTANT_MAX = datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
 COUNT_MAX = 10_000_000  # people affected by one incident: far above any real event, fits int4
+# A recency decay scale: a quarter of an hour at least (a subnormal scale such as 5e-324 made
+# age / scale overflow double precision in SQL), ten years at most.
+DECAY_SCALE_MIN_DAYS, DECAY_SCALE_MAX_DAYS = 0.01, 3650
 
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; UTF-16 surrogates
 # (a lone one cannot be encoded for the database). NUL is the one PostgreSQL cannot store.

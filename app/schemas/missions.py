@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Area, ResponseModel
+from app.schemas.common import DECAY_SCALE_MAX_DAYS, DECAY_SCALE_MIN_DAYS, Area, ResponseModel
 
 
 class SeasonIn(BaseModel):
@@ -33,7 +33,8 @@ class MissionFields(BaseModel):
     cap_sender: str | None = Field(default=None, max_length=200)
     cap_identifier_prefix: str | None = Field(default=None, max_length=64)
     map_view: dict[str, Any] | None = None
-    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False)
+    decay_scale_days: float | None = Field(default=None, ge=DECAY_SCALE_MIN_DAYS,
+                                           le=DECAY_SCALE_MAX_DAYS, allow_inf_nan=False)
     precision_decay: bool | None = None
     un_names: list[str] | None = Field(default=None, max_length=50)
     armed_groups: list[str] | None = Field(default=None, max_length=500)

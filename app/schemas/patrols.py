@@ -8,7 +8,14 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import Geometry, RequestModel, ResponseModel, SaneDate
+from app.schemas.common import (
+    DECAY_SCALE_MAX_DAYS,
+    DECAY_SCALE_MIN_DAYS,
+    Geometry,
+    RequestModel,
+    ResponseModel,
+    SaneDate,
+)
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
@@ -35,7 +42,8 @@ class Area(RequestModel):
                                 description="mission code: its bases and its area only")
     aor: str | None = Field(default=None, max_length=200,
                             description="area of responsibility (name or id) inside the mission")
-    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+    decay_scale_days: float | None = Field(default=None, ge=DECAY_SCALE_MIN_DAYS,
+                                           le=DECAY_SCALE_MAX_DAYS, allow_inf_nan=False,
                                            description="recency decay (default: the mission's)")
     forecast_weight: float | None = Field(
         default=None, ge=0.0, le=1.0, allow_inf_nan=False,

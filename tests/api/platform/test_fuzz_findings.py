@@ -48,3 +48,35 @@ async def test_a_scenario_dated_beyond_any_plan_is_refused(client, auth, conn):
                           headers=auth("operations"))
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/body/title"
     assert n_rows(conn) == before
+
+
+async def test_a_subnormal_decay_scale_is_refused(client, auth, conn):
+    """`decay_scale_days=5e-324` (a subnormal double, > 0) made age / scale overflow in SQL:
+    the hotspot layer and its tiles answered 500 wherever an incident was in the window."""
+    seed(conn)
+    before = n_rows(conn)
+    for url in ("/api/v1/hotspots", "/api/v1/hotspots/tiles/6/35/31.mvt"):
+        r = await client.get(url, params={"as_of": "2021-12-31", "decay_scale_days": "5e-324"},
+                             headers=auth("analyst"))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == PROBLEM
+        assert r.json()["errors"][0]["pointer"] == "/query/decay_scale_days"
+        ok = await client.get(url, params={"as_of": "2021-12-31", "decay_scale_days": "0.01"},
+                              headers=auth("analyst"))
+        assert ok.status_code == 200, ok.text
+    r = await client.post("/api/v1/patrol-plans", json={"as_of": "2021-12-31",
+                                                        "decay_scale_days": 5e-324},
+                          headers=auth("operations"))
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/body/decay_scale_days"
+    assert n_rows(conn) == before
+
+
+async def test_briefs_over_a_record_that_ended_years_before_answer(client, auth, conn):
+    """A brief's forecast section trained on periods without incident: GET and POST /briefs
+    answered 500 (the same LightGBM refusal)."""
+    seed(conn)
+    r = await client.get("/api/v1/briefs", params={"as_of": "2026-06-01", "charts": "false"},
+                         headers=auth("analyst"))
+    assert r.status_code == 200, r.text
+    r = await client.post("/api/v1/briefs", json={"as_of": "2026-06-01"}, headers=auth("analyst"))
+    assert r.status_code == 201, r.text
