@@ -80,3 +80,14 @@ async def test_briefs_over_a_record_that_ended_years_before_answer(client, auth,
     assert r.status_code == 200, r.text
     r = await client.post("/api/v1/briefs", json={"as_of": "2026-06-01"}, headers=auth("analyst"))
     assert r.status_code == 201, r.text
+
+
+async def test_a_cell_wider_than_64_bits_is_refused(client, auth, conn):
+    """GET /hotspots/{cell} with 30 digits: H3 raised OverflowError (500)."""
+    before = n_rows(conn)
+    for cell in ("999999999999999999999999999999", "f" * 40):
+        r = await client.get(f"/api/v1/hotspots/{cell}", headers=auth("analyst"))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == PROBLEM
+        assert r.json()["errors"][0]["pointer"] == "/path/cell"
+    assert n_rows(conn) == before
