@@ -82,7 +82,7 @@ def schemathesis(base: str, token: str, *, examples: int, seed_: int, only: str 
         "run": label, "operations": count(r"Tested: (\d+)"), "cases": count(r"(\d+) generated"),
         "server_errors": count(r"Server error: (\d+)"),
         "schema_violations": count(r"Response violates schema: (\d+)"),
-        "other_failures": count(r"found (\d+) unique failures") - count(r"Server error: (\d+)")
+        "other_failures": count(r"found (\d+) unique failures?") - count(r"Server error: (\d+)")
         - count(r"Response violates schema: (\d+)"),
         "errored": count(r"(\d+) errored"), "seconds": round(time.perf_counter() - t0, 1),
         "exit": out.returncode,
