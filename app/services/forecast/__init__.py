@@ -19,13 +19,14 @@ import h3
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.repositories import forecast as repo
 from app.repositories import hotspots as hotspot_repo
 from app.services.forecast import backtest as bt
 from app.services.forecast import methods as M
 from app.services.forecast.area import ForecastArea, forecast_area
 from app.services.forecast.calibration import Rolling
+from app.services.forecast.errors import BeforeHistory, NoData
 from app.services.forecast.features import event_frame, to_days
 from app.settings import Settings
 
@@ -38,14 +39,6 @@ CANDIDATE_ORDER = ("decay", "history", "last_365d", "last_90d", "etas", "blend",
 # A model card's calibration is applied to a request whose horizon is within this share of the
 # card's (a quarter card serves 87-95 days): counts over another span are another distribution.
 HORIZON_MATCH = 0.05
-
-
-class NoData(DomainError):
-    status, kind, title = 404, "no-forecast-data", "No data to forecast from"
-
-
-class BeforeHistory(DomainError):
-    status, kind, title = 422, "forecast-before-history", "Forecast origin precedes all incidents"
 
 
 def _bad(detail: str, name: str) -> InvalidInput:

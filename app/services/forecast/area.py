@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from app.services.forecast.errors import NoData
 from app.services.missions import clip as clipping
 from app.services.missions.profile import Mission, fallback
 from app.settings import Settings
@@ -67,8 +68,6 @@ def forecast_area(settings: Settings, mission: Mission | None = None,
     m = mission if mission is not None and mission.area is not None else fallback(settings)
     geometry = clip_area if clip_area is not None else m.area
     if geometry is None:
-        from app.services.forecast import NoData
-
         raise NoData("no mission area to forecast over: create a mission (kinga mission create)")
     code = m.code if aor_id is None else f"{m.code}:{aor_id}"
     return ForecastArea(code, json.dumps(geometry, sort_keys=True), clip=clip_area is not None)
