@@ -16,7 +16,8 @@ from app.domain import Role
 from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.repositories import tokens as token_repo
 from app.schemas.params import parse_bbox, parse_instant
-from app.services.auth import Principal, hash_token, integration_principals
+from app.services.auth import Principal, Revocations, hash_token, integration_principals
+from app.services.credentials import tokens as credentials
 from app.settings import Settings
 
 
@@ -91,7 +92,8 @@ async def authenticate(request: Request, session: SessionDep, settings: Settings
         raise _unauthorized(request, "send an API token as 'Authorization: Bearer <token>' or as "
                                      "the password of HTTP Basic authentication (any user name)")
     token_hash = hash_token(token, settings.token_pepper.get_secret_value())
-    principal = integration_principals.get(token_hash, settings.integration_auth_cache_s)
+    principal = integration_principals.get(
+        token_hash, Revocations.cache_ttl(settings.integration_auth_cache_s))
     if principal is None:
         found = await token_repo.find_active(session, token_hash)
         # The lookup is by keyed hash, so its timing says nothing about the token; the digest
@@ -99,9 +101,11 @@ async def authenticate(request: Request, session: SessionDep, settings: Settings
         if found is None or not hmac.compare_digest(found.token_hash, token_hash):
             raise _unauthorized(request, "the token is unknown or revoked")
         principal = Principal(id=str(found.id), name=found.name, role=Role(found.role),
-                              mission=found.mission_code, aor_id=found.aor_id)
+                              expires_at=found.expires_at, mission=found.mission_code,
+                              aor_id=found.aor_id)
         if principal.role is Role.integration:  # alert intake: see docs/alerts.md
             integration_principals.put(token_hash, principal)
+    await credentials.admit(session, principal, settings)  # expiry; last use, batched
     request.state.principal = principal
     if request.method in ("GET", "HEAD") and getattr(request.app.state, "read_route", None):
         # issue 20: the token is checked on the writer (a revoke holds at once); a read served by

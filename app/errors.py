@@ -4,6 +4,8 @@ into RFC 9457 problem+json."""
 
 from __future__ import annotations
 
+import math
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:kinga:problem:"
 
@@ -31,6 +33,7 @@ class DomainError(Exception):
             self.kind = kind
         if title is not None:
             self.title = title
+        self.headers: dict[str, str] = {}  # extra response headers (Retry-After, …)
 
 
 class NotFound(DomainError):
@@ -61,6 +64,15 @@ class InvalidInput(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, kind, title = 413, "payload-too-large", "Request body too large"
+
+
+class TooManyRequests(DomainError):
+    status, kind, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: float) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_s)))}
 
 
 class ServiceUnavailable(DomainError):

@@ -1,7 +1,8 @@
 """Application factory and the ONE lifespan that owns the process's state.
 
 The lifespan builds, in order: the threat-layer cache budget, the engine and session factory (its
-commits wake the webhook dispatcher when they queued deliveries), the standby read route, the
+commits wake the webhook dispatcher when they queued deliveries), the revocation listener
+(LISTEN/NOTIFY: revoked tokens are refused by every process at once), the standby read route, the
 webhook dispatcher, the alert triage worker (with an engine of its own: it runs on its own thread
 and loop), the scheduler of periodic jobs and the threat-layer warm-up (the in-process event
 store, loaded in the background); it stops them in reverse order. Nothing else starts background work
@@ -27,6 +28,7 @@ from app.db import make_async_engine, make_read_route, make_sessionmaker
 from app.middleware import BodyLimit, InputGuard
 from app.services.threat import cache as layer_cache
 from app.settings import Settings, get_settings
+from app.workers.revocations import RevocationListener
 from app.workers.scheduler import Scheduler
 from app.workers.threat_warmup import ThreatWarmup
 from app.workers.triage import TriageWorker
@@ -43,6 +45,7 @@ class Workers:
     triage: TriageWorker
     webhooks: WebhookDispatcher
     scheduler: Scheduler
+    revocations: RevocationListener
     threat_warmup: ThreatWarmup
 
 
@@ -56,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_async_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine, on_outbox=dispatcher.notify)
+        revocations = RevocationListener(engine)
+        revocations.start()
         read_route = app.state.read_route = make_read_route(settings)  # standby reads (scale-out)
         dispatcher.start(app.state.sessionmaker)
         triage = TriageWorker(
@@ -67,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threat_warmup = ThreatWarmup(settings)  # loads the event store in the background
         threat_warmup.start(app.state.sessionmaker)
         app.state.workers = Workers(triage=triage, webhooks=dispatcher, scheduler=scheduler,
-                                    threat_warmup=threat_warmup)
+                                    revocations=revocations, threat_warmup=threat_warmup)
         app.state.alert_triage = triage
         app.state.threat_warmup = threat_warmup
         # Everything loaded at start-up (models, gazetteer, libraries) leaves the collector's
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await dispatcher.stop()
             if read_route is not None:
                 await read_route.engine.dispose()
+            await revocations.stop()
             await engine.dispose()
             layer_cache.clear_all()
 

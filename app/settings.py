@@ -99,9 +99,10 @@ class AlertSettings(BaseSettings):
     model_config = _CONFIG
 
     # --- alerts, warnings, responses (issue 4) ---
-    # Integration tokens and their integration rows are cached this long per process (a revoke
-    # clears the revoking process's cache at once; other processes refuse within this time).
-    integration_auth_cache_s: float = Field(default=5, ge=0, le=60)
+    # Integration tokens and their integration rows are cached this long per process while the
+    # process listens for revocations (PostgreSQL LISTEN/NOTIFY: a revoke empties every
+    # process's cache at once); while it cannot listen, nothing is cached.
+    integration_auth_cache_s: float = Field(default=60, ge=0, le=600)
     # Triage runs off the request path: batch size, and how often a worker looks for alerts
     # stored by other processes (it is also woken by every intake in its own process).
     alert_triage_batch: int = Field(default=100, ge=1, le=1000)
@@ -207,6 +208,35 @@ class ForecastSettings(BaseSettings):
     forecast_selection_default: str = "decay"
     # Earlier origins each out-of-time calibration is fitted on.
     forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
+
+
+class AccessSettings(BaseSettings):
+    """Access: approval, need to share, reporters, credentials, retention (docs/access.md)."""
+
+    model_config = _CONFIG
+
+    # --- access: approval, need to share, reporters, credentials, retention (issue 11) ---
+    # Four-eyes: the creator of an incident may not approve it (an admin's approved import is its
+    # own path, audited per batch).
+    four_eyes_approval: bool = True
+    # Tokens: lifetime of a new token unless one is given (days), and the longest allowed.
+    token_default_days: int = Field(default=90, ge=1, le=3650)
+    token_max_days: int = Field(default=730, ge=1, le=3650)
+    # A token's last_used_at is written at most this often per token and server process.
+    token_touch_every_s: float = Field(default=60, ge=1)
+    # Reporter contacts (alert.reporter_contact, report.reporter_ref) are encrypted at rest with
+    # these Fernet keys (comma-separated, newest first: the first encrypts, every one decrypts;
+    # rotation in docs/reporters.md). Unset in development/test: derived from the token pepper.
+    reporter_contact_keys: SecretStr | None = None
+    # Key of the keyed hash of a reporter's number (SMS repeat collapse); default: from the pepper.
+    reporter_hash_key: SecretStr | None = None
+    # Reporter contacts older than this are blanked by the scheduler (KINGA_REPORTER_CONTACT_TTL_DAYS).
+    reporter_contact_ttl_days: int = Field(default=90, ge=1, le=36_500)
+    # Retention: idempotency records (idempotency_ttl_hours, above), quarantined rows and webhook
+    # delivery logs are purged by the scheduler after these periods; the purges run this often.
+    quarantine_retention_days: int = Field(default=90, ge=1, le=36_500)
+    webhook_delivery_retention_days: int = Field(default=90, ge=1, le=36_500)
+    retention_every_s: float = Field(default=3600, gt=0)
 
 
 class ProductSettings(BaseSettings):
@@ -367,8 +397,8 @@ class WorkbenchSettings(BaseSettings):
 
 
 class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings, ForecastSettings,
-               ProductSettings, MissionSettings, ReplicationSettings, TriangulationSettings,
-               WorkbenchSettings):
+               AccessSettings, ProductSettings, MissionSettings, ReplicationSettings,
+               TriangulationSettings, WorkbenchSettings):
     """Every setting of the service, grouped by area in the classes above (docs/configuration.md).
     Each is one `KINGA_<NAME>` environment variable, as before the grouping; older names keep
     working (see `_older_names`)."""
@@ -388,13 +418,16 @@ class Settings(PlatformSettings, ThreatSettings, AlertSettings, PlanningSettings
                 raise ValueError("KINGA_TOKEN_PEPPER must be set to a secret value in production")
             if self.database_url is None:
                 raise ValueError("KINGA_DATABASE_URL must be set in production")
+            if self.reporter_contact_keys is None:
+                raise ValueError("KINGA_REPORTER_CONTACT_KEYS must be set in production "
+                                 "(kinga reporters new-key)")
         return self
 
 
 # The areas, in the order docs/configuration.md and `kinga settings` list them.
 AREAS: dict[str, type[BaseSettings]] = {
     "platform": PlatformSettings, "threat": ThreatSettings, "alerts": AlertSettings,
-    "planning": PlanningSettings, "forecast": ForecastSettings,
+    "planning": PlanningSettings, "forecast": ForecastSettings, "access": AccessSettings,
     "products": ProductSettings, "missions": MissionSettings, "replication": ReplicationSettings,
     "triangulation": TriangulationSettings,
     "workbench": WorkbenchSettings,

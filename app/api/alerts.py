@@ -12,20 +12,26 @@ from app.api.http import conditional_json, json_response
 from app.deps import ReadSessionDep, SessionDep, SettingsDep, WorkersDep, require
 from app.domain import Role
 from app.schemas.alerts import (
+    AcknowledgementRequest,
     AlertAccepted,
     AlertDismiss,
     AlertLocate,
     AlertMerge,
     AlertPage,
     AlertPublic,
+    RevealRequest,
 )
+from app.schemas.reporters import AcknowledgementSent, ReporterContact
 from app.services.alerts import intake as svc
 from app.services.alerts import review
 from app.services.auth import Principal
+from app.services.reporters import acknowledge
+from app.services.reporters import contacts as reporters
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 STAFF = (Role.admin, Role.analyst, Role.operations)
+REVEALERS = (Role.admin, Role.analyst)  # who may read a reporter's contact (audited)
 CONFLICT: dict[int | str, Any] = {
     409: {"description": "The alert is still being triaged, or its status does not allow this"}}
 BODY_DOC = {
@@ -165,3 +171,34 @@ async def dismiss(
     who: Annotated[Principal, Depends(require(*STAFF))],
 ) -> Response:
     return json_response(await review.dismiss(session, alert_id, body.reason, who))
+
+
+@router.post("/{alert_id}/reporter-contact",
+             summary="Read the reporter's contact of an alert (audited: who, when, why)",
+             response_model=ReporterContact)
+async def reveal_reporter_contact(
+    alert_id: uuid.UUID,
+    body: RevealRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*REVEALERS))],
+) -> Response:
+    return json_response(await reporters.reveal_alert_contact(session, settings, alert_id, who,
+                                                              body.reason))
+
+
+@router.post("/{alert_id}/acknowledgement",
+             summary="Send a message to the alert's reporter through its integration's ack_url "
+                     "(the contact is decrypted for the gateway only; audited)",
+             response_model=AcknowledgementSent)
+async def acknowledge_reporter(
+    alert_id: uuid.UUID,
+    body: AcknowledgementRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(*STAFF))],
+) -> Response:
+    done = await acknowledge.send_acknowledgement(session, settings, alert_id, body.message,
+                                                  actor=who.actor)
+    return json_response({"alert_id": str(alert_id), "delivered": done.delivered,
+                          "status_code": done.status_code, "error": done.error})

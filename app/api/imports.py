@@ -1,4 +1,5 @@
-"""Upload an ACLED or UCDP export: /api/v1/imports."""
+"""Upload an ACLED or UCDP export: /api/v1/imports. Rows land `validated`; an admin may land
+them approved with `approve=true` (audited per batch)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from app.domain import Role
 from app.localdb import resolve_url
 from app.schemas.incidents import ImportResult
 from app.services.auth import Principal
-from app.services.incidents.import_pipeline import import_file
+from app.services.incidents.import_pipeline import import_file, landing_status
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -31,8 +32,15 @@ async def create_import(
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst))],
     source: Annotated[str, Form(pattern="^(ucdp|acled)$")],
     file: Annotated[UploadFile, File()],
-    status: Annotated[str, Form(pattern="^(entered|validated|approved)$")] = "approved",
+    status: Annotated[str | None, Form(
+        pattern="^(entered|validated|approved)$",
+        description="workflow status of the new rows (default validated; approved: admins only)",
+    )] = None,
+    approve: Annotated[bool, Form(
+        description="admins only: land the new rows approved (audited as one approval of the "
+                    "batch)")] = False,
 ) -> Response:
+    status = landing_status(who.role, status, approve)  # refused before anything is stored
     suffix = Path(file.filename or "upload.csv").suffix or ".csv"
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
         shutil.copyfileobj(file.file, tmp)

@@ -15,6 +15,7 @@ from app.domain import Category, Role, Status
 from app.errors import InvalidInput
 from app.openapi import alternatives
 from app.repositories.incidents import IncidentFilter
+from app.schemas.alerts import RevealRequest
 from app.schemas.incidents import (
     IncidentCollection,
     IncidentCreate,
@@ -26,8 +27,10 @@ from app.schemas.incidents import (
     ReportCreate,
     StatusChange,
 )
+from app.schemas.reporters import ReporterRef
 from app.services.auth import Principal
 from app.services.incidents import records as svc
+from app.services.reporters import contacts as reporters
 from app.services.triangulation.service import MatchConfig
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -36,6 +39,7 @@ READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 WRITERS = (Role.admin, Role.analyst, Role.operations)
 EDITORS = (Role.admin, Role.analyst)
 WORKFLOW = (Role.admin, Role.analyst)
+REVEALERS = (Role.admin, Role.analyst)  # who may read a reporter's identity (audited)
 APPROVERS = (Role.admin,)  # what partners see is approved by an admin
 WORKFLOW_CONFLICT: dict[int | str, Any] = {
     409: {"description": "The incident's status does not allow this step"}}
@@ -64,7 +68,8 @@ async def create_incident(
 ) -> Response:
     new_id, placed, replayed = await svc.create_once(session, body, who, settings.h3_resolution,
                                                      idempotency_key,
-                                                     MatchConfig.from_settings(settings))
+                                                     MatchConfig.from_settings(settings),
+                                                     settings=settings)
     headers = {"Location": f"/api/v1/incidents/{new_id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -97,7 +102,8 @@ async def list_incidents(
     )
     as_geojson = http.wants_geojson(f, accept)
     items, nxt, total = await svc.list_page(session, filt, who, limit=lim, cursor=cursor,
-                                            with_count=as_geojson)
+                                            with_count=as_geojson,
+                                            policy=svc.PartnerPolicy.from_settings(settings))
     next_url = str(request.url.include_query_params(cursor=nxt)) if nxt else None
     if as_geojson:
         feats = [http.point_feature(str(i["id"]), i["longitude"], i["latitude"],
@@ -114,10 +120,12 @@ async def list_incidents(
                                            "numberReturned": len(items)})
 
 
-@router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
-async def get_incident(incident_id: uuid.UUID, session: SessionDep,
+@router.get("/{incident_id}", response_model=IncidentPublic, response_model_exclude_unset=True,
+            summary="One incident")
+async def get_incident(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                        who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
-    return http.json_response(await svc.read(session, incident_id, who))
+    return http.json_response(await svc.read(session, incident_id, who,
+                                             svc.PartnerPolicy.from_settings(settings)))
 
 
 @router.patch("/{incident_id}", response_model=IncidentPublic, summary="Change an incident")
@@ -131,35 +139,49 @@ async def patch_incident(incident_id: uuid.UUID, body: IncidentUpdate, session: 
 @router.post("/{incident_id}/reports", status_code=201, response_model=ReportAdded,
              summary="Add another source's report; the incident is re-graded")
 async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: SessionDep,
+                     settings: SettingsDep,
                      who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
-    return http.json_response(await svc.add_report(session, incident_id, body, who), status=201)
+    return http.json_response(await svc.add_report(session, incident_id, body, who,
+                                                   settings=settings), status=201)
+
+
+@router.post("/{incident_id}/reports/{report_id}/reporter",
+             summary="Read a report's reporter reference (audited: who, when, why)",
+             response_model=ReporterRef)
+async def reveal_reporter(incident_id: uuid.UUID, report_id: uuid.UUID, body: RevealRequest,
+                          session: SessionDep, settings: SettingsDep,
+                          who: Annotated[Principal, Depends(require(*REVEALERS))]) -> Response:
+    return http.json_response(await reporters.reveal_report_ref(
+        session, settings, incident_id, report_id, who, body.reason))
 
 
 async def _transition(incident_id: uuid.UUID, target: Status, session: SessionDep,
-                      who: Principal, body: StatusChange | None) -> Response:
+                      settings: SettingsDep, who: Principal, body: StatusChange | None) -> Response:
     return http.json_response(await svc.transition(session, incident_id, target, who,
-                                                      body.comment if body else None))
+                                                      body.comment if body else None,
+                                                      four_eyes=settings.four_eyes_approval))
 
 
 @router.post("/{incident_id}/validate", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
              summary="Mark an entered incident validated")
-async def validate(incident_id: uuid.UUID, session: SessionDep,
+async def validate(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                    who: Annotated[Principal, Depends(require(*WORKFLOW))],
                    body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.validated, session, who, body)
+    return await _transition(incident_id, Status.validated, session, settings, who, body)
 
 
 @router.post("/{incident_id}/approve", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
-             summary="Approve a validated incident (partners see approved incidents)")
-async def approve(incident_id: uuid.UUID, session: SessionDep,
+             summary="Approve a validated incident (partners see approved incidents; never its "
+                     "creator: four-eyes)")
+async def approve(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                   who: Annotated[Principal, Depends(require(*APPROVERS))],
                   body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.approved, session, who, body)
+    return await _transition(incident_id, Status.approved, session, settings, who, body)
 
 
 @router.post("/{incident_id}/reject", response_model=IncidentPublic, responses=WORKFLOW_CONFLICT,
              summary="Reject an entered or validated incident")
-async def reject(incident_id: uuid.UUID, session: SessionDep,
+async def reject(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                  who: Annotated[Principal, Depends(require(*WORKFLOW))],
                  body: StatusChange | None = None) -> Response:
-    return await _transition(incident_id, Status.rejected, session, who, body)
+    return await _transition(incident_id, Status.rejected, session, settings, who, body)

@@ -14,10 +14,10 @@ from app.schemas.alerts import (
     IntegrationCreate,
     IntegrationCreated,
     IntegrationList,
+    IntegrationPublic,
     IntegrationRevoked,
     IntegrationUpdate,
 )
-from app.schemas.loop import IntegrationSettings
 from app.services.alerts import integrations as svc
 from app.services.auth import Principal
 
@@ -46,6 +46,8 @@ async def create(
         require_signature=body.require_signature,
         section=body.section,
         area_geojson=body.area,
+        rate_limit_per_minute=body.rate_limit_per_minute,
+        rate_limit_burst=body.rate_limit_burst,
         ack_url=body.ack_url,
         acknowledge_reporters=body.acknowledge_reporters,
         allow_private_targets=settings.webhook_allow_private_targets,
@@ -66,24 +68,20 @@ async def create(
     )
 
 
-@router.patch("/{name}", summary="Set where reporters' acknowledgements go (ack_url) or opt out",
-              response_model=IntegrationSettings)
-async def update(
-    name: str,
-    body: IntegrationUpdate,
-    session: SessionDep,
-    settings: SettingsDep,
-    who: Annotated[Principal, Depends(require(Role.admin))],
-) -> Response:
-    changes = body.model_dump(exclude_unset=True)
-    return json_response(await svc.set_acknowledgements(
-        session, name, changes=changes, actor=who.actor,
-        allow_private_targets=settings.webhook_allow_private_targets))
-
-
 @router.get("", summary="Registered integrations (no secrets)", response_model=IntegrationList)
 async def listing(session: SessionDep, who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response({"items": await svc.listing(session)})
+
+
+@router.patch("/{name}", summary="Change an integration's intake rate limit, acknowledgement URL or opt-out",
+              response_model=IntegrationPublic)
+async def update(
+    name: str, body: IntegrationUpdate, session: SessionDep, settings: SettingsDep,
+    who: Annotated[Principal, Depends(require(Role.admin))],
+) -> Response:
+    return json_response(await svc.update(
+        session, name, body.model_dump(exclude_unset=True), actor=who.actor,
+        allow_private_targets=settings.webhook_allow_private_targets))
 
 
 @router.post("/{name}/revoke", summary="Revoke an integration and its token",

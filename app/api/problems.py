@@ -58,7 +58,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         headers = ({"WWW-Authenticate": getattr(exc, "challenge", "Bearer")}
-                   if exc.status == 401 else None)
+                   if exc.status == 401 else {})
+        headers.update(exc.headers)
         return problem_response(
             exc.status, exc.kind, exc.title, exc.detail,
             instance=request.url.path, errors=exc.errors, headers=headers,

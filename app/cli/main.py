@@ -96,36 +96,65 @@ def db_migrate(revision: str = "heads") -> None:
 def token_create(
     role: str = typer.Option(..., help="admin, analyst, operations, partner or integration"),
     name: str = typer.Option(..., help="Who or what holds the token"),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", help="Lifetime in days (default KINGA_TOKEN_DEFAULT_DAYS, 90)"),
     mission: str | None = typer.Option(None, help="limit the token to this mission (code)"),
 ) -> None:
     """Create a bearer token; it is printed once and stored only hashed."""
     from app.cli.support import create_token, stored_mission
     from app.domain import Role
+    from app.errors import DomainError
 
     if role not in {r.value for r in Role}:
         _fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
     settings = get_settings()
     if mission is not None and stored_mission(settings, mission) is None:
         _fail(f"no mission {mission!r}")
-    typer.echo(create_token(settings, Role(role), name,
-                            mission=mission.lower() if mission else None))
+    try:
+        typer.echo(create_token(settings, Role(role), name, expires_days=expires_days,
+                                mission=mission.lower() if mission else None))
+    except DomainError as exc:
+        _fail(exc.errors[0]["pointer"] + ": " + exc.errors[0]["detail"] if exc.errors
+              else exc.detail)
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """List tokens: name, role, created, expires, last used, revoked (never a secret)."""
+    from app.cli.support import list_tokens
+
+    def when(value: object) -> str:
+        return value.isoformat(timespec="minutes") if value is not None else "-"  # type: ignore[attr-defined]
+
+    typer.echo("id\tname\trole\tcreated\texpires\tlast used\trevoked\tstate")
+    for t in list_tokens(get_settings()):
+        state = "active" if t["active"] else ("revoked" if t["revoked_at"] else "expired")
+        typer.echo("\t".join([t["id"], t["name"], t["role"], when(t["created_at"]),
+                              when(t["expires_at"]), when(t["last_used_at"]),
+                              when(t["revoked_at"]), state]))
 
 
 @token_cli.command("revoke")
 def token_revoke(name: str) -> None:
-    """Revoke every token with this name."""
+    """Revoke every token with this name (refused by every server process at once)."""
     from app.cli.support import revoke_tokens
 
     typer.echo(f"revoked {revoke_tokens(get_settings(), name)} token(s)")
 
 
-def _import(source: str, path: Path, status: str, mission: str | None, skip_outside: bool
-            ) -> None:
+def _import(source: str, path: Path, status: str, approve: bool, mission: str | None,
+            skip_outside: bool) -> None:
     from app.cli.support import run_import, stored_mission
+    from app.domain import Role
     from app.errors import DomainError
+    from app.services.incidents.import_pipeline import landing_status
 
     if not path.exists():
         _fail(f"no such file: {path}")
+    if status not in ("entered", "validated", "approved"):
+        _fail(f"unknown status {status!r}; entered, validated or approved (--approve)")
+    # The command line is an administrator's tool (it holds the database's credentials).
+    status = landing_status(Role.admin, status, approve)
     settings = get_settings()
     found = None
     if mission is not None:
@@ -136,11 +165,19 @@ def _import(source: str, path: Path, status: str, mission: str | None, skip_outs
         _fail("--skip-outside needs --mission")
     try:
         summary = run_import(settings, source, path, status=status,
-                             progress=sys.stderr.isatty(), mission=found,
+                             progress=sys.stderr.isatty(), actor="cli", mission=found,
                              skip_outside=skip_outside)
     except DomainError as exc:
         _fail(exc.detail)
     typer.echo(summary.render())
+    if status == "approved":
+        typer.echo(f"{summary.inserted} new incident(s) approved (audited as one batch)")
+
+
+STATUS_OPT = typer.Option("validated", help="Workflow status of imported events: entered or "
+                                            "validated (approved: use --approve)")
+APPROVE_OPT = typer.Option(False, "--approve", help="Land the new events approved (audited as "
+                                                    "one approval of the batch)")
 
 
 MISSION_OPT = typer.Option(None, "--mission", help="assign to this mission (code); rows outside "
@@ -151,31 +188,33 @@ SKIP_OPT = typer.Option(False, "--skip-outside", help="drop rows outside the mis
 @import_cli.command("ucdp")
 def import_ucdp(
     file: Path,
-    status: str = typer.Option("approved", help="Workflow status given to imported events"),
+    status: str = STATUS_OPT,
+    approve: bool = APPROVE_OPT,
     mission: str | None = MISSION_OPT,
     skip_outside: bool = SKIP_OPT,
 ) -> None:
     """Import a UCDP GED export (GeoJSON or CSV, any country). Idempotent on the GED id."""
-    _import("ucdp", file, status, mission, skip_outside)
+    _import("ucdp", file, status, approve, mission, skip_outside)
 
 
 @import_cli.command("acled")
 def import_acled(
     file: Path,
-    status: str = typer.Option("approved", help="Workflow status given to imported events"),
+    status: str = STATUS_OPT,
+    approve: bool = APPROVE_OPT,
     mission: str | None = MISSION_OPT,
     skip_outside: bool = SKIP_OPT,
 ) -> None:
     """Import an ACLED CSV export. Idempotent on event_id_cnty."""
-    _import("acled", file, status, mission, skip_outside)
+    _import("acled", file, status, approve, mission, skip_outside)
 
 
 @cli.command("seed")
 def seed(mission: str | None = typer.Option(
         None, "--mission", help="a bundled mission (app/data/missions), or none; "
                                 "default: KINGA_SEED, else the default mission")) -> None:
-    """Load a bundled mission and its real data (events and bases); re-running adds nothing.
-    KINGA_SEED=none (or --mission none) loads nothing."""
+    """Load a bundled mission and its real data (events approved, audited as one batch per
+    file; bases); re-running adds nothing. KINGA_SEED=none (or --mission none) loads nothing."""
     from app.cli.support import seed_bundled
 
     try:

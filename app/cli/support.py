@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from app.domain import Role
 from app.localdb import resolve_url
 from app.repositories import tokens as token_repo
 from app.services.auth import hash_token, new_token
+from app.services.credentials import tokens as credentials
 from app.services.incidents.import_pipeline import ImportSummary, import_file
 from app.services.missions.profile import Mission
 from app.settings import Settings
@@ -26,27 +28,45 @@ def connect(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-def create_token(settings: Settings, role: Role, name: str, *, mission: str | None = None,
+def create_token(settings: Settings, role: Role, name: str, *,
+                 expires_days: int | None = None, mission: str | None = None,
                  aor_id: Any = None) -> str:
+    """A new token (printed once by the CLI), expiring after `expires_days` (default
+    KINGA_TOKEN_DEFAULT_DAYS), optionally limited to one mission (and AOR); audited."""
+    expires_at = credentials.expiry(settings, expires_days, datetime.now(UTC),
+                                    pointer="--expires-days")
     token = new_token()
     with connect(settings) as conn:
-        token_repo.insert(conn, name=name, role=role.value,
-                          token_hash=hash_token(token, settings.token_pepper.get_secret_value()),
-                          mission=mission, aor_id=aor_id)
-        conn.execute(
-            "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
-            "VALUES ('cli', 'create', 'api_token', %s, %s)",
-            (name, psycopg.types.json.Jsonb({"role": role.value, "mission": mission})),
-        )
+        token_id = token_repo.insert(
+            conn, name=name, role=role.value, expires_at=expires_at, created_by="cli",
+            token_hash=hash_token(token, settings.token_pepper.get_secret_value()),
+            mission=mission, aor_id=aor_id)
+        token_repo.audit_sync(conn, actor="cli", action="create", object_id=token_id,
+                              after={"name": name, "role": role.value, "mission": mission,
+                                     "expires_at": expires_at.isoformat()})
     return token
 
 
-def revoke_tokens(settings: Settings, name: str) -> int:
+def list_tokens(settings: Settings) -> list[dict[str, Any]]:
+    """Every token as listed by GET /api/v1/tokens: no secret, no hash."""
     with connect(settings) as conn:
-        return token_repo.revoke_by_name(conn, name)
+        rows = token_repo.list_sync(conn)
+    now = datetime.now(UTC)
+    return [credentials.present(r, now) for r in rows]
 
 
-def run_import(settings: Settings, source: str, path: Path, *, status: str = "approved",
+def revoke_tokens(settings: Settings, name: str) -> int:
+    """Revoke every active token with this name (and its integration); audited; every server
+    process refuses them as soon as this commits."""
+    with connect(settings) as conn:
+        ids = token_repo.revoke_by_name(conn, name)
+        for token_id in ids:
+            token_repo.audit_sync(conn, actor="cli", action="revoke", object_id=token_id,
+                                  after={"name": name})
+    return len(ids)
+
+
+def run_import(settings: Settings, source: str, path: Path, *, status: str = "validated",
                progress: bool = False, actor: str | None = None, mission: Mission | None = None,
                skip_outside: bool = False) -> ImportSummary:
     from app.services.triangulation.service import MatchConfig
@@ -128,8 +148,11 @@ def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterato
                                       settings.triangulation_mission, actor="seed")
         yield f"actor aliases: {read} read, {inserted} inserted, {read - inserted} already present"
     for item in mission.seed.get("events", []):
+        # The bundled demonstration data is approved, audited as one batch per file
+        # (app.services.incidents.import_pipeline): the demo and its scores are those of
+        # approved data.
         summary = run_import(settings, item["source"], settings.geodata_dir / item["file"],
-                             actor="seed", mission=stored)
+                             status="approved", actor="seed", mission=stored)
         yield summary.render()
     for file in mission.seed.get("bases", []):
         read, inserted, _ = import_bases(settings, settings.geodata_dir / file, mission=stored,

@@ -92,13 +92,24 @@ class Integration(Base):
     area: Mapped[Any | None] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     section: Mapped[str] = mapped_column(String(32), server_default="civil_affairs")
     # Community acknowledgements (issue 15): where the SMS gateway takes Kinga's signed replies to
-    # reporters, and whether this integration wants them at all (it may opt out).
+    # reporters, and whether this integration wants them at all (it may opt out); the audited
+    # one-off message of app.services.reporters.acknowledge goes there too.
     ack_url: Mapped[str | None] = mapped_column(Text)
     acknowledge_reporters: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
     mission_code: Mapped[str | None] = mapped_column(Text)  # whose gazetteer locates its alerts
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Alert intake rate limit (NULL: none), enforced across processes by GCRA on `rate_tat`.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    rate_limit_burst: Mapped[int | None] = mapped_column(Integer)
+    rate_tat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("rate_limit_per_minute IS NULL OR rate_limit_per_minute > 0",
+                        name="rate_limit"),
+        CheckConstraint("rate_limit_burst IS NULL OR rate_limit_burst > 0", name="rate_burst"),
+    )
 
 
 class Alert(Base):
@@ -121,8 +132,9 @@ class Alert(Base):
     # The gazetteer's match for a place name: name, mission, source, precision and score.
     place_match: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     needs_location: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
-    reporter_contact: Mapped[str | None] = mapped_column(Text)  # protected: analysts only
-    sender_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the SMS sender
+    # Encrypted (app.services.reporters.crypto); read only through the audited reveal.
+    reporter_contact: Mapped[str | None] = mapped_column(Text)
+    sender_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the contact
     external_id: Mapped[str | None] = mapped_column(Text)  # CAP identifier
     area: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # CAP area as GeoJSON
     incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"), index=True)
@@ -141,6 +153,8 @@ class Alert(Base):
         Index("ix_alert_h3_cell", "h3_cell", "observed_at"),
         # The triage queue: alerts stored on intake, not yet triaged (see services/alert_triage).
         Index("ix_alert_untriaged", "received_at", "id", postgresql_where=sql_text("triage IS NULL")),
+        Index("ix_alert_reporter_retention", "received_at",
+              postgresql_where=sql_text("reporter_contact IS NOT NULL OR sender_key IS NOT NULL")),
     )
 
 

@@ -117,7 +117,8 @@ class Report(Base):
     source_count: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     narrative: Mapped[str | None] = mapped_column(Text)
-    reporter_ref: Mapped[str | None] = mapped_column(Text)  # protected: analysts only
+    # Encrypted (app.services.reporters.crypto); read only through the audited reveal.
+    reporter_ref: Mapped[str | None] = mapped_column(Text)
     # Outlets the report draws on, normalised (0014a): reports citing one outlet are not
     # independent sources (grading.independent_sources).
     cites: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
@@ -131,6 +132,8 @@ class Report(Base):
         CheckConstraint("source_reliability IN ('A','B','C','D','E','F')", name="reliability"),
         CheckConstraint("information_credibility BETWEEN 1 AND 6", name="credibility"),
         CheckConstraint("source_count >= 1", name="source_count"),
+        Index("ix_report_reporter_retention", "created_at",
+              postgresql_where=text("reporter_ref IS NOT NULL")),
     )
 
 

@@ -24,6 +24,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # NULL only for tokens that predate expiry (0011k gave the active ones 90 days).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(Text)
     # A token may be limited to one mission (and one area of responsibility in it).
     mission_code: Mapped[str | None] = mapped_column(Text)
     aor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

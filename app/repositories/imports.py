@@ -309,6 +309,17 @@ def finish_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, in
     )
 
 
+def record_approval(conn: psycopg.Connection[Any], run_id: str, *, actor: str, source: str,
+                    filename: str, inserted: int) -> None:
+    """The audit of an import that landed its rows approved: one event for the whole batch."""
+    conn.execute(
+        "INSERT INTO audit_event (actor, action, object_type, object_id, after) "
+        "VALUES (%s, 'approved', 'import_run', %s, %s)",
+        (actor, run_id, json.dumps({"status": "approved", "source": source, "filename": filename,
+                                    "incidents_approved": inserted})),
+    )
+
+
 def fail_run(conn: psycopg.Connection[Any], run_id: str, *, rows_read: int, inserted: int,
              duplicates: int, rejects: list[dict[str, Any]], error: str, actor: str) -> None:
     """End a run that could not complete: what was stored so far stays (imports are idempotent:

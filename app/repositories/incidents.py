@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident, Report
@@ -31,7 +44,16 @@ class IncidentFilter:
     perpetrator: str | None = None
     statuses: list[str] | None = None
     grades: list[str] | None = None
+    # (resolution, parent cells): only incidents whose parent cell at that resolution is listed
+    # (a partner's bbox, applied to whole cells).
+    cells: tuple[int, list[int]] | None = None
     area: dict[str, Any] | None = None  # GeoJSON (Multi)Polygon: a mission's area or an AOR
+
+
+def parent_cell(res: int) -> ColumnElement[int]:
+    """The parent at `res` of the stored fine cell, by bit arithmetic (app.services.geo.h3cells)."""
+    unused = (1 << (3 * (15 - res))) - 1
+    return (Incident.h3_cell.op("&")(~(15 << 52)).op("|")(res << 52)).op("|")(unused)
 
 
 def point(lon: float, lat: float) -> Any:
@@ -59,6 +81,9 @@ def _where(stmt: Select[Any], f: IncidentFilter) -> Select[Any]:
         pattern = "%" + f.perpetrator.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         # Joined with a separator no name contains, so a match never spans two names.
         conds.append(func.array_to_string(Incident.perpetrators, "\x1f").ilike(pattern))
+    if f.cells is not None:
+        res, cells = f.cells
+        conds.append(parent_cell(res) == func.any(bindparam("cells", cells, type_=ARRAY(BigInteger))))
     return stmt.where(and_(*conds)) if conds else stmt
 
 
@@ -98,6 +123,20 @@ async def page(session: AsyncSession, f: IncidentFilter, *, limit: int,
         stmt = stmt.where(tuple_(Incident.occurred_start, Incident.id) < tuple_(*after))
     stmt = stmt.order_by(Incident.occurred_start.desc(), Incident.id.desc()).limit(limit)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def parent_cells(session: AsyncSession, f: IncidentFilter, res: int, *, margin_m: float
+                       ) -> list[int]:
+    """The distinct parent cells at `res` of the incidents matching `f` with its bbox widened by
+    `margin_m` (every cell with a point in the bbox, and the cells straddling its edges)."""
+    assert f.bbox is not None
+    x1, y1, x2, y2 = f.bbox
+    dy = margin_m / 110_540
+    dx = margin_m / (111_320 * max(math.cos(math.radians(max(abs(y1), abs(y2)))), 0.01))
+    wide = IncidentFilter(**{**f.__dict__, "bbox": (max(x1 - dx, -180), max(y1 - dy, -90),
+                                                     min(x2 + dx, 180), min(y2 + dy, 90))})
+    stmt = _where(select(parent_cell(res).label("cell")).distinct(), wide)
+    return [int(c) for c in (await session.execute(stmt)).scalars()]
 
 
 async def count(session: AsyncSession, f: IncidentFilter) -> int:

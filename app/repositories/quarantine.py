@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.quarantine import QuarantinedRow
@@ -30,3 +30,9 @@ async def page(session: AsyncSession, *, source: str | None, limit: int,
         stmt = stmt.where(tuple_(QuarantinedRow.created_at, QuarantinedRow.id) < tuple_(*after))
     stmt = stmt.order_by(QuarantinedRow.created_at.desc(), QuarantinedRow.id.desc()).limit(limit)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def purge_before(session: AsyncSession, before: datetime) -> int:
+    """Delete quarantined rows set aside before `before` (retention)."""
+    res = await session.execute(delete(QuarantinedRow).where(QuarantinedRow.created_at < before))
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]

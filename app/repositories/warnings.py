@@ -7,7 +7,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import array as pg_array
@@ -428,6 +440,15 @@ async def has_due(session: AsyncSession, now: datetime) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
+async def purge_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Delete the logs of deliveries that are finished (delivered or failed) and older than
+    `before`; pending ones stay whatever their age."""
+    res = await session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.created_at < before,
+                                      WebhookDelivery.status.in_(("delivered", "failed"))))
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
 # --- the response record (issue 15) -----------------------------------------------------------
 
 
@@ -494,6 +515,8 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
            for i, lvl in (await session.execute(ack)).all()]
     out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
     return out
+
+
 async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:
     """Record the mission a scan raised these warnings for."""
     if ids and mission is not None:

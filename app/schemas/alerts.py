@@ -59,7 +59,7 @@ class AlertInput:
     place: str | None = None
     language: str | None = None
     reporter_contact: str | None = None
-    sender: str | None = None  # SMS sender number: only a keyed hash is stored
+    sender: str | None = None  # SMS sender number: stored encrypted, with a keyed hash
     external_id: str | None = None
     area: dict[str, Any] | None = None
     location_source: str = "given"
@@ -84,8 +84,9 @@ class AlertJson(_Point):
     place: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
     reporter_contact: str | None = Field(
-        default=None, max_length=200, description="Protected: visible to analysts only"
-    )
+        default=None, max_length=200,
+        description="Protected: encrypted at rest, read only through the audited reveal, "
+                    "blanked after KINGA_REPORTER_CONTACT_TTL_DAYS")
     external_id: str | None = Field(default=None, max_length=200)
 
 
@@ -122,15 +123,26 @@ class IntegrationCreate(RequestModel):
     mission: str | None = Field(default=None, max_length=32,
                                 description="the mission whose gazetteer and languages read its "
                                             "alerts (default: every mission's)")
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="alert intake limit (none by default); over it: 429 with Retry-After")
+    rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000,
+                                         description="requests allowed at once (default: a "
+                                                     "minute's worth)")
     ack_url: str | None = Field(default=None, min_length=8, max_length=2000, pattern=r"^https?://",
                                 description="where Kinga POSTs signed acknowledgements to "
-                                            "reporters (the SMS gateway)")
+                                            "reporters (the SMS gateway; public address only)")
     acknowledge_reporters: bool = Field(default=True, description="false: never acknowledge")
 
 
 class IntegrationUpdate(BaseModel):
+    """Change an integration's intake limit or acknowledgement URL (null removes it), or opt its
+    reporters out of acknowledgements."""
+
     model_config = ConfigDict(extra="forbid")
 
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000)
     ack_url: str | None = Field(default=None, min_length=8, max_length=2000, pattern=r"^https?://")
     acknowledge_reporters: bool | None = None
 
@@ -216,6 +228,22 @@ class WebhookCreate(BaseModel):
                        "escalations that reach level N (overdue warnings)")
 
 
+class RevealRequest(BaseModel):
+    """Why a reporter's identity is being read (kept in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class AcknowledgementRequest(BaseModel):
+    """The message the reporter receives through the integration's gateway (e.g. one SMS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=480, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]+$")
+
+
 # --- responses (documented shapes; routers build them as plain dicts) ------------------------
 
 
@@ -256,7 +284,9 @@ class AlertPublic(BaseModel):
         default=None, description="the triage outcome; action `error` when it was quarantined")
     triaged: bool
     updated_at: datetime
-    reporter_contact: str | None = Field(default=None, description="admins and analysts only")
+    has_reporter_contact: bool | None = Field(
+        default=None, description="admins and analysts only: a reporter contact is held (read it "
+                                  "through the audited POST /api/v1/alerts/{id}/reporter-contact)")
 
 
 class AlertPage(BaseModel):
@@ -283,6 +313,11 @@ class IntegrationPublic(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     has_area: bool
+    rate_limit_per_minute: int | None = None
+    rate_limit_burst: int | None = None
+    ack_url: str | None = None
+    acknowledge_reporters: bool = True
+    mission_code: str | None = None
 
 
 class IntegrationList(BaseModel):

@@ -24,8 +24,10 @@ class ReportCreate(RequestModel):
     source_count: int = Field(default=1, ge=1, le=1000)
     received_at: ObservedAt | None = None
     narrative: str | None = Field(default=None, max_length=20_000)
-    reporter_ref: str | None = Field(default=None, max_length=500,
-                                     description="Protected: visible to analysts only")
+    reporter_ref: str | None = Field(
+        default=None, max_length=500,
+        description="Protected: encrypted at rest; read through the audited "
+                    "POST /api/v1/incidents/{id}/reports/{report_id}/reporter")
 
 
 class _Victims(RequestModel):
@@ -123,7 +125,9 @@ class ReportPublic(BaseModel):
     received_at: datetime
     narrative: str | None = None
     source_name: str | None = Field(default=None, description="analysts only")
-    reporter_ref: str | None = Field(default=None, description="analysts only")
+    has_reporter_ref: bool | None = Field(
+        default=None, description="analysts only: a reporter reference is held (read it through "
+                                  "the audited reveal)")
 
 
 class IncidentPublic(BaseModel):
@@ -143,13 +147,15 @@ class IncidentPublic(BaseModel):
     subcategory: str | None
     perpetrator_type: PerpetratorType
     perpetrators: list[str] | None = Field(default=None, description="not for partners")
+    # Per-incident counts: partners get null for a count under the suppression threshold
+    # (KINGA_PARTNER_MIN_COUNT), and the incident at its partner-resolution cell's centroid.
     fatalities_low: int | None
-    fatalities_best: int
+    fatalities_best: int | None
     fatalities_high: int | None
-    injured: int
-    crsv_survivors: int
-    children_affected: int
-    displaced: int
+    injured: int | None
+    crsv_survivors: int | None
+    children_affected: int | None
+    displaced: int | None
     narrative: str | None = Field(default=None, description="not for partners")
     status: str
     quality_grade: Literal["a", "b", "c"]

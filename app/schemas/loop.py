@@ -1,6 +1,6 @@
 """Documented answers of the response loop that routes build as plain dicts: a warning raised
-(flash or escalation), a response step recorded, an integration's acknowledgement settings, and
-the impact report. The warning itself is `WarningFeature` (app/schemas/alerts.py)."""
+(flash or escalation), a response step recorded and the impact report. The warning itself is
+`WarningFeature` (app/schemas/alerts.py)."""
 
 from __future__ import annotations
 
@@ -48,23 +48,6 @@ class ResponseStep(ResponseModel):
     incident_ids: list[UUID] = Field(description="incidents found on scene")
     updated_at: datetime
     warning_status: str = Field(description="the warning's status after this step")
-
-
-class IntegrationSettings(ResponseModel):
-    """An integration after a change of its acknowledgement settings (no secrets)."""
-
-    id: UUID
-    name: str
-    formats: list[str]
-    require_signature: bool
-    section: str
-    ack_url: str | None = Field(description="where reporters' acknowledgements are sent")
-    acknowledge_reporters: bool
-    mission_code: str | None
-    created_by: str
-    created_at: datetime
-    revoked_at: datetime | None
-    has_area: bool
 
 
 class BeforeAfter(ResponseModel):

@@ -7,6 +7,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.domain import Role
@@ -17,6 +18,7 @@ class Principal:
     id: str
     name: str
     role: Role
+    expires_at: datetime | None = None  # checked on every request, cached or not
     mission: str | None = None  # a token limited to one mission (issue 13)
     aor_id: Any = None          # … and to one area of responsibility in it
 
@@ -57,3 +59,15 @@ class TtlCache:
 
 # Integration tokens only (they post alerts at high rates); staff tokens are looked up every time.
 integration_principals = TtlCache()
+
+
+class Revocations:
+    """Whether this process hears revocations (app/workers/revocations.py keeps a LISTEN on the
+    database). Only then may integration tokens be cached: a revoke anywhere empties the caches
+    of every listening process when it commits. While not listening, nothing is cached."""
+
+    listening: bool = False
+
+    @classmethod
+    def cache_ttl(cls, configured_s: float) -> float:
+        return configured_s if cls.listening else 0.0

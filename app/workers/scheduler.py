@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.repositories import locks
 from app.services.briefs.schedule import generate_due_briefs
+from app.services.reporters import contacts as reporters
+from app.services.retention import jobs as retention
 from app.services.warnings import lifecycle as warnings
 from app.services.warnings import overdue, rule_scan
 from app.settings import Settings
@@ -44,6 +46,13 @@ JOBS: tuple[Job, ...] = (
     Job("warnings.rule_scan", lambda s: s.rule_scan_minutes * 60, rule_scan.scan_job),
     Job("warnings.overdue", lambda s: s.overdue_check_s, overdue.escalate_overdue),
     Job("briefs.generate_due", lambda s: s.brief_schedule_every_s, generate_due_briefs),
+    Job("retention.idempotency_keys", lambda s: s.retention_every_s,
+        retention.purge_idempotency_keys),
+    Job("retention.webhook_deliveries", lambda s: s.retention_every_s,
+        retention.purge_webhook_deliveries),
+    Job("retention.quarantine", lambda s: s.retention_every_s, retention.purge_quarantine),
+    Job("reporters.blank_expired_contacts", lambda s: s.retention_every_s,
+        reporters.purge_expired),
 )
 
 

@@ -36,7 +36,7 @@ class WebhookDispatcher:
         self.maker = maker or self.maker
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._client = httpx.AsyncClient(follow_redirects=False)
+        self._client = webhooks.delivery_client(self.settings)
         self._task = self._loop.create_task(self._run(), name="kinga-webhooks")
 
     async def stop(self) -> None:

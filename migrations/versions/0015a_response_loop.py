@@ -113,7 +113,7 @@ ALTER TABLE webhook_delivery
                "WHERE channel = 'community_ack'")
     op.execute("ALTER TABLE webhook_subscription ADD COLUMN level smallint NOT NULL DEFAULT 0")
 
-    op.execute("ALTER TABLE integration ADD COLUMN ack_url text, "
+    op.execute("ALTER TABLE integration ADD COLUMN IF NOT EXISTS ack_url text, "
                "ADD COLUMN acknowledge_reporters boolean NOT NULL DEFAULT true")
 
     op.execute("""
@@ -193,7 +193,7 @@ def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS patrol_task")
     op.execute("DROP TABLE IF EXISTS patrol_plan")
     op.execute("DROP TABLE IF EXISTS rule_scan_state")
-    op.execute("ALTER TABLE integration DROP COLUMN ack_url, DROP COLUMN acknowledge_reporters")
+    op.execute("ALTER TABLE integration DROP COLUMN IF EXISTS ack_url, DROP COLUMN acknowledge_reporters")
     op.execute("ALTER TABLE webhook_subscription DROP COLUMN level")
     op.execute("DELETE FROM webhook_delivery WHERE channel <> 'webhook'")
     op.execute("DROP INDEX IF EXISTS uq_webhook_delivery_ack")

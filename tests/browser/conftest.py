@@ -74,7 +74,8 @@ def ucdp_events(db_url: str, settings: Settings) -> int:
     """The bundled real UCDP CAR events (tables are emptied after every test, so per test)."""
     with psycopg.connect(db_url) as c:
         summary = import_file(c, "ucdp", settings.geodata_dir / "ucdp-ged-v23.1-caf.geojson",
-                              actor="test:browser", h3_res=settings.h3_resolution)
+                              actor="test:browser", h3_res=settings.h3_resolution,
+                              status="approved")
     return summary.inserted + summary.duplicates
 
 

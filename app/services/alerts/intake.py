@@ -6,8 +6,6 @@ Idempotency-Key after any failure stores it exactly once."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -32,10 +30,12 @@ from app.schemas.common import OBSERVED_MIN, control_character
 from app.services.alerts import cap
 from app.services.alerts import integrations as integ_svc
 from app.services.auth import Principal
+from app.services.credentials import rate_limit
 from app.services.geo import gazetteer
 from app.services.geo.h3cells import latlng_cell
 from app.services.missions import languages, places
 from app.services.missions.profile import Mission, fallback
+from app.services.reporters import contacts as reporters
 from app.settings import Settings
 
 
@@ -177,6 +177,7 @@ async def receive(
     One statement, committed on its own, stores the alert and its idempotency record."""
     pepper = settings.token_pepper.get_secret_value()
     integ = await integ_svc.for_principal(session, who.id, ttl_s=settings.integration_auth_cache_s)
+    await rate_limit.take(session, integ)  # 429 when over its configured rate (none by default)
     if len(body) > settings.alert_max_body_bytes:
         raise PayloadTooLarge(f"alert bodies are limited to {settings.alert_max_body_bytes} bytes")
     now = datetime.now(UTC)
@@ -227,11 +228,6 @@ def _replay(seen: dict[str, Any], fingerprint: str) -> Outcome:
     if seen["request_hash"] != fingerprint:
         raise Conflict("this Idempotency-Key was already used with a different request")
     return Outcome(seen["status_code"], seen["response"], replayed=True)
-
-
-def _sender_key(pepper: str, sender: str) -> str:
-    digits = re.sub(r"[^\d+]", "", sender) or sender
-    return hmac.new(pepper.encode(), b"sms-sender:" + digits.encode(), hashlib.sha256).hexdigest()
 
 
 def locate(alert: AlertInput, gaz: gazetteer.Gazetteer | None
@@ -291,13 +287,12 @@ def prepare(
         "text": alert.text,
         "language": alert.language,
         "observed_at": observed,
-        "reporter_contact": alert.reporter_contact,
         "external_id": alert.external_id,
         "area": alert.area,
         "category": alert.category or _guess(alert.text, missions or [fallback(settings)]),
     }
-    if alert.sender:
-        values["sender_key"] = _sender_key(settings.token_pepper.get_secret_value(), alert.sender)
+    # Encrypted, with a keyed hash to recognise the reporter: the number is never stored clear.
+    reporters.protect_alert(settings, values, alert.reporter_contact, sms_sender=alert.sender)
     place, needs_location, match = locate(alert, gaz)
     values.update(
         place_match=match,

@@ -23,7 +23,8 @@ from app.domain import Section
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.repositories import audit
 from app.repositories import integrations as repo
-from app.services.auth import TtlCache, hash_token, integration_principals, new_token
+from app.services import outbound
+from app.services.auth import Revocations, TtlCache, hash_token, integration_principals, new_token
 from app.services.signing import derive_secret, sign
 
 FORMATS = ("json", "cap", "sms")
@@ -106,6 +107,8 @@ async def create(
     require_signature: bool = True,
     section: str = "civil_affairs",
     area_geojson: dict[str, Any] | None = None,
+    rate_limit_per_minute: int | None = None,
+    rate_limit_burst: int | None = None,
     ack_url: str | None = None,
     acknowledge_reporters: bool = True,
     allow_private_targets: bool = False,
@@ -139,6 +142,8 @@ async def create(
         ack_url=ack_url,
         acknowledge_reporters=acknowledge_reporters,
         mission=mission,
+        extra={"rate_limit_per_minute": rate_limit_per_minute,
+               "rate_limit_burst": rate_limit_burst},
     )
     await audit.record(
         session,
@@ -147,53 +152,55 @@ async def create(
         object_type="integration",
         object_id=str(new_id),
         after={"name": name, "formats": formats, "require_signature": require_signature,
-               "ack_url": ack_url, "acknowledge_reporters": acknowledge_reporters,
-               "mission": mission},
+               "rate_limit_per_minute": rate_limit_per_minute,
+               "rate_limit_burst": rate_limit_burst, "ack_url": ack_url,
+               "acknowledge_reporters": acknowledge_reporters, "mission": mission},
     )
     await session.commit()
     return NewIntegration(new_id, name, token, derive_secret(pepper, salt), formats)
 
 
 async def check_ack_url(url: str, allow_private: bool) -> None:
-    """The gateway URL obeys the rules of webhook targets (public addresses unless allowed)."""
-    from app.services.warnings.webhooks import check_target
-
+    """An acknowledgement URL must be one the outbound policy may call (422 otherwise)."""
     try:
-        await check_target(url, allow_private)
-    except InvalidInput as exc:
-        raise InvalidInput.at("/body/ack_url", exc.detail) from None
+        host, port = outbound.check_url(url)
+        await outbound.resolve_checked(host, port, allow_private)
+    except outbound.TargetRefused as exc:
+        raise InvalidInput.at("/body/ack_url", str(exc)) from None
 
 
-async def set_acknowledgements(
-    session: AsyncSession,
-    name: str,
-    *,
-    changes: dict[str, Any],
-    actor: str,
-    allow_private_targets: bool,
-) -> dict[str, Any]:
-    """Point an integration's acknowledgements at its gateway (`ack_url`) or opt it out."""
+UPDATABLE = ("rate_limit_per_minute", "rate_limit_burst", "ack_url", "acknowledge_reporters")
+
+
+async def update(session: AsyncSession, name: str, changes: dict[str, Any], *, actor: str,
+                 allow_private_targets: bool = False) -> dict[str, Any]:
+    """Change an integration's rate limit or acknowledgement URL (null removes) or opt its
+    reporters out of acknowledgements; audited; every
+    server process drops its cached copy when this commits."""
     found = await repo.by_name(session, name)
     if found is None or found["revoked_at"] is not None:
         raise NotFound(f"no active integration named {name!r}")
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE}
     if "acknowledge_reporters" in changes and changes["acknowledge_reporters"] is None:
         raise InvalidInput.at("/body/acknowledge_reporters", "true or false")
     if changes.get("ack_url") is not None:
         await check_ack_url(changes["ack_url"], allow_private_targets)
-    await repo.update_integration(session, found["id"], changes)
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        object_type="integration",
-        object_id=str(found["id"]),
-        before={k: found.get(k) for k in changes},
-        after=changes,
-    )
+    if changes:
+        if "rate_limit_per_minute" in changes:
+            changes["rate_tat"] = None  # a new limit starts with a full burst
+        await repo.update_settings(session, found["id"], changes)
+        await audit.record(session, actor=actor, action="update", object_type="integration",
+                           object_id=str(found["id"]),
+                           before={k: found.get(k) for k in changes if k != "rate_tat"},
+                           after={k: v for k, v in changes.items() if k != "rate_tat"})
     await session.commit()
     forget_cached()
-    return {k: v for k, v in (await repo.by_id(session, found["id"]) or {}).items()
-            if k not in ("secret_salt", "token_id", "area")}
+    return (await listing_one(session, name)) or {}
+
+
+async def listing_one(session: AsyncSession, name: str) -> dict[str, Any] | None:
+    row = await repo.by_name(session, name)
+    return None if row is None else _listed(row)
 
 
 async def revoke(session: AsyncSession, name: str, actor: str) -> None:
@@ -217,8 +224,9 @@ _by_token = TtlCache()
 
 
 async def for_principal(session: AsyncSession, token_id: str, *, ttl_s: float = 0) -> dict[str, Any]:
-    """The active integration behind a token, cached for `ttl_s` seconds in this process."""
-    found = _by_token.get(token_id, ttl_s)
+    """The active integration behind a token, cached for `ttl_s` seconds in this process while
+    it hears revocations (app.services.auth.Revocations)."""
+    found = _by_token.get(token_id, Revocations.cache_ttl(ttl_s))
     if found is None:
         found = await repo.by_token(session, uuid.UUID(token_id))
         if found is None or found["revoked_at"] is not None:
@@ -233,8 +241,9 @@ def forget_cached() -> None:
     integration_principals.clear()
 
 
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("secret_salt", "token_id", "area", "rate_tat")}
+
+
 async def listing(session: AsyncSession) -> list[dict[str, Any]]:
-    return [
-        {k: v for k, v in row.items() if k not in ("secret_salt", "token_id", "area")}
-        for row in await repo.all_rows(session)
-    ]
+    return [_listed(row) for row in await repo.all_rows(session)]

@@ -1,5 +1,6 @@
 """Staff review of alerts: list, confirm (optionally locating it), merge into an incident, dismiss.
-Every change is audited. Reporter contacts are shown to analysts and admins only."""
+Every change is audited. Reporter contacts are never listed: analysts and admins see whether one
+is held and read it through the audited reveal (app.services.reporters)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def present(row: dict[str, Any], role: Role) -> dict[str, Any]:
     out["triaged"] = row.get("triage") is not None
     out["h3_cell"] = to_str(row["h3_cell"]) if row.get("h3_cell") else None
     if role in (Role.admin, Role.analyst):
-        out["reporter_contact"] = row.get("reporter_contact")
+        # Never the contact itself: it is read through the audited reveal
+        # (POST /api/v1/alerts/{id}/reporter-contact).
+        out["has_reporter_contact"] = row.get("reporter_contact") is not None
     return out
 
 

@@ -51,9 +51,9 @@ RESULT_COLUMNS = ("status", "incident_id", "report_id", "opened_incident", "coll
 
 
 def report_values(integ: dict[str, Any], values: dict[str, Any], actor: str) -> dict[str, Any]:
-    tag = (values.get("sender_key") or "")[:12] or hashlib.sha256(
-        (values.get("reporter_contact") or str(values["id"])).encode()
-    ).hexdigest()[:12]
+    # The keyed hash of the reporter's contact names the source (the same reporter is one source
+    # when grading); an alert without a contact is its own source.
+    tag = (values.get("sender_key") or "")[:12] or hashlib.sha256(str(values["id"]).encode()).hexdigest()[:12]
     return {
         "section": integ["section"],
         "source_name": f"{integ['name']}/{tag}",
@@ -62,7 +62,7 @@ def report_values(integ: dict[str, Any], values: dict[str, Any], actor: str) -> 
         "source_count": 1,
         "narrative": values["text"],
         "received_at": values["observed_at"],
-        "reporter_ref": values.get("reporter_contact"),
+        "reporter_ref": values.get("reporter_contact"),  # the ciphertext, copied as stored
         "created_by": actor,
     }
 
@@ -190,7 +190,7 @@ async def triage_one(
     if observed is None or not OBSERVED_MIN <= observed <= observed_max(now):
         # Intake refuses such dates; one stored some other way is set aside, not triaged.
         raise ValueError(f"observed_at {observed!s:.40} is outside 1900 .. now + 1 day")
-    if values.get("sender_key"):
+    if values.get("sender_key") and values.get("format") == "sms":
         since = values["received_at"] - timedelta(minutes=settings.sms_collapse_minutes)
         before = (values["received_at"], values["id"])
         for prev in await repo.recent_from_sender(session, values["sender_key"], since, before=before):

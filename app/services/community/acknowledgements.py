@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories import community as repo
 from app.services.community.messages import message
+from app.services.reporters import crypto
 from app.settings import Settings
 
 RECEIVED, DISPATCHED = "alert.received", "alert.dispatched"
@@ -67,9 +68,17 @@ async def on_dispatched(session: AsyncSession, settings: Settings, alert_ids: li
     return await repo.enqueue(session, rows)
 
 
-async def reporter_contact(session: AsyncSession, alert_id: uuid.UUID) -> str | None:
-    """The reporter's contact, read to send an acknowledgement (and for nothing else)."""
-    return await repo.contact(session, alert_id)
+async def reporter_contact(session: AsyncSession, settings: Settings, alert_id: uuid.UUID
+                           ) -> str | None:
+    """The reporter's contact, decrypted to send an acknowledgement (and for nothing else); None
+    when it cannot be read (a retired key), so that delivery fails alone and is logged."""
+    stored = await repo.contact(session, alert_id)
+    if stored is None:
+        return None
+    try:
+        return crypto.cipher(settings).decrypt(stored)
+    except crypto.UndecryptableContact:
+        return None
 
 
 def body(delivery: dict[str, Any], contact: str) -> bytes:

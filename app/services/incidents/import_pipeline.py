@@ -1,6 +1,10 @@
 """Import orchestration: parse → grade → batch → repository. Good rows commit batch by batch;
 bad rows are reported with their reasons and never block the rest; every run that starts ends
-(finished or failed), never half-written."""
+(finished or failed), never half-written.
+
+Approval means approval: imported rows land as `validated` unless an admin imports them approved
+(`kinga import … --approve`, `approve=true` on POST /api/v1/imports, and the bundled demo that
+`kinga seed` loads); such a run is audited as one approval of the batch (`landing_status`)."""
 
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ import pandas as pd
 import psycopg
 from tqdm import tqdm
 
-from app.domain import COUNTED_STATUSES, WORKFLOW_STATUSES
-from app.errors import InvalidInput
+from app.domain import COUNTED_STATUSES, WORKFLOW_STATUSES, Role, Status
+from app.errors import Forbidden, InvalidInput
 from app.repositories import imports as repo
 from app.schemas.common import strip_control
 from app.services.incidents import import_readers as export_readers
@@ -122,12 +126,26 @@ def grade_events(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def landing_status(role: Role, status: str | None, approve: bool) -> str:
+    """The workflow status an import's rows land in: `validated` unless asked otherwise; only an
+    admin may land them `approved` (asking with `approve` or `status=approved`)."""
+    if approve or status == Status.approved.value:
+        if role is not Role.admin:
+            pointer = "/body/approve" if approve else "/body/status"
+            raise Forbidden(
+                "only an admin may import rows as approved; leave it out and they land as "
+                "validated, for an admin to approve",
+                errors=[{"pointer": pointer, "detail": "admins only"}])
+        return Status.approved.value
+    return status or Status.validated.value
+
+
 def import_file(
     conn: psycopg.Connection[Any],
     source: str,
     path: Path,
     *,
-    status: str = "approved",
+    status: str = Status.validated.value,
     actor: str,
     h3_res: int,
     batch_size: int = 20_000,
@@ -194,6 +212,9 @@ def import_file(
                     duplicates=summary.duplicates, rejects=_reject_dicts(summary), actor=actor,
                     linked=summary.linked, queued=summary.queued,
                     mission_code=mission_code, outside_area=summary.outside_area)
+    if status == Status.approved.value:
+        repo.record_approval(conn, run_id, actor=actor, source=source,
+                             filename=filename or path.name, inserted=summary.inserted)
     conn.commit()
     return summary
 

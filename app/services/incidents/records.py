@@ -17,14 +17,17 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.repositories import audit, submissions
 from app.repositories import incidents as repo
 from app.schemas.incidents import IncidentCreate, IncidentUpdate, ReportCreate
+from app.services.access import disclosure
+from app.services.access.disclosure import PARTNER_HIDDEN, PartnerPolicy
 from app.services.auth import Principal
-from app.services.geo.h3cells import latlng_cell, to_str
+from app.services.geo.h3cells import cell_radius_m, latlng_cell, to_str
 from app.services.incidents.grading import ReportGrade, grade
+from app.services.reporters import contacts as reporters
 from app.services.triangulation import merging as triangulation
 from app.services.triangulation.service import MatchConfig
+from app.settings import Settings
 
-PARTNER_HIDDEN = ("narrative", "perpetrators", "reports", "place_name", "admin1", "admin2",
-                  "merged_into")
+__all__ = ["PARTNER_HIDDEN", "PartnerPolicy", "present"]
 STAFF_FIELDS = ("created_by", "updated_by", "external_source", "external_id", "created_at",
                 "updated_at")
 
@@ -34,10 +37,12 @@ def grades_at_least(min_grade: str) -> list[str]:
     return [g for g, r in GRADE_RANK.items() if r >= GRADE_RANK[min_grade]]
 
 
-def _report_values(r: ReportCreate, actor: str) -> dict[str, Any]:
+def _report_values(r: ReportCreate, actor: str, settings: Settings) -> dict[str, Any]:
     vals = r.model_dump(exclude_none=True)
     vals["section"] = r.section.value
     vals["created_by"] = actor
+    if r.reporter_ref is not None:  # a reporter's identity: encrypted at rest
+        vals["reporter_ref"] = reporters.protect(settings, r.reporter_ref)
     return vals
 
 
@@ -49,14 +54,15 @@ def _regrade(reports: list[dict[str, Any]]) -> tuple[str, int]:
 
 
 async def create_once(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
-                      key: str | None, match: MatchConfig | None = None
+                      key: str | None, match: MatchConfig | None = None, *,
+                      settings: Settings
                       ) -> tuple[uuid.UUID, dict[str, Any] | None, bool]:
     """`create`, made safe to repeat with an Idempotency-Key (the workbench's offline queue
     resends a form when the link returns): the same token, key and body give the first incident
     again (replayed = True, no triangulation outcome) and store nothing; the same key with
     another body is a conflict."""
     if key is None:
-        new_id, placed = await create(session, body, who, h3_res, match)
+        new_id, placed = await create(session, body, who, h3_res, match, settings=settings)
         return new_id, placed, False
     if not (1 <= len(key) <= 200 and key.isascii() and key.isprintable()):
         raise InvalidInput("Idempotency-Key must be 1-200 printable ASCII characters",
@@ -70,18 +76,20 @@ async def create_once(session: AsyncSession, body: IncidentCreate, who: Principa
         if earlier_hash != digest or earlier_id is None:
             raise Conflict("this Idempotency-Key was used for a different submission")
         return earlier_id, None, True
-    new_id, placed = await create(session, body, who, h3_res, match, commit=False)
+    new_id, placed = await create(session, body, who, h3_res, match, settings=settings,
+                                  commit=False)
     await submissions.settle(session, token, key, new_id)
     await session.commit()
     return new_id, placed, False
 
 
 async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3_res: int,
-                 match: MatchConfig | None = None, *, commit: bool = True
+                 match: MatchConfig | None = None, *, settings: Settings,
+                 commit: bool = True
                  ) -> tuple[uuid.UUID, dict[str, Any]]:
     """Record a staff entry, then triangulate it against every counted incident: it may become a
     report of an existing incident (its outcome says which) or wait as a possible duplicate."""
-    report = _report_values(body.report, who.actor)
+    report = _report_values(body.report, who.actor, settings)
     g, n = _regrade([report])
     values = body.model_dump(exclude={"report", "latitude", "longitude"})
     values.update(
@@ -108,23 +116,27 @@ async def _load(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = F
     return row
 
 
-def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Role) -> dict[str, Any]:
-    """The incident as this role may see it (need to know): hidden fields are absent."""
+def present(row: dict[str, Any], reports: list[dict[str, Any]] | None, role: Role,
+            policy: PartnerPolicy | None = None) -> dict[str, Any]:
+    """The incident as this role may see it (need to know): hidden fields are absent; partners
+    get it at their resolution with small counts withheld (`disclosure.partner_incident`, with
+    the safe defaults when no policy is given)."""
     out = {k: v for k, v in row.items() if k not in ("location", *STAFF_FIELDS)}
     out["h3_cell"] = to_str(row["h3_cell"])
     if role in (Role.admin, Role.analyst):
         out.update({k: row[k] for k in ("created_by", "updated_by", "external_source", "external_id")})
-    if role == Role.partner:
+    if role not in (Role.admin, Role.analyst, Role.operations):
         for k in PARTNER_HIDDEN:
             out.pop(k, None)
-        return out
+        return disclosure.partner_incident(out, policy)
     shown = []
     for r in reports or []:
         item = {k: r[k] for k in ("id", "section", "source_reliability", "information_credibility",
                                   "source_count", "received_at", "narrative")}
         if role in (Role.admin, Role.analyst):
             item["source_name"] = r["source_name"]
-            item["reporter_ref"] = r["reporter_ref"]
+            # held encrypted; read through the audited reveal (app.services.reporters)
+            item["has_reporter_ref"] = r["reporter_ref"] is not None
         shown.append(item)
     out["reports"] = shown
     return out
@@ -134,12 +146,13 @@ def _visible(row: dict[str, Any], who: Principal) -> bool:
     return who.role != Role.partner or row["status"] == Status.approved
 
 
-async def read(session: AsyncSession, incident_id: uuid.UUID, who: Principal) -> dict[str, Any]:
+async def read(session: AsyncSession, incident_id: uuid.UUID, who: Principal,
+               policy: PartnerPolicy | None = None) -> dict[str, Any]:
     row = await _load(session, incident_id)
     if not _visible(row, who):
         raise NotFound(f"no incident with id {incident_id}")
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]
-    return present(row, reports, who.role)
+    return present(row, reports, who.role, policy)
 
 
 def encode_cursor(row: dict[str, Any]) -> str:
@@ -157,20 +170,36 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
                            errors=[{"pointer": "/query/cursor", "detail": "invalid cursor"}]) from None
 
 
+async def partner_filter(session: AsyncSession, f: repo.IncidentFilter, policy: PartnerPolicy
+                         ) -> repo.IncidentFilter:
+    """A partner's filter: approved incidents only, no filter on a hidden field, and a bbox that
+    selects whole cells at the partner resolution (by centroid), never exact points."""
+    disclosure.check_filters(Role.partner, {"perpetrator": f.perpetrator}, policy)
+    f.statuses = [Status.approved.value]
+    if f.bbox is not None:
+        near = await repo.parent_cells(session, f, policy.res, margin_m=2 * cell_radius_m(policy.res))
+        f.cells = (policy.res, disclosure.cells_with_centroid_in(near, f.bbox))
+        f.bbox = None
+    return f
+
+
 async def list_page(session: AsyncSession, f: repo.IncidentFilter, who: Principal, *, limit: int,
-                    cursor: str | None, with_count: bool
+                    cursor: str | None, with_count: bool, policy: PartnerPolicy | None = None
                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     if who.role == Role.partner:
-        f.statuses = [Status.approved.value]
-    elif not f.statuses:  # merged accounts and held possible duplicates only when asked for
-        f.statuses = [s.value for s in WORKFLOW_STATUSES]
+        policy = policy or PartnerPolicy()
+        f = await partner_filter(session, f, policy)
+    else:
+        disclosure.check_filters(who.role, {"perpetrator": f.perpetrator})
+        if not f.statuses:  # merged accounts and held possible duplicates only when asked for
+            f.statuses = [s.value for s in WORKFLOW_STATUSES]
     after = decode_cursor(cursor) if cursor else None
     rows = await repo.page(session, f, limit=limit + 1, after=after)
     has_more = len(rows) > limit
     rows = rows[:limit]
     reports = (await repo.reports_for(session, [r["id"] for r in rows])
                if who.role != Role.partner else {})
-    items = [present(r, reports.get(r["id"]), who.role) for r in rows]
+    items = [present(r, reports.get(r["id"]), who.role, policy) for r in rows]
     nxt = encode_cursor(rows[-1]) if has_more and rows else None
     total = await repo.count(session, f) if with_count else None
     return items, nxt, total
@@ -219,13 +248,13 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, body: IncidentUp
 
 
 async def add_report(session: AsyncSession, incident_id: uuid.UUID, body: ReportCreate,
-                     who: Principal) -> dict[str, Any]:
+                     who: Principal, *, settings: Settings) -> dict[str, Any]:
     before = await _load(session, incident_id, lock=True)
     if before["status"] == Status.merged:
         raise Conflict(f"incident {incident_id} is merged into {before['merged_into']}; "
                        "add the report there",
                        errors=[{"pointer": "/path/incident_id", "detail": "merged"}])
-    values = _report_values(body, who.actor)
+    values = _report_values(body, who.actor, settings)
     report_id = await repo.add_report(session, incident_id, values)
     reports = (await repo.reports_for(session, [incident_id]))[incident_id]
     g, n = _regrade(reports)
@@ -251,10 +280,16 @@ TRANSITION_ROLES: dict[Status, tuple[Role, ...]] = {
 
 
 async def transition(session: AsyncSession, incident_id: uuid.UUID, target: Status, who: Principal,
-                     comment: str | None) -> dict[str, Any]:
+                     comment: str | None, *, four_eyes: bool = True) -> dict[str, Any]:
+    """Move an incident through the workflow. With `four_eyes` (KINGA_FOUR_EYES_APPROVAL, on by
+    default) the approver is never the incident's creator: another person must look at it.
+    (An admin's approved import is its own path, audited per batch: import_pipeline.)"""
     if who.role not in TRANSITION_ROLES[target]:
         raise Forbidden(f"the {who.role.value} role may not mark incidents {target.value}")
     row = await _load(session, incident_id, lock=True)
+    if target is Status.approved and four_eyes and row["created_by"] == who.actor:
+        raise Forbidden("four-eyes rule: the creator of an incident may not approve it; another "
+                        "admin must", kind="four-eyes", title="Approval needs a second person")
     current = Status(row["status"])
     if current not in TRANSITIONS[target]:
         raise Conflict(f"an incident that is {current.value} cannot become {target.value}; allowed "

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import GRADE_RANK, Category, Role, Status
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.repositories import hotspots as repo
+from app.services.access import disclosure
 from app.services.geo.geojson import collection
 from app.services.geo.h3cells import cell_polygon, cell_radius_m
 from app.services.missions import clip
@@ -97,6 +98,10 @@ def validate(q: HotspotQuery, settings: Settings) -> None:
         raise _bad("min_grade", "min_grade must be one of a, b, c")
     if q.role == Role.partner and q.res > settings.partner_max_res:
         raise Forbidden(f"partners may read resolutions up to {settings.partner_max_res}")
+    # No inference through filters: a partner layer filtered by perpetrator would show where a
+    # withheld perpetrator acted.
+    disclosure.check_filters(q.role, {"perpetrator": q.perpetrator},
+                             disclosure.PartnerPolicy.from_settings(settings))
     if q.role not in (Role.admin, Role.analyst, Role.operations, Role.partner):
         raise Forbidden(f"the {q.role.value} role may not read threat layers")
     if q.decay_scale_days is not None and not 0 < q.decay_scale_days <= 3650:

@@ -4,8 +4,11 @@ Deliveries are queued in the transaction that changes a warning (`enqueue_for`) 
 dispatcher (app/workers/webhooks.py) after that transaction commits, and on its poll for retries.
 
 A subscriber's URL must resolve only to public addresses (no loopback, private, link-local,
-multicast or reserved ranges) unless `webhook_allow_private_targets` is set; the check runs when
-the subscription is made AND before every delivery (DNS can change). Each POST carries
+multicast or reserved ranges, nor IPv6 forms embedding them: 6to4, NAT64, Teredo) unless
+`webhook_allow_private_targets` is set (app.services.outbound). The check runs when the
+subscription is made, and every delivery connects through the pinned client, which resolves the
+host once, checks every address and connects to a checked one (no rebinding window); redirects
+are never followed. Each POST carries
 `X-Kinga-Event`, `X-Kinga-Delivery`, `X-Kinga-Timestamp` and `X-Kinga-Signature` (hex
 HMAC-SHA256 of `timestamp + "." + body` with the subscription's secret, shown once).
 """
@@ -13,14 +16,11 @@ HMAC-SHA256 of `timestamp + "." + body` with the subscription's secret, shown on
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import secrets
-import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.errors import InvalidInput
 from app.repositories import audit
 from app.repositories import warnings as repo
+from app.services import outbound
 from app.services.community import acknowledgements as community
 from app.services.signing import derive_secret, sign
 from app.services.warnings.feature import present  # the payload is the public warning feature
@@ -36,39 +37,28 @@ from app.settings import Settings
 
 
 def _refused(detail: str) -> InvalidInput:
-    return InvalidInput(detail, errors=[{"pointer": "/body/url", "detail": detail}])
+    return InvalidInput(f"webhook URL refused: {detail}",
+                        errors=[{"pointer": "/body/url", "detail": detail}])
 
 
-def address_allowed(ip: str, allow_private: bool) -> bool:
-    addr = ipaddress.ip_address(ip)
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    if allow_private:
-        return not (addr.is_multicast or addr.is_unspecified)
-    return addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_unspecified)
+address_allowed = outbound.address_allowed
 
 
 async def check_target(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refused("webhook URL must be http(s)://host/...")
-    if parts.username or parts.password:
-        raise _refused("webhook URL must not carry credentials")
+    """Refuse (422, pointer /body/url) a URL that is not http(s), carries credentials, does not
+    resolve, or resolves to any address the outbound policy refuses."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except (socket.gaierror, UnicodeError):
-        raise _refused(f"webhook host {parts.hostname!r} does not resolve") from None
-    for info in infos:
-        ip = str(info[4][0])
-        if not address_allowed(ip, allow_private):
-            raise _refused(
-                f"webhook host {parts.hostname!r} resolves to {ip}, a loopback, "
-                "private, link-local or reserved address"
-            )
+        host, port = outbound.check_url(url)
+        await outbound.resolve_checked(host, port, allow_private)
+    except outbound.TargetRefused as exc:
+        raise _refused(str(exc)) from None
+
+
+def delivery_client(settings: Settings) -> httpx.AsyncClient:
+    """The delivery client: pinned addresses, no redirects (the policy is read per connection,
+    so a changed setting applies at once)."""
+    return outbound.pinned_client(allow_private=lambda: settings.webhook_allow_private_targets,
+                                  timeout=settings.webhook_timeout_s)
 
 
 async def subscribe(
@@ -145,7 +135,8 @@ async def _post(
     try:
         resp = await client.post(d["url"], content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        return None, type(exc).__name__
+        message = str(exc)
+        return None, message if message.startswith("refused:") else type(exc).__name__
     return resp.status_code, None if resp.is_success else f"HTTP {resp.status_code}"
 
 
@@ -170,14 +161,15 @@ async def deliver_due(
         claimed = await repo.claim_due(session, now, now + lease, limit=limit)
         for d in claimed:  # read only for sending, held in memory for the POST alone
             if d["channel"] == "community_ack" and d["sendable"]:
-                contacts[d["id"]] = await community.reporter_contact(session, d["alert_id"])
+                contacts[d["id"]] = await community.reporter_contact(session, settings, d["alert_id"])
         await session.commit()
     if not claimed:
         return 0
     own = client is None
-    client = client or httpx.AsyncClient(follow_redirects=False)
+    client = client or delivery_client(settings)
 
     async def attempt(d: dict[str, Any]) -> tuple[int | None, str | None]:
+        # No separate check here: the pinned client resolves, checks and connects in one step.
         try:
             if d["channel"] == "community_ack":
                 if not d["sendable"] or not d["url"]:
@@ -185,10 +177,8 @@ async def deliver_due(
                 contact = contacts.get(d["id"])
                 if not contact:
                     return None, "no reporter contact"
-                await check_target(d["url"], settings.webhook_allow_private_targets)
                 return await _post(client, d, derive_secret(pepper, d["secret_salt"]),
                                    settings.webhook_timeout_s, community.body(d, contact))
-            await check_target(d["url"], settings.webhook_allow_private_targets)
             return await _post(
                 client, d, derive_secret(pepper, d["secret_salt"], "webhook"), settings.webhook_timeout_s
             )

@@ -170,12 +170,16 @@ async def test_text_is_stored_inert_and_returned_as_a_plain_string(client, auth)
     assert r.json()["items"][0]["text"] == evil
 
 
-async def test_reporter_contact_is_for_analysts_only(client, auth):
+async def test_reporter_contact_is_for_analysts_only_through_the_audited_reveal(client, auth):
     integ = await make_integration(client, auth)
     await post_alert(client, integ, alert_doc(reporter_contact="+236 75 12 34 56"))
     ops = (await client.get("/api/v1/alerts", headers=auth("operations"))).json()["items"][0]
     ana = (await client.get("/api/v1/alerts", headers=auth("analyst"))).json()["items"][0]
-    assert "reporter_contact" not in ops and ana["reporter_contact"] == "+236 75 12 34 56"
+    assert "reporter_contact" not in ops and "has_reporter_contact" not in ops
+    assert "reporter_contact" not in ana and ana["has_reporter_contact"] is True
+    r = await client.post(f"/api/v1/alerts/{ana['id']}/reporter-contact",
+                          json={"reason": "call back about the market"}, headers=auth("analyst"))
+    assert r.status_code == 200 and r.json()["reporter_contact"] == "+236 75 12 34 56"
 
 
 async def test_integration_tokens_may_only_post_alerts(client, auth):

@@ -24,7 +24,7 @@ async def test_create_then_read_back(client, auth, conn):
     assert body["category"] == "killing" and body["status"] == "entered"
     assert (body["latitude"], body["longitude"]) == (4.39, 18.56)
     assert body["quality_grade"] == "b" and body["independent_sources"] == 1
-    assert body["reports"][0]["reporter_ref"] == "CAN focal point 17"
+    assert "reporter_ref" not in body["reports"][0] and body["reports"][0]["has_reporter_ref"] is True
     audit = conn.execute("SELECT actor, action FROM audit_event WHERE object_id=%s", (iid,)).fetchall()
     assert audit == [("analyst:test-analyst", "create")]
 

@@ -106,6 +106,7 @@ CALLED = {
     "POST /api/v1/duplicates/{duplicate_id}/confirm", "POST /api/v1/duplicates/{duplicate_id}/reject",
     "GET /api/v1/actor-aliases", "POST /api/v1/actor-aliases", "GET /api/v1/triangulation/thresholds",
     "PUT /api/v1/triangulation/thresholds", "POST /api/v1/warnings",
+    "POST /api/v1/incidents/{incident_id}/reports/{report_id}/reporter",
 }
 DUMP = os.environ.get("KINGA_DUMP_SHAPES")  # a directory: write each answer there (development)
 AOR = {"type": "Polygon", "coordinates": [[[20.3, 5.5], [21.0, 5.5], [21.0, 6.1], [20.3, 6.1],
@@ -197,6 +198,11 @@ async def _exercise(call: Calls, client: Any, auth: Any, settings: Settings) -> 
                          fatalities_best=3)
     b = await call("POST /api/v1/incidents", "/api/v1/incidents", expect=201, json=near)
     assert b["triangulation"]["outcome"] == "queued", b
+    report = (await client.get(f"/api/v1/incidents/{a['id']}", headers=auth("analyst"))
+              ).json()["reports"][0]
+    await call("POST /api/v1/incidents/{incident_id}/reports/{report_id}/reporter",
+               f"/api/v1/incidents/{a['id']}/reports/{report['id']}/reporter", "admin",
+               json={"reason": "follow-up interview"})
     await call("GET /api/v1/incidents/{incident_id}/duplicates",
                f"/api/v1/incidents/{a['id']}/duplicates")
     await call("GET /api/v1/duplicates", "/api/v1/duplicates?status=pending&limit=5")

@@ -118,11 +118,19 @@ async def test_private_webhook_targets_are_refused_by_default(client, auth, conn
         "http://169.254.169.254/x",
         "http://[::1]/hook",
         "http://localhost/hook",
+        "http://[2002:7f00:1::]/h",        # 6to4 embedding 127.0.0.1
+        "http://[2002:a9fe:a9fe::]/h",     # 6to4 embedding 169.254.169.254
+        "http://[64:ff9b::a00:1]/h",       # NAT64 embedding 10.0.0.1
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/h",  # Teredo, client 127.0.0.1
+        "http://[::ffff:7f00:1]/h",
+        "http://2130706433/h",              # 127.0.0.1 as one number
     ):
         r = await client.post(
             "/api/v1/warnings/subscriptions", json={"name": "x", "url": url}, headers=auth("admin")
         )
         assert r.status_code == 422, url
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["pointer"] == "/body/url"
     assert conn.execute("SELECT count(*) FROM webhook_subscription").fetchone()[0] == 0
 
 

@@ -117,6 +117,10 @@ def test_seeding_the_bundled_data_twice_adds_nothing(settings, conn):
     list(seed_bundled(settings))
     first = conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone()
     assert first[0] == len(json.loads(GED.read_text())["features"]) and first[1] > 0
+    # the demo is approved data, its approval audited as one batch (issue 11)
+    assert conn.execute("SELECT array_agg(DISTINCT status) FROM incident").fetchone()[0] == ["approved"]
+    batches = conn.execute("SELECT actor, object_type FROM audit_event WHERE action = 'approved'").fetchall()
+    assert batches == [("seed", "import_run")]
     lines = list(seed_bundled(settings))
     assert " 0 inserted" in lines[0] and "inserted 0" in lines[1] and " 0 inserted" in lines[2]
     assert conn.execute("SELECT (SELECT count(*) FROM incident), (SELECT count(*) FROM mission_base)").fetchone() == first
