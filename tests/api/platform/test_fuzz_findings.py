@@ -91,3 +91,17 @@ async def test_a_cell_wider_than_64_bits_is_refused(client, auth, conn):
         assert r.headers["content-type"] == PROBLEM
         assert r.json()["errors"][0]["pointer"] == "/path/cell"
     assert n_rows(conn) == before
+
+
+async def test_a_webhook_url_that_is_not_a_url_is_refused(client, auth, conn):
+    """`http://[::1/h` (an unclosed IPv6 literal): urlsplit raised ValueError (500)."""
+    before = conn.execute("SELECT count(*) FROM webhook_subscription").fetchone()[0]
+    conn.commit()
+    r = await client.post("/api/v1/warnings/subscriptions", headers=auth("admin"),
+                          json={"name": "partner-ops", "url": "http://[::1/h"})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert r.json()["errors"][0]["pointer"] == "/body/url"
+    after = conn.execute("SELECT count(*) FROM webhook_subscription").fetchone()[0]
+    conn.commit()
+    assert after == before
