@@ -144,8 +144,9 @@ def seed_bundled(settings: Settings, mission_code: str | None = None) -> Iterato
         conn.commit()
     stored = stored_mission(settings, mission.code) or mission
     for file in mission.seed.get("actor_aliases", []):  # before the events: imports match with them
-        inserted, read = load_aliases(settings, settings.geodata_dir / file,
-                                      settings.triangulation_mission, actor="seed")
+        # the mission's own: another mission's imports never read them
+        inserted, read = load_aliases(settings, settings.geodata_dir / file, stored.code,
+                                      actor="seed")
         yield f"actor aliases: {read} read, {inserted} inserted, {read - inserted} already present"
     for item in mission.seed.get("events", []):
         # The bundled demonstration data is approved, audited as one batch per file

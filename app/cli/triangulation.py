@@ -11,7 +11,6 @@ import typer
 from app.settings import Settings
 
 LABELS = Path("triangulation") / "car-2013-2015-labels.csv"
-ALIASES = Path("triangulation") / "actor-aliases-car.csv"
 
 
 def _fail(msg: str) -> None:
@@ -29,6 +28,15 @@ def _bundled_ged(settings: Settings) -> Path:
     raise typer.BadParameter("the default mission bundles no UCDP file: give --ucdp")
 
 
+def _bundled_aliases(settings: Settings) -> Path:
+    """The actor alias list the default mission's profile seeds (app/data/missions)."""
+    from app.services.missions.profile import fallback
+
+    for file in fallback(settings).seed.get("actor_aliases", []):
+        return Path(settings.geodata_dir) / file
+    raise typer.BadParameter("the default mission bundles no actor aliases: give --aliases")
+
+
 def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
     tri = typer.Typer(help="Triangulation: one event, one incident.", no_args_is_help=True)
     cli.add_typer(tri, name="triangulation")
@@ -38,7 +46,7 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         acled: Path = typer.Option(..., help="ACLED CAR 2013-2015 export (not bundled)"),
         ucdp: Path | None = typer.Option(None, help="UCDP GED GeoJSON (default: the bundled one)"),
         labels: Path | None = typer.Option(None, help="labelled pairs (default: the bundled set)"),
-        aliases: Path | None = typer.Option(None, help="actor aliases CSV (default: the bundled CAR list)"),
+        aliases: Path | None = typer.Option(None, help="actor aliases CSV (default: the default mission's)"),
         step: float = typer.Option(0.05, min=0.01, max=0.5, help="threshold step"),
     ) -> None:
         """Precision and recall at each threshold on the hand-labelled CAR 2013-2015 pairs: the
@@ -51,7 +59,7 @@ def register(cli: typer.Typer, import_cli: typer.Typer) -> None:
         geo = settings.geodata_dir
         paths = {"acled": acled, "ucdp": ucdp or _bundled_ged(settings),
                  "labels": labels or geo / LABELS,
-                 "aliases": aliases or geo / ALIASES}
+                 "aliases": aliases or _bundled_aliases(settings)}
         for name, p in paths.items():
             if not p.exists():
                 _fail(f"no such file ({name}): {p}")

@@ -124,7 +124,7 @@ async def triage_into_incident(
     alert profile), or open a new one — held as a possible duplicate when the best candidate
     scores between the review threshold and the link score."""
     observed: datetime = values["observed_at"]
-    matched = await match_alert(session, settings, values, lonlat)
+    matched = await match_alert(session, settings, values, lonlat, integ.get("mission_code"))
     outcome = Outcome(int(matched.decisions.outcome[0]))
     if outcome == Outcome.linked:
         target = matched.decisions.target[0]
@@ -155,6 +155,7 @@ async def triage_into_incident(
         "independent_sources": 1,
         "created_by": actor,
         "updated_by": actor,
+        "mission_code": integ.get("mission_code"),  # the integration's mission, if it has one
     }
     report = {**report_values(integ, values, actor), "id": uuid.uuid4()}
     incident_id = await incident_repo.insert_incident(session, incident, *lonlat, report)

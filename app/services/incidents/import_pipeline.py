@@ -254,7 +254,8 @@ def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
                 opened.append(local.conn)
         return local.conn  # type: ignore[no-any-return]
 
-    config = match or triangulation.MatchConfig()
+    # the mission the rows are imported for: its actor aliases and thresholds
+    config = (match or triangulation.MatchConfig()).for_mission(mission_code)
     matching = triangulate and status in {s.value for s in COUNTED_STATUSES}
 
     def write(events: pd.DataFrame) -> tuple[int, repo.Loaded, list[Reject]]:

@@ -96,7 +96,7 @@ async def create(session: AsyncSession, body: IncidentCreate, who: Principal, h3
         category=body.category.value, perpetrator_type=body.perpetrator_type.value,
         h3_cell=latlng_cell(body.latitude, body.longitude, h3_res), quality_grade=g,
         independent_sources=n, status=Status.entered.value, created_by=who.actor,
-        updated_by=who.actor,
+        updated_by=who.actor, mission_code=who.mission,  # a mission-scoped token's mission
     )
     new_id = await repo.insert_incident(session, values, body.longitude, body.latitude, report)
     await audit.record(session, actor=who.actor, action="create", object_type="incident",

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.repositories import triangulation as repo
 from app.services.triangulation import accounts as acc
 from app.services.triangulation.matcher import Thresholds
 from app.services.triangulation.scoring import ScoreParams
@@ -33,12 +34,13 @@ def alert_account(*, lonlat: tuple[float, float], observed_at: datetime, categor
 
 
 async def match_alert(session: AsyncSession, settings: Any, values: dict[str, Any],
-                      lonlat: tuple[float, float]) -> Matched:
+                      lonlat: tuple[float, float], mission: str | None = None) -> Matched:
     """Link at or above the alert link score (`triage_link_score`); from the mission's review
-    threshold up to it the incident the alert opens waits as a possible duplicate."""
-    config = MatchConfig.from_settings(settings)
+    threshold up to it the incident the alert opens waits as a possible duplicate. `mission`:
+    the integration's, whose actor aliases and thresholds apply."""
+    config = MatchConfig.from_settings(settings).for_mission(mission)
     link = settings.triage_link_score
-    review = min(config.thresholds(None).review, link)
+    review = min(config.thresholds(await repo.thresholds(session, config.mission)).review, link)
     left = alert_account(lonlat=lonlat, observed_at=values["observed_at"],
                          category=values["category"], text=values["text"],
                          radius_m=values.get("location_radius_m", 0) or 0)

@@ -256,6 +256,7 @@ async def place_new_incident(session: AsyncSession, incident_id: uuid.UUID, conf
         if row is None:
             raise NotFound(f"no incident with id {incident_id}")
         left = acc.from_rows([{**row, "cites": []}])
+        config = config.for_mission(row.get("mission_code"))
         matched = await match_accounts(session, left, config, source=row["external_source"],
                                        exclude=[incident_id])
     d = matched.decisions
@@ -298,6 +299,7 @@ async def duplicates_of(session: AsyncSession, incident_id: uuid.UUID, config: M
     reports = await repo.reports(session, [incident_id])
     cites = sorted({c for r in reports for c in (r["cites"] or [])})
     left = acc.from_rows([{**row, "cites": cites}])
+    config = config.for_mission(row.get("mission_code"))  # its mission's aliases and thresholds
     constituents = await repo.constituents(session, incident_id)
     matched = await match_accounts(session, left, config, source=row["external_source"],
                                    exclude=[incident_id, *constituents])

@@ -9,7 +9,7 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,9 @@ BOX_MARGIN = 1.02  # the query box is a little larger than the exact gate
 @dataclass(frozen=True)
 class MatchConfig:
     """What a write path matches with. `mission` keys the alias table and the per-mission
-    thresholds until missions are records of their own; the settings give the defaults."""
+    thresholds: each write path sets it from its record (`for_mission`: the import's mission,
+    the staff token's, the alert integration's); `KINGA_TRIANGULATION_MISSION` is the mission of
+    records that name none. The settings give the default thresholds."""
 
     params: ScoreParams = field(default_factory=ScoreParams)
     auto_link: float = DEFAULT_AUTO_LINK
@@ -50,6 +52,10 @@ class MatchConfig:
                                       slack_days=settings.triangulation_slack_days),
                    auto_link=settings.triangulation_auto_link, review=settings.triangulation_review,
                    mission=settings.triangulation_mission)
+
+    def for_mission(self, code: str | None) -> MatchConfig:
+        """The same configuration for a record of mission `code` (None: keep the default)."""
+        return self if not code or code == self.mission else replace(self, mission=code)
 
     def thresholds(self, row: dict[str, Any] | None) -> Thresholds:
         if row is not None:

@@ -347,6 +347,55 @@ async def test_actor_aliases_are_edited_by_analysts_and_used(client, auth, conn)
     assert (await client.delete(f"/api/v1/actor-aliases/{items[0]['id']}", headers=h)).status_code == 404
 
 
+async def test_a_missions_aliases_and_thresholds_apply_to_its_own_records_only(client, auth, settings,
+                                                                              conn):
+    """Each record is matched with its own mission's aliases and thresholds: the mission of the
+    token that entered it (likewise an import's --mission, an alert integration's mission)."""
+    from app.cli.support import create_token
+    from app.domain import Role
+    from tests.api.missions.test_missions_api import box, create
+
+    for code in ("unx", "uny"):
+        await create(client, auth, code=code, area=box(14, 2, 28, 11))
+    scoped = {code: {"Authorization": "Bearer " + create_token(settings, Role.analyst, f"{code}-a",
+                                                                 mission=code)}
+              for code in ("unx", "uny")}
+    r = await client.post("/api/v1/actor-aliases", json={"mission": "unx", "canonical": "UPC",
+                                                         "alias": "Union pour la Paix en Centrafrique"},
+                          headers=auth("analyst"))
+    assert r.status_code == 201, r.text
+
+    async def entered_by(headers, **over):
+        r = await client.post("/api/v1/incidents", json=body(**over), headers=headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    full = ["Union pour la Paix en Centrafrique"]
+    here, there = {"latitude": 4.39, "longitude": 18.56}, {"latitude": 7.0, "longitude": 21.0}
+    a = await post(client, auth, perpetrators=full, **here)
+    other = await entered_by(scoped["uny"], perpetrators=["UPC"], report=REPORT_C, **here)
+    assert other["triangulation"]["outcome"] != "linked"  # another mission's alias: names disagree
+    b = await post(client, auth, perpetrators=full, **there)
+    own = await entered_by(scoped["unx"], perpetrators=["UPC"], report=REPORT_C, **there)
+    assert own["triangulation"]["outcome"] == "linked"
+    assert own["triangulation"]["incident_id"] == b["id"] != a["id"]
+    assert conn.execute("SELECT mission_code FROM incident WHERE id = %s",
+                        (own["id"],)).fetchone()[0] == "unx"
+    conn.commit()
+
+    # thresholds likewise: the strict one of unx holds its records' identical accounts for review
+    await client.put("/api/v1/triangulation/thresholds",
+                     json={"mission": "unx", "auto_link": 0.99, "review": 0.6}, headers=auth("admin"))
+    far = {"latitude": 9.0, "longitude": 16.0}
+    await post(client, auth, **far)
+    held = await entered_by(scoped["unx"], report=REPORT_C, **far)
+    assert held["triangulation"]["outcome"] == "queued"
+    far2 = {"latitude": 9.5, "longitude": 25.0}
+    await post(client, auth, **far2)
+    linked = await entered_by(scoped["uny"], report=REPORT_C, **far2)
+    assert linked["triangulation"]["outcome"] == "linked"
+
+
 @pytest.mark.parametrize("path", ["/api/v1/duplicates?status=maybe", "/api/v1/duplicates?cursor=zz"])
 async def test_bad_queue_queries_are_422(client, auth, path):
     r = await client.get(path, headers=auth("analyst"))
