@@ -21,6 +21,7 @@ from app.schemas.alerts import (
     AlertPublic,
     RevealRequest,
 )
+from app.schemas.reporters import AcknowledgementSent, ReporterContact
 from app.services.alerts import intake as svc
 from app.services.alerts import review
 from app.services.auth import Principal
@@ -173,7 +174,8 @@ async def dismiss(
 
 
 @router.post("/{alert_id}/reporter-contact",
-             summary="Read the reporter's contact of an alert (audited: who, when, why)")
+             summary="Read the reporter's contact of an alert (audited: who, when, why)",
+             response_model=ReporterContact)
 async def reveal_reporter_contact(
     alert_id: uuid.UUID,
     body: RevealRequest,
@@ -187,7 +189,8 @@ async def reveal_reporter_contact(
 
 @router.post("/{alert_id}/acknowledgement",
              summary="Send a message to the alert's reporter through its integration's ack_url "
-                     "(the contact is decrypted for the gateway only; audited)")
+                     "(the contact is decrypted for the gateway only; audited)",
+             response_model=AcknowledgementSent)
 async def acknowledge_reporter(
     alert_id: uuid.UUID,
     body: AcknowledgementRequest,

@@ -28,6 +28,7 @@ from app.schemas.bases import (
     BaseFeature,
     BaseList,
     BasePublic,
+    BasesImported,
     BaseUpdate,
 )
 from app.schemas.common import SaneDate
@@ -87,7 +88,7 @@ async def create_base(body: BaseCreate, session: SessionDep,
                                  headers={"Location": f"/api/v1/bases/{row['id']}"})
 
 
-@router.post("/imports", status_code=201,
+@router.post("/imports", status_code=201, response_model=BasesImported,
              summary="Import a Geo-PKO deployments file (v2.3 yearly or v1 monthly layout)")
 async def import_geopko(
     session: SessionDep, settings: SettingsDep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
@@ -13,7 +13,8 @@ from app.api.http import json_response
 from app.deps import ReadSessionDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
-from app.schemas.briefs import BriefKeep
+from app.openapi import media
+from app.schemas.briefs import Brief, BriefKeep, BriefKept, BriefRecords
 from app.services.auth import Principal
 from app.services.briefs import service as svc
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/briefs", tags=["briefs"])
 
 READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 KEEPERS = (Role.admin, Role.analyst)
-CONTENT: dict[str, dict[str, str]] = {"application/json": {}, "text/html": {}, "application/pdf": {}}
+CONTENT: dict[str, Any] = {"application/json": media(Brief), "text/html": {}, "application/pdf": {}}
 
 
 def _base_url(request: Request) -> str:
@@ -61,7 +62,8 @@ async def brief(
                     download=fmt == "pdf")
 
 
-@router.post("", status_code=201, summary="Generate a brief and keep it as a dated record")
+@router.post("", status_code=201, summary="Generate a brief and keep it as a dated record",
+             response_model=BriefKept)
 async def keep_brief(
     body: BriefKeep, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*KEEPERS))],
@@ -75,7 +77,8 @@ async def keep_brief(
                          headers={"Location": f"/api/v1/briefs/{b['id']}"})
 
 
-@router.get("/records", summary="Kept briefs (scheduled and asked for), newest first")
+@router.get("/records", summary="Kept briefs (scheduled and asked for), newest first",
+            response_model=BriefRecords)
 async def records(
     session: ReadSessionDep, who: Annotated[Principal, Depends(require(*READERS))],
     period: Annotated[str | None, Query(pattern="^(day|week)$")] = None,

@@ -13,6 +13,7 @@ from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import Escalation
+from app.schemas.loop import WarningRaised
 from app.services.auth import Principal
 from app.services.warnings import flash
 
@@ -23,7 +24,7 @@ STAFF = (Role.admin, Role.analyst, Role.operations)
 
 @router.post("/alerts/{alert_id}/escalate", status_code=201,
              summary="Raise a warning from this alert (409: dismissed, a repeat, not located, "
-             "or already in an open warning)")
+             "or already in an open warning)", response_model=WarningRaised)
 async def escalate_alert(alert_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(*STAFF))],
                          body: Escalation | None = None) -> Response:
@@ -34,7 +35,7 @@ async def escalate_alert(alert_id: uuid.UUID, session: SessionDep, settings: Set
 
 @router.post("/incidents/{incident_id}/escalate", status_code=201,
              summary="Raise a warning from this incident (409: rejected, or already in an open "
-             "warning)")
+             "warning)", response_model=WarningRaised)
 async def escalate_incident(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                             who: Annotated[Principal, Depends(require(*STAFF))],
                             body: Escalation | None = None) -> Response:

@@ -13,6 +13,7 @@ from app.domain import Role
 from app.openapi import alternatives
 from app.schemas.patrols import (
     FootprintCompareRequest,
+    FootprintComparison,
     FootprintReview,
     FootprintReviewRequest,
     PlanningCollection,
@@ -50,7 +51,7 @@ async def create_review(body: FootprintReviewRequest, session: SessionDep, setti
 
 
 @router.post("/compare", summary="Two footprints side by side: dates, or proposed closures and "
-                                 "openings")
+                                 "openings", response_model=FootprintComparison)
 async def compare_reviews(body: FootprintCompareRequest, session: SessionDep,
                           settings: SettingsDep,
                           who: Annotated[Principal, Depends(require(*REVIEWERS))]) -> Response:

@@ -21,6 +21,7 @@ from app.deps import (
 from app.domain import Role
 from app.errors import InvalidInput
 from app.openapi import GeoJSONDoc
+from app.schemas.common import DECAY_SCALE_MAX_DAYS, DECAY_SCALE_MIN_DAYS
 from app.schemas.hotspots import HotspotCollection, HotspotDetail, HotspotSeries
 from app.services.auth import Principal
 from app.services.threat import tiles
@@ -49,8 +50,9 @@ def hotspot_query(
     reporting: Annotated[bool, Query(description="add each cell's reporting effort and label "
                                      "'low — thin reporting' (docs/scoring.md)")] = False,
     decay_scale_days: Annotated[float | None, Query(
-        gt=0, le=3650, description="recency decay scale in days (default: the mission's, "
-                                   "else the server's)")] = None,
+        ge=DECAY_SCALE_MIN_DAYS, le=DECAY_SCALE_MAX_DAYS,
+        description="recency decay scale in days (default: the mission's, else the "
+                    "server's)")] = None,
     precision_decay: Annotated[bool | None, Query(
         description="widen each event's decay by its date precision (a year-precise event "
                     "decays over a year); default: the mission's")] = None,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Role
+from app.schemas.loop import ImpactReport
 from app.services.auth import Principal
 from app.services.impact import service
 
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["responses"])
     summary="Incidents and harm in the cells of closed responses and reported patrols before and "
     "after, beside matched comparison cells (difference in differences), per treatment and by "
     "field office, month, rule and desired effect; an association, not a proof of effect",
+    response_model=ImpactReport,
 )
 async def impact(
     session: SessionDep,

@@ -28,6 +28,7 @@ from app.schemas.incidents import (
     ReportCreate,
     StatusChange,
 )
+from app.schemas.reporters import ReporterRef
 from app.services.auth import Principal
 from app.services.incidents import audit_trail
 from app.services.incidents import records as svc
@@ -161,7 +162,8 @@ async def add_report(incident_id: uuid.UUID, body: ReportCreate, session: Sessio
 
 
 @router.post("/{incident_id}/reports/{report_id}/reporter",
-             summary="Read a report's reporter reference (audited: who, when, why)")
+             summary="Read a report's reporter reference (audited: who, when, why)",
+             response_model=ReporterRef)
 async def reveal_reporter(incident_id: uuid.UUID, report_id: uuid.UUID, body: RevealRequest,
                           session: SessionDep, settings: SettingsDep,
                           who: Annotated[Principal, Depends(require(*REVEALERS))]) -> Response:

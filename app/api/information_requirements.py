@@ -12,7 +12,12 @@ from starlette.responses import Response
 from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
-from app.schemas.information_requirements import InformationRequirementCreate
+from app.schemas.information_requirements import (
+    GapReport,
+    InformationRequirement,
+    InformationRequirementCreate,
+    InformationRequirementList,
+)
 from app.services.auth import Principal
 from app.services.information_requirements import gaps, registry
 
@@ -22,7 +27,8 @@ READERS = (Role.admin, Role.analyst, Role.operations)
 WRITERS = (Role.admin, Role.analyst)
 
 
-@router.get("", summary="The information requirements (CRSV ones first, then by priority)")
+@router.get("", summary="The information requirements (CRSV ones first, then by priority)",
+            response_model=InformationRequirementList)
 async def list_requirements(
     session: SessionDep, who: Annotated[Principal, Depends(require(*READERS))],
     crsv: Annotated[bool | None, Query(description="CRSV requirements only (or none)")] = None,
@@ -32,7 +38,8 @@ async def list_requirements(
     return json_response({"items": items, "numberReturned": len(items)})
 
 
-@router.post("", status_code=201, summary="Register an information requirement")
+@router.post("", status_code=201, summary="Register an information requirement",
+             response_model=InformationRequirement)
 async def create_requirement(
     body: InformationRequirementCreate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*WRITERS))],
@@ -45,7 +52,8 @@ async def create_requirement(
                          headers={"Location": f"/api/v1/information-requirements/{row['id']}"})
 
 
-@router.get("/gaps", summary="For each requirement: was the required reporting frequency met?")
+@router.get("/gaps", summary="For each requirement: was the required reporting frequency met?",
+            response_model=GapReport)
 async def gap_report(
     session: SessionDep, who: Annotated[Principal, Depends(require(*READERS))],
     as_of: Annotated[str | None, Query(description="end of the assessed periods (ISO date or "

@@ -14,6 +14,7 @@ from app.schemas.alerts import (
     IntegrationCreate,
     IntegrationCreated,
     IntegrationList,
+    IntegrationPublic,
     IntegrationRevoked,
     IntegrationUpdate,
 )
@@ -72,7 +73,8 @@ async def listing(session: SessionDep, who: Annotated[Principal, Depends(require
     return json_response({"items": await svc.listing(session)})
 
 
-@router.patch("/{name}", summary="Change an integration's intake rate limit, acknowledgement URL or opt-out")
+@router.patch("/{name}", summary="Change an integration's intake rate limit, acknowledgement URL or opt-out",
+              response_model=IntegrationPublic)
 async def update(
     name: str, body: IntegrationUpdate, session: SessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin))],

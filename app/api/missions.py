@@ -10,7 +10,15 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
-from app.schemas.missions import AorImport, MissionCreate, MissionUpdate
+from app.schemas.missions import (
+    AorImport,
+    AorList,
+    AorsImported,
+    MissionCreate,
+    MissionList,
+    MissionPublic,
+    MissionUpdate,
+)
 from app.services.auth import Principal
 from app.services.missions import aor as aor_svc
 from app.services.missions import registry as svc
@@ -27,7 +35,8 @@ def _body(model: Any) -> dict[str, Any]:
     return data
 
 
-@router.get("", summary="Missions: code, name, time zone, area (GeoJSON) and profile")
+@router.get("", summary="Missions: code, name, time zone, area (GeoJSON) and profile",
+            response_model=MissionList)
 async def list_missions(session: SessionDep, settings: SettingsDep,
                         who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     items = await svc.listing(session, settings)
@@ -37,28 +46,31 @@ async def list_missions(session: SessionDep, settings: SettingsDep,
     return http.json_response({"items": items, "default": default.code})
 
 
-@router.post("", status_code=201, summary="Create a mission (admin)")
+@router.post("", status_code=201, summary="Create a mission (admin)",
+             response_model=MissionPublic)
 async def create_mission(body: MissionCreate, session: SessionDep, settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     out = await svc.create(session, settings, _body(body), who.actor)
     return http.json_response(out, status=201)
 
 
-@router.get("/{code}", summary="One mission's profile")
+@router.get("/{code}", summary="One mission's profile", response_model=MissionPublic)
 async def get_mission(code: str, session: SessionDep, settings: SettingsDep,
                       who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     await svc.scope(session, settings, code, token_mission=who.mission, pointer="/path/code")
     return http.json_response(await svc.read(session, settings, code))
 
 
-@router.patch("/{code}", summary="Change a mission's profile (admin); the code stays")
+@router.patch("/{code}", summary="Change a mission's profile (admin); the code stays",
+              response_model=MissionPublic)
 async def update_mission(code: str, body: MissionUpdate, session: SessionDep,
                          settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return http.json_response(await svc.update(session, settings, code, _body(body), who.actor))
 
 
-@router.get("/{code}/aors", summary="The mission's sectors and field offices, with their bases")
+@router.get("/{code}/aors", summary="The mission's sectors and field offices, with their bases",
+            response_model=AorList)
 async def list_aors(code: str, session: SessionDep, settings: SettingsDep,
                     who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     await svc.scope(session, settings, code, token_mission=who.mission, pointer="/path/code")
@@ -67,7 +79,8 @@ async def list_aors(code: str, session: SessionDep, settings: SettingsDep,
 
 
 @router.post("/{code}/aors", status_code=201,
-             summary="Import sectors and field offices (all or nothing; same name replaces)")
+             summary="Import sectors and field offices (all or nothing; same name replaces)",
+             response_model=AorsImported)
 async def import_aors(code: str, body: AorImport, session: SessionDep, settings: SettingsDep,
                       who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     items = [a.model_dump() for a in body.aors]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.api import http
 from app.deps import BBox, ReadSessionDep, SettingsDep, require
@@ -34,6 +34,13 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 ]
+
+
+class SchemaDoc(JSONResponse):
+    """`response_class` of the JSON-schema routes: documents their model under
+    application/schema+json (the routes return their Response themselves)."""
+
+    media_type = SCHEMA
 
 
 def _base(request: Request) -> str:
@@ -117,14 +124,14 @@ async def collection(collection_id: str, request: Request, session: ReadSessionD
 
 
 @router.get("/collections/{collection_id}/schema", summary="JSON schema of a collection's features",
-            responses={200: {"content": {SCHEMA: {}}}})
+            response_model=schemas.FeatureSchema, response_class=SchemaDoc)
 async def schema(collection_id: str, who: Reader) -> Response:
     c = svc.get(collection_id, who.role)
     return _schema_response(c.schema())
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Queryable properties",
-            responses={200: {"content": {SCHEMA: {}}}})
+            response_model=schemas.FeatureSchema, response_class=SchemaDoc)
 async def queryables(collection_id: str, who: Reader) -> Response:
     c = svc.get(collection_id, who.role)
     doc = c.schema()

@@ -12,7 +12,13 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
-from app.schemas.patrols import PatrolReportCreate
+from app.schemas.patrols import (
+    PatrolExecution,
+    PatrolReportCreate,
+    PatrolReportPublic,
+    SavedPatrolPlan,
+    SavedPlanList,
+)
 from app.services.auth import Principal
 from app.services.patrols import execution, records
 
@@ -22,7 +28,8 @@ PLANNERS = (Role.admin, Role.analyst, Role.operations)
 APPROVERS = (Role.admin, Role.operations)
 
 
-@router.get("/patrol-plans", summary="Saved patrol plans whose period overlaps start..end, newest first")
+@router.get("/patrol-plans", summary="Saved patrol plans whose period overlaps start..end, newest first",
+            response_model=SavedPlanList)
 async def list_plans(
     session: SessionDep,
     settings: SettingsDep,
@@ -37,20 +44,23 @@ async def list_plans(
     return http.json_response({"items": items, "numberReturned": len(items)})
 
 
-@router.get("/patrol-plans/{plan_id}", summary="A saved plan with its tasks and their reports")
+@router.get("/patrol-plans/{plan_id}", summary="A saved plan with its tasks and their reports",
+            response_model=SavedPatrolPlan)
 async def get_plan(plan_id: uuid.UUID, session: SessionDep,
                    who: Annotated[Principal, Depends(require(*PLANNERS))]) -> Response:
     return http.json_response(await records.read(session, plan_id))
 
 
-@router.post("/patrol-plans/{plan_id}/approve", summary="Approve a saved plan (operations)")
+@router.post("/patrol-plans/{plan_id}/approve", summary="Approve a saved plan (operations)",
+             response_model=SavedPatrolPlan)
 async def approve(plan_id: uuid.UUID, session: SessionDep,
                   who: Annotated[Principal, Depends(require(*APPROVERS))]) -> Response:
     return http.json_response(await records.approve(session, plan_id, who, now=datetime.now(UTC)))
 
 
 @router.post("/patrol-plans/{plan_id}/tasks/{task_id}/report", status_code=201,
-             summary="Report a task's patrol: done, partly or not_done (reason unless done)")
+             summary="Report a task's patrol: done, partly or not_done (reason unless done)",
+             response_model=PatrolReportPublic)
 async def report(plan_id: uuid.UUID, task_id: str, body: PatrolReportCreate, session: SessionDep,
                  who: Annotated[Principal, Depends(require(*PLANNERS))]) -> Response:
     out = await records.report(session, plan_id, task_id, body, who, now=datetime.now(UTC))
@@ -58,7 +68,8 @@ async def report(plan_id: uuid.UUID, task_id: str, body: PatrolReportCreate, ses
 
 
 @router.get("/patrol-execution", summary="Planned, done, partly, not done and unreported tasks "
-            "of current saved plans, by base and week, with the execution rate")
+            "of current saved plans, by base and week, with the execution rate",
+            response_model=PatrolExecution)
 async def patrol_execution(
     session: SessionDep,
     who: Annotated[Principal, Depends(require(*PLANNERS))],

@@ -10,8 +10,8 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.openapi import alternatives
-from app.schemas.patrols import PatrolPlan, PatrolPlanSave, PlanningCollection
+from app.openapi import GEOJSON, alternatives, media
+from app.schemas.patrols import PatrolPlan, PatrolPlanSave, PlanningCollection, SavedPatrolPlan
 from app.services.auth import Principal
 from app.services.patrols import records
 
@@ -22,7 +22,11 @@ PLANNERS = (Role.admin, Role.analyst, Role.operations)
 
 @router.post("", summary="Plan patrols for a horizon from the dated threat picture "
              "(\"save\": true keeps it as a record: 201 with its id)",
-             response_model=PatrolPlan, responses=alternatives(PatrolPlan, PlanningCollection))
+             response_model=PatrolPlan,
+             responses={**alternatives(PatrolPlan, PlanningCollection),
+                        201: {"description": "The plan, saved (\"save\": true)", "content": {
+                            "application/json": media(SavedPatrolPlan),
+                            GEOJSON: media(PlanningCollection)}}})
 async def create_plan(body: PatrolPlanSave, session: SessionDep, settings: SettingsDep,
                       who: Annotated[Principal, Depends(require(*PLANNERS))],
                       f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,

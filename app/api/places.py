@@ -10,6 +10,7 @@ from starlette.responses import Response
 from app.api import http
 from app.deps import ScopeDep, SessionDep, SettingsDep, require
 from app.domain import Role
+from app.schemas.missions import PlaceSearch
 from app.services.auth import Principal
 from app.services.missions import places
 
@@ -19,7 +20,8 @@ READERS = (Role.admin, Role.analyst, Role.operations, Role.partner)
 
 
 @router.get("", summary="Places matching a name (accent-, case- and spelling-tolerant), with "
-                        "their coordinates, source, precision and match score")
+                        "their coordinates, source, precision and match score",
+            response_model=PlaceSearch)
 async def search_places(
     session: SessionDep, settings: SettingsDep, scope: ScopeDep,
     who: Annotated[Principal, Depends(require(*READERS))],

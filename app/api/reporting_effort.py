@@ -11,6 +11,8 @@ from app.api import http
 from app.api.hotspots import QueryDep
 from app.deps import ReadSessionDep, SettingsDep, require
 from app.domain import Role
+from app.openapi import GeoJSONDoc
+from app.schemas.hotspots import ReportingEffortCollection
 from app.services.auth import Principal
 from app.services.threat import reporting_layer as svc
 
@@ -20,7 +22,7 @@ STAFF = (Role.admin, Role.analyst, Role.operations)
 
 
 @router.get("", summary="Reports per H3 cell against the cell's history and neighbours",
-            responses={200: {"content": {http.GEOJSON: {}}}})
+            response_model=ReportingEffortCollection, response_class=GeoJSONDoc)
 async def reporting_effort(
     q: QueryDep, session: ReadSessionDep, settings: SettingsDep,
     who: Annotated[Principal, Depends(require(*STAFF))],

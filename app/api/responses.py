@@ -13,6 +13,7 @@ from app.api.http import json_response
 from app.deps import BBox, SessionDep, SettingsDep, TimeWindow, require
 from app.domain import Role
 from app.schemas.alerts import ResponseCreate, ResponseMetrics, ResponseRecorded, ResponseUpdate
+from app.schemas.loop import ResponseStep
 from app.services.auth import Principal
 from app.services.warnings import responses as svc
 
@@ -43,6 +44,7 @@ async def add_response(
     "/warnings/{warning_id}/responses/{response_id}",
     summary="Record later steps of a response (on scene, completed with its outcome, delay "
     "reasons, incidents found); recorded steps do not change",
+    response_model=ResponseStep,
 )
 async def update_response(
     warning_id: uuid.UUID,

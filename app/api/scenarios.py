@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from app.api import http
 from app.deps import SessionDep, SettingsDep, body_scope, require
 from app.domain import Role
-from app.schemas.scenarios import ScenarioRequest
+from app.schemas.scenarios import ScenarioPack, ScenarioRequest
 from app.services import scenarios
 from app.services.auth import Principal
 from app.services.scenarios.page import render
@@ -23,7 +23,8 @@ PLANNERS = (Role.admin, Role.analyst, Role.operations)
 @router.post(
     "",
     summary="Scenario pack for a tabletop exercise: the worst plausible period of an area",
-    responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+    response_model=ScenarioPack,
+    responses={200: {"content": {"text/html": {}}}},
 )
 async def create_scenario(
     body: ScenarioRequest,

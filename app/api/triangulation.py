@@ -16,7 +16,20 @@ from app.api.http import json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
-from app.schemas.triangulation import AliasCreate, Decision, MergeRequest, ThresholdsUpdate
+from app.schemas.triangulation import (
+    ActorAlias,
+    AliasCreate,
+    AliasList,
+    Decision,
+    DuplicateDecided,
+    IncidentDuplicates,
+    MergeRequest,
+    MergeResult,
+    QueuePage,
+    ThresholdsInForce,
+    ThresholdsUpdate,
+    UnmergeResult,
+)
 from app.services.auth import Principal
 from app.services.triangulation import config as config_svc
 from app.services.triangulation import merging as svc
@@ -44,7 +57,7 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 @router.get("/incidents/{incident_id}/duplicates",
             summary="Candidate incidents for this one, with score and evidence; its queue entries "
-                    "and merge history")
+                    "and merge history", response_model=IncidentDuplicates)
 async def incident_duplicates(incident_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                               who: Analyst,
                               limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
@@ -53,19 +66,21 @@ async def incident_duplicates(incident_id: uuid.UUID, session: SessionDep, setti
 
 
 @router.post("/incidents/{incident_id}/merge",
-             summary="Merge this incident into another: its reports move, it is no longer counted")
+             summary="Merge this incident into another: its reports move, it is no longer counted",
+             response_model=MergeResult)
 async def merge_incident(incident_id: uuid.UUID, body: MergeRequest, session: SessionDep,
                          who: Analyst) -> Response:
     return json_response(await svc.merge(session, incident_id, body.into, who))
 
 
 @router.post("/incidents/{incident_id}/unmerge",
-             summary="Undo a merge: the reports come back, both incidents are restored")
+             summary="Undo a merge: the reports come back, both incidents are restored",
+             response_model=UnmergeResult)
 async def unmerge_incident(incident_id: uuid.UUID, session: SessionDep, who: Analyst) -> Response:
     return json_response(await svc.unmerge(session, incident_id, who))
 
 
-@router.get("/duplicates", summary="The possible-duplicates review queue")
+@router.get("/duplicates", summary="The possible-duplicates review queue", response_model=QueuePage)
 async def list_duplicates(
     request: Request, session: SessionDep, settings: SettingsDep, who: Analyst,
     status: Literal["pending", "confirmed", "rejected"] | None = None,
@@ -80,26 +95,30 @@ async def list_duplicates(
 
 
 @router.post("/duplicates/{duplicate_id}/confirm",
-             summary="Confirm: the held account becomes a report of the candidate incident")
+             summary="Confirm: the held account becomes a report of the candidate incident",
+             response_model=DuplicateDecided)
 async def confirm_duplicate(duplicate_id: uuid.UUID, session: SessionDep, who: Analyst,
                             body: Decision | None = None) -> Response:
     return json_response(await svc.confirm(session, duplicate_id, who, body.comment if body else None))
 
 
 @router.post("/duplicates/{duplicate_id}/reject",
-             summary="Reject: the held account is an incident of its own")
+             summary="Reject: the held account is an incident of its own",
+             response_model=DuplicateDecided)
 async def reject_duplicate(duplicate_id: uuid.UUID, session: SessionDep, who: Analyst,
                            body: Decision | None = None) -> Response:
     return json_response(await svc.reject(session, duplicate_id, who, body.comment if body else None))
 
 
-@router.get("/actor-aliases", summary="The actor alias table (a mission's rows and every mission's)")
+@router.get("/actor-aliases", summary="The actor alias table (a mission's rows and every mission's)",
+            response_model=AliasList)
 async def list_aliases(session: SessionDep, who: Analyst,
                        mission: Annotated[str | None, Query(max_length=32)] = None) -> Response:
     return json_response({"items": await config_svc.list_aliases(session, mission)})
 
 
-@router.post("/actor-aliases", status_code=201, summary="Add an actor alias")
+@router.post("/actor-aliases", status_code=201, summary="Add an actor alias",
+             response_model=ActorAlias)
 async def add_alias(body: AliasCreate, session: SessionDep, who: Analyst) -> Response:
     return json_response(await config_svc.add_alias(session, body, who), status=201)
 
@@ -110,14 +129,16 @@ async def delete_alias(alias_id: uuid.UUID, session: SessionDep, who: Analyst) -
     return Response(status_code=204)
 
 
-@router.get("/triangulation/thresholds", summary="Auto-link and review thresholds in force")
+@router.get("/triangulation/thresholds", summary="Auto-link and review thresholds in force",
+            response_model=ThresholdsInForce)
 async def get_thresholds(session: SessionDep, settings: SettingsDep, who: Analyst,
                          mission: Annotated[str | None, Query(max_length=32)] = None) -> Response:
     return json_response(await config_svc.get_thresholds(session, mission,
                                                          MatchConfig.from_settings(settings)))
 
 
-@router.put("/triangulation/thresholds", summary="Set a mission's thresholds (admin)")
+@router.put("/triangulation/thresholds", summary="Set a mission's thresholds (admin)",
+            response_model=ThresholdsInForce)
 async def put_thresholds(body: ThresholdsUpdate, session: SessionDep, settings: SettingsDep,
                          who: Annotated[Principal, Depends(require(Role.admin))]) -> Response:
     return json_response(await config_svc.set_thresholds(session, body, who,

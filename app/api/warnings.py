@@ -24,6 +24,7 @@ from app.schemas.alerts import (
     WarningStatusChange,
     WebhookCreate,
 )
+from app.schemas.loop import WarningRaised
 from app.services.auth import Principal
 from app.services.missions import clip, languages
 from app.services.warnings import cap_feed, flash, webhooks
@@ -101,6 +102,7 @@ async def list_warnings(
     status_code=201,
     summary="Issue a flash warning (coordinates, a place or an area; CAP severity, urgency, "
     "certainty); answers its id, owner and deadlines",
+    response_model=WarningRaised,
 )
 async def create_warning(
     body: FlashWarning,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.schemas.common import RequestModel, SaneDate, refuse_nulls
+from app.schemas.common import RequestModel, ResponseModel, SaneDate, refuse_nulls
 
 BaseKind = Literal["mission_hq", "sector_hq", "company_operating_base",
                    "temporary_operating_base", "field_office", "police_post"]
@@ -115,3 +115,13 @@ class BaseCollection(BaseModel):
     numberMatched: int  # noqa: N815 (OGC spelling)
     numberReturned: int  # noqa: N815
     as_of: str | None = None
+
+
+class BasesImported(ResponseModel):
+    """A Geo-PKO deployments file imported (POST /api/v1/bases/imports)."""
+
+    read: int = Field(description="sites and periods read from the file")
+    inserted: int = Field(description="bases stored")
+    already_present: int = Field(description="read but already stored (the import is idempotent)")
+    places: int = Field(description="sites added to the gazetteer")
+    mission: str | None = Field(description="the mission whose rows were imported (None: all)")

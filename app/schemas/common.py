@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,9 @@ INSTANT_MAX = datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
 COUNT_MAX = 10_000_000  # people affected by one incident: far above any real event, fits int4
+# A recency decay scale: a quarter of an hour at least (a subnormal scale such as 5e-324 made
+# age / scale overflow double precision in SQL), ten years at most.
+DECAY_SCALE_MIN_DAYS, DECAY_SCALE_MAX_DAYS = 0.01, 3650
 
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; UTF-16 surrogates
 # (a lone one cannot be encoded for the database). NUL is the one PostgreSQL cannot store.
@@ -177,3 +180,29 @@ def refuse_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
     nulled = [f for f in fields if f in model.model_fields_set and getattr(model, f) is None]
     if nulled:
         raise ValueError(f"{', '.join(nulled)} cannot be null (leave the field out to keep it)")
+
+
+# --- documented answers (issue 11) -----------------------------------------------------------
+
+
+class ResponseModel(BaseModel):
+    """Base of the answers routes build themselves (plain dicts serialised with orjson): the
+    model documents them in the OpenAPI document and names every field, so a field a route adds
+    without documenting it fails tests/api/platform/test_response_shapes.py."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Geometry(ResponseModel):
+    """A GeoJSON geometry (WGS84 longitude, latitude)."""
+
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                  "MultiPolygon"]
+    coordinates: list[Any] = Field(description="positions nested as the type requires")
+
+
+class Area(ResponseModel):
+    """A GeoJSON Polygon or MultiPolygon (WGS84)."""
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from app.schemas.common import Geometry, ResponseModel
 
 
 class Trend(BaseModel):
@@ -94,3 +97,30 @@ class HotspotSeries(BaseModel):
     step_days: int
     window_days: int
     steps: list[SeriesStep]
+
+
+class ReportingEffortProperties(ResponseModel):
+    cell: str = Field(description="H3 index")
+    resolution: int
+    reports: int = Field(description="reports in the window")
+    sections: int = Field(description="sections that reported")
+    sources: int = Field(description="independent sources")
+    incidents: int
+    history_mean: float = Field(description="reports per window in the windows before")
+    neighbour_mean: float = Field(description="reports in the window, mean of the six neighbours")
+    last_report: datetime | None
+    status: Literal["none", "thin", "adequate"] = Field(description="none: a cell once reported "
+                                                        "on is silent; unwatched is not safe")
+
+
+class ReportingEffortFeature(ResponseModel):
+    type: Literal["Feature"]
+    id: str = Field(description="H3 index")
+    geometry: Geometry
+    properties: ReportingEffortProperties
+
+
+class ReportingEffortCollection(ResponseModel):
+    type: Literal["FeatureCollection"]
+    features: list[ReportingEffortFeature]
+    numberReturned: int  # noqa: N815 (OGC spelling)

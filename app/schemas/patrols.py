@@ -1,13 +1,21 @@
-"""Requests for patrol plans and footprint reviews."""
+"""Requests for patrol plans and footprint reviews, and their answers."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import RequestModel, SaneDate
+from app.schemas.common import (
+    DECAY_SCALE_MAX_DAYS,
+    DECAY_SCALE_MIN_DAYS,
+    Geometry,
+    RequestModel,
+    ResponseModel,
+    SaneDate,
+)
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
@@ -34,7 +42,8 @@ class Area(RequestModel):
                                 description="mission code: its bases and its area only")
     aor: str | None = Field(default=None, max_length=200,
                             description="area of responsibility (name or id) inside the mission")
-    decay_scale_days: float | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+    decay_scale_days: float | None = Field(default=None, ge=DECAY_SCALE_MIN_DAYS,
+                                           le=DECAY_SCALE_MAX_DAYS, allow_inf_nan=False,
                                            description="recency decay (default: the mission's)")
     forecast_weight: float | None = Field(
         default=None, ge=0.0, le=1.0, allow_inf_nan=False,
@@ -211,3 +220,162 @@ class PlanningCollection(BaseModel):
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]]
     summary: dict[str, Any]
+
+
+# --- footprint comparison (POST /api/v1/footprint-reviews/compare) ----------------------------
+
+
+class ScenarioTotals(ResponseModel):
+    label: str = Field(description="which bases: as of a date, or with closures/openings")
+    as_of: str = Field(description="the date the scenario's bases are taken at (YYYY-MM-DD)")
+    bases: int
+    cells: int = Field(description="cells of the threat layer")
+    threat_total: float
+    threat_covered: float
+    threat_covered_share: float
+    high_threat_cells_uncovered: int
+
+
+class BaseInScenario(ResponseModel):
+    id: str
+    kind: str | None
+    latitude: float
+    longitude: float
+    threat_in_reach: float
+    share_of_mission_threat: float | None
+    cells_in_reach: int
+
+
+class ComparedBase(ResponseModel):
+    name: str | None
+    a: BaseInScenario | None = Field(description="None: the base is not in scenario A")
+    b: BaseInScenario | None = Field(description="None: the base is not in scenario B")
+
+
+class CellFeature(ResponseModel):
+    type: Literal["Feature"]
+    id: str = Field(description="H3 index")
+    geometry: Geometry
+    properties: dict[str, Any] = Field(description="threat_score, threat_level")
+
+
+class CellCollection(ResponseModel):
+    type: Literal["FeatureCollection"]
+    features: list[CellFeature]
+
+
+class Closure(ResponseModel):
+    base: str | None
+    id: str
+    threat_left_uncovered: float
+    cells_left_uncovered: CellCollection = Field(description="cells only this base covered")
+
+
+class Opening(ResponseModel):
+    base: str | None
+    id: str
+
+
+class CompareSummary(ResponseModel):
+    resolution: int
+    window_days: int
+    threat_as_of: str | None
+    mission: str | None
+    aor: str | None
+
+
+class FootprintComparison(ResponseModel):
+    a: ScenarioTotals
+    b: ScenarioTotals
+    change: dict[str, float] = Field(description="B minus A: threat_covered_share")
+    bases: list[ComparedBase] = Field(description="by name")
+    closures: list[Closure] = Field(description="bases in A that B closes, largest loss first")
+    openings: list[Opening] = Field(description="bases in B that A does not have")
+    summary: CompareSummary
+
+
+# --- saved patrol plans, patrol reports, execution --------------------------------------------
+
+
+class PatrolReportPublic(ResponseModel):
+    id: UUID
+    status: Literal["done", "partly", "not_done"]
+    started_at: datetime | None
+    ended_at: datetime | None
+    observations: str | None
+    reason: str | None = Field(description="why not (fully) done")
+    civilians_engaged: int | None
+    incident_ids: list[UUID]
+    created_by: str
+    created_at: datetime
+    plan_id: UUID | None = Field(default=None, description="in the answer to a report")
+    task_id: str | None = Field(default=None, description="in the answer to a report")
+
+
+class SavedTask(PatrolTask):
+    forecast: dict[str, Any] | None = Field(default=None, description="the forecast for the "
+                                            "task's cells when the plan used one")
+    report: PatrolReportPublic | None = Field(description="the patrol's report, once made")
+
+
+class SavedPlanFields(ResponseModel):
+    id: UUID
+    series_id: UUID = Field(description="shared by every version of the plan")
+    version: int
+    superseded_by: UUID | None
+    as_of: date
+    horizon_days: int
+    starts_on: date
+    ends_on: date
+    parameters: dict[str, Any] = Field(description="the request the plan was made from")
+    layer_version: int | None = Field(description="data version of the threat layer used")
+    summary: PatrolPlanSummary
+    approved_by: str | None
+    approved_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+class SavedPlanListed(SavedPlanFields):
+    tasks: int = Field(description="number of tasks")
+    reported: int = Field(description="tasks reported")
+
+
+class SavedPlanList(ResponseModel):
+    items: list[SavedPlanListed]
+    numberReturned: int  # noqa: N815 (OGC spelling)
+
+
+class SavedPatrolPlan(SavedPlanFields):
+    uncovered: FeatureCollectionDoc
+    saved: Literal[True]
+    tasks: list[SavedTask]
+    reported: int = Field(description="tasks reported")
+
+
+class ExecutionCounts(ResponseModel):
+    planned: int
+    reported: int
+    done: int
+    partly: int
+    not_done: int
+    unreported: int
+    execution_rate: float | None = Field(description="(done + ½ partly) / planned")
+
+
+class ExecutionGroup(ExecutionCounts):
+    base_id: str | None = None
+    base_name: str | None = None
+    week: date | None = Field(default=None, description="Monday of the plan's first week")
+
+
+class ExecutionWindow(ResponseModel):
+    start: date | None
+    end: date | None
+
+
+class PatrolExecution(ResponseModel):
+    total: ExecutionCounts
+    groups: list[ExecutionGroup] | None = None
+    window: ExecutionWindow
+    by: Literal["base", "week", "base_week"] | None

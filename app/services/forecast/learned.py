@@ -188,7 +188,15 @@ def fit_blend(frames: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray
 Fitted = Callable[[np.ndarray], np.ndarray]
 
 
+def no_incident(tr: Training) -> bool:
+    """No training period saw an incident (a record that ends long before the origin): nothing
+    to learn a rate from, and LightGBM's Poisson fit refuses ("sum of labels is zero")."""
+    return not any(float(np.sum(t)) > 0 for t in tr.targets)
+
+
 def _fit(name: str, tr: Training) -> Fitted:
+    if no_incident(tr):  # every period quiet: the learned rate is zero
+        return lambda X: np.zeros(len(X))
     if name == "blend":
         coef = fit_blend(tr.frames, tr.targets)
         return lambda X: np.c_[X, np.ones(len(X))] @ coef
@@ -233,7 +241,8 @@ def predict(
     columns = FEATURES[name]
     tr = training_set(panel, origin, horizon, n_domain, columns, etas)
     rows = panel.at(origin, etas, horizon)
-    if not tr.frames:  # too short a record to learn from: the cell's own yearly rate
+    if not tr.frames or no_incident(tr):  # too short or too quiet a record to learn from:
+        # the cell's own yearly rate
         return Prediction(rows.cells, rows.col("n_365d") / 365.0 * horizon, 0.0, {})
     model = _fit(name, tr)
     expected = np.clip(model(rows.select(columns)), 0.0, None)

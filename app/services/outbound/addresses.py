@@ -69,7 +69,10 @@ def address_allowed(ip: str, allow_private: bool) -> bool:
 
 def check_url(url: str) -> tuple[str, int]:
     """The URL's host and port, if it is an http(s) URL without credentials."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1/": an unclosed IPv6 literal
+        raise TargetRefused("the URL is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("the URL must be http(s)://host/...")
     if parts.username or parts.password:

@@ -80,7 +80,8 @@ class LayerSums:
         def merged(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
             if a is None or b is None:
                 return None
-            out = np.zeros((len(cells), a.shape[1]), dtype=a.dtype)
+            # A base from the event store may hold integer series, a logged delta floats.
+            out = np.zeros((len(cells), a.shape[1]), dtype=np.result_type(a.dtype, b.dtype))
             out[mine] = a
             out[theirs] += b
             return out

@@ -371,8 +371,9 @@ def _cell_sums(ev: dict[str, np.ndarray], v: View, f: hot_repo.CellFilter, terms
                        weights=sign[cat_ok], minlength=m * NCAT).reshape(m, NCAT)
     series = None
     if with_series:
+        # float64 even when no event counts (bincount of nothing answers int64)
         series = np.bincount(inv * steps + (steps - 1 - ago), weights=c,
-                             minlength=m * steps).reshape(m, steps)
+                             minlength=m * steps).astype(np.float64).reshape(m, steps)
     perps = top = None
     if with_perpetrators:
         perps, top = _perp_counts(inv, ev["perps"], sign, v.perpetrators, m)

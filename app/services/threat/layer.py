@@ -404,7 +404,7 @@ def parse_cell(cell: str) -> tuple[int, int]:
     """An H3 cell string -> (integer index, resolution); 422 if it is not a valid cell."""
     try:
         valid = h3.is_valid_cell(cell)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # e.g. 30 digits: wider than 64 bits
         valid = False
     if not valid:
         raise InvalidInput("not a valid H3 cell index",

@@ -133,6 +133,8 @@ def _from_store(v: event_store.View, lq: layers.HotspotQuery, ends: list[datetim
     t = ev["t_us"]
     cells, inv = np.unique(event_store.parent_cells(ev["cell"], lq.res), return_inverse=True)
     m, steps = len(cells), len(ends)
+    if m == 0:  # no event matches the filter: no cell at any step
+        return np.full((steps, 0), -1, dtype=np.int8), []
     ends_us = np.array([event_store._us(e) for e in ends], dtype=np.int64)
     starts_us = np.array([event_store._us(e - window) for e in ends], dtype=np.int64)
     lo = np.searchsorted(t, starts_us, "left")
