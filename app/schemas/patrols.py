@@ -346,11 +346,40 @@ class SavedPlanList(ResponseModel):
     numberReturned: int  # noqa: N815 (OGC spelling)
 
 
+class OfficeShown(ResponseModel):
+    id: str | None
+    name: str
+    kind: str | None
+
+
+class OverlapDays(ResponseModel):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class PlanOverlap(ResponseModel):
+    """Another office's approved plan patrolling the same cells on the same days (informs, never
+    blocks; app.services.patrols.deconfliction)."""
+
+    task_id: str
+    office: OfficeShown | None
+    base: str | None
+    cells: list[str] = Field(description="the shared H3 cells")
+    other_plan_id: UUID
+    other_task_id: str
+    other_office: OfficeShown | None
+    other_base: str | None
+    other_approved_by: str | None
+    days: OverlapDays
+
+
 class SavedPatrolPlan(SavedPlanFields):
     uncovered: FeatureCollectionDoc
     saved: Literal[True]
     tasks: list[SavedTask]
     reported: int = Field(description="tasks reported")
+    overlaps: list[PlanOverlap] = Field(default_factory=list, description="other offices' "
+                                        "approved plans in the same cells on the same days")
 
 
 class ExecutionCounts(ResponseModel):

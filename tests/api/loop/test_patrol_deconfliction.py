@@ -42,6 +42,9 @@ async def test_approval_lists_another_offices_plan_on_the_same_cells_and_days(cl
     three = await _saved(client, auth, "FO Three")
     approved = await _approve(client, auth, three["id"])  # not blocked
     assert approved["approved_by"] and approved["overlaps"]
+    from app.schemas.patrols import SavedPatrolPlan  # the answer is the documented shape
+
+    SavedPatrolPlan.model_validate(approved)
     mine = {c for t in three["tasks"] for c in t["cell_ids"]}
     theirs = {c for t in one["tasks"] for c in t["cell_ids"]}
     for o in approved["overlaps"]:
