@@ -119,6 +119,8 @@ async def scope(session: AsyncSession, settings: Settings, code: str | None, *,
         if token_mission is not None and code != token_mission:
             raise Forbidden(f"this token is limited to mission {token_mission!r}")
         found = await stored(session, settings, code) if P.CODE_PATTERN.match(code) else None
+        if found is None and pointer.startswith("/path/"):  # the resource itself: not there
+            raise NotFound(f"no mission {code!r} (GET /api/v1/missions lists them)")
         if found is None:
             raise InvalidInput(f"unknown mission {code!r}",
                                errors=[{"pointer": pointer, "detail": "no mission with this code "

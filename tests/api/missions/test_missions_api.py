@@ -44,7 +44,11 @@ async def test_create_list_show_update(client, auth):
     assert r.status_code == 200 and r.json()["timezone"] == "Africa/Dar_es_Salaam"
     r = await client.patch("/api/v1/missions/unx", json={"countries": ["SSD"]}, headers=auth("admin"))
     assert r.status_code == 200 and r.json()["countries"] == ["SSD"]
-    assert (await client.get("/api/v1/missions/nope", headers=auth("admin"))).status_code == 422
+    missing = await client.get("/api/v1/missions/nope", headers=auth("admin"))
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    # a mission named in a query that does not exist is a bad query, not a missing resource
+    assert (await client.get("/api/v1/hotspots", params={"mission": "nope"},
+                             headers=auth("admin"))).status_code == 422
 
 
 def _problem(r, status=422, pointer=None):
