@@ -163,8 +163,7 @@ def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
                                    source_ranges(code)):
         return None
     left = acc.from_events(events, source)
-    found = repo.candidates_joined_sync(conn, boxes(left, config.params, source_code=code,
-                                                    source=source))
+    found = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
     if not found.k:
         return None
     thresholds = config.thresholds(repo.thresholds_sync(conn, config.mission))
