@@ -18,6 +18,7 @@ export function t(key, vars = {}) {
 export function translate(root = document) {
   document.documentElement.lang = current;
   for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria));
 }
 
 export function setLanguage(code) {
