@@ -9,6 +9,13 @@ if (!LANGUAGES[current]) current = 'en';
 
 export const lang = () => current;
 
+// A code from the data (threat level, category, status…) in the current language: `code.<x>` in
+// the message file, else the code made readable.
+export function code(value) {
+  const key = `code.${value}`;
+  return LANGUAGES[current][key] ?? LANGUAGES.en[key] ?? String(value ?? '').replace(/_/g, ' ');
+}
+
 export function t(key, vars = {}) {
   const text = LANGUAGES[current][key] ?? LANGUAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));

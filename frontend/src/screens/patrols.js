@@ -4,8 +4,8 @@
 // "save": true and the tasks on screen; a copy is also kept in this browser), list saved plans,
 // open one, record patrol reports against its tasks, print one task card per patrol.
 import { getJson, postJson } from '../api.js';
-import { $, clear, el, human, svg } from '../dom.js';
-import { fromMissionLocal, missionNowLocal, t } from '../i18n.js';
+import { $, clear, el, svg } from '../dom.js';
+import { code, fromMissionLocal, missionNowLocal, t } from '../i18n.js';
 import { registerScreen } from '../shell.js';
 
 let plan = null;
@@ -116,11 +116,11 @@ function renderTable() {
     keep.addEventListener('change', () => { if (keep.checked) dropped.delete(i); else dropped.add(i); drawMap(); renderCards(); renderAddForm(); });
     const row = el('tr', { dataset: { task: task.id ?? '', cell: task.cell_ids[0], ...(task.added ? { added: 'true' } : {}) } },
       el('td', { text: i + 1 }), el('td', { text: task.base_name || task.base_id }), el('td', { text: t(`mode.${task.mode}`) }),
-      el('td', { text: task.added ? t('pat.added_row') : human(task.desired_effect) }), el('td', { text: windowText(task.time_window) }),
+      el('td', { text: task.added ? t('pat.added_row') : code(task.desired_effect) }), el('td', { text: windowText(task.time_window) }),
       el('td', { text: task.priority ?? '—' }), el('td', {}, keep));
     if (plan.saved) {
       row.append(el('td', { class: 'report-cell' }, task.added ? '—' : task.report
-        ? el('span', { dataset: { reported: task.report.status } }, human(task.report.status))
+        ? el('span', { dataset: { reported: task.report.status } }, code(task.report.status))
         : el('button', { type: 'button', class: 'linklike act-report', 'aria-label': t('pat.report_n', { n: i + 1 }),
           onclick: () => { $('rep-task').value = task.id; $('rep-task').focus(); } }, t('pat.report'))));
     }
@@ -153,12 +153,12 @@ function renderCards() {
     box.append(el('article', { class: 'task-card', dataset: { task: i } },
       el('h3', {}, `${t('card.task', { n: i + 1 })} · ${task.base_name || task.base_id} · ${t(`mode.${task.mode}`)}`),
       el('div', { class: 'card-body' }, areaMap(task), el('dl', { class: 'facts' },
-        el('dt', { text: t('pat.h_effect') }), el('dd', { text: task.added ? t('pat.added_row') : human(task.desired_effect) }),
+        el('dt', { text: t('pat.h_effect') }), el('dd', { text: task.added ? t('pat.added_row') : code(task.desired_effect) }),
         el('dt', { text: t('card.reason') }), el('dd', { text: task.reason || '—' }),
         el('dt', { text: t('pat.h_window') }), el('dd', { text: windowText(task.time_window) }),
         el('dt', { text: t('card.area') }), el('dd', { text: task.added ? task.cell_ids.join(', ')
           : `${task.cell_ids.join(', ')} · ${task.distance_km} km, ${Math.round(task.travel_minutes)} min` }),
-        el('dt', { text: t('card.composition') }), el('dd', { text: (task.composition || []).map((c) => `${human(c.role)} (${c.why})`).join('; ') || '—' }),
+        el('dt', { text: t('card.composition') }), el('dd', { text: (task.composition || []).map((c) => `${code(c.role)} (${c.why})`).join('; ') || '—' }),
         el('dt', { text: t('card.qrf') }), el('dd', { text: qrf ? qrf.why : t('card.no_qrf') })))));
   });
 }
@@ -193,7 +193,7 @@ function renderAddForm() {
   const list = clear($('plan-add-cells'));
   for (const f of uncoveredCells()) {
     const p = f.properties;
-    list.append(el('option', { value: p.cell, text: `${human(p.threat_level)} · ${p.nearest_base || ''} ${p.nearest_base_km ?? ''} km` }));
+    list.append(el('option', { value: p.cell, text: `${code(p.threat_level)} · ${p.nearest_base || ''} ${p.nearest_base_km ?? ''} km` }));
   }
   const sel = $('plan-add-base');
   const chosen = sel.value;
