@@ -397,7 +397,8 @@ def adjust(
                                   f"(/body/tasks/{seen[cell]}): one task per cell")
         seen[cell] = i
         lat, lon = h3.cell_to_latlng(cell)
-        if inside is not None and not inside(lon, lat):
+        # A cell the planner itself weighed is in the area planned for; any other must lie in it.
+        if cell not in by_cell and inside is not None and not inside(lon, lat):
             raise InvalidInput.at(f"{at}/cell_id", f"cell {cell} is outside the area planned for")
         if str(ch["base_id"]) not in by_id:
             raise InvalidInput.at(f"{at}/base_id", f"base {ch['base_id']} is not one of this "

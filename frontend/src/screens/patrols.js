@@ -18,10 +18,15 @@ const MODES = ['road', 'foot', 'air'];
 let bases = [];  // the bases of the plan date, with their patrols a day
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
+let basesFor = null;  // the plan date the base list and capacity table were loaded for
 async function loadBases() {
   const sel = $('plan-bases');
-  if (sel.options.length) return;
-  const doc = await getJson('/api/v1/bases', { as_of: $('plan-date').value, f: 'geojson' }).catch(() => null);
+  const day = $('plan-date').value;
+  if (basesFor === day || !day) return;
+  basesFor = day;
+  const doc = await getJson('/api/v1/bases', { as_of: day, f: 'geojson' }).catch(() => null);
+  if (basesFor !== day) return;
+  clear(sel);
   bases = (doc?.features || []).map((f) => ({ id: String(f.id), ...(f.properties || {}) }));
   for (const b of bases) sel.append(el('option', { value: b.id, text: b.name || b.id }));
   renderCapacity();
@@ -361,6 +366,7 @@ registerScreen('patrols', {
       document.addEventListener('kinga:lang', () => { renderCapacity(); if (plan) showPlan(); });
       $('rep-form').addEventListener('submit', sendReport);
       $('plan-date').value = $('as-of').value;
+      $('plan-date').addEventListener('change', loadBases);  // that day's bases and their capacity
     }
     await loadBases();
     loadSaved();

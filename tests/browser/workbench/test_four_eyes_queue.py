@@ -8,9 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.domain import Role
+import pytest
+
 from app.cli.support import create_token
-from tests.browser.conftest import needs_chromium
+from app.domain import Role
+from tests.browser.conftest import _page, needs_chromium
 from tests.browser.workbench.helpers import api, open_screen, serious_violations
 from tests.browser.workbench.test_workbench_flows import shot
 from tests.conftest import incident_body
@@ -18,15 +20,24 @@ from tests.conftest import incident_body
 pytestmark = needs_chromium
 
 
+@pytest.fixture
+def axe_page(chromium: Any, request: pytest.FixtureRequest) -> Any:
+    """A page axe-core can be injected into (its inline script would break the CSP otherwise)."""
+    yield from _page(chromium, request, service_workers="block", bypass_csp=True)
+
+
 def test_an_analysts_validation_reaches_the_approvers_with_four_eyes(
-        live_server: str, page: Any, role_token: Any, settings: Any) -> None:
+        live_server: str, axe_page: Any, role_token: Any, settings: Any) -> None:
+    page = axe_page
     entering_admin = create_token(settings, Role.admin, f"browser-admin-a-{uuid.uuid4().hex[:6]}")
     other_admin = create_token(settings, Role.admin, f"browser-admin-b-{uuid.uuid4().hex[:6]}")
     analyst = role_token(Role.analyst)
     r = api(live_server, entering_admin, "POST", "/api/v1/incidents",
             json=incident_body(narrative="Village burnt at dawn"))
     assert r.status_code == 201, r.text
-    iid, entered_by = r.json()["id"], r.json()["created_by"]
+    iid = r.json()["id"]
+    entered_by = api(live_server, entering_admin, "GET", f"/api/v1/incidents/{iid}").json()["created_by"]
+    assert entered_by.startswith("admin:browser-admin-a-")
     card = f'#validation-list [data-incident="{iid}"]'
 
     # the analyst validates it from the queue

@@ -16,6 +16,11 @@ from tests.browser.workbench.test_workbench_flows import shot
 pytestmark = needs_chromium
 
 
+def _well_inside(lat: float, lon: float) -> bool:
+    """Far from the mission area's borders (the bundled CAR outline): any cell here is inside it."""
+    return 5.0 <= lat <= 8.5 and 16.5 <= lon <= 22.5
+
+
 def _rows(page: Any) -> list[dict[str, str]]:
     return list(page.eval_on_selector_all("#plan-table-wrap table.tasks tbody tr", """rows => rows.map(r => ({
         cell: r.dataset.cell, base: r.children[1].textContent, mode: r.children[2].textContent,
@@ -26,8 +31,10 @@ def test_capacity_changed_a_task_dropped_a_cell_added_and_exactly_that_is_saved(
         live_server: str, page: Any, ucdp_events: int, minusca_bases: int, role_token: Any) -> None:
     ops = role_token(Role.operations)
     open_screen(page, live_server, ops, "patrols")
-    page.wait_for_selector("#plan-capacity-wrap input.cap")
+    page.wait_for_selector("#plan-capacity-wrap input.cap", state="attached")
     page.fill("#plan-date", "2022-12-31")
+    page.dispatch_event("#plan-date", "change")
+    page.wait_for_function("document.querySelector('#plan-capacity-wrap input.cap') !== null")
     page.fill("#plan-horizon", "7")
     # capacity: one more road patrol a day from the first base that has any
     page.click("#plan-capacity summary")
@@ -44,7 +51,8 @@ def test_capacity_changed_a_task_dropped_a_cell_added_and_exactly_that_is_saved(
     options = page.eval_on_selector_all("#plan-add-cells option", "os => os.map(o => o.value)")
     tasked = {r["cell"] for r in rows}
     cell = next((c for c in options if c not in tasked), None) or next(
-        c for c in h3.grid_ring(rows[1]["cell"], 2) if c not in tasked)
+        c for r in rows[1:] for c in h3.grid_ring(r["cell"], 2)
+        if c not in tasked and _well_inside(*h3.cell_to_latlng(c)))
     page.fill("#plan-add-cell", cell)
     page.select_option("#plan-add-mode", "foot")
     add_base = page.eval_on_selector("#plan-add-base", "s => s.value")
