@@ -161,6 +161,13 @@ class IncidentPublic(BaseModel):
     quality_grade: Literal["a", "b", "c"]
     independent_sources: int
     reports: list[ReportPublic] | None = Field(default=None, description="not for partners")
+    # Who entered it and who changed it last (analysts and admins). Who validated or approved it
+    # is not stored on the incident: it is in its audit trail (GET /api/v1/incidents/{id}/audit).
+    created_by: str | None = Field(default=None, description="who entered it (analysts, admins)")
+    updated_by: str | None = Field(default=None, description="who changed it last (analysts, "
+                                                              "admins)")
+    external_source: str | None = Field(default=None, description="analysts, admins")
+    external_id: str | None = Field(default=None, description="analysts, admins")
 
 
 class IncidentPage(BaseModel):

@@ -21,10 +21,24 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mode = Literal["road", "foot", "air"]
 
 
+# More patrols a day than this from one base and mode is a typing error, not a plan.
+MAX_PATROLS_PER_DAY = 100
+
+
 class CapacityOverride(RequestModel):
     base_id: UUID
     mode: Mode
-    patrols_per_day: int = Field(ge=0, le=1000)
+    patrols_per_day: int = Field(ge=0, le=MAX_PATROLS_PER_DAY,
+                                 description="patrols a day from this base by this mode, for "
+                                             "this plan only (0: none)")
+
+
+class TaskChoice(RequestModel):
+    """One task of a plan adjusted by its planners: this base sends this mode to this cell."""
+
+    cell_id: str = Field(min_length=1, max_length=20, description="H3 cell at the plan's resolution")
+    base_id: UUID
+    mode: Mode
 
 
 class Area(RequestModel):
@@ -66,6 +80,11 @@ class PatrolPlanRequest(Area):
     base_ids: list[UUID] | None = Field(default=None, max_length=500,
                                         description="plan for these bases only")
     capacity_overrides: list[CapacityOverride] = Field(default_factory=list, max_length=1500)
+    tasks: list[TaskChoice] | None = Field(
+        default=None, max_length=5000,
+        description="the plan as adjusted by its planners: exactly these tasks (tasks the planner "
+                    "chose keep their details; dropped ones are left out; added cells are built "
+                    "for the base and mode given). Default: the planner's own tasks")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
                              description="randomise among near-equal cells, reproducibly")
     solver: Literal["milp", "greedy"] = "milp"
@@ -167,6 +186,8 @@ class PatrolPlanSummary(BaseModel):
     as_of: str
     horizon_days: int
     resolution: int
+    adjusted: bool = Field(default=False, description="the tasks are the planners' adjusted "
+                                                       "list (`tasks` in the request)")
 
 
 class PatrolPlan(BaseModel):

@@ -9,6 +9,13 @@ if (!LANGUAGES[current]) current = 'en';
 
 export const lang = () => current;
 
+// A code from the data (threat level, category, status…) in the current language: `code.<x>` in
+// the message file, else the code made readable.
+export function code(value) {
+  const key = `code.${value}`;
+  return LANGUAGES[current][key] ?? LANGUAGES.en[key] ?? String(value ?? '').replace(/_/g, ' ');
+}
+
 export function t(key, vars = {}) {
   const text = LANGUAGES[current][key] ?? LANGUAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
@@ -18,6 +25,7 @@ export function t(key, vars = {}) {
 export function translate(root = document) {
   document.documentElement.lang = current;
   for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria));
 }
 
 export function setLanguage(code) {

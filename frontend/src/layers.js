@@ -3,6 +3,7 @@
 
 import { ApiError, getAllFeatures, getJson, postJson } from './api.js';
 import { addDays } from './geo.js';
+import { code, t } from './i18n.js';
 import { circleRing, toCollection } from './geo.js';
 import {
   CATEGORIES, EFFECTS, NEUTRAL, SEVERITIES, THREAT_LEVELS, VIRIDIS, matchColour,
@@ -72,10 +73,10 @@ async function responses(ctx, signal) {
 const RESPONSE_STATUSES = [['acknowledged', '#d94801'], ['responded', '#2171b5'], ['closed', '#238b45']];
 const REPORT_STATUSES = [['done', '#238b45'], ['partly', '#fd8d3c'], ['not_done', '#cb181d'], ['not_reported', '#525252']];
 
+// Each layer's label is `layer.<id>` in the message files (i18n/*.json).
 export const LAYERS = [
   {
     id: 'forecast',
-    label: 'Forecast: chance of an incident',
     defaultOn: false,
     load: async (ctx, signal) => getJson('/api/v1/forecast', {
       res: ctx.res, as_of: ctx.asOf, horizon_days: ctx.horizonDays,
@@ -85,11 +86,10 @@ export const LAYERS = [
         'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'p_incident'], 0], ...VIRIDIS.flat()],
         'fill-opacity': 0.55 } },
     ],
-    legend: VIRIDIS.filter((_, i) => i % 2 === 0).map(([p, c]) => [`P(≥1 incident) ${Math.round(p * 100)} %`, c]),
+    legend: VIRIDIS.filter((_, i) => i % 2 === 0).map(([p, c]) => [() => t('legend.p_incident', { p: Math.round(p * 100) }), c]),
   },
   {
     id: 'hotspots',
-    label: 'Hotspots by threat level',
     defaultOn: true,
     load: async (ctx, signal) => getJson('/api/v1/hotspots', {
       res: ctx.res, as_of: ctx.asOf, window_days: ctx.windowDays, category: ctx.category,
@@ -105,7 +105,6 @@ export const LAYERS = [
   },
   {
     id: 'patrols',
-    label: 'Patrol plan for the horizon (desired effect)',
     defaultOn: false,
     load: patrolPlan,
     mapLayers: [
@@ -117,7 +116,6 @@ export const LAYERS = [
   },
   {
     id: 'saved-plans',
-    label: 'Saved patrol plans covering the date (report status)',
     defaultOn: false,
     load: savedPlans,
     mapLayers: [
@@ -125,11 +123,10 @@ export const LAYERS = [
       { id: 'saved-plans-line', type: 'line', paint: { 'line-color': matchColour('report', REPORT_STATUSES), 'line-width': 3 } },
     ],
     clickLayers: ['saved-plans-fill'],
-    legend: [...REPORT_STATUSES.map(([k, c]) => [`outline: ${k}`, c]), ...EFFECTS],
+    legend: [...REPORT_STATUSES.map(([k, c]) => [() => t('legend.outline', { s: code(k) }), c]), ...EFFECTS],
   },
   {
     id: 'responses',
-    label: 'Responses to warnings in the window',
     defaultOn: false,
     load: responses,
     mapLayers: [
@@ -146,7 +143,6 @@ export const LAYERS = [
   },
   {
     id: 'warnings',
-    label: 'Active warnings',
     defaultOn: true,
     load: async (_ctx, signal) => getAllFeatures('/api/v1/warnings', { status: OPEN_WARNINGS, limit: 1000 },
       { signal, maxPages: 3 }),
@@ -164,7 +160,6 @@ export const LAYERS = [
   },
   {
     id: 'bases',
-    label: 'Bases and reach',
     defaultOn: true,
     load: async (ctx, signal) => {
       const doc = await getJson('/api/v1/bases', { as_of: ctx.asOf, f: 'geojson' }, { signal });
@@ -177,11 +172,10 @@ export const LAYERS = [
         paint: { 'circle-color': '#08519c', 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
     ],
     clickLayers: ['bases-point'],
-    legend: [['base', '#08519c'], ['ground patrol reach (ring)', '#6baed6']],
+    legend: [[() => t('legend.base'), '#08519c'], [() => t('legend.reach'), '#6baed6']],
   },
   {
     id: 'incidents',
-    label: 'Incidents by category',
     defaultOn: true,
     source: { cluster: true, clusterRadius: 40, clusterMaxZoom: 11 },
     load: async (ctx, signal) => getAllFeatures('/api/v1/incidents', {
@@ -198,7 +192,7 @@ export const LAYERS = [
         'circle-stroke-color': '#222', 'circle-stroke-width': 0.8 } },
     ],
     clickLayers: ['incidents-cluster', 'incidents-point'],
-    legend: [...CATEGORIES, ['cluster (size = count)', '#9e9ac8']],
+    legend: [...CATEGORIES, [() => t('legend.cluster'), '#9e9ac8']],
   },
 ];
 

@@ -3,8 +3,9 @@
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 import { ApiError, getJson, sameOrigin, session, setUnauthorizedHandler } from './api.js';
-import { $, append, clear, el, human } from './dom.js';
+import { $, append, clear, el } from './dom.js';
 import { addDays, featureCentre, isoDate } from './geo.js';
+import { code, lang, t } from './i18n.js';
 import { LAYERS } from './layers.js';
 import { CATEGORIES } from './palette.js';
 import { closePanel, openPanel, renderCell, renderRecord, renderWarning } from './panel.js';
@@ -24,7 +25,7 @@ const PARTNER_MAX_RES = 6;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 // MapLibre keeps only numeric feature ids, so each feature also carries its id as a property.
 const FID = '_fid';
-const state = { role: null, name: null, enabled: {}, status: {}, data: {}, index: {}, aborts: {}, res: null };
+const state = { role: null, name: null, enabled: {}, status: {}, notes: {}, data: {}, index: {}, aborts: {}, res: null };
 
 const status = (text) => { $('status').textContent = text; };
 
@@ -50,7 +51,7 @@ const map = new maplibregl.Map({
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-map.on('error', (e) => status(`Map: ${e.error?.message ?? 'error'}`));
+map.on('error', (e) => status(t('map.error', { msg: e.error?.message ?? 'error' })));
 const mapReady = new Promise((resolve) => map.on('load', resolve));
 
 function resForZoom(z) {
@@ -83,12 +84,14 @@ function context() {
 
 // ---------- layers ----------
 
-function setLayerStatus(def, value, note = '') {
+// The note under a layer: a message key and its values (kept, so a language change redraws it).
+function setLayerStatus(def, value, noteKey = '', vars = {}) {
   state.status[def.id] = value;
+  state.notes[def.id] = [noteKey, vars];
   const item = document.querySelector(`[data-layer="${def.id}"]`);
   if (!item) return;
   item.dataset.status = value;
-  item.querySelector('.note').textContent = note;
+  item.querySelector('.note').textContent = noteKey ? t(noteKey, vars) : '';
   const box = item.querySelector('input');
   const off = value === 'unavailable' || value === 'forbidden';
   box.disabled = off;
@@ -114,14 +117,14 @@ async function loadLayer(def) {
   state.aborts[def.id]?.abort();
   const abort = new AbortController();
   state.aborts[def.id] = abort;
-  setLayerStatus(def, 'loading', 'loading…');
+  setLayerStatus(def, 'loading', 'note.loading');
   try {
     const fc = await def.load(context(), abort.signal);
     if (abort.signal.aborted) return;
     if (fc === null) {
       state.data[def.id] = EMPTY;
       map.getSource(def.id).setData(EMPTY);
-      setLayerStatus(def, 'unavailable', 'not available on this server yet');
+      setLayerStatus(def, 'unavailable', 'note.unavailable');
     } else {
       state.data[def.id] = fc;
       state.index[def.id] = new Map();
@@ -132,13 +135,15 @@ async function loadLayer(def) {
       });
       map.getSource(def.id).setData(fc);
       const n = (fc.features || []).length;
-      const more = fc.truncated ? ` (first ${n.toLocaleString('en')} of ${fc.numberMatched ?? 'more'})` : '';
-      setLayerStatus(def, 'ok', fc.note && !n ? `none: ${fc.note}` : `${n.toLocaleString('en')} shown${more}`);
+      const shown = n.toLocaleString(lang());
+      if (fc.note && !n) setLayerStatus(def, 'ok', 'note.none', { note: fc.note });
+      else if (fc.truncated) setLayerStatus(def, 'ok', 'note.first', { n: shown, of: fc.numberMatched?.toLocaleString(lang()) ?? t('note.more') });
+      else setLayerStatus(def, 'ok', 'note.shown', { n: shown });
     }
   } catch (err) {
     if (abort.signal.aborted || err.name === 'AbortError') return;
-    if (err instanceof ApiError && err.status === 403) setLayerStatus(def, 'forbidden', 'not available to your role');
-    else setLayerStatus(def, 'error', `could not load: ${err.message}`);
+    if (err instanceof ApiError && err.status === 403) setLayerStatus(def, 'forbidden', 'note.forbidden');
+    else setLayerStatus(def, 'error', 'note.error', { msg: err.message });
   }
   applyVisibility(def);
   if (def.id === 'hotspots') renderTopCells();
@@ -146,7 +151,7 @@ async function loadLayer(def) {
 
 function refresh(filter = () => true) {
   state.res = currentRes();
-  $('res-now').textContent = `now: resolution ${state.res}`;
+  $('res-now').textContent = t('map.res_now', { res: state.res });
   return Promise.all(LAYERS.filter(filter).map(loadLayer));
 }
 
@@ -159,15 +164,30 @@ function buildLayerList() {
       state.enabled[def.id] = box.checked;
       if (box.checked) loadLayer(def); else applyVisibility(def);
     });
-    const legend = el('ul', { class: 'legend', 'aria-label': `${def.label} legend` });
-    for (const [label, colour] of def.legend) {
+    list.append(el('li', { dataset: { layer: def.id, status: 'idle' } },
+      el('div', { class: 'layer-row' }, box, el('label', { for: `layer-${def.id}` })),
+      el('span', { class: 'note', id: `note-${def.id}` }), el('ul', { class: 'legend' })));
+  }
+  labelLayers();
+}
+
+// Layer labels, legends and notes in the current language (message keys `layer.<id>`,
+// `legend.*`, `code.*`, `note.*`); redrawn when the language changes.
+function labelLayers() {
+  for (const def of LAYERS) {
+    const item = document.querySelector(`[data-layer="${def.id}"]`);
+    if (!item) continue;
+    const label = t(`layer.${def.id}`);
+    item.querySelector('label').textContent = label;
+    const legend = clear(item.querySelector('.legend'));
+    legend.setAttribute('aria-label', t('legend.of', { layer: label }));
+    for (const [entry, colour] of def.legend) {
       const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
       swatch.style.background = colour;
-      legend.append(el('li', {}, swatch, human(label)));
+      legend.append(el('li', {}, swatch, typeof entry === 'function' ? entry() : code(entry)));
     }
-    list.append(el('li', { dataset: { layer: def.id, status: 'idle' } },
-      el('div', { class: 'layer-row' }, box, el('label', { for: `layer-${def.id}`, text: def.label })),
-      el('span', { class: 'note', id: `note-${def.id}` }), legend));
+    const [key, vars] = state.notes[def.id] || [];
+    item.querySelector('.note').textContent = key ? t(key, vars) : '';
   }
 }
 
@@ -175,13 +195,13 @@ function renderTopCells() {
   const list = clear($('top-cells'));
   const feats = [...(state.data.hotspots?.features || [])]
     .sort((a, b) => (b.properties?.threat_score ?? 0) - (a.properties?.threat_score ?? 0)).slice(0, 8);
-  if (!feats.length) { list.append(el('li', { class: 'help', text: 'No hotspot cells in this window.' })); return; }
+  if (!feats.length) { list.append(el('li', { class: 'help', text: t('map.no_cells') })); return; }
   for (const f of feats) {
     const p = f.properties || {};
     const score = typeof p.threat_score === 'number' ? p.threat_score.toFixed(1) : '—';
     list.append(el('li', {}, el('button', { type: 'button', class: 'linklike',
       onclick: () => { map.easeTo({ center: featureCentre(f), duration: 400 }); openCell(f.id ?? p.cell); } },
-    `${human(p.threat_level ?? '?')} · score ${score} · ${p.incidents ?? '?'} incidents`)));
+    t('map.top_cell', { level: code(p.threat_level ?? '?'), score, n: p.incidents ?? '?' }))));
   }
 }
 
@@ -201,7 +221,7 @@ async function openCell(cell) {
     renderCell(cell, original?.properties || {}, detail, url,
       { from: addDays(ctx.asOf, 1 - ctx.windowDays), to: ctx.asOf });
   } catch (err) {
-    openPanel(`Cell ${cell}`, el('p', { class: 'error', text: `Could not load the cell: ${err.message}` }));
+    openPanel(t('panel.cell', { cell }), el('p', { class: 'error', text: t('panel.cell_error', { msg: err.message }) }));
   }
 }
 
@@ -211,7 +231,7 @@ async function openWarning(id, props) {
     const warning = { ...props, ...((doc && (doc.properties || doc)) || {}), id };
     renderWarning(warning, Array.isArray(warning.responses) ? warning.responses : []);
   } catch (err) {
-    openPanel('Warning', el('p', { class: 'error', text: `Could not load the warning: ${err.message}` }));
+    openPanel(t('panel.warning_title'), el('p', { class: 'error', text: t('panel.warning_error', { msg: err.message }) }));
   }
 }
 
@@ -243,11 +263,11 @@ async function onMapClick(e) {
   else if (source === 'warnings') openWarning(id, props);
   else if (source === 'responses') openWarning(id, props);
   else if (source === 'incidents') {
-    renderRecord(`Incident: ${human(props.category ?? '')}`, props, ['narrative']);
+    renderRecord(t('panel.incident', { what: code(props.category ?? '') }), props, ['narrative']);
     if (id) $('panel-body').append(el('p', {}, incidentButton(id)));
-  } else if (source === 'saved-plans') renderRecord(`Saved patrol task: ${human(props.desired_effect ?? '')}`, props, ['cell']);
-  else if (source === 'bases') renderRecord(`Base: ${props.name ?? id}`, props);
-  else if (source === 'patrols') renderRecord(`Patrol task: ${human(props.desired_effect ?? '')}`, props, ['cells']);
+  } else if (source === 'saved-plans') renderRecord(t('panel.saved_task', { what: code(props.desired_effect ?? '') }), props, ['cell']);
+  else if (source === 'bases') renderRecord(t('panel.base', { what: props.name ?? id }), props);
+  else if (source === 'patrols') renderRecord(t('panel.task', { what: code(props.desired_effect ?? '') }), props, ['cells']);
 }
 
 // ---------- sign-in and controls ----------
@@ -303,10 +323,10 @@ async function signIn(token) {
   try {
     who = await getJson('/api/v1/map/session');
   } catch (err) {
-    signedOut(err.status === 401 ? 'That token is unknown or revoked.' : `Sign-in failed: ${err.message}`);
+    signedOut(err.status === 401 ? t('signin.unknown') : t('signin.failed', { msg: err.message }));
     return;
   }
-  if (!who) { signedOut('This server has no map session endpoint.'); return; }
+  if (!who) { signedOut(t('signin.no_session')); return; }
   state.role = who.role;
   state.name = who.name;
   $('who').textContent = `${who.name} · ${who.role}`;  // the header completes it once signed in
@@ -325,7 +345,7 @@ async function signIn(token) {
   const view = who.mission && who.mission.map_view;
   if (view && Array.isArray(view.center)) map.jumpTo({ center: view.center, zoom: view.zoom ?? 5 });
   await fitMissionArea(who.mission?.code);
-  status(who.role === 'integration' ? 'The integration role may only post alerts; it sees no map layers.' : '');
+  status(who.role === 'integration' ? t('signin.integration') : '');
   await refresh();
   document.body.dataset.ready = 'true';
 }
@@ -349,7 +369,7 @@ function sliderDate() {
 async function play() {
   slider.playing = !slider.playing;
   $('play').setAttribute('aria-pressed', String(slider.playing));
-  $('play').textContent = slider.playing ? 'Pause ❚❚' : 'Play ▶▶';
+  $('play').textContent = t(slider.playing ? 'time.pause' : 'time.play');
   while (slider.playing && state.role) {
     const next = Math.min(SLIDER_DAYS, Number($('time-slider').value) + 7);
     $('time-slider').value = String(next);
@@ -360,7 +380,7 @@ async function play() {
   }
   slider.playing = false;
   $('play').setAttribute('aria-pressed', 'false');
-  $('play').textContent = 'Play ▶▶';
+  $('play').textContent = t('time.play');
 }
 
 function initControls() {
@@ -368,9 +388,18 @@ function initControls() {
   $('time-slider').addEventListener('change', () => { closePanel(); refresh(); });
   $('play').addEventListener('click', play);
   $('as-of').addEventListener('change', syncSlider);
-  for (const [code] of CATEGORIES) $('category').append(el('option', { value: code, text: human(code) }));
+  for (const [c] of CATEGORIES) $('category').append(el('option', { value: c, text: code(c), dataset: { code: c } }));
   const km = { 4: 22, 5: 8, 6: 3, 7: 1.2, 8: 0.5, 9: 0.2 };
-  for (let r = 4; r <= 9; r += 1) $('res').append(el('option', { value: r, text: `Resolution ${r} (~${km[r]} km)` }));
+  for (let r = 4; r <= 9; r += 1) $('res').append(el('option', { value: r, dataset: { km: km[r] }, text: t('map.res_option', { r, km: km[r] }) }));
+  // Options, layers and the play button follow the language (the static page follows data-i18n).
+  document.addEventListener('kinga:lang', () => {
+    for (const o of $('category').options) if (o.dataset.code) o.textContent = code(o.dataset.code);
+    for (const o of $('res').options) if (o.dataset.km) o.textContent = t('map.res_option', { r: o.value, km: o.dataset.km });
+    if (state.res) $('res-now').textContent = t('map.res_now', { res: state.res });
+    $('play').textContent = t(slider.playing ? 'time.pause' : 'time.play');
+    labelLayers();
+    renderTopCells();
+  });
   append($('res').parentElement, el('span', { id: 'res-now', class: 'help' }));
 
   $('signin').addEventListener('submit', (e) => {
@@ -379,7 +408,7 @@ function initControls() {
     $('token').value = '';
     if (token) signIn(token);
   });
-  $('signout').addEventListener('click', () => signedOut('Signed out.'));
+  $('signout').addEventListener('click', () => signedOut(t('signin.signed_out')));
   $('time').addEventListener('submit', (e) => { e.preventDefault(); closePanel(); refresh(); });
   const step = (dir) => {
     if (!$('as-of').value) return;
@@ -394,7 +423,7 @@ function initControls() {
   $('res').addEventListener('change', () => refresh((d) => ['hotspots', 'forecast'].includes(d.id)));
   $('panel-close').addEventListener('click', closePanel);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !$('panel').hidden) closePanel(); });
-  setUnauthorizedHandler(() => signedOut('The token was refused; sign in again.'));
+  setUnauthorizedHandler(() => signedOut(t('signin.refused')));
 }
 
 let moveTimer = null;

@@ -3,6 +3,7 @@
 import { $, append, clear, el, human } from './dom.js';
 import { weeklyChart } from './chart.js';
 import { incidentButton } from './shell.js';
+import { code, t as tr } from './i18n.js';
 
 export function openPanel(title, ...content) {
   const panel = $('panel');
@@ -27,7 +28,7 @@ function fmt(value) {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(1);
   if (Array.isArray(value)) return value.map(fmt).join(', ');
   if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${human(k)}: ${fmt(v)}`).join('; ');
-  return human(value);
+  return code(value);
 }
 
 const slope = (v) => (typeof v === 'number' ? v.toPrecision(2) : '—');
@@ -110,11 +111,11 @@ function contributing(incidents) {
   const ol = el('ol', { class: 'incidents', dataset: { field: 'incidents' } });
   for (const i of incidents.slice(0, 10)) {
     const when = String(i.occurred_start ?? '').slice(0, 10);
-    ol.append(el('li', {}, [when, human(i.category ?? ''), i.place_name].filter(Boolean).join(' · '),
+    ol.append(el('li', {}, [when, code(i.category ?? ''), i.place_name].filter(Boolean).join(' · '),
       i.id ? ' ' : '', i.id ? incidentButton(i.id) : ''));
   }
-  const more = incidents.length > 10 ? ` (10 of ${incidents.length} shown)` : '';
-  return el('section', {}, el('h3', { text: `Contributing incidents${more}` }), ol);
+  const more = incidents.length > 10 ? tr('panel.ten_of', { n: incidents.length }) : '';
+  return el('section', {}, el('h3', { text: `${tr('panel.contributing')}${more}` }), ol);
 }
 
 // The layer's properties of a cell, completed by GET /api/v1/hotspots/{cell} (weekly series,
@@ -127,24 +128,24 @@ export function renderCell(cell, featureProps, detail, sourceUrl, span = {}) {
   const categories = detail && Array.isArray(detail.categories) ? detail.categories : d.top_categories;
   const perpetrators = detail && Array.isArray(detail.perpetrators) ? detail.perpetrators : d.top_perpetrators;
   const content = [
-    scored ? null : el('p', { class: 'help', text: 'No threat score for this cell in this window.' }),
+    scored ? null : el('p', { class: 'help', text: tr('panel.no_score') }),
     facts([
-      ['Threat score', d.threat_score, 'threat_score'],
-      ['Threat level', d.threat_level, 'threat_level'],
-      ['Protection tier', d.protection_tier, 'protection_tier'],
-      ['Pattern', scored ? d.pattern : undefined, 'pattern'],
-      ['Trend', trend ? `${human(trend.direction ?? '')} (slope ${slope(trend.slope)}${trend.per ? ` per ${trend.per}` : ''})` : undefined, 'trend'],
-      ['Incidents', typeof d.incidents === 'number' ? d.incidents : undefined, 'incidents'],
-      ['Fatalities', d.fatalities, 'fatalities'],
-      ['Sexual violence (CRSV)', d.crsv, 'crsv'],
-      ['H3 resolution', detail?.resolution ?? d.resolution, 'resolution'],
+      [tr('panel.threat_score'), d.threat_score, 'threat_score'],
+      [tr('panel.threat_level'), d.threat_level, 'threat_level'],
+      [tr('panel.tier'), d.protection_tier, 'protection_tier'],
+      [tr('panel.pattern'), scored ? d.pattern : undefined, 'pattern'],
+      [tr('panel.trend'), trend ? tr('panel.trend_value', { dir: code(trend.direction ?? ''), slope: slope(trend.slope), per: trend.per ? tr('panel.per', { per: trend.per }) : '' }) : undefined, 'trend'],
+      [tr('panel.incidents'), typeof d.incidents === 'number' ? d.incidents : undefined, 'incidents'],
+      [tr('panel.fatalities'), d.fatalities, 'fatalities'],
+      [tr('panel.crsv'), d.crsv, 'crsv'],
+      [tr('panel.res'), detail?.resolution ?? d.resolution, 'resolution'],
     ]),
-    series.length ? weeklyChart(series) : el('p', { class: 'help', text: detail ? 'No weekly series for this cell.' : 'No detail available for this cell.' }),
-    countList('Categories', namedCounts(categories), 'categories'),
-    countList('Perpetrators', namedCounts(perpetrators), 'perpetrators'),
+    series.length ? weeklyChart(series) : el('p', { class: 'help', text: tr(detail ? 'panel.no_series' : 'panel.no_detail') }),
+    countList(tr('panel.categories'), namedCounts(categories), 'categories'),
+    countList(tr('panel.perpetrators'), namedCounts(perpetrators), 'perpetrators'),
     contributing(detail?.incidents),
   ];
-  const panel = openPanel(`Cell ${cell}`, ...content);
+  const panel = openPanel(tr('panel.cell', { cell }), ...content);
   panel.dataset.cell = cell;
   panel.dataset.sourceUrl = sourceUrl;
 }
@@ -152,8 +153,8 @@ export function renderCell(cell, featureProps, detail, sourceUrl, span = {}) {
 function timeline(entries) {
   const ol = el('ol', { class: 'timeline', dataset: { field: 'lifecycle' } });
   for (const e of entries) {
-    ol.append(el('li', {}, el('strong', { text: human(e.state) }), ' ', el('span', { text: e.at ? String(e.at) : '' }),
-      e.by ? el('span', { class: 'help', text: ` by ${e.by}` }) : null));
+    ol.append(el('li', {}, el('strong', { text: code(e.state) }), ' ', el('span', { text: e.at ? String(e.at) : '' }),
+      e.by ? el('span', { class: 'help', text: ` ${tr('panel.by', { who: e.by })}` }) : null));
   }
   return ol;
 }
@@ -172,12 +173,12 @@ export function renderWarning(w, responses) {
   const lifecycle = lifecycleOf(w);
   const list = el('ul', { class: 'responses', dataset: { field: 'responses' } });
   for (const r of responses) list.append(el('li', {}, propertyFacts(r, ['id', 'warning_id', 'created_by'])));
-  const panel = openPanel(`Warning: ${w.headline ?? human(w.rule ?? '')}`,
-    facts([['Status', w.status, 'status'], ['Severity', w.severity, 'severity'], ['Urgency', w.urgency, 'urgency'],
-      ['Certainty', w.certainty, 'certainty'], ['Rule', w.rule, 'rule'], ['Category', w.category, 'category']]),
+  const panel = openPanel(tr('panel.warning', { what: w.headline ?? code(w.rule ?? '') }),
+    facts([[tr('panel.status'), w.status, 'status'], [tr('panel.severity'), w.severity, 'severity'], [tr('panel.urgency'), w.urgency, 'urgency'],
+      [tr('panel.certainty'), w.certainty, 'certainty'], [tr('panel.rule'), w.rule, 'rule'], [tr('panel.category'), w.category, 'category']]),
     w.description ? el('p', { text: w.description }) : null,
-    el('h3', { text: 'Lifecycle' }), lifecycle.length ? timeline(lifecycle) : el('p', { class: 'help', text: `Status: ${fmt(w.status)}` }),
-    el('h3', { text: 'Responses' }), responses.length ? list : el('p', { class: 'help', text: 'No response recorded.' }));
+    el('h3', { text: tr('panel.lifecycle') }), lifecycle.length ? timeline(lifecycle) : el('p', { class: 'help', text: `${tr('panel.status')}: ${fmt(w.status)}` }),
+    el('h3', { text: tr('panel.responses') }), responses.length ? list : el('p', { class: 'help', text: tr('panel.no_response') }));
   panel.dataset.warning = w.id ?? '';
 }
 

@@ -68,6 +68,12 @@ async def plan(session: AsyncSession, body: PatrolPlanSave, settings: Settings, 
             raise Conflict(f"plan {body.supersedes} was already superseded by "
                            f"{previous['superseded_by']}",
                            errors=[{"pointer": "/body/supersedes", "detail": "not the latest version"}])
+        if await repo.reports(session, previous["id"]):
+            raise Conflict(f"plan {body.supersedes} already has patrol reports: a plan whose "
+                           "patrols have reported is the record of what was done and is not "
+                           "replaced (save the new plan without supersedes)",
+                           errors=[{"pointer": "/body/supersedes",
+                                    "detail": "the plan has patrol reports"}])
     position = await version_repo.log_position(session) if body.save else None
     result = await planning.plan(session, request, settings, who.role, scope)
     if not body.save:

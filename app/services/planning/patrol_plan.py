@@ -357,3 +357,102 @@ def _uncovered(
             }
         )
     return {"type": "FeatureCollection", "features": feats}
+
+
+def adjust(
+    plan: dict[str, Any],
+    choices: list[dict[str, Any]],
+    cells: list[dict[str, Any]],
+    profiles: dict[str, dict[str, Any]],
+    bases: list[dict[str, Any]],
+    on: date,
+    res: int,
+    settings: Any,
+    *,
+    inside: Any = None,
+    forecast: dict[str, dict[str, Any]] | None = None,
+    mission: Any = None,
+) -> dict[str, Any]:
+    """The plan as its planners adjusted it: exactly the tasks in `choices` (cell_id, base_id,
+    mode). A choice the planner made too keeps its task (id, details, repeat visits); a cell moved
+    to another base or mode, or added, gets a task built for that base and mode like the
+    planner's own. Summary and uncovered cells follow the adjusted tasks. Refuses (422, with the
+    choice's pointer) a malformed cell, one at another resolution or outside the area planned
+    for (`inside(lon, lat)`), a cell tasked twice, and a base the plan does not use."""
+    from app.errors import InvalidInput
+
+    by_id = {str(b["id"]): b for b in bases}
+    by_cell = {c["cell"]: c for c in cells}
+    planned = {t["cell_ids"][0]: t for t in plan["tasks"]}
+    seen: dict[str, int] = {}
+    for i, ch in enumerate(choices):
+        cell, at = ch["cell_id"], f"/body/tasks/{i}"
+        if not h3.is_valid_cell(cell):
+            raise InvalidInput.at(f"{at}/cell_id", f"{cell!r} is not an H3 cell")
+        if h3.get_resolution(cell) != res:
+            raise InvalidInput.at(f"{at}/cell_id", f"cell {cell} is at resolution "
+                                  f"{h3.get_resolution(cell)}; this plan's cells are at {res}")
+        if cell in seen:
+            raise InvalidInput.at(f"{at}/cell_id", f"cell {cell} is already tasked "
+                                  f"(/body/tasks/{seen[cell]}): one task per cell")
+        seen[cell] = i
+        lat, lon = h3.cell_to_latlng(cell)
+        # A cell the planner itself weighed is in the area planned for; any other must lie in it.
+        if cell not in by_cell and inside is not None and not inside(lon, lat):
+            raise InvalidInput.at(f"{at}/cell_id", f"cell {cell} is outside the area planned for")
+        if str(ch["base_id"]) not in by_id:
+            raise InvalidInput.at(f"{at}/base_id", f"base {ch['base_id']} is not one of this "
+                                  f"plan's bases (active on {on.isoformat()}, in its area)")
+    taken_ids = {t["id"] for t in plan["tasks"]}
+    next_n = len(taken_ids) + 1
+    tasks = []
+    for ch in choices:
+        cell, base, mode = ch["cell_id"], by_id[str(ch["base_id"])], ch["mode"]
+        was = planned.get(cell)
+        if was is not None and was["base_id"] == str(base["id"]) and was["mode"] == mode:
+            tasks.append(was)
+            continue
+        (km,) = distance_matrix([(base["latitude"], base["longitude"])],
+                                [h3.cell_to_latlng(cell)])[0]
+        r = mode_reach(base, mode, on, settings, mission)
+        known = by_cell.get(cell) or {"cell": cell, "threat_score": 0.0, "threat_level": "low"}
+        task = _task(known, profiles, base, mode, float(km),
+                     float(km) * r.detour / r.speed_kmh * 60.0, settings)
+        if was is not None:
+            task["id"] = was["id"]
+        else:
+            while f"T{next_n:03d}" in taken_ids:
+                next_n += 1
+            task["id"] = f"T{next_n:03d}"
+            taken_ids.add(task["id"])
+        tasks.append(task)
+    covered = {t["cell_ids"][0] for t in tasks}
+    summary = dict(plan["summary"])
+    total = float(summary.get("threat_total") or 0)
+    got = float(sum(float(c.get("threat_score") or 0) for c in cells if c["cell"] in covered))
+    use: dict[tuple[str, str], int] = {}
+    for t in tasks:
+        use[(t["base_id"], t["mode"])] = use.get((t["base_id"], t["mode"]), 0) + int(t["visits"])
+    patrols = [dict(p) | {"planned": use.pop((p["base_id"], p["mode"]), 0)}
+               for p in summary.get("patrols", [])]
+    patrols += [{"base_id": b, "base_name": by_id[b].get("name"), "mode": m, "available": 0,
+                 "planned": n} for (b, m), n in use.items()]
+    summary.update(tasks=len(tasks), threat_covered=round(got, 3), patrols=patrols,
+                   threat_covered_share=round(got / total, 4) if total > 0 else 0.0,
+                   adjusted=True)
+    if forecast is not None:
+        harm = {c: float(f.get("expected_harm") or 0) for c, f in forecast.items()}
+        f_total = sum(harm.values())
+        summary["forecast_covered_share"] = (
+            round(sum(v for c, v in harm.items() if c in covered) / f_total, 4) if f_total > 0
+            else 0.0)
+    left = [f for f in plan["uncovered"]["features"] if f["id"] not in covered]
+    for cell, t in planned.items():
+        if cell not in covered and t.get("threat_level") in HIGH_LEVELS:
+            left.append({"type": "Feature", "id": cell, "geometry": cell_polygon(cell),
+                         "properties": {"threat_score": t["threat_score"],
+                                        "threat_level": t["threat_level"], "reason": "dropped",
+                                        "nearest_base": t.get("base_name"),
+                                        "nearest_base_km": t.get("distance_km")}})
+    return {"tasks": tasks, "summary": summary,
+            "uncovered": {"type": "FeatureCollection", "features": left}}

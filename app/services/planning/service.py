@@ -123,6 +123,25 @@ def _base_filter(scope: Scope | None) -> dict[str, Any]:
             "within": scope.aor["area"] if scope.aor else None}
 
 
+def _inside(area: Area, scope: Scope | None, mission: Any) -> Any:
+    """Whether a point lies in the area a plan is made for: the mission's area (its AOR when one
+    is asked for) and the request's bbox."""
+    import shapely
+    from shapely.geometry import shape
+
+    aor = shape(scope.aor["area"]) if scope is not None and scope.aor else None
+    box = _bbox(area)
+
+    def inside(lon: float, lat: float) -> bool:
+        if box and not (box[0] <= lon <= box[2] and box[1] <= lat <= box[3]):
+            return False
+        if aor is not None and not shapely.intersects_xy(aor, lon, lat):
+            return False
+        return bool(mission.covers(lon, lat))
+
+    return inside
+
+
 async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Settings, role: Role,
                scope: Scope | None = None) -> dict[str, Any]:
     ids = body.base_ids or []
@@ -131,9 +150,14 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
     for i, b in enumerate(ids):
         if b not in known:
             raise _bad(f"/body/base_ids/{i}", f"unknown base {b}")
+    pairs: dict[tuple[Any, str], int] = {}
     for i, o in enumerate(body.capacity_overrides):
         if o.base_id not in known:
             raise _bad(f"/body/capacity_overrides/{i}/base_id", f"unknown base {o.base_id}")
+        if (o.base_id, o.mode) in pairs:
+            raise _bad(f"/body/capacity_overrides/{i}", f"{o.mode} patrols of base {o.base_id} "
+                       f"are already set (/body/capacity_overrides/{pairs[(o.base_id, o.mode)]})")
+        pairs[(o.base_id, o.mode)] = i
     _check_weight(body)
     await _check_history(session, body.as_of)
     bases = await base_repo.list_bases(session, as_of=body.as_of, ids=ids or None,
@@ -163,6 +187,11 @@ async def plan(session: AsyncSession, body: PatrolPlanRequest, settings: Setting
         cells, profiles, [_base_dict(b) for b in bases], body.as_of, body.horizon_days, settings,
         overrides=overrides, solver=body.solver, seed=body.seed, forecast=forecast,
         mission=mission, forecast_weight=weight)
+    if body.tasks is not None:
+        result = patrol_planning.adjust(
+            result, [c.model_dump() for c in body.tasks], cells, profiles,
+            [_base_dict(b) for b in bases], body.as_of, res, settings,
+            inside=_inside(body, scope, mission), forecast=forecast, mission=mission)
     result["summary"].update(as_of=body.as_of.isoformat(), horizon_days=body.horizon_days,
                              resolution=res, mission=scope.code if scope else None,
                              aor=scope.aor["name"] if scope and scope.aor else None,

@@ -3,8 +3,8 @@
 // admins). Opened from the validation queue, triage's suggested matches, the incident form's
 // result and the map's cell details; or by id on the page itself.
 import { getJson, postJson } from '../api.js';
-import { $, clear, el, human } from '../dom.js';
-import { missionTime, t } from '../i18n.js';
+import { $, clear, el } from '../dom.js';
+import { code, missionTime, t } from '../i18n.js';
 import { incidentButton, openIncident, registerScreen, shell } from '../shell.js';
 
 const ANALYSTS = ['admin', 'analyst'];
@@ -39,15 +39,15 @@ function summary(i, events) {
   return el('section', { class: 'card', 'aria-labelledby': 'ip-facts-title' },
     el('h3', { id: 'ip-facts-title', text: t('ip.facts') }),
     facts([
-      [t('ip.status'), human(i.status), 'status'],
+      [t('ip.status'), code(i.status), 'status'],
       [t('ip.grade'), gradeText(i.quality_grade), 'grade'],
       [t('ip.sources'), num(i.independent_sources), 'sources'],
       [t('inc.when'), missionTime(i.occurred_start) + (i.occurred_end && i.occurred_end !== i.occurred_start ? ` – ${missionTime(i.occurred_end)}` : ''), 'when'],
-      [t('inc.category'), human(i.category), 'category'],
+      [t('inc.category'), code(i.category), 'category'],
       [t('inc.place'), [i.place_name, i.admin2, i.admin1].filter(Boolean).join(', '), 'place'],
       [t('ip.location'), `${Number(i.latitude).toFixed(4)}, ${Number(i.longitude).toFixed(4)}${i.location_radius_m ? ` (± ${(i.location_radius_m / 1000).toFixed(1)} km)` : ''}`, 'location'],
       [t('inc.perps'), (i.perpetrators || []).join(', '), 'perpetrators'],
-      [t('inc.ptype'), human(i.perpetrator_type), 'perpetrator_type'],
+      [t('inc.ptype'), code(i.perpetrator_type), 'perpetrator_type'],
       [t('inc.fatalities'), num(i.fatalities_best), 'fatalities'],
       [t('inc.injured'), num(i.injured), 'injured'],
       [t('inc.displaced'), num(i.displaced), 'displaced'],
@@ -65,7 +65,7 @@ function reportsTable(reports) {
   const body = el('tbody');
   for (const r of reports) {
     body.append(el('tr', { dataset: { report: r.id } },
-      el('td', { text: human(r.section) }), staff ? el('td', { text: r.source_name || '—' }) : '',
+      el('td', { text: code(r.section) }), staff ? el('td', { text: r.source_name || '—' }) : '',
       el('td', { class: 'grade-cell', text: reliabilityText(r.source_reliability) }),
       el('td', { class: 'grade-cell', text: credibilityText(r.information_credibility) }),
       el('td', { text: num(r.source_count) }), el('td', { text: missionTime(r.received_at) }), el('td', { text: r.narrative || '' })));
@@ -79,7 +79,7 @@ function changeText(e) {
   const after = e.after || {};
   const keys = Object.keys(after).filter((k) => !['h3_cell', 'narrative', 'report'].includes(k));
   const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return keys.slice(0, 8).map((k) => `${human(k)}: ${show(after[k]).slice(0, 60)}`).join(' · ');
+  return keys.slice(0, 8).map((k) => `${code(k)}: ${show(after[k]).slice(0, 60)}`).join(' · ');
 }
 
 async function loadAudit(id) {
@@ -99,7 +99,7 @@ function auditSection(doc) {
   const body = el('tbody');
   for (const e of items) {
     body.append(el('tr', { dataset: { action: e.action } }, el('td', { text: missionTime(e.at) }), el('td', { text: e.actor }),
-      el('td', { text: human(e.action) }), el('td', { text: changeText(e) })));
+      el('td', { text: code(e.action) }), el('td', { text: changeText(e) })));
   }
   table.append(body);
   box.append(el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('ip.audit') }, table));
@@ -110,7 +110,7 @@ function auditSection(doc) {
 function candidateLabel(c) {
   const other = c.categories?.[1];
   const parts = [t('ip.score', { s: Number(c.score).toFixed(2) }), `${Number(c.distance_km).toFixed(1)} km`,
-    t('ip.days', { n: Number(c.days_apart).toFixed(1) }), other ? human(other) : null,
+    t('ip.days', { n: Number(c.days_apart).toFixed(1) }), other ? code(other) : null,
     (c.names?.[1] || []).join(', ') || null, c.fatalities?.[1] != null ? t('ip.killed', { n: c.fatalities[1] }) : null];
   return parts.filter(Boolean).join(' · ');
 }
@@ -126,7 +126,7 @@ async function mergeSection(i) {
       } }, t('ip.unmerge'))), out);
     return box;
   }
-  if (!MERGEABLE.includes(i.status)) { box.append(el('p', { class: 'help', text: t('ip.not_mergeable', { status: human(i.status) }) })); return box; }
+  if (!MERGEABLE.includes(i.status)) { box.append(el('p', { class: 'help', text: t('ip.not_mergeable', { status: code(i.status) }) })); return box; }
   let dup = null;
   try { dup = await getJson(`/api/v1/incidents/${encodeURIComponent(id)}/duplicates`); } catch { dup = null; }
   const cands = (dup?.candidates || []).filter((c) => c.incident_id !== id);
@@ -174,7 +174,7 @@ async function render(id, note = '') {
   }
   if (current !== id) return;
   if (!i) { $('incident-page-status').textContent = t('ip.not_found', { id }); $('incident-page-title').textContent = t('ip.title'); return; }
-  $('incident-page-title').textContent = `${t('ip.title')}: ${human(i.category)} · ${missionTime(i.occurred_start)}${i.place_name ? ` · ${i.place_name}` : ''}`;
+  $('incident-page-title').textContent = `${t('ip.title')}: ${code(i.category)} · ${missionTime(i.occurred_start)}${i.place_name ? ` · ${i.place_name}` : ''}`;
   page.dataset.incident = id;
   page.dataset.status = i.status;
   const analyst = ANALYSTS.includes(shell.role);

@@ -2,8 +2,8 @@
 // grading) and the analysts' validation queue (approval with four eyes: who entered, who
 // validated). A form sent without a link is queued and sent later with its Idempotency-Key.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human, rememberFocus } from '../dom.js';
-import { fromMissionLocal, missionNowLocal, missionTime, t } from '../i18n.js';
+import { $, clear, el, rememberFocus } from '../dom.js';
+import { code, fromMissionLocal, missionNowLocal, missionTime, t } from '../i18n.js';
 import { CATEGORIES } from '../palette.js';
 import { submit } from '../queue.js';
 import { incidentButton, registerScreen, shell } from '../shell.js';
@@ -17,7 +17,7 @@ let pickMap = null;
 let marker = null;
 
 const field = (id, label, input) => el('div', { class: 'row' }, el('label', { for: id, text: label }), input);
-const select = (id, values, selected) => el('select', { id, name: id }, values.map((v) => el('option', { value: v, text: human(v), selected: v === selected })));
+const select = (id, values, selected) => el('select', { id, name: id }, values.map((v) => el('option', { value: v, text: code(v), selected: v === selected })));
 
 function picker(name, legend, options, checked, prefix) {
   return el('fieldset', { class: 'grading', id: `pick-${name}` }, el('legend', { text: legend }),
@@ -126,36 +126,58 @@ async function onSubmit(e) {
 
 // ---------- validation queue ----------
 
+// Four eyes from the real record: the incident API gives `created_by`; who validated (and who
+// approved) is in the audit trail (GET /api/v1/incidents/{id}/audit, analysts and admins: the
+// roles of this screen). The rule the server enforces (KINGA_FOUR_EYES_APPROVAL): the person who
+// entered an incident never approves it; the queue then offers no Approve and says why.
+async function auditOf(id) {
+  try {
+    const doc = await getJson(`/api/v1/incidents/${encodeURIComponent(id)}/audit`, { limit: 500 });
+    return doc?.items || doc?.events || [];
+  } catch { return []; }
+}
+const lastBy = (events, action) => events.filter((e) => e.action === action).map((e) => e.actor).pop();
+
 async function loadQueue() {
   const list = $('validation-list');
   try {
     const { body, changed } = await getFresh('/api/v1/incidents', { status: 'entered,validated', limit: 50, f: 'json' });
     if (!changed && list.childElementCount) return;
+    const items = body?.items || [];
+    const trails = await Promise.all(items.map((i) => (i.status === 'validated' ? auditOf(String(i.id)) : [])));
     const back = rememberFocus();
     clear(list);
-    const items = body?.items || [];
     if (!items.length) list.append(el('li', { class: 'help', text: t('val.empty') }));
-    for (const i of items) list.append(queueItem(i));
+    items.forEach((i, n) => list.append(queueItem(i, trails[n])));
     back();
   } catch (err) {
     $('validation-status').textContent = t('err.generic', { msg: err.message });
   }
 }
 
-function queueItem(i) {
+function queueItem(i, events) {
   const id = String(i.id);
   const out = el('p', { class: 'result', role: 'status' });
   const act = (verb) => async () => {
-    try { await postJson(`/api/v1/incidents/${encodeURIComponent(id)}/${verb}`, {}, {}); out.textContent = t('val.done'); loadQueue(); } catch (err) { out.textContent = t('err.generic', { msg: err.message }); }
+    try { await postJson(`/api/v1/incidents/${encodeURIComponent(id)}/${verb}`, {}, {}); out.textContent = t(`val.done_${verb}`); loadQueue(); } catch (err) { out.textContent = t('err.generic', { msg: err.message }); }
   };
-  const eyes = `entered by ${i.created_by || '?'}${i.validated_by ? ` · validated by ${i.validated_by}` : ''}${i.approved_by ? ` · approved by ${i.approved_by}` : ''}`;
+  const me = shell.who ? `${shell.who.role}:${shell.who.name}` : null;
+  const entered = lastBy(events, 'create') || i.created_by;
+  const validated = lastBy(events, 'validated');
+  const eyes = el('span', { class: 'eyes' },
+    el('span', { dataset: { eyes: 'entered' }, text: t('ip.entered_by', { who: entered || '?' }) }),
+    validated ? ' · ' : '', validated ? el('span', { dataset: { eyes: 'validated' }, text: t('ip.validated_by', { who: validated }) }) : '');
+  // Only admins approve; never the person who entered the incident (four eyes).
+  const mayApprove = i.status === 'validated' && shell.role === 'admin' && entered !== me;
+  const blocked = i.status === 'validated' && shell.role === 'admin' && entered === me;
   return el('li', { class: 'card', dataset: { incident: id, status: i.status } },
-    el('h3', {}, `${missionTime(i.occurred_start)} · ${human(i.category)} · ${i.place_name || ''}`),
-    el('p', { class: 'help' }, `${human(i.status)} · grade ${i.quality_grade || '?'} · ${i.independent_sources ?? '?'} ${t('val.reports')} · ${eyes}`),
+    el('h3', {}, `${missionTime(i.occurred_start)} · ${code(i.category)} · ${i.place_name || ''}`),
+    el('p', { class: 'help' }, `${t(`status.${i.status}`)} · ${t('val.grade', { g: i.quality_grade || '?' })} · ${i.independent_sources ?? '?'} ${t('val.reports')} · `, eyes),
+    blocked ? el('p', { class: 'four-eyes', text: t('val.four_eyes', { who: entered }) }) : '',
     i.narrative ? el('p', { text: i.narrative }) : '',
     el('div', { class: 'actions' }, incidentButton(id),
       i.status === 'entered' ? el('button', { type: 'button', class: 'act-validate', onclick: act('validate') }, t('val.validate')) : '',
-      i.status === 'validated' ? el('button', { type: 'button', class: 'act-approve', onclick: act('approve') }, t('val.approve')) : '',
+      mayApprove ? el('button', { type: 'button', class: 'act-approve', onclick: act('approve') }, t('val.approve')) : '',
       el('button', { type: 'button', class: 'act-reject', onclick: act('reject') }, t('val.reject'))),
     out);
 }

@@ -1,8 +1,8 @@
 // Alert triage: new alerts newest first, suggested nearby incidents, link / new incident / dismiss.
 // Polls the queue with its ETag: an unchanged queue costs a 304 and no redraw.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human, rememberFocus } from '../dom.js';
-import { missionTime, t } from '../i18n.js';
+import { $, clear, el, rememberFocus } from '../dom.js';
+import { code, missionTime, t } from '../i18n.js';
 import { incidentButton, registerScreen, setBadge, shell } from '../shell.js';
 
 let timer = null;
@@ -56,9 +56,9 @@ function alertItem(a) {
   const lat = el('input', { id: `lat-${id}`, type: 'number', step: 'any', min: -90, max: 90 });
   const lon = el('input', { id: `lon-${id}`, type: 'number', step: 'any', min: -180, max: 180 });
   item.append(
-    el('h3', {}, `${missionTime(a.received_at)} · ${human(a.category || '?')}`),
+    el('h3', {}, `${missionTime(a.received_at)} · ${code(a.category || '?')}`),
     el('p', { class: 'alert-text', text: a.text }),
-    el('p', { class: 'help' }, `${t('triage.status')}: ${human(a.triage?.action || (a.triaged ? '' : 'pending'))}`,
+    el('p', { class: 'help' }, `${t('triage.status')}: ${code(a.triage?.action || (a.triaged ? '' : 'pending'))}`,
       a.place ? ` · ${a.place}` : '', a.incident_id ? ` · ${t('triage.incident_id')} ${a.incident_id}` : ''),
     located ? el('div', {}, el('h4', { text: t('triage.suggested') }), sugg) : el('fieldset', { class: 'locate' },
       el('legend', { text: t('triage.needs_location') }),
@@ -88,7 +88,7 @@ function alertItem(a) {
       for (const s of list) {
         sugg.append(el('li', {}, el('button', { type: 'button', class: 'linklike', dataset: { incident: String(s.id) },
           onclick: () => { linkTo.value = String(s.id); linkTo.focus(); } },
-        `${human(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · grade ${s.quality_grade || '?'}`),
+        `${code(s.category)} · ${s.km.toFixed(1)} km · ${s.hours.toFixed(0)} h · ${s.place_name || ''} · ${t('val.grade', { g: s.quality_grade || '?' })}`),
         ' ', incidentButton(s.id)));
       }
     }).catch(() => {});

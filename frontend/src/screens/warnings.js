@@ -1,8 +1,8 @@
 // Warnings board: open warnings by deadline (overdue in red), acknowledge / dispatch / on scene /
 // close with outcome and delay reasons, the response timeline per warning, the response metrics.
 import { getFresh, getJson, postJson } from '../api.js';
-import { $, clear, el, human, rememberFocus } from '../dom.js';
-import { missionTime, t } from '../i18n.js';
+import { $, clear, el, rememberFocus } from '../dom.js';
+import { code, missionTime, t } from '../i18n.js';
 import { registerScreen, setBadge, shell } from '../shell.js';
 
 // what a response achieved (the API's outcome values; docs/response.md)
@@ -37,8 +37,8 @@ function timeline(responses) {
   for (const r of responses) {
     const steps = [['warn.ack', r.acknowledged_at], ['warn.dispatch', r.dispatched_at], ['warn.onscene', r.on_scene_at]]
       .filter(([, v]) => v).map(([k, v]) => `${t(k)} ${missionTime(v)}`);
-    ol.append(el('li', {}, `${human(r.type)}${r.unit ? ` (${r.unit})` : ''}: ${steps.join(' → ') || '—'}`,
-      r.outcome ? ` · ${t('warn.outcome')}: ${human(r.outcome)}${r.outcome_note ? ` (${r.outcome_note})` : ''}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map(human).join(', ')}` : ''));
+    ol.append(el('li', {}, `${code(r.type)}${r.unit ? ` (${r.unit})` : ''}: ${steps.join(' → ') || '—'}`,
+      r.outcome ? ` · ${t('warn.outcome')}: ${code(r.outcome)}${r.outcome_note ? ` (${r.outcome_note})` : ''}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map(human).join(', ')}` : ''));
   }
   return ol;
 }
@@ -49,12 +49,12 @@ function warningItem(f) {
   const due = deadlineOf(p);
   const overdue = due && Date.parse(due) < Date.now() && ['active', 'acknowledged'].includes(p.status);
   const item = el('li', { class: `card warning${overdue ? ' overdue' : ''}`, dataset: { warning: id, status: p.status } });
-  const type = el('select', { id: `type-${id}` }, TYPES.map((v) => el('option', { value: v, text: human(v) })));
+  const type = el('select', { id: `type-${id}` }, TYPES.map((v) => el('option', { value: v, text: code(v) })));
   const unit = el('input', { id: `unit-${id}`, type: 'text', maxlength: 200 });
   const outcome = el('input', { id: `outcome-${id}`, type: 'text', maxlength: 5000 });
-  const kind = el('select', { id: `outcome-kind-${id}` }, OUTCOMES.map((v) => el('option', { value: v, text: human(v) })));
+  const kind = el('select', { id: `outcome-kind-${id}` }, OUTCOMES.map((v) => el('option', { value: v, text: code(v) })));
   const delays = el('fieldset', { class: 'delays' }, el('legend', { text: t('warn.delay') }),
-    DELAYS.map((d) => el('label', { class: 'check' }, el('input', { type: 'checkbox', value: d }), human(d))));
+    DELAYS.map((d) => el('label', { class: 'check' }, el('input', { type: 'checkbox', value: d }), code(d))));
   const out = el('p', { class: 'result', role: 'status' });
   const tl = el('div', { class: 'tl' });
   const body = (extra) => ({ type: type.value, ...(unit.value.trim() ? { unit: unit.value.trim() } : {}),
@@ -66,7 +66,7 @@ function warningItem(f) {
   const base = `/api/v1/warnings/${encodeURIComponent(id)}`;
   item.append(
     el('h3', {}, overdue ? el('strong', { class: 'overdue-tag', text: `${t('warn.overdue')} · ` }) : '', `${p.severity} · ${p.headline}`),
-    el('p', { class: 'help' }, `${human(p.rule)} · ${human(p.status)} · ${t('warn.raised')} ${missionTime(p.created_at)} · `,
+    el('p', { class: 'help' }, `${code(p.rule)} · ${code(p.status)} · ${t('warn.raised')} ${missionTime(p.created_at)} · `,
       el('span', { class: 'deadline' }, `${t('warn.deadline')} ${missionTime(due)}`)),
     tl);
   if (canAct()) {
