@@ -377,6 +377,7 @@ def run(
     calibration_origins: int = 8,
     selection: Selection | None = None,
     keep: Sequence[str] = (),
+    p_map: str = "platt",
 ) -> dict[str, Any]:
     """Score every method at every origin. Each method is handed only the events before the
     origin, so no later incident can reach a forecast.
@@ -415,7 +416,7 @@ def run(
             fc.method = name
             raw[name] = fc
             cal = (
-                calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+                calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys), p_map)
                 if name in calibrate and i >= warmup
                 else None
             )
@@ -434,7 +435,8 @@ def run(
             for name, fc in fcs.items():
                 alt = None
                 if name in calibrate and fc.rolling is not None:
-                    alt = {"uncalibrated": raw[name].p_incident}
+                    alt = {"uncalibrated": raw[name].p_incident,
+                           "isotonic": fc.rolling.p_isotonic(raw[name].expected_incidents)}
                 tallies[name].add(fc, counts, harm, n_future, float(future["harm"].sum()), alt)
             if rec.hit_share:
                 p_clim = float(np.mean(rec.hit_share))
@@ -474,7 +476,7 @@ def run(
         "per_origin_captured_1pct": per_origin,
     }
     final_cal = {
-        name: calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+        name: calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys), p_map)
         for name in calibrate
     }
     out["final"] = {

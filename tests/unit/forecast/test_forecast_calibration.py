@@ -157,3 +157,38 @@ def test_rolling_calibration_round_trips_through_json():
     np.testing.assert_allclose(again.p(mu), cal.p(mu))
     assert again.total_interval(mu) == cal.total_interval(mu)
     assert C.fit_rolling(mus[:1], ys[:1]) is None  # one origin is too few to calibrate on
+
+
+def test_platt_recovers_a_logistic_curve_and_serves_it_in_the_tail():
+    rng = np.random.default_rng(11)
+    mu = np.exp(rng.uniform(np.log(1e-4), np.log(3.0), 40_000))
+    a, b = -0.8, 0.9
+    p_true = 1.0 / (1.0 + np.exp(-(a + b * np.log(mu + C.PLATT_EPS))))
+    y = (rng.random(len(mu)) < p_true).astype(float)
+    u, inv = np.unique(mu, return_inverse=True)
+    coef = C.fit_platt(u, np.bincount(inv).astype(float), np.bincount(inv, weights=y))
+    assert coef is not None
+    assert coef[0] == pytest.approx(a, abs=0.15) and coef[1] == pytest.approx(b, abs=0.05)
+    # served by the rolling calibration; the isotonic map stays beside it
+    cal = C.fit_rolling([mu[:20_000], mu[20_000:]], [y[:20_000], y[20_000:]])
+    assert cal is not None and cal.platt is not None
+    tail = np.array([1.5, 2.0, 2.9])
+    exact = 1.0 / (1.0 + np.exp(-(a + b * np.log(tail))))
+    np.testing.assert_allclose(cal.p(tail), exact, atol=0.05)
+    assert not np.allclose(cal.p(tail), cal.p_isotonic(tail))  # the pooled top block is flat
+    grid = np.linspace(0.0, 5.0, 100)
+    assert np.all(np.diff(cal.p(grid)) >= 0.0)  # slope >= 0: never reverses a ranking
+
+
+def test_isotonic_map_on_request_and_cards_without_platt_serve_isotonic():
+    mus, ys = _nb_world(8, 6)
+    iso = C.fit_rolling(mus, ys, "isotonic")
+    assert iso is not None and iso.platt is None
+    mu = np.linspace(0, 3, 50)
+    np.testing.assert_allclose(iso.p(mu), iso.p_isotonic(mu))
+    platt = C.fit_rolling(mus, ys)
+    assert platt is not None and platt.platt is not None
+    old = platt.to_dict()
+    old.pop("platt")  # a card stored before the Platt map existed
+    np.testing.assert_allclose(C.Rolling.from_dict(old).p(mu), platt.p_isotonic(mu))
+    assert C.fit_platt(np.array([0.1, 1.0]), np.array([5.0, 5.0]), np.zeros(2)) is None
