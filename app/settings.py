@@ -209,9 +209,9 @@ class ForecastSettings(BaseSettings):
     # Earlier origins each out-of-time calibration is fitted on.
     forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
     # --- forecast calibration map (issue 19, calibration of the top bins) ---
-    # P(>=1) of a rolling calibration: "platt" (logistic on log expected incidents; the
-    # isotonic map is scored beside it) or "isotonic" (docs/forecast.md "Calibration").
-    forecast_calibration_map: Literal["platt", "isotonic"] = "platt"
+    # P(>=1) map a rolling calibration serves: "isotonic" or "platt" (logistic on log expected
+    # incidents); the backtest scores both (docs/forecast.md "Calibration").
+    forecast_calibration_map: Literal["isotonic", "platt"] = "isotonic"
 
 
 class AccessSettings(BaseSettings):

@@ -377,7 +377,7 @@ def run(
     calibration_origins: int = 8,
     selection: Selection | None = None,
     keep: Sequence[str] = (),
-    p_map: str = "platt",
+    p_map: str = "isotonic",
 ) -> dict[str, Any]:
     """Score every method at every origin. Each method is handed only the events before the
     origin, so no later incident can reach a forecast.
@@ -435,8 +435,10 @@ def run(
             for name, fc in fcs.items():
                 alt = None
                 if name in calibrate and fc.rolling is not None:
+                    mu_raw = raw[name].expected_incidents
                     alt = {"uncalibrated": raw[name].p_incident,
-                           "isotonic": fc.rolling.p_isotonic(raw[name].expected_incidents)}
+                           "isotonic": fc.rolling.p_isotonic(mu_raw),
+                           "platt": fc.rolling.p_platt(mu_raw)}
                 tallies[name].add(fc, counts, harm, n_future, float(future["harm"].sum()), alt)
             if rec.hit_share:
                 p_clim = float(np.mean(rec.hit_share))

@@ -139,15 +139,15 @@ def poisson_total_interval(mean: np.ndarray) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class Rolling:
-    """A model's out-of-time calibration: expected incidents = scale x mu; P(>=1) = a logistic
-    (Platt) map of log mu, or the isotonic map of mu where no Platt fit exists; counts per cell
-    ~ NegBin(scale mu, alpha); the area's total shares a common multiplicative swing with
+    """A model's out-of-time calibration: expected incidents = scale x mu; P(>=1) = the map
+    named by `p_map` (the isotonic map of mu, or a logistic "Platt" map of log mu); counts per
+    cell ~ NegBin(scale mu, alpha); the area's total shares a common multiplicative swing with
     variance alpha_common (cells move together in a bad quarter).
 
-    Why Platt first: the few cells with the highest forecasts (the ones a commander reads) are
-    a handful per origin, so the isotonic map pools them into one or two blocks whose observed
-    rate swings with a few cells; two parameters fitted on every cell carry the curve smoothly
-    into that tail. The isotonic map stays beside it (`p_isotonic`) for comparison."""
+    Both maps are fitted on the same pairs and the backtest scores the one not served beside
+    the served one. The isotonic map is the default: Platt's two parameters are fitted mostly
+    by the area's many near-zero cells, and where the curve bends in the tail (South Sudan) it
+    under-states the hottest cells badly (docs/forecast.md, "Calibration")."""
 
     scale: float
     iso_x: tuple[float, ...]
@@ -156,6 +156,7 @@ class Rolling:
     alpha_common: float
     origins: int
     platt: tuple[float, float] | None = None  # (intercept, slope) on log(mu + PLATT_EPS)
+    p_map: str = "isotonic"  # which map `p` serves: "isotonic" or "platt"
 
     def mean(self, mu: np.ndarray) -> np.ndarray:
         """Calibrated expected incidents from the model's raw expected incidents."""
@@ -163,9 +164,15 @@ class Rolling:
 
     def p(self, mu: np.ndarray) -> np.ndarray:
         """P(>=1) from the model's raw expected incidents."""
-        if self.platt is not None:
-            return platt_p(self.platt, mu)
+        if self.p_map == "platt":
+            return self.p_platt(mu)
         return self.p_isotonic(mu)
+
+    def p_platt(self, mu: np.ndarray) -> np.ndarray:
+        """P(>=1) from the Platt map (the isotonic one where Platt could not be fitted)."""
+        if self.platt is None:
+            return self.p_isotonic(mu)
+        return platt_p(self.platt, mu)
 
     def p_isotonic(self, mu: np.ndarray) -> np.ndarray:
         """P(>=1) from the isotonic map alone (Poisson when there is none)."""
@@ -200,6 +207,7 @@ class Rolling:
             "scale": self.scale, "iso_x": list(self.iso_x), "iso_y": list(self.iso_y),
             "alpha": self.alpha, "alpha_common": self.alpha_common, "origins": self.origins,
             "platt": list(self.platt) if self.platt is not None else None,
+            "p_map": self.p_map,
         }
 
     @classmethod
@@ -213,6 +221,7 @@ class Rolling:
             int(d["origins"]),  # type: ignore[call-overload]
             # cards stored before the Platt map existed serve the isotonic one
             tuple(float(x) for x in d["platt"]) if d.get("platt") else None,  # type: ignore[attr-defined, arg-type]
+            str(d.get("p_map", "isotonic")),
         )
 
 
@@ -284,12 +293,11 @@ def pooled_isotonic(
 
 
 def fit_rolling(
-    mus: list[np.ndarray], ys: list[np.ndarray], p_map: str = "platt"
+    mus: list[np.ndarray], ys: list[np.ndarray], p_map: str = "isotonic"
 ) -> Rolling | None:
     """Fit on (mu, y) over all cells of the area at each earlier origin; None (use the model's
     own P) when fewer than MIN_ROLLING_ORIGINS origins or no incident at all are available.
-    `p_map` names the P(>=1) map served: "platt" (with the isotonic one kept beside it) or
-    "isotonic"."""
+    `p_map` names the P(>=1) map served, "isotonic" or "platt"; both are fitted."""
     if len(mus) < MIN_ROLLING_ORIGINS:
         return None
     mu = np.clip(np.concatenate(mus), 0.0, None)
@@ -306,7 +314,7 @@ def fit_rolling(
     n_u = np.bincount(inv).astype(float)
     hits_u = np.bincount(inv, weights=(y > 0).astype(float))
     iso_x, iso_y = pooled_isotonic(u, n_u, hits_u)
-    platt = fit_platt(u, n_u, hits_u) if p_map == "platt" else None
+    platt = fit_platt(u, n_u, hits_u)
     alpha = fit_dispersion(scale * pm, py, w)
     num = den = 0.0
     for m_j, y_j in zip(mus, ys, strict=True):
@@ -323,4 +331,5 @@ def fit_rolling(
         alpha_common,
         len(mus),
         platt,
+        p_map,
     )

@@ -169,9 +169,9 @@ def test_platt_recovers_a_logistic_curve_and_serves_it_in_the_tail():
     coef = C.fit_platt(u, np.bincount(inv).astype(float), np.bincount(inv, weights=y))
     assert coef is not None
     assert coef[0] == pytest.approx(a, abs=0.15) and coef[1] == pytest.approx(b, abs=0.05)
-    # served by the rolling calibration; the isotonic map stays beside it
-    cal = C.fit_rolling([mu[:20_000], mu[20_000:]], [y[:20_000], y[20_000:]])
-    assert cal is not None and cal.platt is not None
+    # served by a rolling calibration that asks for it; the isotonic map is fitted beside it
+    cal = C.fit_rolling([mu[:20_000], mu[20_000:]], [y[:20_000], y[20_000:]], "platt")
+    assert cal is not None and cal.platt is not None and cal.p_map == "platt"
     tail = np.array([1.5, 2.0, 2.9])
     exact = 1.0 / (1.0 + np.exp(-(a + b * np.log(tail))))
     np.testing.assert_allclose(cal.p(tail), exact, atol=0.05)
@@ -180,15 +180,18 @@ def test_platt_recovers_a_logistic_curve_and_serves_it_in_the_tail():
     assert np.all(np.diff(cal.p(grid)) >= 0.0)  # slope >= 0: never reverses a ranking
 
 
-def test_isotonic_map_on_request_and_cards_without_platt_serve_isotonic():
+def test_isotonic_is_served_by_default_and_cards_keep_the_map_they_were_fitted_with():
     mus, ys = _nb_world(8, 6)
-    iso = C.fit_rolling(mus, ys, "isotonic")
-    assert iso is not None and iso.platt is None
+    iso = C.fit_rolling(mus, ys)
+    assert iso is not None and iso.p_map == "isotonic" and iso.platt is not None
     mu = np.linspace(0, 3, 50)
     np.testing.assert_allclose(iso.p(mu), iso.p_isotonic(mu))
-    platt = C.fit_rolling(mus, ys)
-    assert platt is not None and platt.platt is not None
+    assert not np.allclose(iso.p(mu), iso.p_platt(mu))
+    platt = C.fit_rolling(mus, ys, "platt")
+    assert platt is not None
+    np.testing.assert_allclose(C.Rolling.from_dict(platt.to_dict()).p(mu), platt.p_platt(mu))
     old = platt.to_dict()
-    old.pop("platt")  # a card stored before the Platt map existed
+    for key in ("platt", "p_map"):  # a card stored before the Platt map existed
+        old.pop(key)
     np.testing.assert_allclose(C.Rolling.from_dict(old).p(mu), platt.p_isotonic(mu))
     assert C.fit_platt(np.array([0.1, 1.0]), np.array([5.0, 5.0]), np.zeros(2)) is None
