@@ -240,7 +240,9 @@ class Tally:
         self.harm_rel.add(fc.expected_harm, harm)
         # an origin with too little history for a calibration scores it as Poisson
         mu = np.clip(fc.expected_incidents, 0.0, None)
-        for name in {*self.calibrations, *fc.calibrations}:
+        # (names scored from `alternatives` below are not also scored as Poisson here: each
+        # forecast enters each calibration's table once)
+        for name in {*self.calibrations, *fc.calibrations} - set(alternatives or {}):
             calibrate = fc.calibrations.get(name, calibration.poisson)
             p = np.clip(calibrate(mu), 0.0, 1.0)
             self.calibrations.setdefault(name, Probabilities()).add(p, o)
