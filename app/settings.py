@@ -208,6 +208,10 @@ class ForecastSettings(BaseSettings):
     forecast_selection_default: str = "decay"
     # Earlier origins each out-of-time calibration is fitted on.
     forecast_calibration_origins: int = Field(default=12, ge=2, le=40)
+    # --- forecast calibration map (issue 19, calibration of the top bins) ---
+    # P(>=1) map a rolling calibration serves: "isotonic" or "platt" (logistic on log expected
+    # incidents); the backtest scores both (docs/forecast.md "Calibration").
+    forecast_calibration_map: Literal["isotonic", "platt"] = "isotonic"
 
 
 class AccessSettings(BaseSettings):

@@ -383,7 +383,7 @@ def run_backtest(
     result = bt.run(
         ev, domain, [*warm, *periods], fns, progress=progress, warmup=len(warm),
         calibrate=models, calibration_origins=settings.forecast_calibration_origins,
-        selection=selection, keep=(SELECTOR,),
+        selection=selection, keep=(SELECTOR,), p_map=settings.forecast_calibration_map,
     )
     scores = {m: result["methods"][m]["pai_1pct"] or 0.0 for m in M.BASELINES if m in methods}
     best_baseline = max(scores, key=lambda m: scores[m])

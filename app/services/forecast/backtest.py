@@ -240,7 +240,9 @@ class Tally:
         self.harm_rel.add(fc.expected_harm, harm)
         # an origin with too little history for a calibration scores it as Poisson
         mu = np.clip(fc.expected_incidents, 0.0, None)
-        for name in {*self.calibrations, *fc.calibrations}:
+        # (names scored from `alternatives` below are not also scored as Poisson here: each
+        # forecast enters each calibration's table once)
+        for name in {*self.calibrations, *fc.calibrations} - set(alternatives or {}):
             calibrate = fc.calibrations.get(name, calibration.poisson)
             p = np.clip(calibrate(mu), 0.0, 1.0)
             self.calibrations.setdefault(name, Probabilities()).add(p, o)
@@ -377,6 +379,7 @@ def run(
     calibration_origins: int = 8,
     selection: Selection | None = None,
     keep: Sequence[str] = (),
+    p_map: str = "isotonic",
 ) -> dict[str, Any]:
     """Score every method at every origin. Each method is handed only the events before the
     origin, so no later incident can reach a forecast.
@@ -415,7 +418,7 @@ def run(
             fc.method = name
             raw[name] = fc
             cal = (
-                calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+                calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys), p_map)
                 if name in calibrate and i >= warmup
                 else None
             )
@@ -434,7 +437,10 @@ def run(
             for name, fc in fcs.items():
                 alt = None
                 if name in calibrate and fc.rolling is not None:
-                    alt = {"uncalibrated": raw[name].p_incident}
+                    mu_raw = raw[name].expected_incidents
+                    alt = {"uncalibrated": raw[name].p_incident,
+                           "isotonic": fc.rolling.p_isotonic(mu_raw),
+                           "platt": fc.rolling.p_platt(mu_raw)}
                 tallies[name].add(fc, counts, harm, n_future, float(future["harm"].sum()), alt)
             if rec.hit_share:
                 p_clim = float(np.mean(rec.hit_share))
@@ -474,7 +480,7 @@ def run(
         "per_origin_captured_1pct": per_origin,
     }
     final_cal = {
-        name: calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys))
+        name: calibration.fit_rolling(list(rec.mus.get(name, [])), list(rec.ys), p_map)
         for name in calibrate
     }
     out["final"] = {

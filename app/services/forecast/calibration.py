@@ -139,9 +139,15 @@ def poisson_total_interval(mean: np.ndarray) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class Rolling:
-    """A model's out-of-time calibration: expected incidents = scale x mu; P(>=1) = isotonic
-    map of mu; counts per cell ~ NegBin(scale mu, alpha); the area's total shares a common
-    multiplicative swing with variance alpha_common (cells move together in a bad quarter)."""
+    """A model's out-of-time calibration: expected incidents = scale x mu; P(>=1) = the map
+    named by `p_map` (the isotonic map of mu, or a logistic "Platt" map of log mu); counts per
+    cell ~ NegBin(scale mu, alpha); the area's total shares a common multiplicative swing with
+    variance alpha_common (cells move together in a bad quarter).
+
+    Both maps are fitted on the same pairs and the backtest scores the one not served beside
+    the served one. The isotonic map is the default: Platt's two parameters are fitted mostly
+    by the area's many near-zero cells, and where the curve bends in the tail (South Sudan) it
+    under-states the hottest cells badly (docs/forecast.md, "Calibration")."""
 
     scale: float
     iso_x: tuple[float, ...]
@@ -149,6 +155,8 @@ class Rolling:
     alpha: float
     alpha_common: float
     origins: int
+    platt: tuple[float, float] | None = None  # (intercept, slope) on log(mu + PLATT_EPS)
+    p_map: str = "isotonic"  # which map `p` serves: "isotonic" or "platt"
 
     def mean(self, mu: np.ndarray) -> np.ndarray:
         """Calibrated expected incidents from the model's raw expected incidents."""
@@ -156,6 +164,18 @@ class Rolling:
 
     def p(self, mu: np.ndarray) -> np.ndarray:
         """P(>=1) from the model's raw expected incidents."""
+        if self.p_map == "platt":
+            return self.p_platt(mu)
+        return self.p_isotonic(mu)
+
+    def p_platt(self, mu: np.ndarray) -> np.ndarray:
+        """P(>=1) from the Platt map (the isotonic one where Platt could not be fitted)."""
+        if self.platt is None:
+            return self.p_isotonic(mu)
+        return platt_p(self.platt, mu)
+
+    def p_isotonic(self, mu: np.ndarray) -> np.ndarray:
+        """P(>=1) from the isotonic map alone (Poisson when there is none)."""
         if not self.iso_x:
             return poisson(self.mean(mu))
         return np.clip(np.interp(np.clip(mu, 0.0, None), self.iso_x, self.iso_y), 0.0, 1.0)
@@ -186,6 +206,8 @@ class Rolling:
         return {
             "scale": self.scale, "iso_x": list(self.iso_x), "iso_y": list(self.iso_y),
             "alpha": self.alpha, "alpha_common": self.alpha_common, "origins": self.origins,
+            "platt": list(self.platt) if self.platt is not None else None,
+            "p_map": self.p_map,
         }
 
     @classmethod
@@ -197,7 +219,42 @@ class Rolling:
             float(d["alpha"]),  # type: ignore[arg-type]
             float(d["alpha_common"]),  # type: ignore[arg-type]
             int(d["origins"]),  # type: ignore[call-overload]
+            # cards stored before the Platt map existed serve the isotonic one
+            tuple(float(x) for x in d["platt"]) if d.get("platt") else None,  # type: ignore[attr-defined, arg-type]
+            str(d.get("p_map", "isotonic")),
         )
+
+
+PLATT_EPS = 1e-6
+
+
+def platt_p(coef: tuple[float, float], mu: np.ndarray) -> np.ndarray:
+    z = coef[0] + coef[1] * np.log(np.clip(np.asarray(mu, float), 0.0, None) + PLATT_EPS)
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0))), float)
+
+
+def fit_platt(mu: np.ndarray, n: np.ndarray, hits: np.ndarray) -> tuple[float, float] | None:
+    """Logistic regression of hit on log(mu + eps) by maximum likelihood over distinct mu values
+    (n cells each, `hits` of them with an incident); None when the outcomes cannot identify it
+    (no hit, or nothing but hits)."""
+    if hits.sum() <= 0 or hits.sum() >= n.sum():
+        return None
+    x = np.log(np.clip(mu, 0.0, None) + PLATT_EPS)
+    miss = n - hits
+
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = theta[0] + theta[1] * x
+        # -log p = log(1 + e^-z), -log(1 - p) = log(1 + e^z)
+        f = float(hits @ np.logaddexp(0.0, -z) + miss @ np.logaddexp(0.0, z))
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+        r = n * p - hits  # d nll / d z
+        return f, np.array([r.sum(), r @ x])
+
+    rate = float(hits.sum() / n.sum())
+    x0 = np.array([np.log(rate / (1.0 - rate)), 0.0])
+    best = minimize(nll, x0, jac=True, method="L-BFGS-B",
+                    bounds=[(-60.0, 60.0), (0.0, 10.0)])  # slope >= 0: never reverses a ranking
+    return float(best.x[0]), float(best.x[1])
 
 
 MIN_ROLLING_ORIGINS = 2
@@ -235,9 +292,12 @@ def pooled_isotonic(
     return x, np.asarray(iso.fit(x, p, sample_weight=wt).predict(x), float)
 
 
-def fit_rolling(mus: list[np.ndarray], ys: list[np.ndarray]) -> Rolling | None:
+def fit_rolling(
+    mus: list[np.ndarray], ys: list[np.ndarray], p_map: str = "isotonic"
+) -> Rolling | None:
     """Fit on (mu, y) over all cells of the area at each earlier origin; None (use the model's
-    own P) when fewer than MIN_ROLLING_ORIGINS origins or no incident at all are available."""
+    own P) when fewer than MIN_ROLLING_ORIGINS origins or no incident at all are available.
+    `p_map` names the P(>=1) map served, "isotonic" or "platt"; both are fitted."""
     if len(mus) < MIN_ROLLING_ORIGINS:
         return None
     mu = np.clip(np.concatenate(mus), 0.0, None)
@@ -251,8 +311,10 @@ def fit_rolling(mus: list[np.ndarray], ys: list[np.ndarray]) -> Rolling | None:
     key = np.bincount(inv * top + y.astype(np.int64), minlength=len(u) * top)
     nz = np.flatnonzero(key)
     pm, py, w = u[nz // top], (nz % top).astype(float), key[nz].astype(float)
-    iso_x, iso_y = pooled_isotonic(u, np.bincount(inv).astype(float),
-                                   np.bincount(inv, weights=(y > 0).astype(float)))
+    n_u = np.bincount(inv).astype(float)
+    hits_u = np.bincount(inv, weights=(y > 0).astype(float))
+    iso_x, iso_y = pooled_isotonic(u, n_u, hits_u)
+    platt = fit_platt(u, n_u, hits_u)
     alpha = fit_dispersion(scale * pm, py, w)
     num = den = 0.0
     for m_j, y_j in zip(mus, ys, strict=True):
@@ -268,4 +330,6 @@ def fit_rolling(mus: list[np.ndarray], ys: list[np.ndarray]) -> Rolling | None:
         alpha,
         alpha_common,
         len(mus),
+        platt,
+        p_map,
     )

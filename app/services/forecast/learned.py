@@ -139,13 +139,8 @@ def training_set(
         if tau - t0 < MIN_HISTORY_DAYS or int((panel.t < tau).sum()) < MIN_HISTORY_EVENTS:
             break
         rows = panel.at(tau, etas, horizon)
-        y = panel.target(tau, tau + horizon, rows.cells)
-        hit_cells = panel.events_between(tau, tau + horizon)
-        outside = ~np.isin(hit_cells, rows.cells)
-        out.floors.append(
-            (float(outside.sum()), max(n_domain - len(rows.cells), 1),
-             len(np.unique(hit_cells[outside])))
-        )
+        y, (n_out, hit_out) = panel.window(tau, horizon)
+        out.floors.append((n_out, max(n_domain - len(rows.cells), 1), hit_out))
         out.frames.append(rows.select(columns))
         out.targets.append(y)
         out.cells.append(rows.cells)

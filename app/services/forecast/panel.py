@@ -24,6 +24,7 @@ Feature families (the models pick their columns, see `learned.py`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import h3
 import numpy as np
@@ -39,6 +40,11 @@ FAR = 3.0  # "no incident within two rings"
 SINCE_CAP = 7300.0
 ETAS_LOOKBACK_DAYS = 5 * 365.0
 REGION_LEVELS = (1, 2)  # parents one and two resolutions up (7 and 49 cells)
+
+
+@lru_cache(maxsize=500_000)
+def _parent(cell: int, res: int) -> int:
+    return h3.str_to_int(h3.cell_to_parent(h3.int_to_str(cell), res))
 
 
 @dataclass
@@ -97,14 +103,16 @@ class Panel:
             pos = np.clip(np.searchsorted(self.src_cells, self.targets), 0, self.n_src - 1)
             hit = self.src_cells[pos] == self.targets
             self.tgt_src[hit] = pos[hit]
-        self._memo: dict[tuple[float, tuple[float, ...] | None, float], Rows] = {}
+        self._base: dict[float, tuple[Rows, np.ndarray]] = {}
+        self._memo: dict[tuple[float, tuple[float, ...], float], Rows] = {}
+        self._windows: dict[tuple[float, float], tuple[np.ndarray, tuple[float, int]]] = {}
         # regions: each cell's parent at coarser resolutions (for the area-wide tempo around it)
         self.regions: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
         if self.n_src:
             res = h3.get_resolution(h3.int_to_str(int(self.src_cells[0])))
             for up in REGION_LEVELS:
                 r = max(res - up, 0)
-                parents = np.array([h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), r))
+                parents = np.array([_parent(int(c), r)
                                     for c in np.concatenate([self.src_cells, self.targets])])
                 uniq, inv = np.unique(parents, return_inverse=True)
                 self.regions[up] = (inv[: self.n_src], inv[self.n_src:], len(uniq))
@@ -132,15 +140,43 @@ class Panel:
         )
 
     def at(self, tau: float, etas: EtasKernels | None = None, horizon: float = 0.0) -> Rows:
-        """Features at tau for the cells within one ring of an incident before tau."""
-        key = (tau, etas.key if etas is not None else None, horizon if etas is not None else 0.0)
+        """Features at tau for the cells within one ring of an incident before tau. The
+        features without ETAS are computed once per tau and shared by every model of the
+        origin; the ETAS columns (which depend on the kernels and horizon) are added to them."""
+        if tau not in self._base:
+            if len(self._base) > 128:
+                self._base.clear()
+                self._memo.clear()
+            self._base[tau] = self._at(tau)
+        base, idx = self._base[tau]
+        if etas is None:
+            return base
+        key = (tau, etas.key, horizon)
         if key not in self._memo:
             if len(self._memo) > 128:
                 self._memo.clear()
-            self._memo[key] = self._at(tau, etas, horizon)
+            m = self.t < tau
+            age = np.where(m, tau - self.t, np.inf)
+            cols = self._etas(etas, m, age, horizon, idx)
+            self._memo[key] = Rows(base.cells, np.column_stack([base.X, *cols.values()]),
+                                   base.names + tuple(cols))
         return self._memo[key]
 
-    def _at(self, tau: float, etas: EtasKernels | None, horizon: float) -> Rows:
+    def window(self, tau: float, horizon: float) -> tuple[np.ndarray, tuple[float, int]]:
+        """For the rows at tau: incidents per row in [tau, tau + horizon), and (incidents
+        outside the rows, distinct cells they hit); memoised, shared by the models."""
+        key = (tau, horizon)
+        if key not in self._windows:
+            cells = self.at(tau).cells
+            y = self.target(tau, tau + horizon, cells)
+            hit_cells = self.events_between(tau, tau + horizon)
+            pos = np.clip(np.searchsorted(cells, hit_cells), 0, max(len(cells) - 1, 0))
+            inside = (cells[pos] == hit_cells) if len(cells) else np.zeros(len(hit_cells), bool)
+            out = hit_cells[~inside]
+            self._windows[key] = (y, (float(len(out)), len(np.unique(out))))
+        return self._windows[key]
+
+    def _at(self, tau: float) -> tuple[Rows, np.ndarray]:
         m = self.t < tau
         age = np.where(m, tau - self.t, np.inf)  # later events weigh nothing, overflow nothing
         n_all = self._src(m)
@@ -207,13 +243,11 @@ class Panel:
         out["dc_coarse_1460"] = own(self._src(m & self.coarse, np.exp(-age / 1460.0)))
         out["country_n_91d"] = np.full(len(idx), float((m & (age <= 91.0)).sum()))
         out["country_n_365d"] = np.full(len(idx), float(recent.sum()))
-        if etas is not None:
-            out.update(self._etas(etas, m, age, horizon, idx))
         names = tuple(out)
         X = np.empty((len(idx), len(names)))
         for j, n in enumerate(names):
             X[:, j] = out[n]
-        return Rows(self.targets[idx], X, names)
+        return Rows(self.targets[idx], X, names), idx
 
     def _etas(
         self, k: EtasKernels, m: np.ndarray, age: np.ndarray, horizon: float, idx: np.ndarray

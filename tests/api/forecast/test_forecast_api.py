@@ -161,8 +161,10 @@ async def test_backtest_reports_every_method(client, auth, conn):
     for m in doc["methods"].values():
         assert {"pai_1pct", "pai_5pct", "harm_capture_1pct", "brier", "reliability"} <= set(m)
     # the models are calibrated out of time on the warm-up and earlier origins; their
-    # uncalibrated Brier is reported beside
-    assert set(doc["methods"]["count"]["calibrations"]) == {"uncalibrated"}
+    # uncalibrated Brier is reported beside, and both P(>=1) maps (isotonic serves)
+    cals = doc["methods"]["count"]["calibrations"]
+    assert set(cals) == {"uncalibrated", "isotonic", "platt"}
+    assert cals["isotonic"]["brier"] == doc["methods"]["count"]["brier"]
     assert doc["selection"]["per_origin"] and doc["warmup_origins"] == 8
     ceiling = doc["ceiling"]
     assert set(ceiling) == {"any_cell", "previously_hit", "previously_hit_or_ring1"}

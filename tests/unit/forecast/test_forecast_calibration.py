@@ -157,3 +157,41 @@ def test_rolling_calibration_round_trips_through_json():
     np.testing.assert_allclose(again.p(mu), cal.p(mu))
     assert again.total_interval(mu) == cal.total_interval(mu)
     assert C.fit_rolling(mus[:1], ys[:1]) is None  # one origin is too few to calibrate on
+
+
+def test_platt_recovers_a_logistic_curve_and_serves_it_in_the_tail():
+    rng = np.random.default_rng(11)
+    mu = np.exp(rng.uniform(np.log(1e-4), np.log(3.0), 40_000))
+    a, b = -0.8, 0.9
+    p_true = 1.0 / (1.0 + np.exp(-(a + b * np.log(mu + C.PLATT_EPS))))
+    y = (rng.random(len(mu)) < p_true).astype(float)
+    u, inv = np.unique(mu, return_inverse=True)
+    coef = C.fit_platt(u, np.bincount(inv).astype(float), np.bincount(inv, weights=y))
+    assert coef is not None
+    assert coef[0] == pytest.approx(a, abs=0.15) and coef[1] == pytest.approx(b, abs=0.05)
+    # served by a rolling calibration that asks for it; the isotonic map is fitted beside it
+    cal = C.fit_rolling([mu[:20_000], mu[20_000:]], [y[:20_000], y[20_000:]], "platt")
+    assert cal is not None and cal.platt is not None and cal.p_map == "platt"
+    tail = np.array([1.5, 2.0, 2.9])
+    exact = 1.0 / (1.0 + np.exp(-(a + b * np.log(tail))))
+    np.testing.assert_allclose(cal.p(tail), exact, atol=0.05)
+    assert not np.allclose(cal.p(tail), cal.p_isotonic(tail))  # the pooled top block is flat
+    grid = np.linspace(0.0, 5.0, 100)
+    assert np.all(np.diff(cal.p(grid)) >= 0.0)  # slope >= 0: never reverses a ranking
+
+
+def test_isotonic_is_served_by_default_and_cards_keep_the_map_they_were_fitted_with():
+    mus, ys = _nb_world(8, 6)
+    iso = C.fit_rolling(mus, ys)
+    assert iso is not None and iso.p_map == "isotonic" and iso.platt is not None
+    mu = np.linspace(0, 3, 50)
+    np.testing.assert_allclose(iso.p(mu), iso.p_isotonic(mu))
+    assert not np.allclose(iso.p(mu), iso.p_platt(mu))
+    platt = C.fit_rolling(mus, ys, "platt")
+    assert platt is not None
+    np.testing.assert_allclose(C.Rolling.from_dict(platt.to_dict()).p(mu), platt.p_platt(mu))
+    old = platt.to_dict()
+    for key in ("platt", "p_map"):  # a card stored before the Platt map existed
+        old.pop(key)
+    np.testing.assert_allclose(C.Rolling.from_dict(old).p(mu), platt.p_isotonic(mu))
+    assert C.fit_platt(np.array([0.1, 1.0]), np.array([5.0, 5.0]), np.zeros(2)) is None

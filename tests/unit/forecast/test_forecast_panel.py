@@ -98,3 +98,20 @@ def test_blend_coefficients_are_non_negative_and_fit_the_level():
     coef = learned.fit_blend([X], [y.astype(float)])
     assert np.all(coef >= 0)
     assert coef[0] == pytest.approx(0.3, rel=0.15) and coef[1] < 0.05 and coef[2] < 0.05
+
+
+def test_models_of_an_origin_share_one_feature_pass_and_windows_equal_brute_force():
+    ev = synthetic(300, seed=9)
+    panel = Panel(ev[ev["t"] < TAU + 400])
+    base = panel.at(TAU)
+    kern = M.context(ev[ev["t"] < TAU + 400], TAU + 400, 2).kernels(5000)
+    with_etas = panel.at(TAU, kern, 91.0)
+    assert with_etas.names[: len(base.names)] == base.names
+    np.testing.assert_array_equal(with_etas.X[:, : len(base.names)], base.X)
+    assert {"etas_short", "etas_long"} <= set(with_etas.names)
+    y, (n_out, hit_out) = panel.window(TAU, 91.0)
+    fut = ev[(ev["t"] >= TAU) & (ev["t"] < TAU + 91.0)]
+    expect = np.array([float((fut["cell"] == c).sum()) for c in base.cells])
+    np.testing.assert_array_equal(y, expect)
+    out = fut.loc[~fut["cell"].isin(base.cells), "cell"]
+    assert (n_out, hit_out) == (float(len(out)), out.nunique())
