@@ -65,6 +65,13 @@ LISTED_COLUMNS = [c if getattr(c, "name", None) != "status" else EFFECTIVE_STATU
                   for c in WARNING_COLUMNS]
 
 
+def held_by(aors: list[uuid.UUID]) -> ColumnElement[bool]:
+    """Need to know: warnings these AORs own, or that an overdue escalation sent to one of them."""
+    if not aors:
+        return literal(False)
+    return or_(EarlyWarning.owner_aor_id.in_(aors), EarlyWarning.escalated_to_aor_id.in_(aors))
+
+
 def uuid_array(ids: list[uuid.UUID]) -> Any:
     return literal(ids, type_=PG_ARRAY(PG_UUID(as_uuid=True)))
 
@@ -144,10 +151,11 @@ async def listing(
     owner_aors: list[uuid.UUID] | None = None,
     mission: str | None = None,
 ) -> list[dict[str, Any]]:
-    """`owner_aors`: only warnings these AORs own; `mission`: none raised in another mission."""
+    """`owner_aors`: only warnings these AORs own or that were escalated to one of them;
+    `mission`: none raised in another mission."""
     conds: list[ColumnElement[bool]] = []
     if owner_aors is not None:
-        conds.append(EarlyWarning.owner_aor_id.in_(owner_aors) if owner_aors else literal(False))
+        conds.append(held_by(owner_aors))
     if mission is not None:
         conds.append(or_(EarlyWarning.mission_code.is_(None), EarlyWarning.mission_code == mission))
     if overdue is not None:
@@ -347,13 +355,18 @@ async def add_subscription(session: AsyncSession, values: dict[str, Any]) -> uui
 
 
 async def subscriptions(
-    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None
+    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None,
+    with_scoped: bool = False,
 ) -> list[dict[str, Any]]:
+    """With `levels`: the unscoped subscriptions of those levels, and (`with_scoped`) every
+    subscription scoped to an AOR, whatever its level."""
     stmt = select(*WebhookSubscription.__table__.columns).order_by(WebhookSubscription.created_at)
     if active_only:
         stmt = stmt.where(WebhookSubscription.active.is_(True))
     if levels is not None:
-        stmt = stmt.where(WebhookSubscription.level.in_(levels))
+        unscoped = and_(WebhookSubscription.aor_id.is_(None), WebhookSubscription.level.in_(levels))
+        stmt = stmt.where(or_(unscoped, WebhookSubscription.aor_id.is_not(None))
+                          if with_scoped else unscoped)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -508,7 +521,8 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
                EarlyWarning.acknowledge_overdue_at.is_(None), *live)
         .values(acknowledge_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
                 updated_at=func.now())
-        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level, EarlyWarning.owner_aor_id,
+                   EarlyWarning.mission_code)
     )
     scene = (
         update(EarlyWarning)
@@ -516,12 +530,20 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
                EarlyWarning.on_scene_by <= now, EarlyWarning.on_scene_overdue_at.is_(None), *live)
         .values(on_scene_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
                 updated_at=func.now())
-        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level, EarlyWarning.owner_aor_id,
+                   EarlyWarning.mission_code)
     )
-    out = [{"id": i, "missed": "acknowledgement", "level": lvl}
-           for i, lvl in (await session.execute(ack)).all()]
-    out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
+    out = [{"id": i, "missed": "acknowledgement", "level": lvl, "owner_aor_id": a, "mission_code": m}
+           for i, lvl, a, m in (await session.execute(ack)).all()]
+    out += [{"id": i, "missed": "on_scene", "level": lvl, "owner_aor_id": a, "mission_code": m}
+            for i, lvl, a, m in (await session.execute(scene)).all()]
     return out
+
+
+async def set_escalated_to(session: AsyncSession, warning_id: uuid.UUID, *,
+                           aor_id: uuid.UUID | None, name: str, kind: str) -> None:
+    await session.execute(update(EarlyWarning).where(EarlyWarning.id == warning_id).values(
+        escalated_to_aor_id=aor_id, escalated_to=name, escalated_to_kind=kind))
 
 
 async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:

@@ -1,7 +1,8 @@
 """Need to know for operations (issues 13 and 15): an operations token limited to an area of
 responsibility (`kinga token create … --mission CODE --aor NAME`, `api_token.aor_id`) lists,
 reads, acknowledges and responds to the warnings its AOR owns (`warning.owner_aor_id`: the AOR
-itself, or for a sector its field offices too) and to no other: another AOR's warning, or one no
+itself, or for a sector its field offices too) or that an overdue escalation sent to it
+(`warning.escalated_to_aor_id`, app/services/warnings/overdue.py), and to no other: another AOR's warning, or one no
 AOR owns (owned by the nearest base), is absent from its lists and refused with 403 on the
 action routes; it cannot raise (flash, escalate) a warning another AOR would own. Operations
 tokens without an AOR, and the other roles, are not limited here (their
@@ -32,12 +33,17 @@ async def owner_aors(session: AsyncSession, who: Principal) -> list[uuid.UUID] |
     return await mission_repo.aor_and_children(session, who.aor_id)
 
 
+def held(warning: dict[str, Any], aors: list[uuid.UUID]) -> bool:
+    """Whether one of these AORs owns the warning or an overdue escalation sent it to one."""
+    return warning.get("owner_aor_id") in aors or warning.get("escalated_to_aor_id") in aors
+
+
 async def check(session: AsyncSession, who: Principal, warning: dict[str, Any], *,
                 pointer: str = "/path/warning_id") -> None:
     """403 unless the caller may act on this warning (also for one it is about to raise: a flash
     warning or an escalation another AOR would own is refused, and rolled back)."""
     mine = await owner_aors(session, who)
-    if mine is not None and warning.get("owner_aor_id") not in mine:
+    if mine is not None and not held(warning, mine):
         raise Forbidden("this warning is owned by another area of responsibility than this "
                         "token's", errors=[{"pointer": pointer,
                                             "detail": "not a warning of this token's AOR"}])
