@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident

@@ -72,6 +72,15 @@ def held_by(aors: list[uuid.UUID]) -> ColumnElement[bool]:
     return or_(EarlyWarning.owner_aor_id.in_(aors), EarlyWarning.escalated_to_aor_id.in_(aors))
 
 
+def in_aors(location: Any, aors: list[uuid.UUID]) -> ColumnElement[bool]:
+    """A location inside one of these areas of responsibility."""
+    from app.models.missions import Aor
+
+    if not aors:
+        return literal(False)
+    return select(Aor.id).where(Aor.id.in_(aors), func.ST_Intersects(Aor.area, location)).exists()
+
+
 def uuid_array(ids: list[uuid.UUID]) -> Any:
     return literal(ids, type_=PG_ARRAY(PG_UUID(as_uuid=True)))
 
@@ -212,9 +221,12 @@ async def responses_for(session: AsyncSession, warning_id: uuid.UUID) -> list[di
 
 
 def _metric_conds(
-    start: datetime | None, end: datetime | None, bbox: tuple[float, float, float, float] | None
+    start: datetime | None, end: datetime | None, bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[Any]:
     conds: list[Any] = [EarlyWarning.status != "cancelled"]
+    if aors is not None:  # an AOR's figures: the warnings it (or an AOR under it) owns
+        conds.append(EarlyWarning.owner_aor_id.in_(aors) if aors else literal(False))
     if start:
         conds.append(EarlyWarning.created_at >= start)
     if end:
@@ -230,6 +242,7 @@ async def metric_rows(
     start: datetime | None,
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per warning raised in the window (cancelled ones excluded): when it was raised, its
     grouping keys (owner, rule, severity, source), deadlines, escalation and ending, the first
@@ -263,7 +276,7 @@ async def metric_rows(
         )
         .select_from(EarlyWarning)
         .outerjoin(r, r.warning_id == EarlyWarning.id)
-        .where(and_(*_metric_conds(start, end, bbox)))
+        .where(and_(*_metric_conds(start, end, bbox, aors)))
         .group_by(EarlyWarning.id)
         .order_by(EarlyWarning.created_at, EarlyWarning.id)
     )
@@ -276,6 +289,7 @@ async def delay_reasons(
     start: datetime | None,
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[tuple[uuid.UUID, str]]:
     """(warning id, delay reason) for every reason of every response to the window's warnings."""
     reason = func.unnest(WarningResponse.delay_reasons).label("reason")
@@ -283,7 +297,7 @@ async def delay_reasons(
         select(WarningResponse.warning_id, reason)
         .select_from(WarningResponse)
         .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
-        .where(and_(*_metric_conds(start, end, bbox)))
+        .where(and_(*_metric_conds(start, end, bbox, aors)))
     )
     return [(w, str(x)) for w, x in (await session.execute(stmt)).all()]
 
@@ -296,7 +310,7 @@ async def delay_reason_counts(
     bbox: tuple[float, float, float, float] | None,
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):
+    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):  # unscoped
         counts[reason] = counts.get(reason, 0) + 1
     return counts
 
@@ -308,6 +322,7 @@ async def unanswered_alerts(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
     received_before: datetime,
+    aors: list[uuid.UUID] | None = None,
 ) -> dict[str, int]:
     """Of the alerts received in the window and before `received_before` (collapsed repeats
     excluded): how many, and how many neither reached a warning nor were dismissed (with a
@@ -321,6 +336,8 @@ async def unanswered_alerts(
         conds.append(Alert.received_at <= end)
     if bbox:
         conds.append(Alert.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    if aors is not None:
+        conds.append(in_aors(Alert.location, aors))
     in_warning = (select(EarlyWarning.id)
                   .where(EarlyWarning.alert_ids.op("@>")(pg_array([Alert.id]))).exists())
     stmt = select(
@@ -332,10 +349,17 @@ async def unanswered_alerts(
 
 
 async def acknowledgement_counts(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None
+    session: AsyncSession, *, start: datetime | None, end: datetime | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
-    """Community acknowledgements queued in the window, by event and delivery status."""
+    """Community acknowledgements queued in the window, by event and delivery status; `aors`:
+    only those of alerts located in these AORs."""
+    from app.models.alerts import Alert
+
     conds: list[Any] = [WebhookDelivery.channel == "community_ack"]
+    if aors is not None:
+        conds.append(select(Alert.id).where(Alert.id == WebhookDelivery.alert_id,
+                                            in_aors(Alert.location, aors)).exists())
     if start:
         conds.append(WebhookDelivery.created_at >= start)
     if end:

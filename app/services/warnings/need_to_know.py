@@ -2,12 +2,13 @@
 responsibility (`kinga token create … --mission CODE --aor NAME`, `api_token.aor_id`) lists,
 reads, acknowledges and responds to the warnings its AOR owns (`warning.owner_aor_id`: the AOR
 itself, or for a sector its field offices too) or that an overdue escalation sent to it
-(`warning.escalated_to_aor_id`, app/services/warnings/overdue.py), and to no other: another AOR's warning, or one no
-AOR owns (owned by the nearest base), is absent from its lists and refused with 403 on the
-action routes; it cannot raise (flash, escalate) a warning another AOR would own. Operations
-tokens without an AOR, and the other roles, are not limited here (their
-answers are clipped by area like any scoped answer).
-"""
+(`warning.escalated_to_aor_id`, app/services/warnings/overdue.py), and to no other: another
+AOR's warning, or one no AOR owns (owned by the nearest base), is absent from its lists and
+refused with 403 on the action routes; it cannot raise (flash, escalate) a warning another AOR
+would own. Operations tokens without an AOR, and the other roles, are not limited here (their
+answers are clipped by area like any scoped answer). The response metrics and the impact report
+of an operations or analyst token limited to an AOR count that AOR's records only
+(`figures_aors`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def limited(who: Principal) -> bool:
 async def owner_aors(session: AsyncSession, who: Principal) -> list[uuid.UUID] | None:
     """The AORs whose warnings this caller may see and act on; None: not limited."""
     if not limited(who):
+        return None
+    return await mission_repo.aor_and_children(session, who.aor_id)
+
+
+async def figures_aors(session: AsyncSession, who: Principal | None) -> list[uuid.UUID] | None:
+    """Whose records the response metrics and the impact report count for this caller: an
+    operations or analyst token limited to an AOR counts that AOR's and its children's only
+    (warnings they own, alerts located in them, their offices' patrols); None: everything."""
+    if who is None or who.aor_id is None or who.role not in (Role.operations, Role.analyst):
         return None
     return await mission_repo.aor_and_children(session, who.aor_id)
 

@@ -95,13 +95,18 @@ async def subscribe(
 
 async def enqueue_for(
     session: AsyncSession, warning_id: uuid.UUID, event: str, *, escalation_level: int | None = None,
-    aors: list[uuid.UUID] | None = None,
+    aors: list[uuid.UUID] | None = None, subscriptions: dict[str, Any] | None = None,
 ) -> int:
     """Queue a warning event for the unscoped subscribers of level 0 (every event) and, for an
     escalation, those of the level the warning has reached; and for the subscribers scoped to the
-    AOR that owns the warning or that it was escalated to (and to `aors`)."""
+    AOR that owns the warning or that it was escalated to (and to `aors`). `subscriptions`: a
+    caller's cache (one transaction) of the subscriptions read."""
     levels = (0,) if escalation_level is None else (0, escalation_level)
-    subs = await repo.subscriptions(session, levels=levels, with_scoped=True)
+    cached = subscriptions.get(repr(levels)) if subscriptions is not None else None
+    subs = cached if cached is not None else await repo.subscriptions(
+        session, levels=levels, with_scoped=True)
+    if subscriptions is not None:
+        subscriptions[repr(levels)] = subs
     if not subs:  # the common case: one small read
         return 0
     warning = await repo.get(session, warning_id)
