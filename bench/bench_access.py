@@ -38,8 +38,9 @@ from app.cli.support import create_token
 from app.domain import Role
 from app.services.alerts.integrations import sign
 from app.settings import PROJECT_ROOT, Settings
-from bench.bench_alerts import AlertMaker, create_integration, free_port, load, seed
+from bench.bench_alerts import AlertMaker, create_integration, load, seed
 from bench.common import RESULTS, bench_database, write_result
+from tests.support.server import free_port, served_app
 
 
 def baseline_tree(ref: str, into: Path) -> Path:
@@ -58,33 +59,10 @@ def baseline_tree(ref: str, into: Path) -> Path:
 def serve(root: Path, db_url: str, *, pool_size: int = 36, extra_env: dict[str, str] | None = None):
     """One uvicorn process of the tree at `root` (its `app` package comes first on sys.path)."""
     port = free_port()
-    env = {**os.environ, "KINGA_DATABASE_URL": db_url, "KINGA_ENVIRONMENT": "test",
-           "KINGA_POOL_SIZE": str(pool_size), **(extra_env or {})}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    log = (RESULTS / f"uvicorn-access-{port}.log").open("wb")
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError("uvicorn died: see " + log.name)
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = {"KINGA_POOL_SIZE": str(pool_size), **(extra_env or {})}
+    with served_app(db_url, RESULTS / f"uvicorn-access-{port}.log", env=env, port=port,
+                    cwd=root) as served:
+        yield served
 
 
 def intake(trees: dict[str, Path], db_url: str, maker: AlertMaker, *, rounds: int,

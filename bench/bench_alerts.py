@@ -30,8 +30,6 @@ import asyncio
 import os
 import random
 import resource
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -45,8 +43,9 @@ import orjson
 import psycopg
 
 from app.services.alerts.integrations import sign
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
 from bench.common import RESULTS, bench_database, real_events, write_result
+from tests.support.server import free_port, served_app
 
 CATEGORIES = [
     "threat_intimidation",
@@ -57,12 +56,6 @@ CATEGORIES = [
     "abduction",
     "injury",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def create_integration(db_url: str, name: str) -> tuple[str, str]:
@@ -87,58 +80,11 @@ async def create_integration(db_url: str, name: str) -> tuple[str, str]:
 
 @contextmanager
 def serve(db_url: str, *, workers: int = 1, pool_size: int = 20):
-    """uvicorn on a free loopback port against db_url; yields the base URL."""
+    """uvicorn on a free loopback port against db_url; yields (base URL, process)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "KINGA_DATABASE_URL": db_url,
-        "KINGA_ENVIRONMENT": "test",
-        "KINGA_POOL_SIZE": str(pool_size),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    log_path = RESULTS / f"uvicorn-{port}.log"  # a file, never an unread pipe that fills up
-    log = log_path.open("wb")
-    proc = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text()[-2000:] or "uvicorn died")
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with served_app(db_url, RESULTS / f"uvicorn-{port}.log", workers=workers, port=port,
+                    env={"KINGA_POOL_SIZE": str(pool_size)}) as served:
+        yield served
 
 
 class AlertMaker:

@@ -84,8 +84,7 @@ async def list_bases(
 async def create_base(body: BaseCreate, session: SessionDep,
                       who: Annotated[Principal, Depends(require(*WRITERS))]) -> Response:
     row = await svc.create(session, body, who)
-    return http.json_response(row, status=201,
-                                 headers={"Location": f"/api/v1/bases/{row['id']}"})
+    return http.created(row, "bases")
 
 
 @router.post("/imports", status_code=201, response_model=BasesImported,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from app.api.http import json_response
+from app.api.http import created, json_response
 from app.deps import ReadSessionDep, SessionDep, SettingsDep, require
 from app.domain import Role
 from app.errors import InvalidInput
@@ -73,8 +73,7 @@ async def keep_brief(
                            now=datetime.now(UTC), token_mission=who.mission,
                            token_aor=who.aor_id, pointer="/body/mission")
     await svc.keep(session, b, actor=who.actor, scheduled=False)
-    return json_response({"id": b["id"], "title": b["content"]["title"]}, status=201,
-                         headers={"Location": f"/api/v1/briefs/{b['id']}"})
+    return created({"id": b["id"], "title": b["content"]["title"]}, "briefs")
 
 
 @router.get("/records", summary="Kept briefs (scheduled and asked for), newest first",

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from app.api.http import json_response
+from app.api.http import created
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.alerts import Escalation
@@ -30,7 +30,7 @@ async def escalate_alert(alert_id: uuid.UUID, session: SessionDep, settings: Set
                          body: Escalation | None = None) -> Response:
     out = await flash.escalate_alert(session, settings, alert_id, body or Escalation(), who,
                                      now=datetime.now(UTC))
-    return json_response(out, status=201, headers={"Location": f"/api/v1/warnings/{out['id']}"})
+    return created(out, "warnings")
 
 
 @router.post("/incidents/{incident_id}/escalate", status_code=201,
@@ -41,4 +41,4 @@ async def escalate_incident(incident_id: uuid.UUID, session: SessionDep, setting
                             body: Escalation | None = None) -> Response:
     out = await flash.escalate_incident(session, settings, incident_id, body or Escalation(), who,
                                         now=datetime.now(UTC))
-    return json_response(out, status=201, headers={"Location": f"/api/v1/warnings/{out['id']}"})
+    return created(out, "warnings")

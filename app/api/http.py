@@ -14,7 +14,7 @@ from starlette.responses import Response
 from app.services.geo.geojson import GEOJSON, collection, point_feature
 
 __all__ = ["GEOJSON", "accepts_br", "accepts_gzip", "collection", "conditional", "conditional_json",
-           "etag_of", "gzip_once", "json_response", "not_modified", "point_feature", "response",
+           "created", "etag_of", "gzip_once", "json_response", "not_modified", "point_feature", "response",
            "wants_geojson"]
 
 
@@ -26,6 +26,11 @@ def response(doc: dict[str, Any], status: int = 200, headers: dict[str, str] | N
 def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(doc, default=str, option=orjson.OPT_SERIALIZE_NUMPY),
                     status_code=status, media_type="application/json", headers=headers)
+
+
+def created(doc: dict[str, Any], collection: str) -> Response:
+    """201 Created: the new resource's document, `Location` naming it under `collection`."""
+    return json_response(doc, status=201, headers={"Location": f"/api/v1/{collection}/{doc['id']}"})
 
 
 def wants_geojson(f: str | None, accept: str | None) -> bool:

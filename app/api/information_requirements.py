@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.api.http import json_response
+from app.api.http import created, json_response
 from app.deps import SessionDep, SettingsDep, parse_instant, require
 from app.domain import Role
 from app.schemas.information_requirements import (
@@ -48,8 +48,7 @@ async def create_requirement(
     reporting frequency in days (at least 1) and an owner section are required. A requirement
     naming `sexual_violence` is a CRSV requirement."""
     row = await registry.create(session, settings, body, who)
-    return json_response(row, status=201,
-                         headers={"Location": f"/api/v1/information-requirements/{row['id']}"})
+    return created(row, "information-requirements")
 
 
 @router.get("/gaps", summary="For each requirement: was the required reporting frequency met?",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from app.api.http import json_response
+from app.api.http import created, json_response
 from app.deps import SessionDep, SettingsDep, require
 from app.domain import Role
 from app.schemas.tokens import TokenCreate, TokenCreated, TokenListed, TokenPage
@@ -31,8 +31,7 @@ async def create_token(body: TokenCreate, session: SessionDep, settings: Setting
                        who: Admin) -> Response:
     row, token = await svc.create(session, settings, name=body.name, role=body.role,
                                   expires_days=body.expires_days, actor=who.actor)
-    return json_response({**row, "token": token}, status=201,
-                         headers={"Location": f"/api/v1/tokens/{row['id']}"})
+    return created({**row, "token": token}, "tokens")
 
 
 @router.delete("/{token_id}", response_model=TokenListed,

@@ -257,7 +257,7 @@ def _register_extensions() -> None:
     from app import cli as cli_package
 
     for mod in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
-        if mod.name in ("main", "support"):
+        if mod.name in ("main", "support", "runner"):  # helpers, not command groups
             continue
         module = importlib.import_module(f"app.cli.{mod.name}")
         module.register(cli, import_cli)

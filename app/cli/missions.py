@@ -3,13 +3,14 @@ and `kinga purge --source …`: missions as data (issue 13)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+
+from app.cli.runner import run_async
 
 T = TypeVar("T")
 
@@ -21,22 +22,14 @@ def _fail(msg: str) -> None:
 
 def run_session(fn: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run `fn(session, settings)` on one async session (the API's services, from the CLI)."""
-    from app.db import make_async_engine, make_sessionmaker
     from app.errors import DomainError
-    from app.settings import get_settings
 
-    settings = get_settings()
-
-    async def go() -> T:
-        engine = make_async_engine(settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await fn(session, settings)
-        finally:
-            await engine.dispose()
+    async def work(maker: Any, settings: Any) -> T:
+        async with maker() as session:
+            return await fn(session, settings)
 
     try:
-        return asyncio.run(go())
+        return run_async(work)
     except DomainError as exc:
         where = "; ".join(f"{e['pointer']}: {e['detail']}" for e in exc.errors)
         _fail(exc.detail + (f" ({where})" if where else ""))

@@ -3,29 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-T = TypeVar("T")
-
-
-def _run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
-    from app.db import make_async_engine, make_sessionmaker
-    from app.settings import get_settings
-
-    settings = get_settings()
-
-    async def main() -> T:
-        engine = make_async_engine(settings)
-        try:
-            return await work(make_sessionmaker(engine), settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+from app.cli.runner import run_async as _run
 
 
 def register(cli: typer.Typer, import_cli: typer.Typer) -> None:

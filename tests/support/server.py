@@ -35,9 +35,11 @@ def served_app(
     env: dict[str, str] | None = None,
     ready_within_s: float = 60.0,
     port: int | None = None,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`uvicorn --factory app.main:create_app` against `db_url`; yields (base URL, process) once
-    /api/v1/health answers 200. Its output goes to `log_path` (never an unread pipe)."""
+    /api/v1/health answers 200. Its output goes to `log_path` (never an unread pipe). `cwd` is the
+    tree whose `app` package is served (a bench compares this checkout with an exported commit)."""
     port = port or free_port()  # a fixed port: the same origin again after a restart
     full_env = {**os.environ, "KINGA_DATABASE_URL": db_url, "KINGA_ENVIRONMENT": "test", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +47,7 @@ def served_app(
     argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     # Fixed argv, no shell; the settings come from this environment.
-    proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=full_env,  # noqa: S603
+    proc = subprocess.Popen(argv, cwd=cwd, env=full_env,  # noqa: S603
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_within_s

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories import community as repo
 from app.services.community.messages import message
-from app.services.reporters import crypto
+from app.services.reporters import contacts
 from app.settings import Settings
 
 RECEIVED, DISPATCHED = "alert.received", "alert.dispatched"
@@ -72,13 +72,7 @@ async def reporter_contact(session: AsyncSession, settings: Settings, alert_id: 
                            ) -> str | None:
     """The reporter's contact, decrypted to send an acknowledgement (and for nothing else); None
     when it cannot be read (a retired key), so that delivery fails alone and is logged."""
-    stored = await repo.contact(session, alert_id)
-    if stored is None:
-        return None
-    try:
-        return crypto.cipher(settings).decrypt(stored)
-    except crypto.UndecryptableContact:
-        return None
+    return contacts.read_or_none(settings, await repo.contact(session, alert_id))
 
 
 def body(delivery: dict[str, Any], contact: str) -> bytes:

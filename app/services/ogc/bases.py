@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from app.services.ogc.collections import (
     ItemsQuery,
     Page,
     bbox_of,
+    feature_uuid,
     register,
 )
 from app.services.planning.reach import MODES, mode_reach
@@ -88,10 +88,7 @@ class Bases(Collection):
 
     async def item(self, session: AsyncSession, ctx: Context, feature_id: str, q: ItemsQuery
                    ) -> dict[str, Any]:
-        try:
-            ident = uuid.UUID(feature_id)
-        except ValueError:
-            raise NotFound(f"no base {feature_id}") from None
+        ident = feature_uuid(feature_id, "base")
         row = await base_repo.get(session, ident)
         if row is None:
             raise NotFound(f"no base {feature_id}")

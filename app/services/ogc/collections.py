@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -241,6 +242,14 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
         raise InvalidInput("datetime interval ends before it starts",
                            errors=[{"pointer": "/query/datetime", "detail": "end before start"}])
     return start, end
+
+
+def feature_uuid(feature_id: str, what: str) -> uuid.UUID:
+    """A feature id that must be a UUID; anything else names no feature (404)."""
+    try:
+        return uuid.UUID(feature_id)
+    except ValueError:
+        raise NotFound(f"no {what} {feature_id}") from None
 
 
 def bbox_of(e: dict[str, Any]) -> tuple[float, float, float, float] | None:

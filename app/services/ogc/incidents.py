@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import h3
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import Role, Status
-from app.errors import NotFound
 from app.repositories import incidents as incident_repo
 from app.repositories import ogc as repo
 from app.repositories.incidents import IncidentFilter
@@ -25,6 +23,7 @@ from app.services.ogc.collections import (
     ItemsQuery,
     Page,
     bbox_of,
+    feature_uuid,
     register,
 )
 
@@ -67,10 +66,7 @@ class Incidents(Collection):
 
     async def item(self, session: AsyncSession, ctx: Context, feature_id: str, q: ItemsQuery
                    ) -> dict[str, Any]:
-        try:
-            ident = uuid.UUID(feature_id)
-        except ValueError:
-            raise NotFound(f"no incident with id {feature_id}") from None
+        ident = feature_uuid(feature_id, "incident with id")
         return feature(await read(session, ident, ctx.who,
                                   PartnerPolicy.from_settings(ctx.settings)))
 

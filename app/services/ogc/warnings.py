@@ -3,7 +3,6 @@ partners and integrations do not read warnings."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from app.services.ogc.collections import (
     ItemsQuery,
     Page,
     bbox_of,
+    feature_uuid,
     register,
 )
 from app.services.warnings import need_to_know
@@ -53,10 +53,7 @@ class Warnings(Collection):
 
     async def item(self, session: AsyncSession, ctx: Context, feature_id: str, q: ItemsQuery
                    ) -> dict[str, Any]:
-        try:
-            ident = uuid.UUID(feature_id)
-        except ValueError:
-            raise NotFound(f"no warning {feature_id}") from None
+        ident = feature_uuid(feature_id, "warning")
         w = await warning_repo.get(session, ident)
         if w is None:
             raise NotFound(f"no warning {feature_id}")

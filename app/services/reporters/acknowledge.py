@@ -25,7 +25,7 @@ from app.repositories import audit
 from app.repositories import integrations as integ_repo
 from app.repositories import reporters as repo
 from app.services import outbound
-from app.services.reporters import crypto
+from app.services.reporters import contacts
 from app.services.signing import derive_secret, sign
 from app.settings import Settings
 
@@ -58,7 +58,7 @@ async def send_acknowledgement(session: AsyncSession, settings: Settings, alert_
         raise Conflict("the alert's integration has no acknowledgement URL (ack_url)")
     body = orjson.dumps({
         "alert_id": str(alert_id),
-        "to": crypto.cipher(settings).decrypt(row["reporter_contact"]),
+        "to": contacts.read(settings, row["reporter_contact"]),
         "message": message,
         "sent_at": datetime.now(UTC).isoformat(),
     })

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.repositories import audit
 from app.repositories import reporters as repo
 from app.services.auth import Principal
@@ -32,38 +32,59 @@ def protect_alert(settings: Settings, values: dict[str, Any], contact: str | Non
                                               sms=sms_sender is not None)
 
 
-async def _revealed(session: AsyncSession, who: Principal, object_type: str, object_id: str,
-                    reason: str) -> None:
+def read(settings: Settings, stored: str) -> str:
+    """A stored contact in clear. A value no configured key opens (a key was dropped before the
+    re-encryption finished) is a 409 naming the remedy, never a server error or garbled text."""
+    try:
+        return crypto.cipher(settings).decrypt(stored)
+    except crypto.UndecryptableContact:
+        raise Conflict("the stored reporter contact cannot be decrypted with the configured keys "
+                       "(KINGA_REPORTER_CONTACT_KEYS): put the retired key back and run "
+                       "`kinga reporters reencrypt`") from None
+
+
+def read_or_none(settings: Settings, stored: str | None) -> str | None:
+    """The same for a sender that must not stop on one unreadable row: None instead of a 409."""
+    try:
+        return None if stored is None else read(settings, stored)
+    except Conflict:
+        return None
+
+
+async def _reveal(session: AsyncSession, settings: Settings, stored: str | None, who: Principal,
+                  *, what: str, object_type: str, object_id: str, reason: str) -> str:
+    """Decrypt one stored contact for a person who must reach the reporter; audited (who, when,
+    why) only once it was read."""
+    if stored is None:
+        raise NotFound(f"this {object_type} holds no {what} (none was given, or it was "
+                       f"blanked after {settings.reporter_contact_ttl_days} days)")
+    clear = read(settings, stored)
     await audit.record(session, actor=who.actor, action="reveal_reporter", object_type=object_type,
                        object_id=object_id, after={"reason": reason})
     await session.commit()
+    return clear
 
 
 async def reveal_alert_contact(session: AsyncSession, settings: Settings, alert_id: uuid.UUID,
                                who: Principal, reason: str) -> dict[str, Any]:
-    """An alert's reporter contact in clear, for someone who must contact the reporter; the
-    reading is audited (who, when, why)."""
+    """An alert's reporter contact in clear, for someone who must contact the reporter."""
     row = await repo.alert_contact(session, alert_id)
     if row is None:
         raise NotFound(f"no alert with id {alert_id}")
-    if row["reporter_contact"] is None:
-        raise NotFound("this alert holds no reporter contact (none was given, or it was "
-                       f"blanked after {settings.reporter_contact_ttl_days} days)")
-    contact = crypto.cipher(settings).decrypt(row["reporter_contact"])
-    await _revealed(session, who, "alert", str(alert_id), reason)
+    contact = await _reveal(session, settings, row["reporter_contact"], who,
+                            what="reporter contact", object_type="alert",
+                            object_id=str(alert_id), reason=reason)
     return {"alert_id": str(alert_id), "reporter_contact": contact}
 
 
 async def reveal_report_ref(session: AsyncSession, settings: Settings, incident_id: uuid.UUID,
                             report_id: uuid.UUID, who: Principal, reason: str) -> dict[str, Any]:
+    """A report's reporter reference in clear, the same way."""
     row = await repo.report_ref(session, incident_id, report_id)
     if row is None:
         raise NotFound(f"no report {report_id} of incident {incident_id}")
-    if row["reporter_ref"] is None:
-        raise NotFound("this report holds no reporter reference (none was given, or it was "
-                       f"blanked after {settings.reporter_contact_ttl_days} days)")
-    ref = crypto.cipher(settings).decrypt(row["reporter_ref"])
-    await _revealed(session, who, "report", str(report_id), reason)
+    ref = await _reveal(session, settings, row["reporter_ref"], who, what="reporter reference",
+                        object_type="report", object_id=str(report_id), reason=reason)
     return {"incident_id": str(incident_id), "report_id": str(report_id), "reporter_ref": ref}
 
 

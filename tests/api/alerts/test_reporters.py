@@ -16,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine
 
+from app.services.community import acknowledgements as community_acks
 from app.services.reporters import contacts, crypto
 from app.services.signing import sign
 from app.settings import PROJECT_ROOT
@@ -156,6 +157,30 @@ async def test_keys_rotate_without_losing_a_contact(client, auth, conn, settings
     stored = conn.execute("SELECT reporter_contact FROM alert").fetchone()[0]
     with pytest.raises(crypto.UndecryptableContact):
         crypto.ContactCipher([first.encode()]).decrypt(stored)
+
+
+async def test_a_contact_no_key_opens_is_a_409_not_a_server_error(client, auth, conn, settings,
+                                                                    monkeypatch):
+    """A key dropped before re-encryption finished leaves rows no key opens: revealing or
+    acknowledging them is refused with the remedy, nothing audited; the queued sender skips them."""
+    monkeypatch.setattr(settings, "webhook_allow_private_targets", True)
+    integ = await make_integration(client, auth, name="sms-lost", formats=["json"],
+                                   ack_url="http://127.0.0.1:9/ack")
+    alert_id = (await post_alert(client, integ, alert_doc(reporter_contact=NUMBER))).json()["id"]
+    monkeypatch.setattr(settings, "reporter_contact_keys", SecretStr(crypto.new_key()))
+    reveal = await client.post(f"/api/v1/alerts/{alert_id}/reporter-contact",
+                               json={"reason": "call back"}, headers=auth("analyst"))
+    ack = await client.post(f"/api/v1/alerts/{alert_id}/acknowledgement",
+                            json={"message": "reçu"}, headers=auth("operations"))
+    for r in (reveal, ack):
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "kinga reporters reencrypt" in r.json()["detail"] and DIGITS not in r.text
+    assert conn.execute("SELECT count(*) FROM audit_event WHERE action IN "
+                        "('reveal_reporter', 'acknowledge')").fetchone()[0] == 0
+    maker = client._transport.app.state.sessionmaker
+    async with maker() as session:
+        assert await community_acks.reporter_contact(session, settings, alert_id) is None
 
 
 def test_cli_new_key_and_reencrypt(settings, monkeypatch):
