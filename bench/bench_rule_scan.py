@@ -22,7 +22,8 @@ loaded, and before (a) the same run adds
 then the warnings and the scan's cursor are cleared, a mission over the CAR outline is stored with
 an N x N grid of field offices, and (a)-(d) run with the scan per mission and every warning owned
 by its field office (`--precision-decay`: the mission widens decay by date precision, so its
-layer is its own, not the server's filtered).
+layer is its own, not the server's filtered). `--profile '(c)'` prints a cProfile of the steps whose
+name starts with that text.
 """
 
 from __future__ import annotations
