@@ -22,7 +22,8 @@ loaded, and before (a) the same run adds
 then the warnings and the scan's cursor are cleared, a mission over the CAR outline is stored with
 an N x N grid of field offices, and (a)-(d) run with the scan per mission and every warning owned
 by its field office (`--precision-decay`: the mission widens decay by date precision, so its
-layer is its own, not the server's filtered).
+layer is its own, not the server's filtered). `--profile '(c)'` prints a cProfile of the steps whose
+name starts with that text.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def _state(url: str) -> dict[str, Any]:
     return {"version": v, "log_since": since, "cursor": row[0] if row else None, "warnings": n}
 
 
-async def _runs(url: str, steps: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+async def _runs(url: str, steps: list[tuple[str, Any]], profile: str | None = None
+                ) -> list[dict[str, Any]]:
     from app.db import make_async_engine, make_sessionmaker
     from app.workers.scheduler import Scheduler
 
@@ -148,9 +150,21 @@ async def _runs(url: str, steps: list[tuple[str, Any]]) -> list[dict[str, Any]]:
                 imported = round(await asyncio.to_thread(_import, url, batch), 2)
             mid = _state(url)
             full = mid["cursor"] is None or mid["cursor"] < mid["log_since"]
+            prof = None
+            if profile and name.startswith(profile):
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
             t0 = time.perf_counter()
             raised = await sched.run_job("warnings.rule_scan")
             took = time.perf_counter() - t0
+            if prof is not None:
+                import pstats
+
+                prof.disable()
+                print(f"--- profile of {name} ({took:.2f} s) ---", file=sys.stderr)
+                pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
             after = _state(url)
             out.append({"step": name, "scan_s": round(took, 2), "raised": raised,
                         "import_s": imported, "full_scan": full,
@@ -168,6 +182,8 @@ def main() -> None:
                     help="N: add a same-run baseline without missions, then scan per mission "
                          "with an N x N grid of field offices owning the warnings")
     ap.add_argument("--precision-decay", action="store_true")
+    ap.add_argument("--profile", metavar="STEP", help="print a cProfile of the scan steps whose "
+                    "name starts with STEP (e.g. '(c)') to stderr")
     args = ap.parse_args()
     url = bench_database("kinga_bench_rule_scan")
     t_bg = _import(url, _rows(args.background, 3, (4, 80), 20_000_000))
@@ -191,7 +207,7 @@ def main() -> None:
     steps = [*pre, ("(a) first run: full scan", None), ("(b) nothing changed", None),
              (f"(c) after a {args.batch}-incident batch", _rows(args.batch, 4, (0, 3), 30_000_000)),
              ("(d) after a batch dated 2 years back", _rows(args.batch, 5, (700, 760), 40_000_000))]
-    res = asyncio.run(_runs(url, steps))
+    res = asyncio.run(_runs(url, steps, args.profile))
     print(f"\n{'step':40} {'scan s':>7} {'raised':>7} {'full':>5} {'import s':>9}")
     for r in res:
         print(f"{r['step']:40} {r['scan_s']:>7} {r['raised']:>7} {str(r['full_scan']):>5} "

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["responses"])
     "/impact",
     summary="Incidents and harm in the cells of closed responses and reported patrols before and "
     "after, beside matched comparison cells (difference in differences), per treatment and by "
-    "field office, month, rule and desired effect; an association, not a proof of effect",
+    "field office, month, rule and desired effect; an association, not a proof of effect; a "
+    "token limited to an area of responsibility sees that AOR's treatments only",
     response_model=ImpactReport,
 )
 async def impact(
@@ -32,4 +33,4 @@ async def impact(
     who: Annotated[Principal, Depends(require(Role.admin, Role.analyst, Role.operations))],
 ) -> Response:
     return json_response(await service.compute(session, settings, start=window[0], end=window[1],
-                                               now=datetime.now(UTC)))
+                                               now=datetime.now(UTC), who=who))

@@ -63,7 +63,8 @@ async def update_response(
     summary="Time to acknowledge / dispatch / arrive (median, p90), shares acknowledged and on "
     "scene within target, overdue and escalated, endings, delay reasons, alerts with no warning "
     "and no dismissal after 24 h, community acknowledgements sent, patrol execution; each with "
-    "its counts, overall and by=field_office|month|rule|severity|source",
+    "its counts, overall and by=field_office|month|rule|severity|source; a token limited to an "
+    "area of responsibility counts that AOR's records only",
     response_model=ResponseMetrics,
 )
 async def metrics(
@@ -77,4 +78,4 @@ async def metrics(
                                                 "severity or source")] = None,
 ) -> Response:
     return json_response(await svc.compute(session, settings, start=window[0], end=window[1],
-                                           bbox=bbox, by=by))
+                                           bbox=bbox, by=by, who=who))

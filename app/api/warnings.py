@@ -10,8 +10,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api import http
-from app.deps import BBox, ScopeDep, SessionDep, SettingsDep, TimeWindow, parse_instant, require
+from app.deps import (
+    BBox,
+    ScopeDep,
+    SessionDep,
+    SettingsDep,
+    TimeWindow,
+    body_scope,
+    parse_instant,
+    require,
+)
 from app.domain import Role
+from app.errors import InvalidInput
 from app.openapi import GeoJSONDoc
 from app.repositories import warnings as repo
 from app.schemas.alerts import (
@@ -172,7 +182,9 @@ async def scan(
 @router.post(
     "/subscriptions",
     status_code=201,
-    summary="Subscribe a URL to warning events; the signing secret is shown once",
+    summary="Subscribe a URL to warning events (every event, the escalations reaching a level, or "
+    "an area of responsibility's warnings and the escalations sent to it); the signing secret "
+    "is shown once",
     response_model=SubscriptionCreated,
 )
 async def subscribe(
@@ -181,9 +193,15 @@ async def subscribe(
     settings: SettingsDep,
     who: Annotated[Principal, Depends(require(Role.admin))],
 ) -> Response:
+    aor = None
+    if body.aor is not None:
+        aor = (await body_scope(session, settings, who, body.mission, body.aor)).aor
+    elif body.mission is not None:
+        raise InvalidInput.at("/body/aor", "a subscription is scoped to an area of responsibility: "
+                                           "give aor with mission")
     return http.json_response(
         await webhooks.subscribe(session, settings, name=body.name, url=body.url, actor=who.actor,
-                                 level=body.level),
+                                 level=body.level, aor=aor),
         status=201,
     )
 

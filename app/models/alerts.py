@@ -220,6 +220,12 @@ class EarlyWarning(Base):
     escalation_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     acknowledge_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_scene_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the last escalation went (migration 0015b): the owner's parent AOR per level, or the
+    # mission's headquarters (kind "mission", no AOR) once the chain ends; AOR-owned warnings only.
+    escalated_to_aor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("aor.id", ondelete="SET NULL"))
+    escalated_to: Mapped[str | None] = mapped_column(Text)
+    escalated_to_kind: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
@@ -250,6 +256,10 @@ class EarlyWarning(Base):
         Index("ix_warning_incident_ids", "incident_ids", postgresql_using="gin"),
         Index("ix_warning_owner_aor", "owner_aor_id", postgresql_where=sql_text("owner_aor_id IS NOT NULL")),
         Index("ix_warning_mission", "mission_code", postgresql_where=sql_text("mission_code IS NOT NULL")),
+        Index("ix_warning_escalated_to_aor", "escalated_to_aor_id",
+              postgresql_where=sql_text("escalated_to_aor_id IS NOT NULL")),
+        CheckConstraint("escalated_to_kind IS NULL OR escalated_to_kind IN "
+                        "('sector', 'field_office', 'mission')", name="escalated_to_kind"),
         # The overdue queue: open warnings by deadline.
         Index("ix_warning_acknowledge_by", "acknowledge_by",
               postgresql_where=sql_text("status = 'active'")),
@@ -311,6 +321,9 @@ class WebhookSubscription(Base):
     # 0: every warning event. N >= 1: only escalations that reach level N (the next level up:
     # sector, mission HQ…), issue 15.
     level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # Scoped to an area of responsibility (migration 0015b): the events of the warnings it owns or
+    # that were escalated to it (None: by `level` as above).
+    aor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("aor.id", ondelete="CASCADE"))
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -106,10 +106,7 @@ async def cell_sums(session: AsyncSession, f: CellFilter, spec: ThreatTerms, *, 
     params["steps"] = steps
     where = _where(f, params)
     decay = DECAY
-    if spec.precision_share > 0:
-        # The change log holds no date precision: widened sums are always full aggregations.
-        if since is not None:
-            raise ValueError("precision-widened decay is not available from the change log")
+    if spec.precision_share > 0:  # the log holds each image's date precision too (0015c)
         decay = sql.decay(AGE_DAYS, sql.precision_scale("i"))
     if since is None:
         source, n, sg = "incident i", "count(*)", ""

@@ -13,6 +13,7 @@ from app.repositories.hotspots import PARENT
 
 RESPONSES_SQL = """
 SELECT w.id, w.rule, w.source, w.severity, w.outcome, w.assigned_to, w.h3_cell,
+       w.owner_aor_id AS aor_id,
        ST_Y(ST_PointOnSurface(w.area)) AS latitude, ST_X(ST_PointOnSurface(w.area)) AS longitude,
        coalesce(w.on_scene_at, w.dispatched_at, w.acknowledged_at, w.closed_at) AS at
 FROM warning w

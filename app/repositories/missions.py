@@ -147,10 +147,35 @@ async def aor_at(session: AsyncSession, code: str | None, lon: float, lat: float
 
 
 async def aor_and_children(session: AsyncSession, aor_id: uuid.UUID) -> list[uuid.UUID]:
-    """An AOR and the field offices under it (a sector answers for its offices' areas too)."""
+    """An AOR and every AOR under it (a sector answers for its offices' areas too, and an AOR
+    above sectors for theirs)."""
     rows = await session.execute(text(
-        "SELECT id FROM aor WHERE id = :id OR parent_id = :id ORDER BY id"), {"id": aor_id})
+        "WITH RECURSIVE sub(id) AS (SELECT id FROM aor WHERE id = :id "
+        "UNION SELECT a.id FROM aor a JOIN sub ON a.parent_id = sub.id) "
+        "SELECT id FROM sub ORDER BY id"), {"id": aor_id})
     return [r[0] for r in rows]
+
+
+async def aor_ancestors(session: AsyncSession, aor_ids: list[uuid.UUID]
+                        ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Each AOR's chain of parents, nearest first (a field office: its sector, then the sector's
+    parent…), ending where an AOR has no parent; a cycle stops at its first repeat."""
+    if not aor_ids:
+        return {}
+    rows = await session.execute(text(
+        "WITH RECURSIVE up(start, id, depth, seen) AS ("
+        "  SELECT a.id, a.parent_id, 1, ARRAY[a.id, a.parent_id] FROM aor a "
+        "  WHERE a.id = ANY(:ids) AND a.parent_id IS NOT NULL "
+        "  UNION ALL SELECT up.start, p.parent_id, up.depth + 1, up.seen || p.parent_id FROM up "
+        "  JOIN aor p ON p.id = up.id WHERE p.parent_id IS NOT NULL "
+        "  AND NOT p.parent_id = ANY(up.seen) AND up.depth < 32) "
+        "SELECT up.start, a.id, a.name, a.kind, a.mission_code FROM up JOIN aor a ON a.id = up.id "
+        "ORDER BY up.start, up.depth"), {"ids": list(aor_ids)})
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in aor_ids}
+    for r in rows.mappings():
+        d = dict(r)
+        out[d.pop("start")].append(d)
+    return out
 
 
 # ---- gazetteer places ---------------------------------------------------------------------------

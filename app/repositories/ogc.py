@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Incident
@@ -16,7 +16,7 @@ from app.models.bases import MissionBase
 from app.repositories.bases import COLUMNS as BASE_COLUMNS
 from app.repositories.incidents import INCIDENT_COLUMNS, IncidentFilter
 from app.repositories.incidents import _where as incident_where
-from app.repositories.warnings import WARNING_COLUMNS
+from app.repositories.warnings import WARNING_COLUMNS, held_by
 
 
 async def incident_extent(session: AsyncSession, statuses: list[str] | None
@@ -105,8 +105,8 @@ def _warning_where(start: datetime | None, end: datetime | None,
                    bbox: tuple[float, float, float, float] | None,
                    owner_aors: list[Any] | None = None) -> Any:
     conds: list[Any] = []
-    if owner_aors is not None:  # need to know: only the warnings these AORs own
-        conds.append(EarlyWarning.owner_aor_id.in_(owner_aors) if owner_aors else false())
+    if owner_aors is not None:  # need to know: the warnings these AORs own or were escalated
+        conds.append(held_by(list(owner_aors)))
     if start is not None:
         conds.append(EarlyWarning.created_at >= start)
     if end is not None:

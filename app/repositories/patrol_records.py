@@ -91,9 +91,32 @@ async def listing(session: AsyncSession, *, start: date | None, end: date | None
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
+# A task's office (as in patrol de-confliction): the AOR its plan was made for (the request's
+# `aor`, an id or a name in its mission), else the AOR holding its base (the smallest field
+# office, else the sector, of the base's mission or any for a base of none). `t`, `p`: the task
+# and its plan; gives `office.id`.
+TASK_OFFICE = """
+LEFT JOIN LATERAL (
+    SELECT a.id FROM aor a
+    WHERE p.parameters ->> 'aor' IS NOT NULL
+      AND (a.id::text = p.parameters ->> 'aor'
+           OR (lower(a.name) = lower(p.parameters ->> 'aor')
+               AND (p.parameters ->> 'mission' IS NULL
+                    OR a.mission_code = lower(p.parameters ->> 'mission'))))
+    ORDER BY a.kind = 'sector', a.name LIMIT 1) planned_for ON true
+LEFT JOIN LATERAL (
+    SELECT a.id FROM mission_base b JOIN aor a ON ST_Intersects(a.area, b.location)
+      AND (b.mission_code IS NULL OR a.mission_code = b.mission_code)
+    WHERE b.id = t.base_id AND p.parameters ->> 'aor' IS NULL
+    ORDER BY a.kind = 'sector', ST_Area(a.area), a.name LIMIT 1) based_in ON true
+CROSS JOIN LATERAL (SELECT coalesce(planned_for.id, based_in.id) AS id) office
+"""
+IN_OFFICES = "(CAST(:aors AS uuid[]) IS NULL OR office.id = ANY(CAST(:aors AS uuid[])))"
+
 # Execution: every task of a current (not superseded) saved plan whose period overlaps the
-# window, with its report if any, by base and by the ISO week (Monday) the plan starts in.
-EXECUTION_SQL = """
+# window, with its report if any, by base and by the ISO week (Monday) the plan starts in
+# (`aors`: only the tasks of these offices).
+EXECUTION_SQL = f"""
 SELECT t.base_id, coalesce(t.base_name, '(no base)') AS base_name,
        date_trunc('week', p.starts_on)::date AS week,
        count(*) AS planned,
@@ -104,33 +127,37 @@ SELECT t.base_id, coalesce(t.base_name, '(no base)') AS base_name,
 FROM patrol_task t
 JOIN patrol_plan p ON p.id = t.plan_id
 LEFT JOIN patrol_report r ON r.plan_id = t.plan_id AND r.task_id = t.task_id
+{TASK_OFFICE}
 WHERE p.superseded_by IS NULL
   AND (CAST(:start AS date) IS NULL OR p.ends_on >= CAST(:start AS date))
   AND (CAST(:end AS date) IS NULL OR p.starts_on <= CAST(:end AS date))
+  AND {IN_OFFICES}
 GROUP BY 1, 2, 3
 ORDER BY 3, 2
 """
 
 
-async def execution_rows(session: AsyncSession, *, start: date | None, end: date | None
-                         ) -> list[dict[str, Any]]:
-    rows = await session.execute(text(EXECUTION_SQL), {"start": start, "end": end})
+async def execution_rows(session: AsyncSession, *, start: date | None, end: date | None,
+                         aors: list[uuid.UUID] | None = None) -> list[dict[str, Any]]:
+    rows = await session.execute(text(EXECUTION_SQL), {"start": start, "end": end, "aors": aors})
     return [dict(r) for r in rows.mappings()]
 
 
-REPORTED_SQL = """
+REPORTED_SQL = f"""
 SELECT p.id AS plan_id, t.task_id, t.base_id, t.base_name, t.mode, t.cells, t.desired_effect,
-       t.threat_score, r.status, r.started_at, r.ended_at
+       t.threat_score, r.status, r.started_at, r.ended_at, office.id AS aor_id
 FROM patrol_report r
 JOIN patrol_task t ON t.plan_id = r.plan_id AND t.task_id = r.task_id
 JOIN patrol_plan p ON p.id = r.plan_id
+{TASK_OFFICE}
 WHERE r.status IN ('done', 'partly') AND r.started_at >= :start AND r.started_at <= :end
 ORDER BY r.started_at, p.id, t.task_id
 """
 
 
 async def reported_patrols(session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Patrols that went (done or partly) and started in the window: the impact's treatments."""
+    """Patrols that went (done or partly) and started in the window: the impact's treatments,
+    each with its office (`aor_id`)."""
     rows = await session.execute(text(REPORTED_SQL), {"start": start, "end": end})
     return [dict(r) for r in rows.mappings()]
 

@@ -65,6 +65,22 @@ LISTED_COLUMNS = [c if getattr(c, "name", None) != "status" else EFFECTIVE_STATU
                   for c in WARNING_COLUMNS]
 
 
+def held_by(aors: list[uuid.UUID]) -> ColumnElement[bool]:
+    """Need to know: warnings these AORs own, or that an overdue escalation sent to one of them."""
+    if not aors:
+        return literal(False)
+    return or_(EarlyWarning.owner_aor_id.in_(aors), EarlyWarning.escalated_to_aor_id.in_(aors))
+
+
+def in_aors(location: Any, aors: list[uuid.UUID]) -> ColumnElement[bool]:
+    """A location inside one of these areas of responsibility."""
+    from app.models.missions import Aor
+
+    if not aors:
+        return literal(False)
+    return select(Aor.id).where(Aor.id.in_(aors), func.ST_Intersects(Aor.area, location)).exists()
+
+
 def uuid_array(ids: list[uuid.UUID]) -> Any:
     return literal(ids, type_=PG_ARRAY(PG_UUID(as_uuid=True)))
 
@@ -144,10 +160,11 @@ async def listing(
     owner_aors: list[uuid.UUID] | None = None,
     mission: str | None = None,
 ) -> list[dict[str, Any]]:
-    """`owner_aors`: only warnings these AORs own; `mission`: none raised in another mission."""
+    """`owner_aors`: only warnings these AORs own or that were escalated to one of them;
+    `mission`: none raised in another mission."""
     conds: list[ColumnElement[bool]] = []
     if owner_aors is not None:
-        conds.append(EarlyWarning.owner_aor_id.in_(owner_aors) if owner_aors else literal(False))
+        conds.append(held_by(owner_aors))
     if mission is not None:
         conds.append(or_(EarlyWarning.mission_code.is_(None), EarlyWarning.mission_code == mission))
     if overdue is not None:
@@ -204,9 +221,12 @@ async def responses_for(session: AsyncSession, warning_id: uuid.UUID) -> list[di
 
 
 def _metric_conds(
-    start: datetime | None, end: datetime | None, bbox: tuple[float, float, float, float] | None
+    start: datetime | None, end: datetime | None, bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[Any]:
     conds: list[Any] = [EarlyWarning.status != "cancelled"]
+    if aors is not None:  # an AOR's figures: the warnings it (or an AOR under it) owns
+        conds.append(EarlyWarning.owner_aor_id.in_(aors) if aors else literal(False))
     if start:
         conds.append(EarlyWarning.created_at >= start)
     if end:
@@ -222,6 +242,7 @@ async def metric_rows(
     start: datetime | None,
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per warning raised in the window (cancelled ones excluded): when it was raised, its
     grouping keys (owner, rule, severity, source), deadlines, escalation and ending, the first
@@ -255,7 +276,7 @@ async def metric_rows(
         )
         .select_from(EarlyWarning)
         .outerjoin(r, r.warning_id == EarlyWarning.id)
-        .where(and_(*_metric_conds(start, end, bbox)))
+        .where(and_(*_metric_conds(start, end, bbox, aors)))
         .group_by(EarlyWarning.id)
         .order_by(EarlyWarning.created_at, EarlyWarning.id)
     )
@@ -268,6 +289,7 @@ async def delay_reasons(
     start: datetime | None,
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[tuple[uuid.UUID, str]]:
     """(warning id, delay reason) for every reason of every response to the window's warnings."""
     reason = func.unnest(WarningResponse.delay_reasons).label("reason")
@@ -275,7 +297,7 @@ async def delay_reasons(
         select(WarningResponse.warning_id, reason)
         .select_from(WarningResponse)
         .join(EarlyWarning, EarlyWarning.id == WarningResponse.warning_id)
-        .where(and_(*_metric_conds(start, end, bbox)))
+        .where(and_(*_metric_conds(start, end, bbox, aors)))
     )
     return [(w, str(x)) for w, x in (await session.execute(stmt)).all()]
 
@@ -288,7 +310,7 @@ async def delay_reason_counts(
     bbox: tuple[float, float, float, float] | None,
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):
+    for _, reason in await delay_reasons(session, start=start, end=end, bbox=bbox):  # unscoped
         counts[reason] = counts.get(reason, 0) + 1
     return counts
 
@@ -300,6 +322,7 @@ async def unanswered_alerts(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
     received_before: datetime,
+    aors: list[uuid.UUID] | None = None,
 ) -> dict[str, int]:
     """Of the alerts received in the window and before `received_before` (collapsed repeats
     excluded): how many, and how many neither reached a warning nor were dismissed (with a
@@ -313,6 +336,8 @@ async def unanswered_alerts(
         conds.append(Alert.received_at <= end)
     if bbox:
         conds.append(Alert.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    if aors is not None:
+        conds.append(in_aors(Alert.location, aors))
     in_warning = (select(EarlyWarning.id)
                   .where(EarlyWarning.alert_ids.op("@>")(pg_array([Alert.id]))).exists())
     stmt = select(
@@ -324,10 +349,17 @@ async def unanswered_alerts(
 
 
 async def acknowledgement_counts(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None
+    session: AsyncSession, *, start: datetime | None, end: datetime | None,
+    aors: list[uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
-    """Community acknowledgements queued in the window, by event and delivery status."""
+    """Community acknowledgements queued in the window, by event and delivery status; `aors`:
+    only those of alerts located in these AORs."""
+    from app.models.alerts import Alert
+
     conds: list[Any] = [WebhookDelivery.channel == "community_ack"]
+    if aors is not None:
+        conds.append(select(Alert.id).where(Alert.id == WebhookDelivery.alert_id,
+                                            in_aors(Alert.location, aors)).exists())
     if start:
         conds.append(WebhookDelivery.created_at >= start)
     if end:
@@ -347,13 +379,18 @@ async def add_subscription(session: AsyncSession, values: dict[str, Any]) -> uui
 
 
 async def subscriptions(
-    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None
+    session: AsyncSession, *, active_only: bool = True, levels: tuple[int, ...] | None = None,
+    with_scoped: bool = False,
 ) -> list[dict[str, Any]]:
+    """With `levels`: the unscoped subscriptions of those levels, and (`with_scoped`) every
+    subscription scoped to an AOR, whatever its level."""
     stmt = select(*WebhookSubscription.__table__.columns).order_by(WebhookSubscription.created_at)
     if active_only:
         stmt = stmt.where(WebhookSubscription.active.is_(True))
     if levels is not None:
-        stmt = stmt.where(WebhookSubscription.level.in_(levels))
+        unscoped = and_(WebhookSubscription.aor_id.is_(None), WebhookSubscription.level.in_(levels))
+        stmt = stmt.where(or_(unscoped, WebhookSubscription.aor_id.is_not(None))
+                          if with_scoped else unscoped)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
@@ -508,7 +545,8 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
                EarlyWarning.acknowledge_overdue_at.is_(None), *live)
         .values(acknowledge_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
                 updated_at=func.now())
-        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level, EarlyWarning.owner_aor_id,
+                   EarlyWarning.mission_code)
     )
     scene = (
         update(EarlyWarning)
@@ -516,12 +554,20 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> list[dict[str, A
                EarlyWarning.on_scene_by <= now, EarlyWarning.on_scene_overdue_at.is_(None), *live)
         .values(on_scene_overdue_at=now, escalation_level=EarlyWarning.escalation_level + 1,
                 updated_at=func.now())
-        .returning(EarlyWarning.id, EarlyWarning.escalation_level)
+        .returning(EarlyWarning.id, EarlyWarning.escalation_level, EarlyWarning.owner_aor_id,
+                   EarlyWarning.mission_code)
     )
-    out = [{"id": i, "missed": "acknowledgement", "level": lvl}
-           for i, lvl in (await session.execute(ack)).all()]
-    out += [{"id": i, "missed": "on_scene", "level": lvl} for i, lvl in (await session.execute(scene)).all()]
+    out = [{"id": i, "missed": "acknowledgement", "level": lvl, "owner_aor_id": a, "mission_code": m}
+           for i, lvl, a, m in (await session.execute(ack)).all()]
+    out += [{"id": i, "missed": "on_scene", "level": lvl, "owner_aor_id": a, "mission_code": m}
+            for i, lvl, a, m in (await session.execute(scene)).all()]
     return out
+
+
+async def set_escalated_to(session: AsyncSession, warning_id: uuid.UUID, *,
+                           aor_id: uuid.UUID | None, name: str, kind: str) -> None:
+    await session.execute(update(EarlyWarning).where(EarlyWarning.id == warning_id).values(
+        escalated_to_aor_id=aor_id, escalated_to=name, escalated_to_kind=kind))
 
 
 async def set_mission(session: AsyncSession, ids: list[uuid.UUID], mission: str | None) -> None:

@@ -226,6 +226,10 @@ class WebhookCreate(BaseModel):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
     level: int = Field(default=0, ge=0, le=3, description="0: every warning event; N >= 1: "
                        "escalations that reach level N (overdue warnings)")
+    mission: str | None = Field(default=None, max_length=32, description="the mission of `aor`")
+    aor: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "area of responsibility (name or id, with `mission`): hear the events of the warnings it "
+        "owns or that an overdue escalation sent to it (level must then be 0)"))
 
 
 class RevealRequest(BaseModel):
@@ -353,6 +357,11 @@ class WarningProperties(BaseModel):
     owner_base_id: str | None = Field(default=None, description="the base whose reach sets "
                                       "the on-scene target")
     owner_base: str | None = None
+    escalation_level: int | None = Field(default=None, description="missed deadlines so far")
+    escalated_to: EscalatedTo | None = Field(default=None, description=(
+        "where the last overdue escalation went: the owning AOR's parent (level 1), its parent "
+        "(level 2)…, or the mission's headquarters once the chain ends; None for a warning not "
+        "escalated or without an AOR owner"))
     responses: list[dict[str, Any]] | None = Field(default=None, description="one warning only")
 
 
@@ -373,11 +382,28 @@ class ScanResult(BaseModel):
     raised: list[str] = Field(description="ids of the warnings raised")
 
 
+class AorRef(BaseModel):
+    id: str
+    name: str
+    kind: str
+    mission_code: str
+
+
 class SubscriptionCreated(BaseModel):
     id: UUID
     name: str
     url: str
+    level: int = Field(default=0, description="0: every event (of its AOR's warnings, if scoped)")
+    aor: AorRef | None = Field(default=None, description="the AOR it is scoped to")
     secret: str = Field(description="signing secret, shown once")
+
+
+class EscalatedTo(BaseModel):
+    """Where the last overdue escalation of an AOR-owned warning went."""
+
+    id: str | None = Field(description="the AOR (None: the mission's headquarters)")
+    name: str
+    kind: Literal["sector", "field_office", "mission"]
 
 
 class Delivery(BaseModel):

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput
 from app.repositories import impact as repo
 from app.repositories import patrol_records
+from app.services.auth import Principal
 from app.services.impact.did import NOTE, CellObs, match, summarise
 from app.services.threat.score import weight_spec
+from app.services.warnings import need_to_know
 from app.settings import Settings
 
 GROUPS = ("field_office", "month", "rule", "desired_effect")
@@ -45,21 +47,28 @@ async def _treatments(session: AsyncSession, settings: Settings, start: datetime
         cell = (_at_res(w["h3_cell"], res) if w["h3_cell"] is not None
                 else [h3.str_to_int(h3.latlng_to_cell(w["latitude"], w["longitude"], res))])
         out.append({"kind": "response", "warning_id": str(w["id"]), "at": w["at"], "cells": cell,
+                    "aor_id": w["aor_id"],
                     "field_office": w["assigned_to"] or "unassigned", "rule": w["rule"],
                     "desired_effect": "response", "outcome": w["outcome"],
                     "source": w["source"]})
     for p in await patrol_records.reported_patrols(session, start, end):
         cells = sorted({c for cell in p["cells"] for c in _at_res(cell, res)})
         out.append({"kind": "patrol", "plan_id": str(p["plan_id"]), "task_id": p["task_id"],
-                    "at": p["started_at"], "cells": cells,
+                    "at": p["started_at"], "cells": cells, "aor_id": p["aor_id"],
                     "field_office": p["base_name"] or "unassigned", "rule": "patrol",
                     "desired_effect": p["desired_effect"], "status": p["status"]})
     return out
 
 
 async def compute(session: AsyncSession, settings: Settings, *, start: datetime | None,
-                  end: datetime | None, now: datetime | None = None) -> dict[str, Any]:
+                  end: datetime | None, now: datetime | None = None,
+                  who: Principal | None = None) -> dict[str, Any]:
+    """`who`: a token limited to an AOR (operations, analyst) is shown the treatments of that AOR
+    and its children only (responses to warnings they own, their offices' patrols); comparison
+    cells still exclude every treated cell, so each shown treatment's figures are the same as in
+    the unscoped report."""
     now = now or datetime.now(UTC)
+    aors = await need_to_know.figures_aors(session, who)
     end = min(end or now, now)
     start = start or end - timedelta(days=90)
     if end - start > timedelta(days=MAX_PERIOD_DAYS):
@@ -72,7 +81,8 @@ async def compute(session: AsyncSession, settings: Settings, *, start: datetime 
             "children": spec.harm_children, "displaced_log": spec.harm_displaced_log}
     # Cells treated at any time that could overlap a window are never comparison cells.
     everything = await _treatments(session, settings, start - before - after, now)
-    shown = [t for t in everything if start <= t["at"] <= end]
+    shown = [t for t in everything if start <= t["at"] <= end
+             and (aors is None or t["aor_id"] in aors)]
     events: list[dict[str, Any]] = []
     pooled: list[tuple[dict[str, Any], list[CellObs], list[CellObs]]] = []
     for t in shown:
@@ -81,7 +91,7 @@ async def compute(session: AsyncSession, settings: Settings, *, start: datetime 
         treated = {c for o in everything if lo - after <= o["at"] <= hi for c in o["cells"]}
         observed = min(hi, now) - at
         event = {k: (v.isoformat() if isinstance(v, datetime) else v)
-                 for k, v in t.items() if k != "cells"}
+                 for k, v in t.items() if k not in ("cells", "aor_id")}
         event["target_cells"] = [h3.int_to_str(c) for c in t["cells"]]
         if observed < timedelta(days=1):
             event.update(pending=True, reason="the after window has not begun")

@@ -4,6 +4,7 @@ counts a partly done task as half: (done + 0.5 x partly) / planned."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -49,10 +50,11 @@ def summarise(rows: list[dict[str, Any]], by: str | None) -> dict[str, Any]:
 
 
 async def patrol_execution(session: AsyncSession, start: date | None, end: date | None,
-                           by: str | None = "base_week") -> dict[str, Any]:
+                           by: str | None = "base_week", aors: list[uuid.UUID] | None = None
+                           ) -> dict[str, Any]:
     """Patrol execution in a period (plans whose period overlaps it): the function briefs and
-    metrics call."""
-    rows = await repo.execution_rows(session, start=start, end=end)
+    metrics call. `aors`: only the tasks of these offices (need to know)."""
+    rows = await repo.execution_rows(session, start=start, end=end, aors=aors)
     out = summarise(rows, by)
     out["window"] = {"start": start.isoformat() if start else None,
                      "end": end.isoformat() if end else None}

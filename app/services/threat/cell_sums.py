@@ -128,7 +128,7 @@ async def layer_sums(session: Any, key: Hashable | None, f: repo.CellFilter, spe
     shape: dict[str, Any] = {"steps": steps, "with_series": with_series,
                              "with_perpetrators": with_perpetrators}
     base = _SUMS.get(key) if key is not None else None
-    if base is not None and base.version is not None and not spec.precision_share:
+    if base is not None and base.version is not None:
         delta = await repo.cell_sums(session, f, spec, since=base.version, **shape)
         if (delta.version is not None and delta.log_since is not None
                 and base.version >= delta.log_since):

@@ -13,8 +13,16 @@ PARTNER_FIELDS = ("category", "severity", "urgency", "certainty", "status", "cre
                   "expires_at", "closed_at")
 
 
+ESCALATED_TO = ("escalated_to_aor_id", "escalated_to", "escalated_to_kind")
+
+
 def present(w: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in w.items() if k not in ("geometry", "dedupe_key", "h3_cell", "id")}
+    props = {k: v for k, v in w.items() if k not in ("geometry", "dedupe_key", "h3_cell", "id",
+                                                      *ESCALATED_TO)}
+    props["escalated_to"] = ({"id": str(w["escalated_to_aor_id"]) if w.get("escalated_to_aor_id")
+                              else None, "name": w["escalated_to"],
+                              "kind": w.get("escalated_to_kind")}
+                             if w.get("escalated_to") else None)
     props["h3_cell"] = to_str(w["h3_cell"]) if w.get("h3_cell") else None
     props["alert_ids"] = [str(a) for a in w.get("alert_ids") or []]
     props["incident_ids"] = [str(i) for i in w.get("incident_ids") or []]

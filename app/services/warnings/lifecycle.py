@@ -128,19 +128,20 @@ async def raise_warning(
     values = {**values, "created_by": actor}
     if mission is not None:
         values["mission_code"] = mission
-    warning_id, created = await repo.insert_or_join(session, values, area, alert_id, incident_id)
-    if not created:
-        return None
     if point is None:
         lat, lon = h3.cell_to_latlng(to_str(values["h3_cell"]))
         point = (lon, lat)
+    # Owner and deadlines go in with the row (one statement); a warning that joins an open one
+    # keeps that one's.
     owner = await ownership.assign_owner(session, settings, *point, on=now.date(), mission=mission,
                                          cache=owners)
     due = ownership.deadlines(settings, values["urgency"], now, owner)
     extra = {"mission_code": owner.mission} if mission is None and owner.mission else {}
-    await repo.set_status(session, warning_id, {**owner.columns(), **extra,
-                                                "acknowledge_by": due.acknowledge_by,
-                                                "on_scene_by": due.on_scene_by, "created_at": now})
+    values.update(owner.columns(), **extra, acknowledge_by=due.acknowledge_by,
+                  on_scene_by=due.on_scene_by, created_at=now)
+    warning_id, created = await repo.insert_or_join(session, values, area, alert_id, incident_id)
+    if not created:
+        return None
     await audit.record(
         session,
         actor=actor,
@@ -153,7 +154,8 @@ async def raise_warning(
                "acknowledge_by": due.acknowledge_by.isoformat() if due.acknowledge_by else None,
                "on_scene_by": due.on_scene_by.isoformat() if due.on_scene_by else None},
     )
-    await webhooks.enqueue_for(session, warning_id, "warning.created")
+    await webhooks.enqueue_for(session, warning_id, "warning.created",
+                               subscriptions=owners.subscriptions if owners is not None else None)
     return warning_id
 
 

@@ -101,13 +101,16 @@ def nearest_owner(bases: list[dict[str, Any]], lon: float, lat: float, on: date,
 
 
 class OwnerCache:
-    """The AORs and the active bases with capacity, read once, for a caller that assigns many
-    warnings in one transaction (the rule scan): the same answers as the per-point queries,
-    without two round trips per warning."""
+    """The AORs, the active bases with capacity (and the webhook subscriptions), read once, for a
+    caller that raises many warnings in one transaction (the rule scan): the same answers as the
+    per-warning queries, without their round trips."""
 
     def __init__(self) -> None:
         self._aors: list[tuple[dict[str, Any], Any]] | None = None
         self._bases: dict[date, list[dict[str, Any]]] = {}
+        # The webhook subscriptions, read once for the run by the first warning it raises
+        # (webhooks.enqueue_for): one read, not one per warning.
+        self.subscriptions: dict[str, Any] = {}
 
     async def aors_at(self, session: AsyncSession, mission: str | None, lon: float, lat: float
                       ) -> list[dict[str, Any]]:

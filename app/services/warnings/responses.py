@@ -317,21 +317,24 @@ async def compute(
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
     by: str | None = None,
+    who: Principal | None = None,
 ) -> dict[str, Any]:
     """The figures missions report upward, each with its counts; by field office (owner), month,
-    rule, severity or source when asked."""
+    rule, severity or source when asked. For a token limited to an AOR (operations, analyst),
+    only that AOR's records count (need_to_know.figures_aors)."""
     now = datetime.now(UTC)
-    rows = await repo.metric_rows(session, start=start, end=end, bbox=bbox)
-    pairs = await repo.delay_reasons(session, start=start, end=end, bbox=bbox)
+    aors = await need_to_know.figures_aors(session, who)
+    rows = await repo.metric_rows(session, start=start, end=end, bbox=bbox, aors=aors)
+    pairs = await repo.delay_reasons(session, start=start, end=end, bbox=bbox, aors=aors)
     counts: dict[str, int] = {}
     for _, reason in pairs:
         counts[reason] = counts.get(reason, 0) + 1
     out = metrics(rows, counts, now)
     alerts = await repo.unanswered_alerts(session, start=start, end=end, bbox=bbox,
-                                          received_before=now - timedelta(hours=24))
+                                          received_before=now - timedelta(hours=24), aors=aors)
     out["alerts_without_warning_or_dismissal_24h"] = share(alerts["unanswered"], alerts["alerts"])
     acks: dict[str, dict[str, int]] = {}
-    for a in await repo.acknowledgement_counts(session, start=start, end=end):
+    for a in await repo.acknowledgement_counts(session, start=start, end=end, aors=aors):
         acks.setdefault(a["event"], {"queued": 0, "sent": 0, "failed": 0, "pending": 0})
         acks[a["event"]]["queued"] += a["count"]
         key = {"delivered": "sent"}.get(a["status"], a["status"])
@@ -343,7 +346,8 @@ async def compute(
         "by_event": acks,
     }
     out["patrol_execution"] = (await patrol_execution(
-        session, start.date() if start else None, end.date() if end else None, by=None))["total"]
+        session, start.date() if start else None, end.date() if end else None, by=None,
+        aors=aors))["total"]
     if by is not None:
         by_warning: dict[Any, list[str]] = {}
         for wid, reason in pairs:
@@ -364,5 +368,6 @@ async def compute(
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
         "bbox": list(bbox) if bbox else None,
+        "aor_id": str(who.aor_id) if aors is not None and who is not None else None,
     }
     return out

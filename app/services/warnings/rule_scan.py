@@ -165,7 +165,7 @@ async def _threat_rules(session: AsyncSession, settings: Settings, cells: list[d
         return []
     keys = [f"{rule}:{_as_int(c['cell']):x}" for c in hits for rule in ("threat_level", "emerging_pattern")]
     recent = await repo.recent_dedupe_keys(session, keys, now - _scan_rules_ttl(settings))
-    raised: list[uuid.UUID] = []
+    due = []
     for c in hits:
         cell = _as_int(c["cell"])
         c = dict(c)
@@ -173,7 +173,7 @@ async def _threat_rules(session: AsyncSession, settings: Settings, cells: list[d
             c["threat_level"] = None
         if f"emerging_pattern:{cell:x}" in recent:
             c["pattern"] = None
-        got = await lifecycle.evaluate_threat_layer(session, settings, [c], now=now, mission=mission,
-                                                    owners=owners)
-        raised += [g for g in got if isinstance(g, uuid.UUID)]
-    return raised
+        due.append(c)
+    got = await lifecycle.evaluate_threat_layer(session, settings, due, now=now, mission=mission,
+                                                owners=owners)
+    return [g for g in got if isinstance(g, uuid.UUID)]

@@ -62,36 +62,59 @@ def delivery_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def subscribe(
-    session: AsyncSession, settings: Settings, *, name: str, url: str, actor: str, level: int = 0
+    session: AsyncSession, settings: Settings, *, name: str, url: str, actor: str, level: int = 0,
+    aor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`aor` (an AOR row): the subscription hears the events of the warnings that AOR owns or that
+    were escalated to it, whatever their level; `level` is for unscoped subscriptions."""
+    if aor is not None and level:
+        raise InvalidInput.at("/body/level", "a subscription scoped to an AOR hears the escalations "
+                                             "that reach that AOR: leave level out (0)")
     await check_target(url, settings.webhook_allow_private_targets)
     salt = secrets.token_bytes(16)
+    aor_id = aor["id"] if aor is not None else None
     sub_id = await repo.add_subscription(
-        session, {"name": name, "url": url, "secret_salt": salt, "created_by": actor, "level": level}
+        session, {"name": name, "url": url, "secret_salt": salt, "created_by": actor, "level": level,
+                  "aor_id": aor_id}
     )
+    shown_aor = ({"id": str(aor_id), "name": aor["name"], "kind": aor["kind"],
+                  "mission_code": aor["mission_code"]} if aor is not None else None)
     await audit.record(
         session,
         actor=actor,
         action="create",
         object_type="webhook",
         object_id=str(sub_id),
-        after={"name": name, "url": url, "level": level},
+        after={"name": name, "url": url, "level": level, "aor_id": str(aor_id) if aor_id else None},
     )
     await session.commit()
     secret = derive_secret(settings.token_pepper.get_secret_value(), salt, "webhook")
-    return {"id": str(sub_id), "name": name, "url": url, "level": level, "secret": secret}
+    return {"id": str(sub_id), "name": name, "url": url, "level": level, "aor": shown_aor,
+            "secret": secret}
 
 
 async def enqueue_for(
-    session: AsyncSession, warning_id: uuid.UUID, event: str, *, escalation_level: int | None = None
+    session: AsyncSession, warning_id: uuid.UUID, event: str, *, escalation_level: int | None = None,
+    aors: list[uuid.UUID] | None = None, subscriptions: dict[str, Any] | None = None,
 ) -> int:
-    """Queue a warning event for the subscribers of level 0 (every event) and, for an escalation,
-    for those of the level the warning has reached."""
+    """Queue a warning event for the unscoped subscribers of level 0 (every event) and, for an
+    escalation, those of the level the warning has reached; and for the subscribers scoped to the
+    AOR that owns the warning or that it was escalated to (and to `aors`). `subscriptions`: a
+    caller's cache (one transaction) of the subscriptions read."""
     levels = (0,) if escalation_level is None else (0, escalation_level)
-    subs = await repo.subscriptions(session, levels=levels)
-    if not subs:
+    cached = subscriptions.get(repr(levels)) if subscriptions is not None else None
+    subs = cached if cached is not None else await repo.subscriptions(
+        session, levels=levels, with_scoped=True)
+    if subscriptions is not None:
+        subscriptions[repr(levels)] = subs
+    if not subs:  # the common case: one small read
         return 0
     warning = await repo.get(session, warning_id)
+    held = {a for a in (*(aors or ()), *((warning or {}).get(k) for k in
+                                         ("owner_aor_id", "escalated_to_aor_id"))) if a}
+    subs = [s for s in subs if s["aor_id"] is None or s["aor_id"] in held]
+    if not subs:
+        return 0
     payload = orjson.loads(orjson.dumps({"event": event, "warning": present(warning or {})}, default=str))
     await repo.enqueue(
         session,
