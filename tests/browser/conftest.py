@@ -51,8 +51,14 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         tables = [r[0] for r in c.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
             if r[0] not in KEEP_TABLES]
-        if tables:
-            c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        for attempt in range(5):  # the live server's background jobs read these tables too: a
+            try:                  # TRUNCATE can deadlock with one, and PostgreSQL aborts it
+                if tables:
+                    c.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+                break
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 4:
+                    raise
 
 
 @pytest.fixture(scope="session")

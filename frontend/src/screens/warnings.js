@@ -38,7 +38,7 @@ function timeline(responses) {
     const steps = [['warn.ack', r.acknowledged_at], ['warn.dispatch', r.dispatched_at], ['warn.onscene', r.on_scene_at]]
       .filter(([, v]) => v).map(([k, v]) => `${t(k)} ${missionTime(v)}`);
     ol.append(el('li', {}, `${code(r.type)}${r.unit ? ` (${r.unit})` : ''}: ${steps.join(' → ') || '—'}`,
-      r.outcome ? ` · ${t('warn.outcome')}: ${code(r.outcome)}${r.outcome_note ? ` (${r.outcome_note})` : ''}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map(human).join(', ')}` : ''));
+      r.outcome ? ` · ${t('warn.outcome')}: ${code(r.outcome)}${r.outcome_note ? ` (${r.outcome_note})` : ''}` : '', (r.delay_reasons || []).length ? ` · ${t('warn.delay')}: ${r.delay_reasons.map((d) => code(d)).join(', ')}` : ''));
   }
   return ol;
 }

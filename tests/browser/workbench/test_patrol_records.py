@@ -22,7 +22,7 @@ def test_a_plan_is_saved_listed_reopened_and_its_tasks_reported(
     page.fill("#plan-date", "2022-12-31")
     page.fill("#plan-horizon", "7")
     page.click("#plan-form button[type=submit]")
-    page.wait_for_selector("table.tasks tbody tr", timeout=120_000)
+    page.wait_for_selector("#plan-table-wrap table.tasks tbody tr", timeout=120_000)
     generated = page.locator("#plan-table-wrap table.tasks tbody tr").count()
     page.click("#plan-save")
     note = page.wait_for_selector(".saved-note[data-plan]", timeout=120_000)

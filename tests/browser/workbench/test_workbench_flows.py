@@ -160,10 +160,10 @@ def test_a_patrol_plan_is_generated_shown_and_printed_as_task_cards(
     page.fill("#plan-date", "2022-12-31")
     page.fill("#plan-horizon", "7")
     page.click("#plan-form button[type=submit]")
-    page.wait_for_selector("table.tasks tbody tr", timeout=120_000)
-    rows = page.locator("table.tasks tbody tr").count()
+    page.wait_for_selector("#plan-table-wrap table.tasks tbody tr", timeout=120_000)
+    rows = page.locator("#plan-table-wrap table.tasks tbody tr").count()
     assert rows > 0
-    page.uncheck("table.tasks tbody tr:first-child input[type=checkbox]")  # drop a task
+    page.uncheck("#plan-table-wrap table.tasks tbody tr:first-child input[type=checkbox]")  # drop a task
     assert page.locator(".task-card").count() == rows - 1
     shot(page, "patrols")
     page.click("#plan-save")
