@@ -21,14 +21,17 @@ from app.services.credentials import tokens as credentials
 from app.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Every dependency here is `async def`, even the ones that only read an attribute: FastAPI runs a
+# plain `def` dependency in its thread pool, a thread hop (and GIL hand-over) per dependency per
+# request, which cost alert intake about a fifth of its CPU under load (docs/hardening.md).
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_workers(request: Request) -> Any:
+async def get_workers(request: Request) -> Any:
     """The process's background workers (app.main.Workers), owned by the lifespan."""
     return request.app.state.workers
 
@@ -130,7 +133,7 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 
-def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None
+async def BBoxDep(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None
             ) -> tuple[float, float, float, float] | None:
     return parse_bbox(bbox)
 
@@ -139,7 +142,7 @@ BBox = Annotated[tuple[float, float, float, float] | None, Depends(BBoxDep)]
 
 
 
-def time_window(
+async def time_window(
     start: Annotated[str | None, Query(description="ISO date or date-time (inclusive)")] = None,
     end: Annotated[str | None, Query(description="ISO date or date-time (inclusive)")] = None,
 ) -> tuple[datetime | None, datetime | None]:

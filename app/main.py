@@ -3,10 +3,10 @@
 The lifespan builds, in order: the threat-layer cache budget, the engine and session factory (its
 commits wake the webhook dispatcher when they queued deliveries), the revocation listener
 (LISTEN/NOTIFY: revoked tokens are refused by every process at once), the standby read route, the
-webhook dispatcher, the alert triage worker (with an engine of its own: it runs on its own thread
-and loop), the scheduler of periodic jobs and the threat-layer warm-up (the in-process event
-store, loaded in the background); it stops them in reverse order. Nothing else starts background work
-or touches the lifespan. See docs/architecture.md.
+webhook dispatcher, the alert triage worker (a child process by default, else a thread with its
+own loop and engine: app/workers/triage.py), the scheduler of periodic jobs and the threat-layer
+warm-up (the in-process event store, loaded in the background); it stops them in reverse order.
+Nothing else starts background work or touches the lifespan. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from app.settings import Settings, get_settings
 from app.workers.revocations import RevocationListener
 from app.workers.scheduler import Scheduler
 from app.workers.threat_warmup import ThreatWarmup
-from app.workers.triage import TriageWorker
+from app.workers.triage import TriageProcess, TriageWorker
 from app.workers.webhooks import WebhookDispatcher
 
 DESCRIPTION = """Kinga (Swahili: prevention, protection) stores graded, geolocated incidents
@@ -42,7 +42,7 @@ peacekeeping missions. Authenticate with `Authorization: Bearer <token>`
 
 @dataclass
 class Workers:
-    triage: TriageWorker
+    triage: TriageProcess | TriageWorker
     webhooks: WebhookDispatcher
     scheduler: Scheduler
     revocations: RevocationListener
@@ -63,9 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         revocations.start()
         read_route = app.state.read_route = make_read_route(settings)  # standby reads (scale-out)
         dispatcher.start(app.state.sessionmaker)
-        triage = TriageWorker(
-            settings, make_async_engine(settings, pool_size=2), on_outbox=dispatcher.notify
-        )
+        triage: TriageProcess | TriageWorker
+        if settings.alert_triage_process:
+            triage = TriageProcess(settings, app.state.sessionmaker, on_outbox=dispatcher.notify)
+        else:
+            triage = TriageWorker(
+                settings, make_async_engine(settings, pool_size=2), on_outbox=dispatcher.notify
+            )
         triage.start()
         scheduler = Scheduler(settings)
         scheduler.start(app.state.sessionmaker)

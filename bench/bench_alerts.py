@@ -79,11 +79,12 @@ async def create_integration(db_url: str, name: str) -> tuple[str, str]:
 
 
 @contextmanager
-def serve(db_url: str, *, workers: int = 1, pool_size: int = 20):
+def serve(db_url: str, *, workers: int = 1, pool_size: int = 20, triage_processes: int = 1):
     """uvicorn on a free loopback port against db_url; yields (base URL, process)."""
     port = free_port()
     with served_app(db_url, RESULTS / f"uvicorn-{port}.log", workers=workers, port=port,
-                    env={"KINGA_POOL_SIZE": str(pool_size)}) as served:
+                    env={"KINGA_POOL_SIZE": str(pool_size),
+                         "KINGA_ALERT_TRIAGE_PROCESSES": str(triage_processes)}) as served:
         yield served
 
 
@@ -354,6 +355,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--pool", type=int, default=0, help="KINGA_POOL_SIZE per server process")
+    ap.add_argument("--triage-processes", type=int, default=1,
+                    help="KINGA_ALERT_TRIAGE_PROCESSES per server process")
     ap.add_argument("--rate", type=float, default=0,
                     help="steady mode: alerts per second (alert -> warning on the duty queue)")
     ap.add_argument("--trigger-share", type=float, default=0.2,
@@ -366,9 +369,13 @@ def main() -> None:
     # Each server process gets a pool as large as its share of the clients (+4 for the health
     # check and slack): connections beyond the pool are opened and closed per request otherwise.
     pool = args.pool or -(-args.clients // args.workers) + 4
-    with serve(db_url, workers=args.workers, pool_size=pool) as (base, proc):
+    print(f"server: {args.workers} worker(s), {args.triage_processes} triage process(es) each",
+          file=sys.stderr)
+    with serve(db_url, workers=args.workers, pool_size=pool,
+               triage_processes=args.triage_processes) as (base, proc):
         pid = proc.pid
         asyncio.run(load(base, maker, clients=4, seconds=2))  # warm-up (pool, caches, gazetteer)
+        triage_backlog(db_url)  # the warm-up's alerts triaged: no phase starts with its backlog
         steady_run = None
         if args.rate:
             steady_run = asyncio.run(steady(base, maker, db_url, rate=args.rate,

@@ -32,10 +32,12 @@ def settings() -> Settings:
     # in the middle of another test would add warnings to it.
     # tests/api/warnings/test_loop_end_to_end.py runs its own app with them on short intervals.
     # Partners read sanitised warnings (the mission shares them); a test turns that off.
+    # Triage in a thread: tests patch settings and functions triage reads, which a child process
+    # would not see (tests/api/alerts/test_triage_process.py runs the process).
     return Settings(database_url=url, environment="test", max_body_bytes=200_000,
                     threat_event_store=False, brief_schedule=False,
                     rule_scan_minutes=24 * 60, overdue_check_s=24 * 3600,
-                    partner_warnings_shared=True)
+                    partner_warnings_shared=True, alert_triage_process=False)
 
 
 @pytest.fixture(scope="session")

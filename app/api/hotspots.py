@@ -38,7 +38,7 @@ def split_csv(value: str | None) -> list[str] | None:
     return items or None
 
 
-def hotspot_query(
+async def hotspot_query(
     bbox: BBox, window: TimeWindow, scope: ScopeDep,
     as_of: Annotated[str | None, Query(description="window end: ISO date or date-time")] = None,
     window_days: Annotated[int, Query(ge=1, le=36_600)] = 90,

@@ -7,15 +7,26 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Report
+from app.models import Report, table
 from app.models.alerts import Alert, IdempotencyKey
 from app.repositories.incidents import point
 
 ALERT_COLUMNS = [
-    *(c for c in Alert.__table__.columns if c.name != "location"),
+    *(c for c in table(Alert).columns if c.name != "location"),
     func.ST_X(Alert.location).label("longitude"),
     func.ST_Y(Alert.location).label("latitude"),
 ]
@@ -190,16 +201,25 @@ async def page(
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
 
 
+# Constant statements, the changed columns as parameters (their compiled forms are cached per
+# set of columns; triage updates every alert).
+_UPDATE_ALERT = (update(table(Alert)).where(table(Alert).c.id == bindparam("id_"))
+                 .values(updated_at=func.now()))
+_UPDATE_ALERT_AT = _UPDATE_ALERT.values(
+    location=func.ST_SetSRID(func.ST_MakePoint(bindparam("lon_"), bindparam("lat_")), 4326))
+
+
 async def update_alert(
     session: AsyncSession,
     alert_id: uuid.UUID,
     values: dict[str, Any],
     lonlat: tuple[float, float] | None = None,
 ) -> None:
-    vals = {**values, "updated_at": func.now()}
-    if lonlat is not None:
-        vals["location"] = point(*lonlat)
-    await session.execute(update(Alert).where(Alert.id == alert_id).values(**vals))
+    if lonlat is None:
+        await session.execute(_UPDATE_ALERT, {**values, "id_": alert_id})
+    else:
+        await session.execute(_UPDATE_ALERT_AT,
+                              {**values, "id_": alert_id, "lon_": lonlat[0], "lat_": lonlat[1]})
 
 
 async def move_report(session: AsyncSession, report_id: uuid.UUID, incident_id: uuid.UUID) -> None:
@@ -218,18 +238,22 @@ async def report_count(session: AsyncSession, incident_id: uuid.UUID) -> int:
 
 async def cell_burst(session: AsyncSession, cell_range: tuple[int, int], since: datetime) -> list[uuid.UUID]:
     """Alerts (not dismissed, not collapsed repeats) whose fine cell lies in a parent's range."""
-    stmt = (
-        select(Alert.id)
-        .where(
-            Alert.h3_cell.between(*cell_range),
-            Alert.observed_at >= since,
-            Alert.status != "dismissed",
-            Alert.collapsed_into.is_(None),
-        )
-        .order_by(Alert.observed_at)
-        .limit(500)
+    low, high = cell_range
+    return list((await session.execute(_CELL_BURST, {"low": low, "high": high, "since": since}))
+                .scalars())
+
+
+_CELL_BURST = (
+    select(Alert.id)
+    .where(
+        Alert.h3_cell.between(bindparam("low"), bindparam("high")),
+        Alert.observed_at >= bindparam("since"),
+        Alert.status != "dismissed",
+        Alert.collapsed_into.is_(None),
     )
-    return list((await session.execute(stmt)).scalars())
+    .order_by(Alert.observed_at)
+    .limit(500)
+)
 
 
 async def count_all(session: AsyncSession) -> int:

@@ -6,7 +6,9 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AuditEvent
+from app.models import AuditEvent, table
+
+_INSERT = insert(table(AuditEvent))  # one cached statement, the values as parameters
 
 
 def _json_safe(d: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -17,7 +19,7 @@ def _json_safe(d: dict[str, Any] | None) -> dict[str, Any] | None:
 async def record(session: AsyncSession, *, actor: str, action: str, object_type: str,
                  object_id: str, before: dict[str, Any] | None = None,
                  after: dict[str, Any] | None = None) -> None:
-    await session.execute(insert(AuditEvent).values(
+    await session.execute(_INSERT, dict(
         actor=actor, action=action, object_type=object_type, object_id=object_id,
         before=_json_safe(before), after=_json_safe(after),
     ))

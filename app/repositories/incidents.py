@@ -24,15 +24,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Incident, Report
+from app.models import Incident, Report, table
 
-SCALAR_COLUMNS = [c for c in Incident.__table__.columns if c.name != "location"]
+SCALAR_COLUMNS = [c for c in table(Incident).columns if c.name != "location"]
 INCIDENT_COLUMNS = [
     *SCALAR_COLUMNS,
     func.ST_X(Incident.location).label("longitude"),
     func.ST_Y(Incident.location).label("latitude"),
 ]
-REPORT_COLUMNS = list(Report.__table__.columns)
+REPORT_COLUMNS = list(table(Report).columns)
 
 
 @dataclass
@@ -87,12 +87,21 @@ def _where(stmt: Select[Any], f: IncidentFilter) -> Select[Any]:
     return stmt.where(and_(*conds)) if conds else stmt
 
 
+# Constant statements with the values as parameters (not `.values(**values)` per call): their
+# compiled form is cached, which took a fifth of the CPU of triaging an alert.
+_INSERT_INCIDENT = (
+    insert(table(Incident))
+    .values(location=func.ST_SetSRID(func.ST_MakePoint(bindparam("lon_"), bindparam("lat_")), 4326))
+    .returning(table(Incident).c.id)
+)
+_INSERT_REPORT = insert(table(Report))
+
+
 async def insert_incident(session: AsyncSession, values: dict[str, Any], lon: float, lat: float,
                           report: dict[str, Any]) -> uuid.UUID:
-    new_id = (await session.execute(
-        insert(Incident).values(**values, location=point(lon, lat)).returning(Incident.id)
-    )).scalar_one()
-    await session.execute(insert(Report).values(**report, incident_id=new_id))
+    new_id: uuid.UUID = (await session.execute(
+        _INSERT_INCIDENT, {**values, "lon_": lon, "lat_": lat})).scalar_one()
+    await session.execute(_INSERT_REPORT, {**report, "incident_id": new_id})
     return new_id
 
 
@@ -144,19 +153,26 @@ async def count(session: AsyncSession, f: IncidentFilter) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
+_UPDATE_INCIDENT = (update(table(Incident)).where(table(Incident).c.id == bindparam("id_"))
+                    .values(updated_at=func.now()))
+_UPDATE_INCIDENT_AT = _UPDATE_INCIDENT.values(
+    location=func.ST_SetSRID(func.ST_MakePoint(bindparam("lon_"), bindparam("lat_")), 4326))
+_ADD_REPORT = insert(table(Report)).returning(table(Report).c.id)
+
+
 async def update_incident(session: AsyncSession, incident_id: uuid.UUID, values: dict[str, Any],
                           lonlat: tuple[float, float] | None = None) -> None:
-    vals = dict(values)
-    if lonlat is not None:
-        vals["location"] = point(*lonlat)
-    vals["updated_at"] = func.now()
-    await session.execute(update(Incident).where(Incident.id == incident_id).values(**vals))
+    if lonlat is None:
+        await session.execute(_UPDATE_INCIDENT, {**values, "id_": incident_id})
+    else:
+        await session.execute(_UPDATE_INCIDENT_AT,
+                              {**values, "id_": incident_id, "lon_": lonlat[0], "lat_": lonlat[1]})
 
 
 async def add_report(session: AsyncSession, incident_id: uuid.UUID, report: dict[str, Any]) -> uuid.UUID:
-    return (await session.execute(
-        insert(Report).values(**report, incident_id=incident_id).returning(Report.id)
-    )).scalar_one()
+    rid: uuid.UUID = (await session.execute(
+        _ADD_REPORT, {**report, "incident_id": incident_id})).scalar_one()
+    return rid
 
 
 async def existing_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:

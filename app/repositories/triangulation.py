@@ -199,8 +199,25 @@ def aliases_sync(conn: psycopg.Connection[Any], mission: str | None) -> list[dic
     return _sync(conn, ALIASES, {"mission": mission})
 
 
+# A session reads a mission's aliases and thresholds once: triage matches every alert of a batch
+# (one session) against them. The writers below forget what their session read.
+_READ_ONCE = "kinga.triangulation.read_once"
+
+
+async def _read_once(session: AsyncSession, key: tuple[str, str | None], sql: str,
+                     params: dict[str, Any]) -> list[dict[str, Any]]:
+    memo = session.info.setdefault(_READ_ONCE, {})
+    if key not in memo:
+        memo[key] = await _async(session, sql, params)
+    return [dict(r) for r in memo[key]]
+
+
+def _forget(session: AsyncSession) -> None:
+    session.info.pop(_READ_ONCE, None)
+
+
 async def aliases(session: AsyncSession, mission: str | None) -> list[dict[str, Any]]:
-    return await _async(session, ALIASES, {"mission": mission})
+    return await _read_once(session, ("aliases", mission), ALIASES, {"mission": mission})
 
 
 def thresholds_sync(conn: psycopg.Connection[Any], mission: str | None) -> dict[str, Any] | None:
@@ -209,12 +226,13 @@ def thresholds_sync(conn: psycopg.Connection[Any], mission: str | None) -> dict[
 
 
 async def thresholds(session: AsyncSession, mission: str | None) -> dict[str, Any] | None:
-    rows = await _async(session, THRESHOLDS, {"mission": mission})
+    rows = await _read_once(session, ("thresholds", mission), THRESHOLDS, {"mission": mission})
     return rows[0] if rows else None
 
 
 async def set_thresholds(session: AsyncSession, mission: str | None, auto_link: float,
                          review: float, actor: str) -> None:
+    _forget(session)
     await _async(session, """
 DELETE FROM triangulation_threshold WHERE coalesce(mission_code, '') = coalesce(CAST(:m AS text), '')
 """, {"m": mission})
@@ -225,6 +243,7 @@ VALUES (CAST(:m AS text), :a, :r, :who)""", {"m": mission, "a": auto_link, "r": 
 
 async def add_alias(session: AsyncSession, *, mission: str | None, alias: str, canonical: str,
                     valid_from: date | None, valid_to: date | None, actor: str) -> dict[str, Any] | None:
+    _forget(session)
     rows = await _async(session, """
 INSERT INTO actor_alias (mission_code, alias, canonical, valid_from, valid_to, created_by)
 VALUES (CAST(:m AS text), :alias, :canonical, CAST(:f AS date), CAST(:t AS date), :who)
@@ -246,6 +265,7 @@ ON CONFLICT DO NOTHING RETURNING id""", {**r, "who": actor}))
 
 
 async def delete_alias(session: AsyncSession, alias_id: uuid.UUID) -> dict[str, Any] | None:
+    _forget(session)
     rows = await _async(session, """
 DELETE FROM actor_alias WHERE id = :id
 RETURNING id, mission_code, alias, canonical, valid_from, valid_to""", {"id": alias_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -74,12 +74,43 @@ class Accounts:
         return {v for p in self.perpetrators for n in p for v in variants(n)}
 
 
+# Triage matches one alert against a few stored incidents at a time: there, building a pandas
+# Series per column cost more than the matching. Lists of plain values take a loop that gives the
+# same floats (tests/unit/triangulation/test_accounts.py); anything else goes through pandas.
+_EPOCH_DT = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_DAY = 86_400e9
+
+
+def _plain_times(values: Any) -> bool:
+    return isinstance(values, list | tuple) and all(
+        v is None or (isinstance(v, datetime) and not isinstance(v, pd.Timestamp)) for v in values)
+
+
+def _day_number(v: datetime) -> float:
+    td = (v if v.tzinfo is not None else v.replace(tzinfo=UTC)) - _EPOCH_DT
+    # as pandas: whole nanoseconds as a float, divided by a day's nanoseconds
+    return float(((td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds) * 1_000) / _NS_PER_DAY
+
+
 def days_since_epoch(values: Any) -> np.ndarray:
+    if _plain_times(values):
+        return np.array([np.nan if v is None else _day_number(v) for v in values], dtype="float64")
     ts = pd.to_datetime(pd.Series(values), utc=True)
     return ((ts - EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
 
 
+def utc_days(values: Any) -> list[date | None]:
+    """Each instant's UTC calendar day."""
+    if _plain_times(values):
+        return [None if v is None else (v.astimezone(UTC) if v.tzinfo is not None else v).date()
+                for v in values]
+    return [None if pd.isna(t) else t.date() for t in pd.to_datetime(pd.Series(values), utc=True)]
+
+
 def _floats(values: Any) -> np.ndarray:
+    if isinstance(values, list | tuple) and all(
+            v is None or (type(v) in (int, float)) for v in values):
+        return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -104,8 +135,7 @@ def build(*, key: Any, source: Any, lon: Any, lat: Any, radius_m: Any, start: An
     n = len(s)
     perps = [tuple(p or ()) for p in perpetrators]
     narr = [x if isinstance(x, str) and x else None for x in narrative]
-    starts = pd.to_datetime(pd.Series(start), utc=True)
-    days = [None if pd.isna(t) else t.date() for t in starts]
+    days = utc_days(start)
     if text is None:
         text = [" ".join(filter(None, [x, *p])) or None for x, p in zip(narr, perps, strict=True)]
     return Accounts(
