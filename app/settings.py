@@ -113,7 +113,7 @@ class AlertSettings(BaseSettings):
     alert_triage_max_defer_s: float = Field(default=5.0, ge=0)
     # Triage in child processes of each server process (an interpreter and a core of their own,
     # restarted if they die), at this CPU niceness; false: a thread of the server process. One
-    # triage process handles about 40 alerts/s on this project's 2-core reference machine.
+    # triage process drains about 60 alerts/s on the 2-core bench machine (docs/alerts.md).
     alert_triage_process: bool = True
     alert_triage_processes: int = Field(default=1, ge=1, le=16)
     alert_triage_nice: int = Field(default=5, ge=0, le=19)
