@@ -21,6 +21,7 @@ from app.schemas.patrols import (
 )
 from app.services.auth import Principal
 from app.services.patrols import execution, records
+from app.services.warnings import need_to_know
 
 router = APIRouter(prefix="/api/v1", tags=["patrols"])
 
@@ -68,7 +69,8 @@ async def report(plan_id: uuid.UUID, task_id: str, body: PatrolReportCreate, ses
 
 
 @router.get("/patrol-execution", summary="Planned, done, partly, not done and unreported tasks "
-            "of current saved plans, by base and week, with the execution rate",
+            "of current saved plans, by base and week, with the execution rate; a token limited to an "
+            "area of responsibility sees its offices' tasks only",
             response_model=PatrolExecution)
 async def patrol_execution(
     session: SessionDep,
@@ -77,4 +79,5 @@ async def patrol_execution(
     end: date | None = None,
     by: Annotated[str, Query(pattern="^(base|week|base_week)$")] = "base_week",
 ) -> Response:
-    return http.json_response(await execution.patrol_execution(session, start, end, by))
+    aors = await need_to_know.figures_aors(session, who)  # an AOR token: its offices' tasks only
+    return http.json_response(await execution.patrol_execution(session, start, end, by, aors=aors))

@@ -110,6 +110,21 @@ async def test_metrics_of_an_aor_token_leave_out_exactly_the_other_aors_records(
             assert groups == {"FO One": 1} and whole == {"FO One": 1, "FO Three": 1}
 
 
+async def test_patrol_execution_of_an_aor_token_counts_its_offices_tasks_only(client, auth, world):
+    async def execution(headers):
+        r = await client.get("/api/v1/patrol-execution", headers=headers, params={"by": "base"})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    tasks_one, tasks_three = len(world["plan_one"]["tasks"]), len(world["plan_three"]["tasks"])
+    everyone, one, three = (await execution(auth("operations")), await execution(world["ops_one"]),
+                            await execution(world["ops_three"]))
+    assert everyone["total"]["planned"] == tasks_one + tasks_three
+    assert (one["total"]["planned"], three["total"]["planned"]) == (tasks_one, tasks_three)
+    assert (one["total"]["done"], three["total"]["done"], everyone["total"]["done"]) == (1, 1, 2)
+    assert sum(g["planned"] for g in one["groups"]) == tasks_one
+
+
 async def test_alerts_and_acknowledgements_count_where_the_alert_is(client, auth, world, conn):
     """Alerts with no warning after 24 h count in the AOR that holds their location."""
     from tests.support.alerts import alert_doc, make_integration, post_alert
