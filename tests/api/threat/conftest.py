@@ -16,6 +16,9 @@ async def serve(settings, poll_s):
     transport = httpx.ASGITransport(app=application)
     async with (application.router.lifespan_context(application),
                 httpx.AsyncClient(transport=transport, base_url="http://kinga.test") as c):
+        # No periodic jobs here: a start-up job's transaction on this loop could hold the
+        # data-version lock while a test's synchronous write waits for it on the same loop.
+        await application.state.workers.scheduler.stop()
         yield c, application
     assert event_store._loader is None  # stopped with the app
 
