@@ -26,6 +26,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import select
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -138,8 +139,11 @@ class TriageWorker:
 
 # --- the triage process ---------------------------------------------------------------------
 
-def _child_main(settings: Settings, wake: Any, stop: Any, pause: Any, outbox: Connection) -> None:
-    """The triage process: a TriageWorker woken by the server process's intakes."""
+def _child_main(settings: Settings, wake: Connection, pause: Any, outbox: Connection,
+                parent: int) -> None:
+    """The triage process: a TriageWorker woken by the server process's intakes (a byte on the
+    `wake` pipe; `s` asks it to stop). It ends with its server: when asked to, or when the server
+    died without asking (SIGKILL, OOM): the pipe's end of file, or a new parent process."""
     logging.basicConfig(level=logging.INFO)
     with contextlib.suppress(OSError):
         os.nice(settings.alert_triage_nice)
@@ -151,21 +155,32 @@ def _child_main(settings: Settings, wake: Any, stop: Any, pause: Any, outbox: Co
     worker = TriageWorker(settings, make_async_engine(settings, pool_size=2),
                           on_outbox=queued_deliveries, pause=pause, yield_to_intake=False)
     worker.start()
+    fd = wake.fileno()
     try:
-        while not stop.is_set():
-            if wake.wait(settings.alert_triage_poll_s):
-                wake.clear()
-                worker.notify()
+        while os.getppid() == parent:
+            if not select.select([fd], [], [], settings.alert_triage_poll_s)[0]:
+                continue
+            got = os.read(fd, 4096)
+            if not got or b"s" in got:  # end of file: the server is gone
+                break
+            worker.notify()
     finally:
         asyncio.run(worker.stop())
         outbox.close()
 
 
 class _Child:
-    """One triage process and the reading end of its outbox pipe."""
+    """One triage process, the writing end of its wake-up pipe (non-blocking: a wake-up is never
+    waited for; a full pipe already means "wake up") and the reading end of its outbox pipe.
+    Pipes, not process-shared events: a process killed while it waited on one can leave the
+    event's `set()` blocked for good."""
 
-    def __init__(self, proc: Any, outbox: Connection) -> None:
-        self.proc, self.outbox = proc, outbox
+    def __init__(self, proc: Any, wake: Connection, outbox: Connection) -> None:
+        self.proc, self.wake, self.outbox = proc, wake, outbox
+
+    def send(self, what: bytes) -> None:
+        with contextlib.suppress(OSError):  # full (a wake-up is pending anyway) or closed
+            os.write(self.wake.fileno(), what)
 
 
 class _AllLocks:
@@ -209,8 +224,7 @@ class TriageProcess:
         self.maker = maker
         self.on_outbox = on_outbox
         self._ctx = multiprocessing.get_context("spawn")  # never fork a process with threads
-        self._wake = self._ctx.Event()
-        self._stop = self._ctx.Event()
+        self._stopping = False
         self._children: list[_Child | None] = [None] * settings.alert_triage_processes
         self.pause = self._new_locks()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -238,20 +252,24 @@ class TriageProcess:
         assert self._loop is not None
         self._close(i)
         outbox_r, outbox_w = self._ctx.Pipe(duplex=False)
+        wake_r, wake_w = self._ctx.Pipe(duplex=False)
+        os.set_blocking(wake_w.fileno(), False)
         proc = self._ctx.Process(
             target=_child_main, name=f"kinga-triage-{i}", daemon=True,
-            args=(self.settings, self._wake, self._stop, self.pause.locks[i], outbox_w))
+            args=(self.settings, wake_r, self.pause.locks[i], outbox_w, os.getpid()))
         proc.start()
         outbox_w.close()  # the child holds the writing end; EOF here when it dies
-        self._children[i] = _Child(proc, outbox_r)
+        wake_r.close()
+        child = self._children[i] = _Child(proc, wake_w, outbox_r)
         self._loop.add_reader(outbox_r.fileno(), self._relay_outbox, outbox_r)
-        self._wake.set()  # triage whatever waited while no process ran
+        child.send(b"w")  # triage whatever waited while no process ran
 
     def _close(self, i: int) -> None:
         child = self._children[i]
         if child is not None and self._loop is not None:
             self._loop.remove_reader(child.outbox.fileno())
             child.outbox.close()
+            child.wake.close()
 
     def _relay_outbox(self, outbox: Connection) -> None:
         """A child committed webhook deliveries: wake this process's dispatcher."""
@@ -270,7 +288,7 @@ class TriageProcess:
         leave `pause` stuck, so every process is restarted with new locks."""
         while True:
             await asyncio.sleep(max(self.settings.alert_triage_poll_s, 0.2))
-            if self._stop.is_set():
+            if self._stopping:
                 continue
             dead = [i for i, c in enumerate(self._children) if c is not None and not c.proc.is_alive()]
             if not dead:
@@ -292,7 +310,9 @@ class TriageProcess:
 
     def notify(self) -> None:
         """An intake just committed: triage it now (in the other processes)."""
-        self._wake.set()
+        for child in self._children:
+            if child is not None:
+                child.send(b"w")
 
     async def drain(self) -> int:
         """Triage everything stored so far, here, while the triage processes are held off."""
@@ -308,8 +328,10 @@ class TriageProcess:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        self._stop.set()
-        self._wake.set()
+        self._stopping = True
+        for child in self._children:
+            if child is not None:
+                child.send(b"s")
         for i, child in enumerate(self._children):
             if child is None:
                 continue

@@ -6,6 +6,7 @@ server stops."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -34,11 +35,17 @@ async def process_app(app: Any, settings: Any) -> Any:
     """A second server on the test database whose triage runs in a child process; the session
     app's own triage thread is held off meanwhile, so every triage here is the child's."""
     own = settings.model_copy(update={"alert_triage_process": True, "alert_triage_poll_s": 0.2,
-                                      "webhook_allow_private_targets": True})
+                                      "webhook_allow_private_targets": True,
+                                      "webhook_poll_s": 3600})  # only a wake-up sends
     application = create_app(own)
-    with app.state.alert_triage.pause:
-        async with application.router.lifespan_context(application):
-            yield application
+    session_webhooks = app.state.workers.webhooks
+    await session_webhooks.stop()  # deliveries here are this server's dispatcher's alone
+    try:
+        with app.state.alert_triage.pause:
+            async with application.router.lifespan_context(application):
+                yield application
+    finally:
+        session_webhooks.start(app.state.sessionmaker)
 
 
 @pytest.fixture
@@ -141,3 +148,45 @@ async def test_stopping_the_server_stops_the_triage_process(app, settings):
             os.kill(pid, 0)  # alive
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115, PTH123
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115, PTH123
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_a_server_killed_outright_leaves_no_triage_process_behind(db_url, tmp_path):
+    """SIGKILL gives the server no shutdown: its triage process notices it was orphaned and ends
+    (it would otherwise keep triaging, with the old code, after the server was replaced)."""
+    from tests.support.server import served_app
+
+    with served_app(db_url, tmp_path / "uvicorn.log",
+                    env={"KINGA_ALERT_TRIAGE_PROCESS": "true", "KINGA_ALERT_TRIAGE_POLL_S": "0.2"}
+                    ) as (_base, proc):
+        deadline = time.monotonic() + 60
+        triage = []
+        while not triage and time.monotonic() < deadline:
+            triage = [c for c in _children(proc.pid)
+                      if "spawn_main" in open(f"/proc/{c}/cmdline").read()]  # noqa: SIM115, PTH123
+            await asyncio.sleep(0.1)
+        assert triage, "the server started no triage process"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while any(_alive(c) for c in triage) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert not any(_alive(c) for c in triage)
