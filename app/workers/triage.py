@@ -3,12 +3,13 @@
 Triage is CPU-bound Python (matching, grading, rules: ~15-25 ms an alert, several times what
 storing the alert costs), so where it runs decides how much intake a process can take:
 
-- `TriageProcess` (the default, `KINGA_ALERT_TRIAGE_PROCESS=true`): a child process the lifespan
-  spawns, stops and restarts if it dies. Triage then has an interpreter (and a core) of its own
-  and never takes the intake process's interpreter lock; it runs at a lower CPU priority
-  (`alert_triage_nice`) so that when the cores are short, intake goes first. Intake wakes it
-  through a shared event; it wakes the webhook dispatcher of the server process through a pipe
-  after each commit that queued deliveries.
+- `TriageProcess` (the default, `KINGA_ALERT_TRIAGE_PROCESS=true`): `alert_triage_processes`
+  child processes the lifespan spawns, stops and restarts if one dies. Triage then has an
+  interpreter (and a core) of its own and never takes the intake process's interpreter lock; it
+  runs at a lower CPU priority (`alert_triage_nice`) so that when the cores are short, intake
+  goes first. Intake wakes each through a pipe of its own; each wakes the webhook dispatcher of
+  the server process through another pipe after a commit that queued deliveries, and ends when
+  its server does.
 - `TriageWorker` (`KINGA_ALERT_TRIAGE_PROCESS=false`, the test suite): a thread of the server
   process with its own event loop. While intake is busy it waits (at most
   `alert_triage_max_defer_s`) so the two do not fight over the interpreter lock.
