@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Report, table
 from app.models.alerts import Alert, IdempotencyKey
-from app.repositories.incidents import point
+from app.repositories.incidents import POINT_PARAMS, point
 
 ALERT_COLUMNS = [
     *(c for c in table(Alert).columns if c.name != "location"),
@@ -205,8 +205,7 @@ async def page(
 # set of columns; triage updates every alert).
 _UPDATE_ALERT = (update(table(Alert)).where(table(Alert).c.id == bindparam("id_"))
                  .values(updated_at=func.now()))
-_UPDATE_ALERT_AT = _UPDATE_ALERT.values(
-    location=func.ST_SetSRID(func.ST_MakePoint(bindparam("lon_"), bindparam("lat_")), 4326))
+_UPDATE_ALERT_AT = _UPDATE_ALERT.values(location=POINT_PARAMS)
 
 
 async def update_alert(

@@ -225,7 +225,6 @@ class TriageProcess:
         self.maker = maker
         self.on_outbox = on_outbox
         self._ctx = multiprocessing.get_context("spawn")  # never fork a process with threads
-        self._stopping = False
         self._children: list[_Child | None] = [None] * settings.alert_triage_processes
         self.pause = self._new_locks()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -289,8 +288,6 @@ class TriageProcess:
         leave `pause` stuck, so every process is restarted with new locks."""
         while True:
             await asyncio.sleep(max(self.settings.alert_triage_poll_s, 0.2))
-            if self._stopping:
-                continue
             dead = [i for i, c in enumerate(self._children) if c is not None and not c.proc.is_alive()]
             if not dead:
                 continue
@@ -329,7 +326,6 @@ class TriageProcess:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        self._stopping = True
         for child in self._children:
             if child is not None:
                 child.send(b"s")
