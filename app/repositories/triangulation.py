@@ -66,51 +66,69 @@ class Boxes:
     exclude: list[uuid.UUID]
 
 
-CANDIDATE_COLUMNS = """c.id, c.external_source, ST_X(c.location) AS longitude,
-       ST_Y(c.location) AS latitude, c.location_radius_m, c.occurred_start, c.occurred_end,
-       c.category, c.perpetrators, c.fatalities_low, c.fatalities_best, c.fatalities_high,
-       c.narrative,
-       ARRAY(SELECT DISTINCT x FROM report r, unnest(r.cites) AS x WHERE r.incident_id = c.id)
-           AS cites"""
-
-
 @dataclass
 class Candidates:
-    """Pairs (k = the new account, an incident id) the search found, and each incident's columns
-    once (a busy place meets many new accounts: its row is read and sent once)."""
+    """What the search found, column-wise: one entry per found incident (ordered by id), each with
+    the new accounts (`ks`, ascending) whose box met it. A busy place meets many new accounts:
+    its row is read and sent once. Dates come as whole microseconds since the epoch (UTC),
+    clamped to what Python's datetime holds (as reads clamp them); `end_us` is the end, or the
+    start when there is none."""
 
-    k: list[int]
-    ids: list[uuid.UUID]
-    incidents: list[dict[str, Any]]
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    @property
+    def pairs(self) -> int:
+        return sum(len(ks) for ks in self.columns["ks"])
 
 
-def _pairs_sql(n_ranges: int) -> str:
+CANDIDATE_NAMES = ("ks", "id", "external_source", "longitude", "latitude", "location_radius_m",
+                   "start_us", "end_us", "category", "perpetrators", "fatalities_low",
+                   "fatalities_best", "fatalities_high", "narrative", "cites")
+
+
+def _us(t: str) -> str:
+    """Whole microseconds since the epoch, within Python's datetime range (reads clamp beyond)."""
+    return (f"CAST(extract(epoch FROM greatest(least({t}, "
+            "CAST('9999-12-31 23:59:59.999999+00' AS timestamptz)), "
+            "CAST('0001-01-01 00:00:00+00' AS timestamptz))) * 1000000 AS bigint)")
+
+
+def _candidates_sql(n_ranges: int) -> str:
+    """The probes (one n-D GiST probe per box and source range), grouped by incident, and each
+    found incident's columns in the same statement; `held` incidents (already holding an account
+    of the searching source: an export's distinct ids are distinct events) are left out."""
     probes = "\n        UNION ALL\n".join(
         f"""        SELECT c.id, c.external_source FROM incident c
         WHERE {SPACETIME} &&& ST_MakeLine(ST_MakePoint(q.x1, q.y1, q.t1, CAST(:mlo{i} AS float8)),
                                           ST_MakePoint(q.x2, q.y2, q.t2, CAST(:mhi{i} AS float8)))
           AND c.status IN {COUNTED}""" for i in range(n_ranges))
     return f"""
-SELECT q.k, c.id
-FROM unnest(CAST(:k AS int[]), CAST(:x1 AS float8[]), CAST(:y1 AS float8[]),
-            CAST(:t1 AS float8[]), CAST(:x2 AS float8[]), CAST(:y2 AS float8[]),
-            CAST(:t2 AS float8[])) AS q(k, x1, y1, t1, x2, y2, t2)
-CROSS JOIN LATERAL (
+WITH found AS (
+    SELECT c.id, array_agg(q.k ORDER BY q.k) AS ks
+    FROM unnest(CAST(:k AS int[]), CAST(:x1 AS float8[]), CAST(:y1 AS float8[]),
+                CAST(:t1 AS float8[]), CAST(:x2 AS float8[]), CAST(:y2 AS float8[]),
+                CAST(:t2 AS float8[])) AS q(k, x1, y1, t1, x2, y2, t2)
+    CROSS JOIN LATERAL (
 {probes}
-) c
-WHERE c.id <> ALL(CAST(:exclude AS uuid[]))
-  AND (CAST(:src AS text) IS NULL OR c.external_source IS DISTINCT FROM CAST(:src AS text))
-"""
-
-
-# The found incidents' columns; `held` = it already holds an account of the searching source (an
-# export's distinct ids are distinct events: never two accounts of one source in one incident).
-INCIDENT_COLUMNS_SQL = f"""
-SELECT {CANDIDATE_COLUMNS},
-       CAST(:src AS text) IS NOT NULL AND EXISTS (
-           SELECT 1 FROM incident m
-           WHERE m.merged_into = c.id AND m.external_source = CAST(:src AS text)) AS held
-FROM incident c WHERE c.id = ANY(CAST(:ids AS uuid[]))
+    ) c
+    WHERE c.id <> ALL(CAST(:exclude AS uuid[]))
+      AND (CAST(:src AS text) IS NULL OR c.external_source IS DISTINCT FROM CAST(:src AS text))
+    GROUP BY c.id
+)
+SELECT f.ks, c.id, c.external_source, ST_X(c.location) AS longitude, ST_Y(c.location) AS latitude,
+       c.location_radius_m, {_us("c.occurred_start")} AS start_us,
+       {_us("coalesce(c.occurred_end, c.occurred_start)")} AS end_us,
+       c.category, c.perpetrators, c.fatalities_low, c.fatalities_best, c.fatalities_high,
+       c.narrative,
+       ARRAY(SELECT DISTINCT x FROM report r, unnest(r.cites) AS x WHERE r.incident_id = c.id)
+           AS cites
+FROM found f JOIN incident c ON c.id = f.id
+WHERE CAST(:src AS text) IS NULL OR NOT EXISTS (
+    SELECT 1 FROM incident m WHERE m.merged_into = c.id AND m.external_source = CAST(:src AS text))
+ORDER BY c.id
 """
 
 
@@ -122,33 +140,34 @@ def _candidate_params(b: Boxes) -> dict[str, Any]:
     return params
 
 
-def _candidates(pairs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Candidates:
-    keep = {r["id"]: r for r in rows if not r.pop("held")}
-    found = [(p["k"], p["id"]) for p in pairs if p["id"] in keep]
-    return Candidates([k for k, _ in found], [i for _, i in found],
-                      [keep[i] for i in dict.fromkeys(i for _, i in found)])
+def _columns(rows: Sequence[Sequence[Any]]) -> Candidates:
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(CANDIDATE_NAMES)
+    return Candidates({name: list(c) for name, c in zip(CANDIDATE_NAMES, cols, strict=True)})
 
 
 def candidates_sync(conn: psycopg.Connection[Any], boxes: Boxes) -> Candidates:
     """Counted incidents whose space–time box meets each query box (one n-D GiST probe per box,
     per source range): never the account's own source, nor an incident already holding an
-    account of that source."""
+    account of that source. One statement; JIT compilation is off for it (compiling the probes
+    costs more than it saves: a second on a 10,000-row batch)."""
     if not boxes.k:
-        return Candidates([], [], [])
-    pairs = _sync(conn, _pairs_sql(len(boxes.ranges)), _candidate_params(boxes))
-    ids = list(dict.fromkeys(p["id"] for p in pairs))
-    rows = _sync(conn, INCIDENT_COLUMNS_SQL, {"ids": ids, "src": boxes.source}) if ids else []
-    return _candidates(pairs, rows)
+        return _columns([])
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('jit') AS jit, set_config('jit', 'off', true)")
+        row = cur.fetchone()
+        cur.execute(_pyformat(_candidates_sql(len(boxes.ranges))),  # type: ignore[arg-type]
+                    _candidate_params(boxes))
+        rows = cur.fetchall()
+        cur.execute("SELECT set_config('jit', %s, true)", (row[0] if row else "on",))
+    return _columns(rows)
 
 
 async def candidates(session: AsyncSession, boxes: Boxes) -> Candidates:
     if not boxes.k:
-        return Candidates([], [], [])
-    pairs = await _async(session, _pairs_sql(len(boxes.ranges)), _candidate_params(boxes))
-    ids = list(dict.fromkeys(p["id"] for p in pairs))
-    rows = (await _async(session, INCIDENT_COLUMNS_SQL, {"ids": ids, "src": boxes.source})
-            if ids else [])
-    return _candidates(pairs, rows)
+        return _columns([])
+    result = await session.execute(text(_candidates_sql(len(boxes.ranges))),
+                                   _candidate_params(boxes))
+    return _columns([tuple(r) for r in result.all()])
 
 
 def _any_sql(n_ranges: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.services.triangulation.names import AliasTable, Mentions, canonical_names, mentioned
+from app.services.triangulation.names import AliasTable, Mentions, canonical_names, mentioned, variants
 
 EPOCH = pd.Timestamp(0, tz="UTC")
 # Identical free-text narratives (sentences, at least this long) are one account coded as several
@@ -40,37 +40,75 @@ class Accounts:
     fat_high: np.ndarray
     perpetrators: list[tuple[str, ...]]
     narrative: list[str | None]
-    text: list[str | None]  # what alerts are compared on: narrative and names
+    given_text: list[str | None] | None  # alerts' own text; None: narrative and names (`text`)
     days: list[date | None]
     cites: list[frozenset[str]]  # outlets the account's reports draw on
     names: list[frozenset[str]] = field(default_factory=list)
     mentions: list[frozenset[str]] = field(default_factory=list)
-    group: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    _group: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
+
+    @property
+    def text(self) -> list[str | None]:
+        """What alerts are compared on: the alert's text, or an incident's narrative and names
+        (built on first use: only alert matching reads it)."""
+        if self.given_text is None:
+            self.given_text = [" ".join(filter(None, [x, *p])) or None
+                               for x, p in zip(self.narrative, self.perpetrators, strict=True)]
+        return self.given_text
+
+    @property
+    def group(self) -> np.ndarray:
+        """Rows of one account (identical free-text narratives) share a key; None otherwise
+        (built on first use: only the new side of a match reads it)."""
+        if self._group is None:
+            self._group = _group_keys(self.narrative)
+        return self._group
 
     def resolve(self, aliases: AliasTable, mention_index: Mentions | None = None) -> Accounts:
         """Canonical names (alias table applied on each account's date) and the names its
         narrative mentions."""
         # Many accounts share an actor list (and rows of one account a narrative): each distinct
-        # (names, day) and (narrative, day) is resolved once.
-        names: dict[tuple[tuple[str, ...], date | None], frozenset[str]] = {}
-        self.names = [names[k] if (k := (p, d)) in names
-                      else names.setdefault(k, canonical_names(p, d, aliases))
-                      for p, d in zip(self.perpetrators, self.days, strict=True)]
+        # list and narrative is read once, and the day matters only when the alias table has a
+        # row for one of its names.
+        aliased = aliases.rows.keys()
+        plain: dict[tuple[str, ...], frozenset[str] | None] = {}
+        dated: dict[tuple[Any, date | None], frozenset[str]] = {}
+        names = []
+        for p, d in zip(self.perpetrators, self.days, strict=True):
+            got = plain.get(p, False)
+            if got is False:
+                keys = frozenset(v for n in p for v in variants(n))
+                got = plain[p] = None if aliased & keys else keys
+            if got is None:
+                got = dated.get((p, d))
+                if got is None:
+                    got = dated[(p, d)] = canonical_names(p, d, aliases)
+            names.append(got)
+        self.names = names
         if mention_index is None:
             self.mentions = [frozenset()] * len(self)
-        else:
-            said: dict[tuple[str | None, date | None], frozenset[str]] = {}
-            self.mentions = [said[m] if (m := (t, d)) in said
-                             else said.setdefault(m, mentioned(mention_index.of(t), d, aliases))
-                             for t, d in zip(self.narrative, self.days, strict=True)]
+            return self
+        said: dict[str | None, frozenset[str] | None] = {}
+        said_on: dict[tuple[frozenset[str], date | None], frozenset[str]] = {}
+        mentions = []
+        for t, d in zip(self.narrative, self.days, strict=True):
+            got = said.get(t, False)
+            if got is False:
+                found = mention_index.of(t)
+                got = said[t] = None if aliased & found else found
+            if got is None:
+                found = mention_index.of(t)
+                got = said_on.get((found, d))
+                if got is None:
+                    got = said_on[(found, d)] = mentioned(found, d, aliases)
+            mentions.append(got)
+        self.mentions = mentions
         return self
 
     def all_name_keys(self) -> set[str]:
-        from app.services.triangulation.names import variants
-
         return {v for p in self.perpetrators for n in p for v in variants(n)}
 
 
@@ -131,21 +169,32 @@ def build(*, key: Any, source: Any, lon: Any, lat: Any, radius_m: Any, start: An
           cites: Iterable[Iterable[str] | None] | None = None) -> Accounts:
     s = days_since_epoch(start)
     e = days_since_epoch(end)
-    e = np.where(np.isnan(e), s, e) + 1.0
-    n = len(s)
-    perps = [tuple(p or ()) for p in perpetrators]
-    narr = [x if isinstance(x, str) and x else None for x in narrative]
-    days = utc_days(start)
-    if text is None:
-        text = [" ".join(filter(None, [x, *p])) or None for x, p in zip(narr, perps, strict=True)]
+    return _assemble(key=key, source=source, lon=_floats(lon), lat=_floats(lat),
+                     radius_m=_floats(radius_m), start=s, end=np.where(np.isnan(e), s, e) + 1.0,
+                     days=utc_days(start), category=category, fatalities=_floats(fatalities),
+                     fat_low=_floats(fat_low), fat_high=_floats(fat_high),
+                     perpetrators=perpetrators, narrative=narrative, text=text, cites=cites)
+
+
+def _assemble(*, key: Any, source: Any, lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray,
+              start: np.ndarray, end: np.ndarray, days: list[date | None], category: Any,
+              fatalities: np.ndarray, fat_low: np.ndarray, fat_high: np.ndarray,
+              perpetrators: Iterable[Sequence[str] | None], narrative: Sequence[str | None],
+              text: Sequence[str | None] | None,
+              cites: Iterable[Iterable[str] | None] | None) -> Accounts:
+    n = len(start)
     return Accounts(
         key=np.asarray(key, dtype=object), source=np.asarray(source, dtype=object).reshape(n),
-        lon=_floats(lon), lat=_floats(lat), radius_m=np.nan_to_num(_floats(radius_m)),
-        start=s, end=e, category=np.asarray(category, dtype=object), fatalities=_floats(fatalities),
-        fat_low=_floats(fat_low), fat_high=_floats(fat_high), perpetrators=perps, narrative=narr,
-        text=list(text), days=days,
-        cites=[frozenset(c or ()) for c in cites] if cites is not None else [frozenset()] * n,
-        group=_group_keys(narr))
+        lon=lon, lat=lat, radius_m=np.nan_to_num(radius_m), start=start, end=end,
+        category=np.asarray(category, dtype=object), fatalities=fatalities, fat_low=fat_low,
+        fat_high=fat_high, perpetrators=[tuple(p) if p else () for p in perpetrators],
+        narrative=[x if isinstance(x, str) and x else None for x in narrative],
+        given_text=None if text is None else list(text), days=days,
+        cites=[frozenset(c) if c else _NO_CITES for c in cites] if cites is not None
+        else [_NO_CITES] * n)
+
+
+_NO_CITES: frozenset[str] = frozenset()
 
 
 def from_events(events: pd.DataFrame, source: str | None) -> Accounts:
@@ -178,6 +227,49 @@ def from_rows(rows: Sequence[dict[str, Any]]) -> Accounts:
                  fat_high=col("fatalities_high"), perpetrators=col("perpetrators"),
                  narrative=col("narrative"),
                  text=col("text") if rows and "text" in rows[0] else None, cites=col("cites"))
+
+
+_US_PER_DAY = 86_400_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_US_INT64 = (2**63 - 1) // 1000  # below this many microseconds, ns = us * 1000 fits an int64
+
+
+def day_numbers_of_us(us: Sequence[int]) -> np.ndarray:
+    """Microseconds since the epoch → days since the epoch, the same floats as `days_since_epoch`
+    of the instants (whole nanoseconds as a float, divided by a day's nanoseconds)."""
+    a = np.asarray(us, dtype=np.int64)
+    out = (a * 1000).astype(np.float64) / _NS_PER_DAY
+    big = np.flatnonzero(np.abs(a) >= _US_INT64)
+    for i in big.tolist():  # beyond ~292 years from 1970: Python's exact integers
+        out[i] = float(int(a[i]) * 1000) / _NS_PER_DAY
+    return out
+
+
+def utc_days_of_us(us: Sequence[int]) -> list[date | None]:
+    """Microseconds since the epoch → each instant's UTC calendar day (as `utc_days`)."""
+    whole = np.floor_divide(np.asarray(us, dtype=np.int64), _US_PER_DAY)
+    uniq, inv = np.unique(whole, return_inverse=True)
+    days = [date.fromordinal(_EPOCH_ORDINAL + int(d)) for d in uniq.tolist()]
+    return [days[i] for i in inv.tolist()]
+
+
+def from_columns(cols: dict[str, list[Any]]) -> Accounts:
+    """Stored incidents as the candidate search returns them, column-wise: dates as microseconds
+    since the epoch (`end_us` = the end, or the start when there is none). The same accounts as
+    `from_rows` of the same incidents (tests/unit/triangulation/test_accounts.py)."""
+    def num(name: str) -> np.ndarray:  # database numbers or NULL (NaN): no parsing needed
+        return np.array(cols[name], dtype=np.float64)
+
+    start = day_numbers_of_us(cols["start_us"])
+    return _assemble(key=np.asarray(cols["id"], dtype=object),
+                     source=np.asarray(cols["external_source"], dtype=object),
+                     lon=num("longitude"), lat=num("latitude"), radius_m=num("location_radius_m"),
+                     start=start, end=day_numbers_of_us(cols["end_us"]) + 1.0,
+                     days=utc_days_of_us(cols["start_us"]), category=cols["category"],
+                     fatalities=num("fatalities_best"), fat_low=num("fatalities_low"),
+                     fat_high=num("fatalities_high"),
+                     perpetrators=cols["perpetrators"], narrative=cols["narrative"], text=None,
+                     cites=cols["cites"])
 
 
 def as_datetime(days: float) -> datetime:

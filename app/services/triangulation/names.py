@@ -144,18 +144,41 @@ def similarity(a: frozenset[str], b: frozenset[str], a_mentions: frozenset[str] 
 
 class Mentions:
     """Which known names a narrative mentions (whole words, after normalisation), computed once
-    per account rather than once per pair."""
+    per account rather than once per pair.
+
+    Known names are normalised word sequences, so a mention is a run of whole words of the
+    flattened narrative: scanning its words left to right, the longest known name starting at
+    a word is taken and the scan resumes after it (what a regular expression of the names,
+    longest first, between word boundaries, would find — tested against one), by looking word
+    runs up in a set instead of trying every name at every position."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        keys = sorted({k for k in names if len(k) >= 3}, key=len, reverse=True)
-        self.pattern = (re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, keys)) + r")(?![a-z0-9])")
-                        if keys else None)
+        self.keys = frozenset(k for k in names if len(k) >= 3)
+        lengths: dict[str, set[int]] = {}
+        for k in self.keys:
+            words = k.split(" ")
+            lengths.setdefault(words[0], set()).add(len(words))
+        # first word -> the word counts of the names starting with it, longest first
+        self.lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
 
     def of(self, text: str | None) -> frozenset[str]:
-        if not text or self.pattern is None:
+        if not text or not self.keys:
             return frozenset()
-        flat = " ".join(_NON_WORD.sub(" ", _ascii(text)).split())
-        return frozenset(m.group(1) for m in self.pattern.finditer(flat))
+        words = _NON_WORD.sub(" ", _ascii(text)).split()
+        lengths, keys = self.lengths, self.keys
+        found = set()
+        i, n = 0, len(words)
+        while i < n:
+            step = 1
+            for m in lengths.get(words[i], ()):
+                if i + m <= n:
+                    run = words[i] if m == 1 else " ".join(words[i:i + m])
+                    if run in keys:
+                        found.add(run)
+                        step = m
+                        break
+            i += step
+        return frozenset(found)
 
 
 def mentioned(text_names: frozenset[str], day: date | None, aliases: AliasTable) -> frozenset[str]:

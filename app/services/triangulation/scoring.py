@@ -143,15 +143,36 @@ def _outlets(a: frozenset[str], b: frozenset[str]) -> float:
     return OUTLET_SHARED if a & b else OUTLET_DISJOINT
 
 
+def _profiles(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each value's index among the distinct values (first seen first), and those values."""
+    seen: dict[Any, int] = {}
+    ids = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64,
+                      count=len(values))
+    return ids, list(seen)
+
+
+def _per_distinct_pair(lvals: list[Any], rvals: list[Any], li: np.ndarray, ri: np.ndarray,
+                       f: Any) -> np.ndarray:
+    """f(lvals[i], rvals[j]) for every pair, computed once per distinct pair of values (many
+    accounts share an actor list or the outlets they cite)."""
+    lid, lu = _profiles(lvals)
+    rid, ru = _profiles(rvals)
+    code = lid[li] * len(ru) + rid[ri]
+    uniq, inv = np.unique(code, return_inverse=True)
+    vals = np.array([f(lu[c // len(ru)], ru[c % len(ru)]) for c in uniq.tolist()], dtype=float)
+    return vals[inv.reshape(-1)] if len(uniq) else np.zeros(0)
+
+
 def _name_scores(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndarray,
                  params: ScoreParams) -> tuple[np.ndarray, np.ndarray]:
-    pairs = zip(li.tolist(), ri.tolist(), strict=True)
     if params.text_in_place_of_names:
+        pairs = zip(li.tolist(), ri.tolist(), strict=True)
         sims = [actor_names_text(left.text[i], right.text[j]) for i, j in pairs]
         raw = np.array([np.nan if x is None else x for x in sims], dtype=float)
     else:
-        ln, lm, rn, rm = left.names, left.mentions, right.names, right.mentions
-        raw = np.array([_names(ln[i], rn[j], lm[i], rm[j]) for i, j in pairs], dtype=float)
+        raw = _per_distinct_pair(list(zip(left.names, left.mentions, strict=True)),
+                                 list(zip(right.names, right.mentions, strict=True)), li, ri,
+                                 lambda a, b: _names(a[0], b[0], a[1], b[1]))
     known = ~np.isnan(raw)
     return np.where(known, raw, NEUTRAL), known
 
@@ -192,10 +213,8 @@ def score_pairs(left: Accounts, right: Accounts, li: np.ndarray, ri: np.ndarray,
     time = np.exp(-0.5 * (g / p.time_scale_days) ** 2) / (1.0 + spans / p.span_scale_days)
     nm, known = _name_scores(left, right, li, ri, p)
     fat = _fatality_scores(left, right, li, ri)
-    lc, rc = left.cites, right.cites
-    outl = np.array([_outlets(lc[i], rc[j]) for i, j in zip(li.tolist(), ri.tolist(), strict=True)],
-                    dtype=float)
-    cat = _COMPAT[_cat_codes(left.category[li]), _cat_codes(right.category[ri])]
+    outl = _per_distinct_pair(left.cites, right.cites, li, ri, _outlets)
+    cat = _COMPAT[_cat_codes(left.category)[li], _cat_codes(right.category)[ri]]
     w = p.weights
     score = (w["space"] * space + w["time"] * time + w["names"] * nm + w["fatalities"] * fat
              + w["category"] * cat + w["outlets"] * outl)

@@ -5,6 +5,7 @@ candidates and applies the outcome.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import uuid
@@ -130,22 +131,21 @@ class Matched:
 def _match(left: acc.Accounts, found: repo.Candidates, aliases: list[dict[str, Any]],
            thresholds: Thresholds, params: ScoreParams) -> Matched:
     """Pairs of the candidate search (the left account, an incident) → decisions."""
-    unique = found.incidents
-    pos = {r["id"]: j for j, r in enumerate(unique)}
-    li = found.k
-    ri = [pos[i] for i in found.ids]
-    right = acc.from_rows(unique)
+    ks = found.columns["ks"]
+    # pairs as integer arrays: each found incident's ordinal, once per new account that met it
+    li = np.fromiter(itertools.chain.from_iterable(ks), dtype=np.int64, count=found.pairs)
+    ri = np.repeat(np.arange(len(ks), dtype=np.int64), [len(k) for k in ks])
+    right = acc.from_columns(found.columns)
     table = alias_table(aliases)
-    if unique:
+    if len(right):
         mentions = Mentions(table.keys() | left.all_name_keys() | right.all_name_keys())
         left.resolve(table, mentions)
         right.resolve(table, mentions)
     else:
         left.names = [frozenset()] * len(left)
         left.mentions = [frozenset()] * len(left)
-    scores = gate_and_score(left, right, np.array(li, dtype=np.int64), np.array(ri, dtype=np.int64),
-                            params)
-    return Matched(left, right, decide(left, right, scores, thresholds), len(unique))
+    scores = gate_and_score(left, right, li, ri, params)
+    return Matched(left, right, decide(left, right, scores, thresholds), len(right))
 
 
 # ------------------------------------------------------------------ import batches (sync)
@@ -164,7 +164,7 @@ def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: 
         return None
     left = acc.from_events(events, source)
     found = repo.candidates_sync(conn, boxes(left, config.params, source_code=code, source=source))
-    if not found.k:
+    if not len(found):
         return None
     thresholds = config.thresholds(repo.thresholds_sync(conn, config.mission))
     m = _match(left, found, repo.aliases_sync(conn, config.mission), thresholds, config.params)

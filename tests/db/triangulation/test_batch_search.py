@@ -55,9 +55,11 @@ def test_batch_search_finds_every_gated_pair_and_never_its_own_source(conn, tmp_
     boxes = tri.boxes(left, CONFIG.params, source_code=code, source="acled")
 
     probed = repo.candidates_sync(conn, boxes)
-    assert len(probed.k) > 50  # the law is not vacuous
-    found = {r["id"]: r for r in probed.incidents}
-    assert all(r["external_source"] != "acled" for r in found.values())  # never its own source
+    cols = probed.columns
+    pairs = {(k, i) for i, ks in zip(cols["id"], cols["ks"], strict=True) for k in ks}
+    assert len(pairs) == probed.pairs > 50  # the law is not vacuous
+    assert cols["id"] == sorted(cols["id"])  # ordered by id: an ordinal is a rank
+    assert all(s != "acled" for s in cols["external_source"])  # never its own source
 
     # brute force: every pair of the batch and the store that passes the exact gate was found
     right = _all_incidents(conn)
@@ -66,4 +68,15 @@ def test_batch_search_finds_every_gated_pair_and_never_its_own_source(conn, tmp_
     other = np.array([s != "acled" for s in right.source])[ri]
     ok = gate(left, right, li, ri, CONFIG.params) & other
     gated = {(int(i), right.key[j]) for i, j in zip(li[ok], ri[ok], strict=True)}
-    assert gated <= set(zip(probed.k, probed.ids, strict=True))
+    assert gated <= pairs
+
+    # the found incidents, built column-wise, are the accounts built from their rows
+    found = acc.from_columns(cols)
+    at = {k: j for j, k in enumerate(right.key)}
+    rows = np.array([at[i] for i in cols["id"]])
+    for name in ("lon", "lat", "radius_m", "start", "end", "fatalities", "fat_low", "fat_high"):
+        assert np.array_equal(getattr(found, name), getattr(right, name)[rows], equal_nan=True), name
+    for name in ("key", "source", "category"):
+        assert getattr(found, name).tolist() == getattr(right, name)[rows].tolist(), name
+    for name in ("perpetrators", "narrative", "days", "text"):
+        assert getattr(found, name) == [getattr(right, name)[j] for j in rows], name
