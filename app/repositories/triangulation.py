@@ -108,9 +108,10 @@ def _candidates_sql(n_ranges: int) -> str:
     return f"""
 WITH found AS (
     SELECT c.id, array_agg(q.k ORDER BY q.k) AS ks
-    FROM unnest(CAST(:k AS int[]), CAST(:x1 AS float8[]), CAST(:y1 AS float8[]),
-                CAST(:t1 AS float8[]), CAST(:x2 AS float8[]), CAST(:y2 AS float8[]),
-                CAST(:t2 AS float8[])) AS q(k, x1, y1, t1, x2, y2, t2)
+    FROM unnest(CAST(CAST(:k AS text) AS int[]), CAST(CAST(:x1 AS text) AS float8[]),
+                CAST(CAST(:y1 AS text) AS float8[]), CAST(CAST(:t1 AS text) AS float8[]),
+                CAST(CAST(:x2 AS text) AS float8[]), CAST(CAST(:y2 AS text) AS float8[]),
+                CAST(CAST(:t2 AS text) AS float8[])) AS q(k, x1, y1, t1, x2, y2, t2)
     CROSS JOIN LATERAL (
 {probes}
     ) c
@@ -132,9 +133,16 @@ ORDER BY c.id
 """
 
 
+def _array_literal(values: Sequence[float]) -> str:
+    """A number array as one text literal (exact: the shortest repr that reads back the same
+    float), instead of a parameter dumped element by element."""
+    return "{" + ",".join(map(repr, values)) + "}"
+
+
 def _candidate_params(b: Boxes) -> dict[str, Any]:
-    params: dict[str, Any] = {"k": b.k, "x1": b.x1, "y1": b.y1, "t1": b.t1, "x2": b.x2,
-                              "y2": b.y2, "t2": b.t2, "src": b.source, "exclude": b.exclude}
+    params: dict[str, Any] = {name: _array_literal(getattr(b, name))
+                              for name in ("k", "x1", "y1", "t1", "x2", "y2", "t2")}
+    params.update(src=b.source, exclude=b.exclude)
     for i, (lo, hi) in enumerate(b.ranges):
         params[f"mlo{i}"], params[f"mhi{i}"] = lo, hi
     return params
