@@ -72,7 +72,7 @@ class Candidates:
     the new accounts (`ks`, ascending) whose box met it. A busy place meets many new accounts:
     its row is read and sent once. Dates come as whole microseconds since the epoch (UTC),
     clamped to what Python's datetime holds (as reads clamp them); `end_us` is the end, or the
-    start when there is none."""
+    start when there is none. `cites` may repeat an outlet (it is read as a set)."""
 
     columns: dict[str, list[Any]]
 
@@ -124,8 +124,7 @@ SELECT f.ks, c.id, c.external_source, ST_X(c.location) AS longitude, ST_Y(c.loca
        {_us("coalesce(c.occurred_end, c.occurred_start)")} AS end_us,
        c.category, c.perpetrators, c.fatalities_low, c.fatalities_best, c.fatalities_high,
        c.narrative,
-       ARRAY(SELECT DISTINCT x FROM report r, unnest(r.cites) AS x WHERE r.incident_id = c.id)
-           AS cites
+       ARRAY(SELECT x FROM report r, unnest(r.cites) AS x WHERE r.incident_id = c.id) AS cites
 FROM found f JOIN incident c ON c.id = f.id
 WHERE CAST(:src AS text) IS NULL OR NOT EXISTS (
     SELECT 1 FROM incident m WHERE m.merged_into = c.id AND m.external_source = CAST(:src AS text))
