@@ -6,7 +6,7 @@ candidates and applies the outcome.
 from __future__ import annotations
 
 import itertools
-import json
+import orjson
 import math
 import uuid
 from collections.abc import Sequence
@@ -184,7 +184,7 @@ def _place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source:
         return None
     ev: list[str | None] = [None] * len(left)
     for i in np.flatnonzero(d.outcome != Outcome.new).tolist():
-        ev[i] = json.dumps(m.evidence(i))
+        ev[i] = orjson.dumps(m.evidence(i)).decode()
     return Placement(outcome=d.outcome.astype(np.int8),
                      target=[t if isinstance(t, uuid.UUID) else None for t in d.target],
                      score=[None if math.isnan(x) else float(x) for x in d.score.tolist()],
