@@ -74,37 +74,35 @@ class Accounts:
         # list and narrative is read once, and the day matters only when the alias table has a
         # row for one of its names.
         aliased = aliases.rows.keys()
-        plain: dict[tuple[str, ...], frozenset[str] | None] = {}
-        dated: dict[tuple[Any, date | None], frozenset[str]] = {}
-        names = []
+        plain: dict[tuple[str, ...], frozenset[str] | None] = {}  # None: an alias applies
+        dated: dict[tuple[tuple[str, ...], date | None], frozenset[str]] = {}
+        names: list[frozenset[str]] = []
         for p, d in zip(self.perpetrators, self.days, strict=True):
-            got = plain.get(p, False)
-            if got is False:
+            if p not in plain:
                 keys = frozenset(v for n in p for v in variants(n))
-                got = plain[p] = None if aliased & keys else keys
+                plain[p] = None if aliased & keys else keys
+            got = plain[p]
             if got is None:
-                got = dated.get((p, d))
-                if got is None:
-                    got = dated[(p, d)] = canonical_names(p, d, aliases)
+                if (p, d) not in dated:
+                    dated[(p, d)] = canonical_names(p, d, aliases)
+                got = dated[(p, d)]
             names.append(got)
         self.names = names
         if mention_index is None:
             self.mentions = [frozenset()] * len(self)
             return self
-        said: dict[str | None, frozenset[str] | None] = {}
+        said: dict[str | None, frozenset[str]] = {}
         said_on: dict[tuple[frozenset[str], date | None], frozenset[str]] = {}
-        mentions = []
+        mentions: list[frozenset[str]] = []
         for t, d in zip(self.narrative, self.days, strict=True):
-            got = said.get(t, False)
-            if got is False:
-                found = mention_index.of(t)
-                got = said[t] = None if aliased & found else found
-            if got is None:
-                found = mention_index.of(t)
-                got = said_on.get((found, d))
-                if got is None:
-                    got = said_on[(found, d)] = mentioned(found, d, aliases)
-            mentions.append(got)
+            if t not in said:
+                said[t] = mention_index.of(t)
+            found = said[t]
+            if aliased & found:
+                if (found, d) not in said_on:
+                    said_on[(found, d)] = mentioned(found, d, aliases)
+                found = said_on[(found, d)]
+            mentions.append(found)
         self.mentions = mentions
         return self
 

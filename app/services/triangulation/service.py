@@ -6,7 +6,6 @@ candidates and applies the outcome.
 from __future__ import annotations
 
 import itertools
-import orjson
 import math
 import uuid
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -57,3 +57,17 @@ def test_an_alert_account_is_what_the_pandas_path_builds():
     assert fast.start.tolist() == [(pd.Timestamp(when) - acc.EPOCH) / pd.Timedelta(days=1)]
     assert fast.end.tolist() == [fast.start[0] + 1.0] and fast.days == [when.date()]
     assert np.array_equal(fast.fatalities, [2.0]) and np.isnan(fast.fat_low[0])
+
+
+def test_microseconds_give_the_day_numbers_and_days_of_the_instants():
+    """The candidate search sends dates as whole microseconds since the epoch; the accounts get
+    the same floats and calendar days as from the instants, to Python's datetime limits."""
+    rng = random.Random(9)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    values = [v for v in _instants(rng, 3000) if v is not None]
+    values += [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), epoch,
+               epoch - timedelta(microseconds=1), datetime(2262, 4, 12, tzinfo=UTC)]
+    aware = [v if v.tzinfo is not None else v.replace(tzinfo=UTC) for v in values]
+    us = [(v - epoch) // timedelta(microseconds=1) for v in aware]
+    assert np.array_equal(acc.day_numbers_of_us(us), acc.days_since_epoch(values))
+    assert acc.utc_days_of_us(us) == acc.utc_days(values)
