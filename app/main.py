@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # view: full collections then scan only request garbage, not a big heap (tail latency).
         gc.collect()
         gc.freeze()
+        gc.set_threshold(settings.gc_threshold, *gc.get_threshold()[1:])
         try:
             yield
         finally:

@@ -1,18 +1,23 @@
-"""Scored cells of a threat layer, rebuilt only where something changed.
+"""Scored cells of a threat layer, column-wise, rebuilt only where something changed.
+
+A layer's properties are kept as columns (one list per property, rows aligned with the sums'
+cells), computed with numpy a column at a time; a row's property dict is made only when a caller
+asks for it (tiles, exports, partner copies), and the GeoJSON features are serialised from the
+columns: each column is serialised by one orjson call and split into per-row values, which one
+bytes template per row puts together. Building ~6,000 property dicts and serialising them one by
+one was most of an uncached response.
 
 After a write, `layer_sums` gives the new per-cell sums; the emerging-pattern analysis is redone
 for all cells (Gi* is global), but a cell whose sums, perpetrator counts and pattern are the same
-as in the previous result keeps its scored item and its serialised GeoJSON feature. Building
-~6,000 property dicts and serialising 4.5 MB of GeoJSON was most of a cold response; now only
-the changed cells are (typically a handful).
+as in the previous result keeps its column values and its serialised GeoJSON feature.
 
-Items are shared between cached results: nobody may modify them (callers get copies).
+Results are shared between cached requests: nobody may modify them (callers get copies).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -41,39 +46,55 @@ class Scored:
 
     sums: LayerSums
     patterns: list[str | None]
-    items: list[dict[str, Any]]
-    features: list[bytes | None]  # serialised GeoJSON Feature per row, filled on demand
+    columns: dict[str, list[Any]]  # COLUMN_KEYS -> a value per row
+    trend_per: str                 # the trend's step, the same for every row ("7 days")
+    features: list[bytes | None]   # serialised GeoJSON Feature per row, filled on demand
     weights: Any = None  # the Gi* neighbour matrix of sums.cells (reused while cells stay)
+    _items: list[dict[str, Any] | None] = field(default_factory=list, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.features)
 
     def order(self) -> np.ndarray:
         """Rows by threat score, highest first, then by cell (H3 strings sort like the ints)."""
-        scores = np.fromiter((i["threat_score"] for i in self.items), dtype=np.float64,
-                             count=len(self.items))
+        scores = np.asarray(self.columns["threat_score"], dtype=np.float64)
         return np.lexsort((self.sums.cells, -scores))
 
-    def feature(self, row: int) -> bytes:
-        found = self.features[row]
+    def cell(self, row: int) -> str:
+        return self.columns["cell"][row]  # type: ignore[no-any-return]
+
+    def level(self, row: int) -> str:
+        return self.columns["threat_level"][row]  # type: ignore[no-any-return]
+
+    def item(self, row: int) -> dict[str, Any]:
+        """The row's properties as a dict (made once, then shared: do not modify)."""
+        if not self._items:
+            self._items = [None] * len(self)
+        found = self._items[row]
         if found is None:
-            found = self.features[row] = feature_bytes(self.items[row])
+            c = self.columns
+            found = self._items[row] = {
+                k: ({"slope": c["trend_slope"][row], "direction": c["trend_direction"][row],
+                     "per": self.trend_per} if k == "trend" else c[k][row]) for k in ITEM_KEYS}
         return found
 
     def features_of(self, rows: list[int]) -> list[bytes]:
-        """Serialised features of these rows; the missing ones are serialised in one call."""
-        todo = [r for r in rows if self.features[r] is None]
-        for r, made in zip(todo, features_bytes([self.items[r] for r in todo]), strict=True):
+        """Serialised features of these rows; the missing ones are serialised column-wise."""
+        todo = sorted(r for r in rows if self.features[r] is None)  # all rows: no gather
+        for r, made in zip(todo, feature_rows(self, todo), strict=True):
             self.features[r] = made
         return [self.features[r] for r in rows]  # type: ignore[misc]
 
 
 @lru_cache(maxsize=262_144)
-def geometry_bytes(cell: str) -> orjson.Fragment:
+def geometry_json(cell: str) -> bytes:
     """A cell's RFC 7946 geometry, serialised once (hexagons never change)."""
-    return orjson.Fragment(orjson.dumps(cell_polygon(cell)))
+    return orjson.dumps(cell_polygon(cell))
 
 
 def _feature(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "id": item["cell"], "geometry": geometry_bytes(item["cell"]),
-            "properties": item}
+    return {"type": "Feature", "id": item["cell"],
+            "geometry": orjson.Fragment(geometry_json(item["cell"])), "properties": item}
 
 
 def feature_bytes(item: dict[str, Any]) -> bytes:
@@ -98,8 +119,78 @@ def features_bytes(items: list[dict[str, Any]]) -> list[bytes]:
             for k, part in enumerate(parts)]
 
 
+# The columns of a Scored: every property but `trend`, which is kept as its two varying parts.
+COLUMN_KEYS = tuple(k for k in ITEM_KEYS if k != "trend") + ("trend_slope", "trend_direction")
+# One feature, as `feature_bytes` writes it, with a %s per value: id, geometry, then the
+# properties in ITEM_KEYS order (the trend object inline).
+_FEATURE = (b'{"type":"Feature","id":%s,"geometry":%s,"properties":{' + b",".join(
+    b'"trend":{"slope":%s,"direction":%s,"per":%s}' if k == "trend" else b'"%s":%%s' % k.encode()
+    for k in ITEM_KEYS) + b"}}")
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=str, option=_JSON_OPTS)
+
+
+def json_scalars(values: list[Any]) -> list[bytes]:
+    """`orjson.dumps` of each value (numbers, strings, null), from one call: the array split at
+    its commas. A comma inside a string would add a part: then each value is serialised alone."""
+    if not values:
+        return []
+    parts = _dumps(values)[1:-1].split(b",")
+    return parts if len(parts) == len(values) else [_dumps(v) for v in values]
+
+
+def json_lists(values: list[list[Any]]) -> list[bytes]:
+    """`orjson.dumps` of each list (of objects), from one call: the array split at `],[`, which
+    can only occur between two lists or inside a string (then there are more parts than lists
+    and each list is serialised alone)."""
+    if not values:
+        return []
+    parts = _dumps(values)[2:-2].split(b"],[")
+    if len(parts) != len(values):
+        return [_dumps(v) for v in values]
+    return [b"[" + p + b"]" for p in parts]
+
+
+def feature_rows(scored: Scored, rows: list[int]) -> list[bytes]:
+    """`feature_bytes(scored.item(row))` for each row, byte for byte, without making the dicts:
+    each column serialised at once, then one template per row."""
+    if not rows:
+        return []
+    whole = len(rows) == len(scored) and rows == list(range(len(rows)))
+    cols = {k: (v if whole else [v[r] for r in rows]) for k, v in scored.columns.items()}
+    out = {k: (json_lists(v) if k in ("top_categories", "top_perpetrators") else json_scalars(v))
+           for k, v in cols.items()}
+    geometry = [geometry_json(c) for c in cols["cell"]]
+    per = [_dumps(scored.trend_per)] * len(rows)
+    values: list[list[bytes]] = []
+    for k in ITEM_KEYS:
+        values.extend((out["trend_slope"], out["trend_direction"], per) if k == "trend"
+                      else (out[k],))
+    return [_FEATURE % v for v in zip(out["cell"], geometry, *values, strict=True)]
+
+
+def _matrix_bytes(w: Any) -> int:
+    return 1024 + int(w.data.nbytes + w.indices.nbytes + w.indptr.nbytes)
+
+
+_NEIGHBOURS: LRU[Any] = layer_cache(32, _matrix_bytes)
+
+
+def _neighbours(cells: np.ndarray, k: int) -> Any:
+    """The Gi* neighbour matrix of this cell set, made once per cell set (windows a minute or a
+    role apart, tiles and the GeoJSON of one window share their cells)."""
+    key = ("neighbours", k, len(cells), cells.tobytes())
+    found = _NEIGHBOURS.get(key)
+    if found is None:
+        found = emerging.neighbour_matrix(cells.tolist(), k)
+        _NEIGHBOURS.put(key, found)
+    return found
+
+
 def _weigh(s: Scored) -> int:
-    return 4096 + 3072 * len(s.items)  # an item ~2 kB as dicts, its feature ~0.8 kB
+    return 4096 + 2048 * len(s)  # a row's column values ~1 kB, its feature ~0.8 kB
 
 
 _SCORED: LRU[Scored] = layer_cache(256, _weigh)
@@ -108,17 +199,23 @@ _SCORED: LRU[Scored] = layer_cache(256, _weigh)
 
 def _top_categories(cats: np.ndarray) -> list[list[dict[str, Any]]]:
     """Per row the three most frequent categories (ties by name), from the count matrix. Rows
-    with the same counts share one (immutable) list: most cells have a handful of incidents."""
+    with the same top three share one (immutable) list: most cells have a handful of incidents."""
     names = repo.CATEGORY_COLUMNS
     if not len(cats):
         return []
-    rows, where = np.unique(cats, axis=0, return_inverse=True)
     alpha = np.argsort(np.argsort(names))  # rank of each column's name
-    order = np.argsort(-rows * len(names) + alpha[None, :], axis=1)[:, :3]
-    counts = np.take_along_axis(rows, order, axis=1).tolist()
-    lists = [[{"category": names[j], "incidents": n} for j, n in zip(o, c, strict=True) if n > 0]
-             for o, c in zip(order.tolist(), counts, strict=True)]
-    return [lists[i] for i in where.ravel().tolist()]
+    order = np.argsort(-cats * len(names) + alpha[None, :], axis=1)[:, :3]
+    counts = np.take_along_axis(cats, order, axis=1)
+    top = len(order[0])
+    shared: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+    out = []
+    for key in map(tuple, np.concatenate([order, counts], axis=1).tolist()):
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = [{"category": names[j], "incidents": n}
+                                   for j, n in zip(key[:top], key[top:], strict=True) if n > 0]
+        out.append(found)
+    return out
 
 
 def _by_count_then_name(kv: tuple[str, int]) -> tuple[int, str]:
@@ -164,10 +261,12 @@ def _cell_strings(cells: list[int]) -> list[str]:
     return out
 
 
-def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *, res: int,
-                steps: int, step_days: int, settings: Settings,
-                vulnerability: Callable[[int, Settings], float]) -> list[dict[str, Any]]:
-    """Scored layer properties for the given rows of `sums` (vectorised per column)."""
+def build_columns(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *, res: int,
+                  steps: int, step_days: int, settings: Settings,
+                  vulnerability: Callable[[int, Settings], float]
+                  ) -> tuple[dict[str, list[Any]], str]:
+    """Scored layer properties of the given rows of `sums` as COLUMN_KEYS columns (vectorised
+    per column), and the trend's step."""
     cell_ids = sums.cells[rows].tolist()
     n = len(cell_ids)
     values = sums.values[rows]
@@ -179,14 +278,26 @@ def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *
            if settings.vulnerability_layer else np.ones(n))
     scored = scoring.score_cells(col("harm"), col("crsv_harm"), col("likelihood"), vul, settings)
     counts = [np.rint(col(k)).astype(np.int64).tolist() for k in ("incidents", "fatalities", "crsv")]
+    slopes, directions, per = scoring.trend_columns(col("trend_num"), steps, step_days)
     columns = [
         _cell_strings(cell_ids), [res] * n, *(scored[k] for k in SCORED_KEYS), *counts,
         _top_categories(sums.cats[rows]),
         ([sums.top_perps[i] for i in rows.tolist()] if sums.top_perps is not None else
          _top_perpetrators(None if sums.perps is None else [sums.perps[i] for i in rows], n)),
-        scoring.trends(col("trend_num"), steps, step_days), [patterns[i] for i in rows],
+        [patterns[i] for i in rows.tolist()], slopes, directions,
     ]
-    return [dict(zip(ITEM_KEYS, v, strict=True)) for v in zip(*columns, strict=True)]
+    return dict(zip(COLUMN_KEYS, columns, strict=True)), per
+
+
+def build_items(sums: LayerSums, rows: np.ndarray, patterns: list[str | None], *, res: int,
+                steps: int, step_days: int, settings: Settings,
+                vulnerability: Callable[[int, Settings], float]) -> list[dict[str, Any]]:
+    """Scored layer properties for the given rows of `sums`, as one dict per row."""
+    columns, per = build_columns(sums, rows, patterns, res=res, steps=steps,
+                                 step_days=step_days, settings=settings,
+                                 vulnerability=vulnerability)
+    scored = Scored(sums, patterns, columns, per, [None] * len(rows))
+    return [scored.item(i) for i in range(len(rows))]
 
 
 def score(key: Hashable | None, sums: LayerSums, *, res: int, steps: int, step_days: int,
@@ -202,14 +313,14 @@ def score(key: Hashable | None, sums: LayerSums, *, res: int, steps: int, step_d
                                                                          sums.cells):
         weights = prev.weights
     elif with_pattern and n >= 3:
-        weights = emerging.neighbour_matrix(sums.cells.tolist(), settings.hotspot_ring_k)
+        weights = _neighbours(sums.cells, settings.hotspot_ring_k)
     patterns: list[str | None] = (
         list(emerging.emerging_patterns(sums.cells.tolist(), sums.series,
                                         k=settings.hotspot_ring_k, alpha=settings.hotspot_alpha,
                                         weights=weights))
         if with_pattern and sums.series is not None else [None] * n)
-    items: list[dict[str, Any] | None] = [None] * n
     features: list[bytes | None] = [None] * n
+    same_rows = np.zeros(0, dtype=np.int64)
     if prev is not None and len(prev.sums) and n:
         old = prev.sums
         at = np.minimum(np.searchsorted(old.cells, sums.cells), len(old) - 1)
@@ -219,15 +330,29 @@ def score(key: Hashable | None, sums: LayerSums, *, res: int, steps: int, step_d
         if sums.perps is not None and old.perps is not None:
             same &= np.fromiter((old.perps[j] is sums.perps[i] or old.perps[j] == sums.perps[i]
                                  for i, j in enumerate(at.tolist())), dtype=bool, count=n)
-        for i in np.flatnonzero(same).tolist():
-            items[i], features[i] = prev.items[at[i]], prev.features[at[i]]
-    todo = np.array([i for i, item in enumerate(items) if item is None], dtype=np.int64)
-    if len(todo):
-        fresh = build_items(sums, todo, patterns, res=res, steps=steps, step_days=step_days,
-                            settings=settings, vulnerability=vulnerability)
-        for i, item in zip(todo.tolist(), fresh, strict=True):
-            items[i] = item
-    result = Scored(sums, patterns, items, features, weights)  # type: ignore[arg-type]
+        same_rows = np.flatnonzero(same)
+        for i, j in zip(same_rows.tolist(), at[same_rows].tolist(), strict=True):
+            features[i] = prev.features[j]
+    todo = np.setdiff1d(np.arange(n), same_rows)
+    fresh, per = build_columns(sums, todo, patterns, res=res, steps=steps, step_days=step_days,
+                               settings=settings, vulnerability=vulnerability)
+    if prev is None or not len(same_rows):
+        columns = fresh
+    else:  # the unchanged rows' values are the previous result's: only the others are scored
+        from_prev = at[same_rows]
+        columns = {}
+        for k in COLUMN_KEYS:
+            merged = np.empty(n, dtype=object)
+            merged[same_rows] = _objects(prev.columns[k])[from_prev]
+            if len(todo):
+                merged[todo] = _objects(fresh[k])
+            columns[k] = merged.tolist()
+    result = Scored(sums, patterns, columns, per, features, weights)
     if key is not None and sums.version is not None:
         _SCORED.put(key, result)
     return result
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A 1-D object array of these values (lists stay elements, not a second dimension)."""
+    return np.fromiter(values, dtype=object, count=len(values))

@@ -388,6 +388,25 @@ def _cell_sums(ev: dict[str, np.ndarray], v: View, f: hot_repo.CellFilter, terms
                      top_perps=top)
 
 
+_NAME_INDEX: list[Any] = [None, -1, None]  # the list indexed, its length then, the index
+
+
+def _name_index(perpetrators: list[tuple[str, ...]]
+                ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted distinct names of the store's perpetrator lists, and per list its length, its
+    names' ids (flattened) and its offset there. Remembered for the last list indexed: the store
+    only appends to it (a new length is a new index)."""
+    if _NAME_INDEX[0] is perpetrators and _NAME_INDEX[1] == len(perpetrators):
+        return _NAME_INDEX[2]  # type: ignore[no-any-return]
+    names = sorted({n for p in perpetrators for n in p})
+    name_id = {n: k for k, n in enumerate(names)}
+    lengths = np.array([len(p) for p in perpetrators], dtype=np.int64)
+    flat = np.array([name_id[n] for p in perpetrators for n in p], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    _NAME_INDEX[:] = [perpetrators, len(perpetrators), (names, lengths, flat, offsets)]
+    return names, lengths, flat, offsets
+
+
 def _perp_counts(inv: np.ndarray, codes: np.ndarray, sign: np.ndarray,
                  perpetrators: list[tuple[str, ...]], m: int
                  ) -> tuple[list[dict[str, int]], list[list[dict[str, Any]]]]:
@@ -398,11 +417,7 @@ def _perp_counts(inv: np.ndarray, codes: np.ndarray, sign: np.ndarray,
     if not len(inv):
         return out, top
     # Names of every distinct list as ids; (cell, list) pairs expanded to (cell, name) pairs.
-    names = sorted({n for p in perpetrators for n in p})
-    name_id = {n: k for k, n in enumerate(names)}
-    lengths = np.array([len(p) for p in perpetrators], dtype=np.int64)
-    flat = np.array([name_id[n] for p in perpetrators for n in p], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    names, lengths, flat, offsets = _name_index(perpetrators)
     p = max(len(perpetrators), 1)
     flat_pairs = inv.astype(np.int64) * p + codes
     if m * p <= 20_000_000:  # a dense count per (cell, list): no sort
@@ -421,10 +436,16 @@ def _perp_counts(inv: np.ndarray, codes: np.ndarray, sign: np.ndarray,
     within = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
     pair_name = flat[starts + within]
     k = max(len(names), 1)
-    keys, where = np.unique(pair_cell * k + pair_name, return_inverse=True)
-    total = np.rint(np.bincount(where, weights=pair_count)).astype(np.int64)
-    keep = total > 0
-    keys, total = keys[keep], total[keep]
+    flat_keys = pair_cell * k + pair_name
+    if m * k <= 20_000_000:  # a dense count per (cell, name): no sort
+        dense = np.rint(np.bincount(flat_keys, weights=pair_count, minlength=m * k))
+        keys = np.flatnonzero(dense > 0)
+        total = dense[keys].astype(np.int64)
+    else:
+        keys, where = np.unique(flat_keys, return_inverse=True)
+        total = np.rint(np.bincount(where, weights=pair_count)).astype(np.int64)
+        keep = total > 0
+        keys, total = keys[keep], total[keep]
     cell_ids, name_ids = np.divmod(keys, k)
     for c, nm, n in zip(cell_ids.tolist(), name_ids.tolist(), total.tolist(), strict=True):
         out[c][names[nm]] = n

@@ -301,7 +301,7 @@ async def layer_geojson(session: AsyncSession, q: HotspotQuery, settings: Settin
         head = orjson.dumps(collection([], numberReturned=len(selected), **layer_meta(q)),
                             default=str, option=_JSON_OPTS)
         if q.role == Role.partner:  # sanitised copies: serialised here, not kept per cell
-            parts = layer_items.features_bytes([c for _, c in selected])
+            parts = layer_items.features_bytes([c for _, c in selected if c is not None])
         else:
             parts = scored.features_of([row for row, _ in selected])
         body = head.replace(b'"features":[]', b'"features":[' + b",".join(parts) + b"]", 1)
@@ -362,36 +362,34 @@ async def _scored(session: AsyncSession, q: HotspotQuery, settings: Settings,
 
 
 def _selected(scored: layer_items.Scored, q: HotspotQuery, settings: Settings
-              ) -> list[tuple[int, dict[str, Any]]]:
+              ) -> list[tuple[int, dict[str, Any] | None]]:
     """(row, item) of the cells this request shows, highest threat first: min_level, the bbox
-    edge and, for partners, sanitised copies (the shared items are never modified)."""
+    edge and, for partners, sanitised copies (the shared items are never modified). The item is
+    None where the row's shared properties apply as they are (see `Scored.item`)."""
     floor_rank = LEVEL_RANK[q.min_level] if q.min_level else 0
     rows = scored.order().tolist()
     if q.area is not None and rows:
-        inside = clip.inside(q.area, [scored.items[r]["cell"] for r in rows])
+        inside = clip.inside(q.area, [scored.cell(r) for r in rows])
         rows = [r for r, keep in zip(rows, inside.tolist(), strict=True) if keep]
-    if not floor_rank and q.bbox is None and q.role != Role.partner:
-        return [(row, scored.items[row]) for row in rows]
-    out = []
+    if floor_rank:
+        rows = [r for r in rows if LEVEL_RANK[scored.level(r)] >= floor_rank]
+    if q.bbox is not None:
+        rows = [r for r in rows if _in_bbox(scored.cell(r), q.bbox, q.res)]
+    if q.role != Role.partner:
+        return [(row, None) for row in rows]
+    out: list[tuple[int, dict[str, Any] | None]] = []
     for row in rows:
-        item = scored.items[row]
-        if LEVEL_RANK[item["threat_level"]] < floor_rank:
-            continue
-        if q.bbox is not None and not _in_bbox(item["cell"], q.bbox, q.res):
-            continue
-        if q.role == Role.partner:
-            sanitised = sanitise(dict(item), settings)
-            if sanitised is None:
-                continue
-            item = sanitised
-        out.append((row, item))
+        sanitised = sanitise(dict(scored.item(row)), settings)
+        if sanitised is not None:
+            out.append((row, sanitised))
     return out
 
 
 async def _threat_layer(session: AsyncSession, q: HotspotQuery, settings: Settings,
                         result_key: tuple[Any, ...] | None) -> list[dict[str, Any]]:
     scored = await _scored(session, q, settings, result_key)
-    return [item for _, item in _selected(scored, q, settings)]
+    return [scored.item(row) if item is None else item
+            for row, item in _selected(scored, q, settings)]
 
 
 def layer_meta(q: HotspotQuery) -> dict[str, Any]:

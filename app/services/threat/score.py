@@ -176,12 +176,19 @@ def score_cells(harm: np.ndarray, crsv_harm: np.ndarray, likelihood: np.ndarray,
     }
 
 
-def trends(trend_num: np.ndarray, steps: int, step_days: int) -> list[dict[str, Any]]:
-    """`trend` of many cells: slope per step, and its direction beyond a 0.01 tolerance."""
+def trend_columns(trend_num: np.ndarray, steps: int, step_days: int
+                  ) -> tuple[list[float], list[str], str]:
+    """`trend` of many cells as columns: slope per step (4 decimals), its direction beyond a
+    0.01 tolerance, and the step ("N days", the same for every cell)."""
     sxx = steps * (steps * steps - 1) / 12.0
     slope = trend_num / sxx if sxx > 0 else np.zeros_like(trend_num)
     direction = np.select([slope > 0.01, slope < -0.01], ["increasing", "decreasing"],
                           default="stable").tolist()
-    per = f"{step_days} days"
+    return np.round(slope, 4).tolist(), direction, f"{step_days} days"
+
+
+def trends(trend_num: np.ndarray, steps: int, step_days: int) -> list[dict[str, Any]]:
+    """`trend` of many cells: slope per step, and its direction beyond a 0.01 tolerance."""
+    slopes, directions, per = trend_columns(trend_num, steps, step_days)
     return [{"slope": s, "direction": d, "per": per}
-            for s, d in zip(np.round(slope, 4).tolist(), direction, strict=True)]
+            for s, d in zip(slopes, directions, strict=True)]
