@@ -21,6 +21,7 @@ from app.db import libpq_url
 from app.domain import Role
 from app.localdb import resolve_url
 from app.repositories import threat_events
+from app.services.threat import cell_items as layer_items
 from app.services.threat import event_store
 from app.services.threat.layer import HotspotQuery, layer_geojson
 from app.settings import Settings
@@ -34,6 +35,7 @@ class ThreatWarmup:
         self.maker: async_sessionmaker[AsyncSession] | None = None
         self._task: asyncio.Task[None] | None = None
         self.warmed = 0  # observability and tests: completed warm-ups
+        self.warming = False  # a warm-up is running (reported by /health)
         self.ready = asyncio.Event()  # set after the first warm-up (tests and the bench wait)
         self._wake = asyncio.Event()  # a request found the store stale: rebuild now
 
@@ -68,14 +70,28 @@ class ThreatWarmup:
         """Load the store, then compute the default layer at each configured resolution (the
         analyst's view, a window ending now), which fills the caches and the polygon tables."""
         assert self.maker is not None
-        await event_store.reload()
-        for res in self.settings.threat_warm_resolutions:
-            async with self.maker() as session:
-                await layer_geojson(session, HotspotQuery(res=res, role=Role.analyst),
-                                    self.settings)
-                await session.rollback()
+        self.warming = True
+        try:
+            await event_store.reload()
+            for res in self.settings.threat_warm_resolutions:
+                # the per-cell tables of every cell with data (polygons, neighbour disks), in
+                # a thread: the first layer of any window then only aggregates and scores
+                cells = event_store.cells_at(res).tolist()
+                await asyncio.to_thread(layer_items.warm_cells, cells,
+                                        self.settings.hotspot_ring_k)
+                async with self.maker() as session:
+                    await layer_geojson(session, HotspotQuery(res=res, role=Role.analyst),
+                                        self.settings)
+                    await session.rollback()
+        finally:
+            self.warming = False
         self.warmed += 1
         self.ready.set()
+
+    def state(self) -> str:
+        """"warming" (a load or the default layers are being computed), "done" (at least once,
+        nothing running) or "pending" (not yet run)."""
+        return "warming" if self.warming else "done" if self.warmed else "pending"
 
     async def _stale(self) -> bool:
         """Has a write happened that the change log cannot bridge to the store's base?"""

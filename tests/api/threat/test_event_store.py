@@ -118,3 +118,18 @@ async def test_the_warm_up_rebuilds_the_store_after_an_import_without_any_reques
         await asyncio.sleep(0.05)
     assert event_store.STORE.loads > loads and warmup.warmed > warmed
     assert len(event_store.STORE.base) == 2500
+
+
+async def test_health_says_when_the_warm_up_has_finished(store_client, auth):
+    """Benchmarks and operators wait for the background warm-up before timing or serving load:
+    /health says "done" once the store is loaded and the default layers are computed, and
+    "warming" while a warm-up runs."""
+    client, app = store_client
+    body = (await client.get("/api/v1/health")).json()
+    assert body["threat_event_store"] == "ready" and body["threat_warmup"] == "done"
+    warmup = app.state.threat_warmup
+    warmup.warming = True  # as inside warm(): what a request sees meanwhile
+    try:
+        assert (await client.get("/api/v1/health")).json()["threat_warmup"] == "warming"
+    finally:
+        warmup.warming = False
