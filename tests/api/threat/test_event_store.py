@@ -133,3 +133,28 @@ async def test_health_says_when_the_warm_up_has_finished(store_client, auth):
         assert (await client.get("/api/v1/health")).json()["threat_warmup"] == "warming"
     finally:
         warmup.warming = False
+
+
+async def test_during_an_import_the_store_is_rebuilt_once_after_the_last_batch(
+        store_client, conn):
+    """Each import batch is a write the change log cannot bridge. The warm-up does not rebuild
+    the store after each (that competed with the import): it waits until a check finds no new
+    such write since the previous one, then rebuilds."""
+    _, app = store_client
+    warmup = app.state.threat_warmup
+
+    def batch() -> None:
+        conn.execute(
+            "INSERT INTO incident (occurred_start, location, h3_cell, category, status, "
+            "quality_grade, created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), "
+            "4326), %s, 'killing', 'approved', 'b', 't', 't' FROM generate_series(1, 2001)",
+            (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
+             h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9))))
+        conn.commit()
+
+    assert not await warmup._stale()  # nothing written since the warm-up
+    batch()
+    assert not await warmup._stale() and warmup.settling  # stale, but writes may go on
+    batch()
+    assert not await warmup._stale() and warmup.settling  # another batch: still waiting
+    assert await warmup._stale()  # no batch since the last check: rebuild now
