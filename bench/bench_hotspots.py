@@ -156,11 +156,13 @@ def serve(url: str, tree: Path = PROJECT_ROOT, **env_extra: str
 
 
 def wait_store(base: str, timeout_s: float = 900) -> float:
-    """Seconds until the server's threat event store is loaded (its background warm-up)."""
+    """Seconds until the server's threat event store is loaded and its background warm-up of
+    the default layers has finished (the issue times requests after that work)."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout_s:
-        state = httpx.get(base + "/api/v1/health", timeout=10).json().get("threat_event_store")
-        if state in ("ready", "off"):
+        health = httpx.get(base + "/api/v1/health", timeout=10).json()
+        if (health.get("threat_event_store") in ("ready", "off")
+                and health.get("threat_warmup") in ("done", "off", None)):
             return time.perf_counter() - t0
         time.sleep(0.25)
     raise RuntimeError("the threat event store did not load")

@@ -1,6 +1,7 @@
 """Where an uncached threat layer's time goes, stage by stage, in process (used by
 bench_hotspots): the per-cell sums (SQL aggregation, or the event store), the Gi* neighbour
-matrix, Gi*/FDR/Mann-Kendall, the scored properties, the GeoJSON serialisation and gzip.
+matrix, Gi*/FDR/Mann-Kendall, the scored property columns, the GeoJSON serialisation (column-wise,
+in threat order) and gzip.
 Wall-clock milliseconds (the SQL stage runs in the database server), median of `runs` windows
 nothing was computed for."""
 
@@ -91,11 +92,12 @@ async def _one(maker: Any, q: layers.HotspotQuery, settings: Settings, path: str
     patterns = emerging.emerging_patterns(cells, sums.series, k=settings.hotspot_ring_k,
                                           alpha=settings.hotspot_alpha, weights=weights)
     t = lap("gi_fdr_mk", t)
-    items = cell_items.build_items(sums, np.arange(len(sums)), list(patterns), res=q.res,
-                                   steps=w.steps, step_days=w.step_days, settings=settings,
-                                   vulnerability=layers.vulnerability)
+    columns, per = cell_items.build_columns(sums, np.arange(len(sums)), list(patterns),
+                                            res=q.res, steps=w.steps, step_days=w.step_days,
+                                            settings=settings, vulnerability=layers.vulnerability)
     t = lap("items", t)
-    body = b",".join(cell_items.features_bytes(items))
+    scored = cell_items.Scored(sums, list(patterns), columns, per, [None] * len(sums))
+    body = b",".join(scored.features_of(scored.order().tolist()))
     t = lap("geojson", t)
     igzip.compress(body, 1)
     lap("gzip", t)

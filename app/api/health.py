@@ -27,9 +27,11 @@ async def health(request: Request, session: SessionDep, settings: SettingsDep) -
                                 instance=request.url.path, headers={"Retry-After": "2"},
                                 extra=status.body)
     # The threat layer's event store (issue 16): "ready", "loading" (layers answered in SQL
-    # meanwhile) or "off".
+    # meanwhile) or "off"; its warm-up of the default layers: "warming", "done", "pending", "off".
+    warmup = getattr(request.app.state, "threat_warmup", None)
     return json_response({"status": "ok", **status.body,
-                          "threat_event_store": event_store.status()})
+                          "threat_event_store": event_store.status(),
+                          "threat_warmup": "off" if warmup is None else warmup.state()})
 
 
 @router.get("/health/ping", response_model=Ping,

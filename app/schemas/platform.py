@@ -53,6 +53,7 @@ class Health(BaseModel):
     writer: dict[str, Any]
     reads: dict[str, Any]
     threat_event_store: str  # "ready", "loading" (layers answered in SQL meanwhile) or "off"
+    threat_warmup: str  # the default layers' background warm-up: warming, done, pending or off
 
 
 class Ping(BaseModel):

@@ -29,7 +29,7 @@ PATTERNS = (*(f"{c} hot spot" for c in HOT_CLASSES), *(f"{c} cold spot" for c in
 
 
 @lru_cache(maxsize=200_000)
-def _disk(cell: int, k: int) -> tuple[int, ...]:
+def disk(cell: int, k: int) -> tuple[int, ...]:
     return tuple(h3i.grid_disk(cell, k))  # the grid never changes: safe to cache
 
 
@@ -39,7 +39,7 @@ def neighbour_matrix(cells: list[int], k: int) -> sparse.csr_matrix:
     n = len(cells)
     if n == 0:
         return sparse.csr_matrix((0, 0))
-    disks = [_disk(c, k) for c in cells]
+    disks = [disk(c, k) for c in cells]
     lengths = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
     members = np.fromiter(chain.from_iterable(disks), dtype=np.int64, count=int(lengths.sum()))
     rows = np.repeat(np.arange(n), lengths)

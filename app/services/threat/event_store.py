@@ -183,6 +183,13 @@ def status() -> str:
     return "ready" if STORE.base is not None and not STORE.loading else "loading"
 
 
+def cells_at(res: int) -> np.ndarray:
+    """The distinct cells at `res` of the loaded base's events (empty when nothing is loaded);
+    indexes the base at that resolution, as a layer request would."""
+    base = STORE.base
+    return np.zeros(0, dtype=np.int64) if base is None else base.parent_codes(res)[0]
+
+
 def refresh() -> None:
     """Ask for a rebuild (the warm-up worker does it in the background; requests never wait)."""
     if _on_stale is not None:

@@ -118,3 +118,43 @@ async def test_the_warm_up_rebuilds_the_store_after_an_import_without_any_reques
         await asyncio.sleep(0.05)
     assert event_store.STORE.loads > loads and warmup.warmed > warmed
     assert len(event_store.STORE.base) == 2500
+
+
+async def test_health_says_when_the_warm_up_has_finished(store_client, auth):
+    """Benchmarks and operators wait for the background warm-up before timing or serving load:
+    /health says "done" once the store is loaded and the default layers are computed, and
+    "warming" while a warm-up runs."""
+    client, app = store_client
+    body = (await client.get("/api/v1/health")).json()
+    assert body["threat_event_store"] == "ready" and body["threat_warmup"] == "done"
+    warmup = app.state.threat_warmup
+    warmup.warming = True  # as inside warm(): what a request sees meanwhile
+    try:
+        assert (await client.get("/api/v1/health")).json()["threat_warmup"] == "warming"
+    finally:
+        warmup.warming = False
+
+
+async def test_during_an_import_the_store_is_rebuilt_once_after_the_last_batch(
+        store_client, conn):
+    """Each import batch is a write the change log cannot bridge. The warm-up does not rebuild
+    the store after each (that competed with the import): it waits until a check finds no new
+    such write since the previous one, then rebuilds."""
+    _, app = store_client
+    warmup = app.state.threat_warmup
+
+    def batch() -> None:
+        conn.execute(
+            "INSERT INTO incident (occurred_start, location, h3_cell, category, status, "
+            "quality_grade, created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), "
+            "4326), %s, 'killing', 'approved', 'b', 't', 't' FROM generate_series(1, 2001)",
+            (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
+             h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9))))
+        conn.commit()
+
+    assert not await warmup._stale()  # nothing written since the warm-up
+    batch()
+    assert not await warmup._stale() and warmup.settling  # stale, but writes may go on
+    batch()
+    assert not await warmup._stale() and warmup.settling  # another batch: still waiting
+    assert await warmup._stale()  # no batch since the last check: rebuild now

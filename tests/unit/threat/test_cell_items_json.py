@@ -86,3 +86,22 @@ def test_top_categories_are_by_count_then_name(rows: list[list[int]]) -> None:
         ranked = sorted(((-c, name) for name, c in zip(repo.CATEGORY_COLUMNS, counts,
                                                          strict=True) if c > 0))[:3]
         assert top == [{"category": name, "incidents": -c} for c, name in ranked]
+
+
+def test_warming_fills_the_tables_a_first_layer_needs() -> None:
+    """After `warm_cells`, a layer of those cells finds every geometry and neighbour disk
+    already made (no miss), and the warmed values are the ones a layer would make."""
+    from app.services.threat import emerging
+
+    cells = [h3.str_to_int(c) for c in CELLS]
+    cell_items.geometry_json.cache_clear()
+    emerging.disk.cache_clear()
+    assert cell_items.warm_cells(cells, 2, limit=40) == 40
+    geo, disks = cell_items.geometry_json.cache_info(), emerging.disk.cache_info()
+    assert geo.currsize == 40 and disks.currsize == 40
+    for cell in cells[:40]:
+        assert orjson.loads(cell_items.geometry_json(h3.int_to_str(cell)))["type"] == "Polygon"
+        assert set(emerging.disk(cell, 2)) == {h3.str_to_int(c) for c in
+                                              h3.grid_disk(h3.int_to_str(cell), 2)}
+    assert cell_items.geometry_json.cache_info().misses == geo.misses
+    assert emerging.disk.cache_info().misses == disks.misses
