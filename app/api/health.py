@@ -27,11 +27,13 @@ async def health(request: Request, session: SessionDep, settings: SettingsDep) -
                                 instance=request.url.path, headers={"Retry-After": "2"},
                                 extra=status.body)
     # The threat layer's event store (issue 16): "ready", "loading" (layers answered in SQL
-    # meanwhile) or "off"; its warm-up of the default layers: "warming", "done", "pending", "off".
+    # meanwhile) or "off"; its warm-up of the default layers: "warming", "settling", "done",
+    # "pending" or "off", and how many warm-ups have completed.
     warmup = getattr(request.app.state, "threat_warmup", None)
     return json_response({"status": "ok", **status.body,
                           "threat_event_store": event_store.status(),
-                          "threat_warmup": "off" if warmup is None else warmup.state()})
+                          "threat_warmup": "off" if warmup is None else warmup.state(),
+                          "threat_warmups": 0 if warmup is None else warmup.warmed})
 
 
 @router.get("/health/ping", response_model=Ping,

@@ -53,7 +53,8 @@ class Health(BaseModel):
     writer: dict[str, Any]
     reads: dict[str, Any]
     threat_event_store: str  # "ready", "loading" (layers answered in SQL meanwhile) or "off"
-    threat_warmup: str  # the default layers' background warm-up: warming, done, pending or off
+    threat_warmup: str  # the default layers' warm-up: warming, settling, done, pending or off
+    threat_warmups: int  # warm-ups completed since start-up (each loads the store afresh)
 
 
 class Ping(BaseModel):

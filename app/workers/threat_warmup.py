@@ -96,9 +96,14 @@ class ThreatWarmup:
         self.ready.set()
 
     def state(self) -> str:
-        """"warming" (a load or the default layers are being computed), "done" (at least once,
-        nothing running) or "pending" (not yet run)."""
-        return "warming" if self.warming else "done" if self.warmed else "pending"
+        """"warming" (a load or the default layers are being computed), "settling" (the store
+        is stale and waits for an import's batches to stop), "done" (at least once, nothing
+        running or waiting) or "pending" (not yet run)."""
+        if self.warming:
+            return "warming"
+        if self.settling:
+            return "settling"
+        return "done" if self.warmed else "pending"
 
     async def _stale(self) -> bool:
         """Has a write happened that the change log cannot bridge to the store's base, and has

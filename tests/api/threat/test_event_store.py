@@ -127,6 +127,7 @@ async def test_health_says_when_the_warm_up_has_finished(store_client, auth):
     client, app = store_client
     body = (await client.get("/api/v1/health")).json()
     assert body["threat_event_store"] == "ready" and body["threat_warmup"] == "done"
+    assert body["threat_warmups"] == app.state.threat_warmup.warmed >= 1
     warmup = app.state.threat_warmup
     warmup.warming = True  # as inside warm(): what a request sees meanwhile
     try:
@@ -140,7 +141,7 @@ async def test_during_an_import_the_store_is_rebuilt_once_after_the_last_batch(
     """Each import batch is a write the change log cannot bridge. The warm-up does not rebuild
     the store after each (that competed with the import): it waits until a check finds no new
     such write since the previous one, then rebuilds."""
-    _, app = store_client
+    client, app = store_client
     warmup = app.state.threat_warmup
 
     def batch() -> None:
@@ -157,4 +158,5 @@ async def test_during_an_import_the_store_is_rebuilt_once_after_the_last_batch(
     assert not await warmup._stale() and warmup.settling  # stale, but writes may go on
     batch()
     assert not await warmup._stale() and warmup.settling  # another batch: still waiting
+    assert (await client.get("/api/v1/health")).json()["threat_warmup"] == "settling"
     assert await warmup._stale()  # no batch since the last check: rebuild now
