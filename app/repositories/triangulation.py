@@ -196,6 +196,35 @@ def any_candidate_sync(conn: psycopg.Connection[Any], box: tuple[float, ...],
     return bool(_sync(conn, _any_sql(len(ranges)), params)[0]["found"])
 
 
+# Import batches and triangulation (services/triangulation/service.place_batch): a batch that
+# may link takes this lock exclusively, a batch that can link nothing shares it.
+_BATCH_LOCK = "hashtext('kinga.triangulation')"
+
+
+def lock_batches_sync(conn: psycopg.Connection[Any], *, shared: bool) -> None:
+    """Wait for the batch lock (held to the end of the transaction)."""
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    conn.execute(f"SELECT {fn}({_BATCH_LOCK})")
+
+
+def lock_imports_sync(conn: psycopg.Connection[Any]) -> None:
+    """Wait until no other matched import runs, and hold that until `unlock_imports_sync` (or
+    the connection closes): imports of different sources then never store batches side by
+    side, so a batch that shares the batch lock only ever shares it with its own import's."""
+    conn.execute("SELECT pg_advisory_lock(hashtext('kinga.import'))")
+
+
+def unlock_imports_sync(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SELECT pg_advisory_unlock(hashtext('kinga.import'))")
+
+
+def try_exclusive_batches_sync(conn: psycopg.Connection[Any]) -> bool:
+    """Take the batch lock exclusively if no other transaction holds it (this one may hold it
+    shared); never waits."""
+    row = conn.execute(f"SELECT pg_try_advisory_xact_lock({_BATCH_LOCK})").fetchone()
+    return bool(row and row[0])
+
+
 SOURCE_CODE = "SELECT (hashtext(CAST(:src AS text)) & 1023)::float8 AS h"  # as incident_spacetime
 
 

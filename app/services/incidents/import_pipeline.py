@@ -12,6 +12,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -193,9 +194,11 @@ def import_file(
     mission_code = mission.code if mission is not None else None
     summary = ImportSummary(run_id=run_id, source=source, mission=mission_code)
     try:
-        _store(conn, source, status, actor, summary, first, chunks, progress=progress,
-               connect=connect, writers=writers, mission=mission, skip_outside=skip_outside,
-               match=match, triangulate=triangulate)
+        matched = triangulate and status in {s.value for s in COUNTED_STATUSES}
+        with (triangulation.imports_one_at_a_time(conn) if matched else nullcontext()):
+            _store(conn, source, status, actor, summary, first, chunks, progress=progress,
+                   connect=connect, writers=writers, mission=mission, skip_outside=skip_outside,
+                   match=match, triangulate=triangulate)
         if mission is not None:
             summary.places = repo.refresh_places(conn, source, mission_code)
     except BaseException as exc:
@@ -316,7 +319,7 @@ def _store(conn: psycopg.Connection[Any], source: str, status: str, actor: str,
 
 def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
                status: str, actor: str, mission_code: str | None = None,
-               match: triangulation.MatchConfig | None = None
+               match: triangulation.MatchConfig | None = None, exclusive: bool = False
                ) -> tuple[repo.Loaded, list[Reject]]:
     """Store a graded batch, committed; returns (what was stored, rows rejected). With `match`
     the rows are triangulated first (reports of existing incidents, possible duplicates, new
@@ -326,7 +329,8 @@ def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: s
     The mapping's checks should leave nothing to refuse; this keeps any value they miss a one-row
     reject rather than a failed import. A lost connection is not a bad row: it propagates."""
     try:
-        place = ((lambda fresh: triangulation.place_batch(conn, fresh, source=source, config=match))
+        place = ((lambda fresh: triangulation.place_batch(conn, fresh, source=source, config=match,
+                                                          exclusive=exclusive))
                  if match is not None else None)
         loaded = repo.store_events(conn, events, source=source, status=status, actor=actor,
                                    place=place, mission_code=mission_code)
@@ -336,6 +340,10 @@ def store_rows(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: s
     except psycopg.OperationalError:
         conn.rollback()
         raise
+    except triangulation.Contended:  # nothing written: place it again, holding the lock alone
+        conn.rollback()
+        return store_rows(conn, events, source=source, status=status, actor=actor,
+                          mission_code=mission_code, match=match, exclusive=True)
     except Exception as exc:
         conn.rollback()
         if len(events) == 1:

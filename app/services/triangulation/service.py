@@ -8,7 +8,8 @@ from __future__ import annotations
 import itertools
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -154,17 +155,56 @@ def _match(left: acc.Accounts, found: repo.Candidates, aliases: list[dict[str, A
 
 
 # ------------------------------------------------------------------ import batches (sync)
+class Contended(Exception):
+    """A batch that took the batch lock shared (nothing to link at first sight) found incidents
+    to link once it held it, while other batches shared the lock too: its transaction is rolled
+    back (nothing was written yet) and the batch placed again with the lock held exclusively."""
+
+
 def place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,
-                config: MatchConfig) -> Placement | None:
+                config: MatchConfig, exclusive: bool = False) -> Placement | None:
     """Where the rows of an import batch go: the candidate search (other sources only) and the
-    matcher, in the batch's transaction. The lock makes the batches of parallel writers match
-    one after another, so each sees the links the previous one made (one-to-one across
-    batches)."""
+    matcher, in the batch's transaction, before anything of it is written.
+
+    Batches that may link hold the batch lock exclusively until they commit, so each sees every
+    incident and link committed before it (one-to-one across batches and parallel writers). A
+    batch with no incident of another source in its extent can link nothing and only adds
+    incidents: it shares the lock, so an import's writers store such batches side by side (an
+    exclusive holder still waits for them, then sees their rows). Matched imports run one at a
+    time (`imports_one_at_a_time`), so batches sharing the lock are of one source and cannot
+    match each other. Raises Contended when such a batch finds something to link after all and
+    cannot take the lock exclusively at once."""
     if events.empty:
         return None
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext('kinga.triangulation'))")
+    code = repo.source_code_sync(conn, source)
+    extent, ranges = batch_extent(events, config.params), source_ranges(code)
+    if exclusive or repo.any_candidate_sync(conn, extent, ranges):  # unlocked: a first look
+        repo.lock_batches_sync(conn, shared=False)
+    else:
+        repo.lock_batches_sync(conn, shared=True)
+        if repo.any_candidate_sync(conn, extent, ranges) and not \
+                repo.try_exclusive_batches_sync(conn):
+            raise Contended
     with paused_gc():
         return _place_batch(conn, events, source=source, config=config)
+
+
+@contextmanager
+def imports_one_at_a_time(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Hold the import lock on `conn` (its own transactions commit as they go) for the duration
+    of a matched import; a second import waits for the first to finish."""
+    repo.lock_imports_sync(conn)
+    conn.commit()
+    try:
+        yield
+    except BaseException:
+        if not conn.closed:  # the caller rolls back anyway; the lock is the session's
+            with suppress(psycopg.Error):  # a lost connection released it already
+                conn.rollback()
+                repo.unlock_imports_sync(conn)
+                conn.commit()
+        raise
+    repo.unlock_imports_sync(conn)  # in the caller's open transaction: it commits that
 
 
 def _place_batch(conn: psycopg.Connection[Any], events: pd.DataFrame, *, source: str,

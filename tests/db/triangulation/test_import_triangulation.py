@@ -96,3 +96,82 @@ def test_small_batches_stay_one_to_one(conn, batch_size):
         SELECT merged_into, count(*), count(DISTINCT narrative) FROM incident
         WHERE status = 'merged' GROUP BY 1""").fetchall()
     assert all(n == 1 or distinct == 1 for _, n, distinct in accounts)
+
+
+def hold(db_url, sql):
+    """Another session holding an advisory lock (until its transaction or session ends)."""
+    import psycopg
+
+    other = psycopg.connect(db_url)
+    other.execute(sql)
+    return other
+
+
+def test_batches_that_can_link_nothing_share_the_batch_lock(conn, db_url):
+    """A UCDP import onto a store with nothing of another source links nothing: its batches
+    share the lock, so an import's parallel writers store them side by side (with the lock
+    taken exclusively, this import would wait for the other holder and time out)."""
+    other = hold(db_url, "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('kinga.triangulation'))")
+    try:
+        conn.execute("SET lock_timeout = '2s'")
+        s = import_file(conn, "ucdp", GED, actor="test", h3_res=9, match=CONFIG, batch_size=500)
+        assert s.inserted > 1000 and s.linked == 0 and s.queued == 0
+    finally:
+        other.close()
+
+
+def test_a_batch_that_may_link_waits_for_every_other_batch(conn, db_url):
+    """ACLED onto UCDP: its batches may link, so each takes the batch lock exclusively and waits
+    for batches still holding it (here a session that shares it), to see all they stored."""
+    import psycopg
+
+    import_file(conn, "ucdp", GED, actor="test", h3_res=9, match=CONFIG)
+    stored = conn.execute("SELECT count(*) FROM incident").fetchone()[0]
+    other = hold(db_url, "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('kinga.triangulation'))")
+    try:
+        conn.execute("SET lock_timeout = '1s'")
+        conn.commit()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            import_file(conn, "acled", shared_file("acled-car-2013-2015.csv"), actor="test",
+                        h3_res=9, match=CONFIG)
+        assert conn.execute("SELECT count(*) FROM incident").fetchone()[0] == stored
+    finally:
+        other.close()
+    a = import_file(conn, "acled", shared_file("acled-car-2013-2015.csv"), actor="test",
+                    h3_res=9, match=CONFIG)
+    assert a.linked > 50  # once nothing else holds the lock (no aliases loaded here)
+
+
+def test_matched_imports_run_one_at_a_time(conn, db_url):
+    """While another matched import runs, an import waits for it (batches sharing the lock are
+    then always of one import, one source)."""
+    import psycopg
+
+    other = hold(db_url, "SELECT pg_advisory_lock(hashtext('kinga.import'))")
+    try:
+        conn.execute("SET lock_timeout = '1s'")
+        conn.commit()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            import_file(conn, "ucdp", GED, actor="test", h3_res=9, match=CONFIG)
+        assert conn.execute("SELECT count(*) FROM incident").fetchone()[0] == 0
+    finally:
+        other.close()
+    assert import_file(conn, "ucdp", GED, actor="test", h3_res=9, match=CONFIG).inserted > 1000
+
+
+def test_parallel_writers_keep_links_one_to_one(conn, db_url):
+    """Two writers, small batches: every merged group is one account, nothing is lost."""
+    import psycopg
+
+    load_aliases(conn)
+    connect = lambda: psycopg.connect(db_url)  # noqa: E731
+    import_file(conn, "ucdp", GED, actor="test", h3_res=9, match=CONFIG, connect=connect,
+                writers=2, batch_size=300)
+    acled = shared_file("acled-car-2013-2015.csv")
+    a = import_file(conn, "acled", acled, actor="test", h3_res=9, match=CONFIG, connect=connect,
+                    writers=2, batch_size=250)
+    assert a.linked > 100 and a.inserted == a.rows_read - len(a.rejects) - a.duplicates
+    accounts = conn.execute("""
+        SELECT merged_into, count(*), count(DISTINCT narrative) FROM incident
+        WHERE status = 'merged' GROUP BY 1""").fetchall()
+    assert all(n == 1 or distinct == 1 for _, n, distinct in accounts)
