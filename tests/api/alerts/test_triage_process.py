@@ -80,7 +80,12 @@ async def test_the_child_process_triages_and_its_warnings_are_delivered(process_
         assert len(raised) == 1, (raised, triaged)
         wid = raised[0][0]
         # the child queued the delivery; the server's dispatcher, woken through the pipe, sent it
-        assert await asyncio.to_thread(arrived.wait, 60)
+        if not await asyncio.to_thread(arrived.wait, 60):  # say what the delivery's row says
+            conn.rollback()
+            rows = conn.execute("SELECT channel, event, status, attempt_count, attempts, "
+                                "next_attempt_at, now() FROM webhook_delivery").fetchall()
+            pytest.fail(f"not delivered within 60 s; child alive: {triage.pid} "
+                        f"{process_app.state.workers.triage.pid}; deliveries: {rows}")
         sent = orjson.loads(got[0])
         assert sent["event"] == "warning.created" and sent["warning"]["id"] == wid
     finally:
