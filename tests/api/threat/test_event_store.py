@@ -72,19 +72,25 @@ async def test_after_any_writes_the_layer_from_the_store_equals_sql(store_client
     assert len(kinds) >= 4
 
 
+def big_batch(conn, rows: int = 2001) -> None:
+    """One statement of an import batch's size at the first place (more rows than the change
+    log copies: the store cannot bridge it), committed."""
+    conn.execute(
+        "INSERT INTO incident (occurred_start, location, h3_cell, category, status, quality_grade, "
+        "created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, 'killing', "
+        "'approved', 'b', 't', 't' FROM generate_series(1, %s)",
+        (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
+         h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9)), rows))
+    conn.commit()
+
+
 async def test_a_write_too_large_to_log_is_answered_in_sql_then_the_store_is_rebuilt(
         store_client, auth, conn):
     client, app = store_client
     add(conn, *PLACES[0])
     assert await event_store.reload()
     loads, warmed = event_store.STORE.loads, app.state.threat_warmup.warmed
-    conn.execute(
-        "INSERT INTO incident (occurred_start, location, h3_cell, category, status, quality_grade, "
-        "created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, 'killing', "
-        "'approved', 'b', 't', 't' FROM generate_series(1, 2001)",
-        (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
-         h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9))))
-    conn.commit()
+    big_batch(conn)
     clear()
     full = layer_sums.STATS["full"]
     doc = await layer(client, auth, res=6)
@@ -105,13 +111,7 @@ async def test_the_warm_up_rebuilds_the_store_after_an_import_without_any_reques
     await asyncio.wait_for(warmup.ready.wait(), 60)
     assert event_store.STORE.base is not None
     loads, warmed = event_store.STORE.loads, warmup.warmed
-    conn.execute(  # one statement of an import batch's size: not logged
-        "INSERT INTO incident (occurred_start, location, h3_cell, category, status, quality_grade, "
-        "created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, 'killing', "
-        "'approved', 'b', 't', 't' FROM generate_series(1, 2500)",
-        (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
-         h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9))))
-    conn.commit()
+    big_batch(conn, 2500)  # one statement of an import batch's size: not logged
     for _ in range(600):
         if event_store.STORE.loads > loads and warmup.warmed > warmed:
             break
@@ -144,19 +144,10 @@ async def test_during_an_import_the_store_is_rebuilt_once_after_the_last_batch(
     client, app = store_client
     warmup = app.state.threat_warmup
 
-    def batch() -> None:
-        conn.execute(
-            "INSERT INTO incident (occurred_start, location, h3_cell, category, status, "
-            "quality_grade, created_by, updated_by) SELECT %s, ST_SetSRID(ST_MakePoint(%s, %s), "
-            "4326), %s, 'killing', 'approved', 'b', 't', 't' FROM generate_series(1, 2001)",
-            (AS_OF - timedelta(days=1), PLACES[0][1], PLACES[0][0],
-             h3.str_to_int(h3.latlng_to_cell(*PLACES[0], 9))))
-        conn.commit()
-
     assert not await warmup._stale()  # nothing written since the warm-up
-    batch()
+    big_batch(conn)
     assert not await warmup._stale() and warmup.settling  # stale, but writes may go on
-    batch()
+    big_batch(conn)
     assert not await warmup._stale() and warmup.settling  # another batch: still waiting
     assert (await client.get("/api/v1/health")).json()["threat_warmup"] == "settling"
     assert await warmup._stale()  # no batch since the last check: rebuild now
